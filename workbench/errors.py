@@ -1,0 +1,61 @@
+"""Exceptions raised by workbench. Every one derives from :class:`WorkbenchError`."""
+
+from __future__ import annotations
+
+__all__ = [
+    "WorkbenchError",
+    "SchemaError",
+    "UnknownItemError",
+    "UnknownClassError",
+    "ItemReadError",
+    "StoreError",
+    "PermissionDenied",
+    "MissingDependencyError",
+]
+
+
+class WorkbenchError(Exception):
+    """Base class of every error workbench raises on purpose."""
+
+
+class SchemaError(WorkbenchError, ValueError):
+    """A label schema is malformed, or a value does not fit it."""
+
+
+class UnknownItemError(WorkbenchError, KeyError):
+    """A label or query names an item the project does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else "unknown item"
+
+
+class UnknownClassError(SchemaError):
+    """A label names a class that the task's schema does not have."""
+
+
+class ItemReadError(WorkbenchError, OSError):
+    """An item's bytes could not be read or decoded (missing file, corrupt image)."""
+
+
+class StoreError(WorkbenchError, RuntimeError):
+    """The annotation store refused an operation or is not a workbench store."""
+
+
+class PermissionDenied(StoreError, PermissionError):
+    """The store's access control refused the current user."""
+
+
+class MissingDependencyError(WorkbenchError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+def require(module: str, extra: str):
+    """Import ``module`` or raise :class:`MissingDependencyError` naming ``workbench[extra]``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{module} is needed for this; install it with: pip install 'workbench[{extra}]'"
+        ) from exc

@@ -1,0 +1,1 @@
+"""Item sources and readers. (Being written: see the items helper's brief.)"""

@@ -1,0 +1,301 @@
+"""Project: the object a notebook holds. Items, schema, store, and the views on them."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import items as _items
+from .errors import SchemaError, StoreError, UnknownItemError
+from .schema import Schema
+from .store import Event, ItemRecord, Store, open_store
+
+__all__ = ["Project"]
+
+LABEL_COLUMNS = [
+    "item_id", "task", "label", "annotator", "kind", "created_at", "duration_ms",
+    "schema_version", "event_id",
+]  # fmt: skip
+
+
+class Project:
+    """A labeling project: items, a label schema and an annotation store.
+
+    Parameters
+    ----------
+    location : str or Path
+        A SQLite file (created if missing; the default ``workbench.db``) or a
+        ``postgresql://`` URL.
+    schema : Schema, optional
+        The label schema. Required for a new project; for an existing one, a
+        schema that differs from the stored one becomes a new version.
+    annotator : str, optional
+        Name recorded on every event; defaults to the operating-system user.
+    items_dir : str or Path, optional
+        Where arrays added with :meth:`add_arrays` are saved (as ``.npy``);
+        defaults to ``<store file>.items`` next to a SQLite store.
+    """
+
+    def __init__(
+        self,
+        location: str | Path = "workbench.db",
+        *,
+        schema: Schema | None = None,
+        annotator: str | None = None,
+        items_dir: str | Path | None = None,
+    ) -> None:
+        if schema is not None and not isinstance(schema, Schema):
+            raise SchemaError(f"schema must be a workbench.Schema, got {type(schema).__name__}")
+        self.store: Store = open_store(location)
+        latest = self.store.latest_schema()
+        if schema is None:
+            if latest is None:
+                self.store.close()
+                raise SchemaError(
+                    f"{location} is a new project: pass schema=, e.g. "
+                    "wb.Schema.classification('label', ['cat', 'dog'])"
+                )
+            schema = Schema.from_dict(latest[1], version=latest[0])
+        self._set_schema(schema)
+        self.annotator = annotator or _default_annotator()
+        self.items_dir = Path(items_dir) if items_dir is not None else _default_items_dir(
+            self.store, location
+        )
+        self._reader: _items.ItemReader | None = None
+
+    # -- schema -----------------------------------------------------------------
+    @property
+    def schema(self) -> Schema:
+        """The current schema, with its stored ``version``."""
+        return self._schema
+
+    @schema.setter
+    def schema(self, schema: Schema) -> None:
+        self._set_schema(schema)
+
+    def _set_schema(self, schema: Schema) -> None:
+        version = self.store.save_schema(schema.to_dict())
+        self._schema = Schema(schema.tasks, guidelines=schema.guidelines, version=version)
+        self.store.ensure_tasks([t.name for t in self._schema.tasks])
+
+    def schema_versions(self) -> list[Schema]:
+        """Every version of the schema, oldest first."""
+        return [Schema.from_dict(b, version=v) for v, b, _ in self.store.schema_versions()]
+
+    def _task(self, task: str | None) -> str:
+        return self._schema.task(task).name
+
+    # -- items ------------------------------------------------------------------
+    def _add(self, records: Sequence[ItemRecord]) -> int:
+        return self.store.add_items(records, [t.name for t in self._schema.tasks])
+
+    def add_arrays(self, arrays: Any, *, ids: Sequence[str] | None = None) -> int:
+        """Add images given as a numpy array (N×H×W or N×H×W×C). Returns how many were new.
+
+        The array is saved once under ``items_dir``; each item's id is a hash
+        of its row's content unless ``ids`` are given.
+        """
+        return self._add(_items.from_arrays(arrays, ids=ids, items_dir=self.items_dir))
+
+    def add_texts(self, texts: Iterable[str], *, ids: Sequence[str] | None = None) -> int:
+        """Add plain texts; each id is a hash of the text unless ``ids`` are given."""
+        return self._add(_items.from_texts(texts, ids=ids))
+
+    def add_uris(
+        self, uris: Iterable[str], *, kind: str = "image", ids: Sequence[str] | None = None
+    ) -> int:
+        """Add files by URI (local paths, ``file://``, ``s3://``, … anything fsspec reads).
+
+        Nothing is downloaded: an id comes from the URI plus its size or ETag.
+        """
+        return self._add(_items.from_uris(uris, kind=kind, ids=ids))
+
+    def add_folder(self, path: str | Path, *, recursive: bool = True) -> int:
+        """Add every image file under ``path`` (a local folder or an fsspec URL)."""
+        return self._add(_items.from_folder(path, recursive=recursive))
+
+    def add_dataframe(
+        self,
+        df: pd.DataFrame,
+        *,
+        image: str | None = None,
+        text: str | None = None,
+        id: str | None = None,  # noqa: A002 - mirrors the column role
+    ) -> int:
+        """Add the rows of ``df``: give the ``image`` column (paths, URIs, arrays,
+        PIL images or bytes) or the ``text`` column, and optionally an ``id`` column."""
+        return self._add(
+            _items.from_dataframe(df, image=image, text=text, id=id, items_dir=self.items_dir)
+        )
+
+    def __len__(self) -> int:
+        return self.store.count_items()
+
+    def item_ids(self) -> list[str]:
+        """Every item id, in the order items were added."""
+        return self.store.item_ids()
+
+    @property
+    def reader(self) -> _items.ItemReader:
+        if self._reader is None:
+            self._reader = _items.ItemReader(self.items_dir)
+        return self._reader
+
+    def read_item(self, item_id: str) -> Any:
+        """The item itself: a PIL image for images, a string for texts."""
+        (record,) = self.store.get_items([item_id])
+        return self.reader.load(record)
+
+    # -- labels -----------------------------------------------------------------
+    def label(
+        self,
+        item_id: str,
+        value: Any,
+        *,
+        task: str | None = None,
+        kind: str = "label",
+        annotator: str | None = None,
+        note: str = "",
+        duration_ms: int | None = None,
+        client_id: str | None = None,
+        seq: int | None = None,
+    ) -> int:
+        """Record a label (or ``kind="skip"`` / ``"ambiguous"``); returns the event id.
+
+        The value is checked against the schema: an unknown class raises
+        :class:`~workbench.UnknownClassError`, a missing item
+        :class:`~workbench.UnknownItemError`, and nothing is written.
+        """
+        ev = self.make_event(
+            item_id, value, task=task, kind=kind, annotator=annotator, note=note,
+            duration_ms=duration_ms, client_id=client_id, seq=seq,
+        )  # fmt: skip
+        return self.store.append([ev])[0].id
+
+    def make_event(self, item_id: str, value: Any, *, task: str | None = None,
+                   kind: str = "label", **fields: Any) -> Event:  # fmt: skip
+        """A validated :class:`~workbench.store.Event` ready for ``store.append``."""
+        task_name = self._task(task)
+        if kind in ("label", "review-correct", "prelabel"):
+            value = self._schema.validate(task_name, value)
+        elif kind in ("skip", "ambiguous"):
+            value = None
+        annotator = fields.pop("annotator", None) or self.annotator
+        return Event(
+            item_id=str(item_id), task=task_name, value=value, kind=kind, annotator=annotator,
+            schema_version=self._schema.version, **fields,
+        )  # fmt: skip
+
+    def skip(self, item_id: str, *, task: str | None = None) -> int:
+        """Mark an item skipped: it leaves the queue without a label."""
+        return self.label(item_id, None, task=task, kind="skip")
+
+    def retract(self, event_id: int, *, note: str = "") -> int:
+        """Withdraw an event; the item's label falls back to the one before it."""
+        ev = self.store.events().query("id == @event_id")
+        if ev.empty:
+            raise StoreError(f"no event {event_id} to retract")
+        row = ev.iloc[0]
+        return self.store.append(
+            [Event(row.item_id, row.task, None, kind="retract", parent=int(event_id),
+                   annotator=self.annotator, note=note, schema_version=self._schema.version)]
+        )[0].id  # fmt: skip
+
+    def add_prelabels(
+        self,
+        values: Mapping[str, Any],
+        *,
+        model: str,
+        scores: Mapping[str, float] | None = None,
+        task: str | None = None,
+    ) -> int:
+        """Store a model's suggested labels as ``prelabel`` events.
+
+        ``model`` is ``"name@version"``; it is recorded as ``model:name@version``.
+        Returns how many were written.
+        """
+        scores = scores or {}
+        annotator = model if model.startswith("model:") else f"model:{model}"
+        events = [
+            self.make_event(iid, v, task=task, kind="prelabel", annotator=annotator,
+                            score=None if scores.get(iid) is None else float(scores[iid]))
+            for iid, v in values.items()
+        ]  # fmt: skip
+        return len(self.store.append(events))
+
+    def labels(self, task: str | None = None) -> pd.DataFrame:
+        """The current label of every labeled item: one row per (item, task).
+
+        Columns: ``item_id, task, label, annotator, kind, created_at,
+        duration_ms, schema_version, event_id``.
+        """
+        df = self.store.current(None if task is None else self._task(task))
+        return _label_frame(df)
+
+    def history(self, item_id: str) -> pd.DataFrame:
+        """Every event of one item, oldest first, values as they were written."""
+        if self.store.missing_items([item_id]):
+            raise UnknownItemError(f"no item {item_id!r} in this project")
+        return self.store.events(item_id=item_id)
+
+    def events(self, *, until: int | None = None) -> pd.DataFrame:
+        """The whole event log (up to event id ``until``: a dataset version)."""
+        return self.store.events(until=until)
+
+    def progress(self, task: str | None = None) -> tuple[int, int]:
+        """``(done, total)`` for a task."""
+        return self.store.progress(self._task(task))
+
+    # -- views ------------------------------------------------------------------
+    def classify(self, task: str | None = None, **settings: Any):
+        """A :class:`~workbench.ClassifyWidget` labeling ``task`` one item at a time."""
+        from .widgets.classify import ClassifyWidget
+
+        return ClassifyWidget(self, task=task, **settings)
+
+    def gallery(self, task: str | None = None, **settings: Any):
+        """A :class:`~workbench.GalleryWidget`: a paged grid for bulk labeling and audits."""
+        from .widgets.gallery import GalleryWidget
+
+        return GalleryWidget(self, task=task, **settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Project({self.store.url!r}, tasks={[t.name for t in self._schema.tasks]}, "
+            f"schema_version={self._schema.version}, items={len(self)})"
+        )
+
+
+def _label_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.rename(columns={"value": "label", "id": "event_id"})
+    return out[LABEL_COLUMNS].reset_index(drop=True)
+
+
+def _default_annotator() -> str:
+    try:
+        return os.environ.get("WORKBENCH_USER") or getpass.getuser()
+    except Exception:  # getuser fails in some containers without a passwd entry
+        return "unknown"
+
+
+def _default_items_dir(store: Store, location: str | Path) -> Path:
+    loc = str(location)
+    if loc.startswith("sqlite:///"):
+        loc = loc[len("sqlite:///") :]
+    if loc.startswith(("postgresql://", "postgres://")) or loc == ":memory:":
+        return Path.cwd() / ".workbench-items" / store.project_id
+    return Path(loc).resolve().with_name(Path(loc).name + ".items")

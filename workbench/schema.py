@@ -1,0 +1,285 @@
+"""Label schemas: tasks, classes, key bindings, colours and guidelines.
+
+A :class:`Schema` is a list of tasks plus Markdown guidelines. Each task has a
+``kind`` (``"classification"`` today; boxes, polygons and spans later) and
+validates the values written for it. A schema is versioned by the store: saving
+a schema whose content differs from the latest version creates a new version,
+and every event records the version it was written under.
+
+New task kinds subclass :class:`Task`, set ``kind`` and register themselves
+with :func:`register_task_kind`; nothing else has to change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .errors import SchemaError, UnknownClassError
+
+__all__ = ["LabelClass", "Task", "Classification", "Schema", "PALETTE", "RESERVED_KEYS"]
+
+#: Colour-blind-safe palette: Okabe-Ito (black swapped for grey so it reads on
+#: dark themes), then Paul Tol's "muted" scheme.
+PALETTE = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999",
+    "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
+    "#AA4499",
+)  # fmt: skip
+
+#: Keys the widgets use for themselves; a class cannot be bound to them.
+RESERVED_KEYS = frozenset({"s", "?", " "})
+
+_DEFAULT_KEYS = [str(d) for d in range(1, 10)] + [
+    c for c in string.ascii_lowercase if c not in RESERVED_KEYS
+]
+
+
+@dataclass(frozen=True)
+class LabelClass:
+    """One class of a classification task.
+
+    Parameters
+    ----------
+    name : str
+        The value stored in labels.
+    key : str, optional
+        The single key that picks this class; defaults to 1-9, then letters.
+    color : str, optional
+        CSS colour; defaults to the next colour of :data:`PALETTE`.
+    description : str
+        Shown next to the class and in the guidelines.
+    examples : sequence of str
+        Item ids that illustrate the class in the guidelines.
+    """
+
+    name: str
+    key: str | None = None
+    color: str | None = None
+    description: str = ""
+    examples: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemaError(f"class name must be a non-empty string, got {self.name!r}")
+        if self.key is not None:
+            if not isinstance(self.key, str) or len(self.key) != 1:
+                raise SchemaError(
+                    f"class {self.name!r}: key must be a single character, got {self.key!r}"
+                )
+            if self.key in RESERVED_KEYS:
+                raise SchemaError(
+                    f"class {self.name!r}: key {self.key!r} is reserved "
+                    f"(reserved: {sorted(RESERVED_KEYS)})"
+                )
+        object.__setattr__(self, "examples", tuple(self.examples))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "key": self.key,
+            "color": self.color,
+            "description": self.description,
+            "examples": list(self.examples),
+        }
+
+
+_TASK_KINDS: dict[str, type[Task]] = {}
+
+
+def register_task_kind(cls: type[Task]) -> type[Task]:
+    """Class decorator: make ``cls`` loadable by :meth:`Schema.from_dict`."""
+    _TASK_KINDS[cls.kind] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class Task:
+    """Base of every task kind. Subclasses set ``kind`` and implement ``validate``."""
+
+    kind: ClassVar[str] = ""
+    name: str
+    description: str = ""
+
+    def validate(self, value: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "description": self.description}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Task:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@register_task_kind
+@dataclass(frozen=True)
+class Classification(Task):
+    """Single- or multi-label classification.
+
+    A single-label value is one class name; a multi-label value is a list of
+    class names (possibly empty: "none of these apply").
+    """
+
+    kind: ClassVar[str] = "classification"
+    classes: tuple[LabelClass, ...] = ()
+    multi_label: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemaError(f"task name must be a non-empty string, got {self.name!r}")
+        classes = tuple(
+            c if isinstance(c, LabelClass) else LabelClass(str(c)) for c in self.classes
+        )
+        if not classes:
+            raise SchemaError(f"task {self.name!r} needs at least one class")
+        names = [c.name for c in classes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise SchemaError(f"task {self.name!r}: duplicate class names {dupes}")
+        taken = [c.key for c in classes if c.key is not None]
+        dupe_keys = sorted({k for k in taken if taken.count(k) > 1})
+        if dupe_keys:
+            raise SchemaError(f"task {self.name!r}: keys bound twice {dupe_keys}")
+        free = iter(k for k in _DEFAULT_KEYS if k not in taken)
+        filled = []
+        for i, c in enumerate(classes):
+            key = c.key if c.key is not None else next(free, None)
+            color = c.color or PALETTE[i % len(PALETTE)]
+            filled.append(
+                LabelClass(c.name, key=key, color=color, description=c.description,
+                           examples=c.examples)
+            )  # fmt: skip
+        object.__setattr__(self, "classes", tuple(filled))
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def validate(self, value: Any) -> str | list[str]:
+        """Return ``value`` normalised for storage, or raise :class:`SchemaError`."""
+        names = self.class_names
+        if self.multi_label:
+            if isinstance(value, str) or not isinstance(value, Iterable):
+                raise SchemaError(
+                    f"task {self.name!r} is multi-label: the value must be a list of class "
+                    f"names, got {value!r}"
+                )
+            chosen = list(value)
+            unknown = [v for v in chosen if v not in names]
+            if unknown:
+                raise UnknownClassError(
+                    f"task {self.name!r} has no class {unknown[0]!r}; classes: {names}"
+                )
+            return [n for n in names if n in set(chosen)]  # schema order, no repeats
+        if not isinstance(value, str):
+            raise SchemaError(
+                f"task {self.name!r} is single-label: the value must be one class name, "
+                f"got {value!r}"
+            )
+        if value not in names:
+            raise UnknownClassError(f"task {self.name!r} has no class {value!r}; classes: {names}")
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "multi_label": self.multi_label,
+            "classes": [c.to_dict() for c in self.classes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Classification:
+        return cls(
+            name=data["name"],
+            description=data.get("description", ""),
+            multi_label=bool(data.get("multi_label", False)),
+            classes=tuple(
+                LabelClass(
+                    c["name"], key=c.get("key"), color=c.get("color"),
+                    description=c.get("description", ""), examples=tuple(c.get("examples", ())),
+                )
+                for c in data["classes"]
+            ),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The tasks of a project and their guidelines (Markdown).
+
+    ``version`` is assigned by the store when the schema is saved; a schema
+    built in a notebook has ``version=None`` until then.
+    """
+
+    tasks: tuple[Task, ...]
+    guidelines: str = ""
+    version: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        tasks = tuple(self.tasks)
+        if not tasks:
+            raise SchemaError("a schema needs at least one task")
+        for t in tasks:
+            if not isinstance(t, Task):
+                raise SchemaError(f"schema tasks must be Task objects, got {t!r}")
+        names = [t.name for t in tasks]
+        if len(set(names)) != len(names):
+            raise SchemaError(f"duplicate task names in schema: {names}")
+        if not isinstance(self.guidelines, str):
+            raise SchemaError("guidelines must be a Markdown string")
+        object.__setattr__(self, "tasks", tasks)
+
+    @classmethod
+    def classification(
+        cls,
+        name: str,
+        classes: Sequence[str | LabelClass],
+        *,
+        multi_label: bool = False,
+        guidelines: str = "",
+        description: str = "",
+    ) -> Schema:
+        """A schema with one classification task; the common case."""
+        if isinstance(classes, str):
+            raise SchemaError("classes must be a list of names, not one string")
+        task = Classification(
+            name, description=description, classes=tuple(classes), multi_label=multi_label
+        )
+        return cls((task,), guidelines=guidelines)
+
+    def task(self, name: str | None = None) -> Task:
+        """The task called ``name``; with no name, the only (or first) task."""
+        if name is None:
+            return self.tasks[0]
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise SchemaError(f"schema has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
+
+    def validate(self, task: str, value: Any) -> Any:
+        return self.task(task).validate(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tasks": [t.to_dict() for t in self.tasks], "guidelines": self.guidelines}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, version: int | None = None) -> Schema:
+        if not isinstance(data, Mapping) or "tasks" not in data:
+            raise SchemaError("a schema dict needs a 'tasks' list")
+        tasks = []
+        for t in data["tasks"]:
+            kind = t.get("kind", "classification")
+            if kind not in _TASK_KINDS:
+                raise SchemaError(f"unknown task kind {kind!r}; known: {sorted(_TASK_KINDS)}")
+            tasks.append(_TASK_KINDS[kind].from_dict(t))
+        return cls(tuple(tasks), guidelines=data.get("guidelines", ""), version=version)
+
+    def fingerprint(self) -> str:
+        """A hash of the content; equal schemas share it, whatever their version."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()

@@ -1,0 +1,44 @@
+"""The annotation store: an append-only event log with SQLite and PostgreSQL back ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import (
+    EVENT_KINDS,
+    LABEL_KINDS,
+    STATE_KINDS,
+    Appended,
+    Event,
+    ItemRecord,
+    Store,
+)
+
+__all__ = [
+    "open_store",
+    "Store",
+    "Event",
+    "ItemRecord",
+    "Appended",
+    "EVENT_KINDS",
+    "LABEL_KINDS",
+    "STATE_KINDS",
+]
+
+
+def open_store(location: str | Path) -> Store:
+    """Open or create the store at ``location``.
+
+    ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL; ``sqlite:///path``
+    or a plain path opens SQLite.
+    """
+    loc = str(location)
+    if loc.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(loc)
+    if loc.startswith("sqlite:///"):
+        loc = loc[len("sqlite:///") :]
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(loc)

@@ -1,0 +1,569 @@
+"""The annotation store: an append-only event log plus the state derived from it.
+
+One interface, :class:`Store`, with a SQLite and a PostgreSQL back end that
+share this module's SQL. Tables:
+
+``meta``
+    key/value: the store's own format version and the project id.
+``schemas``
+    every version of the label schema (JSON), numbered from 1.
+``items``
+    one row per item: id, kind, URI, inline text, metadata (JSON), insertion
+    position. Never blobs: bytes stay at the URI.
+``events``
+    the log. Never updated, never deleted. ``(client_id, seq)`` is unique, so a
+    front end that resends a label it has no acknowledgement for is harmless.
+``item_state``
+    one row per (task, item): the event that decides the item's current state
+    (a label, a skip ...), the latest pre-label, and the queue priority. It is
+    derived from ``events`` and kept up to date in the same transaction as each
+    append, so "current labels" and "next unlabeled items" are index lookups
+    rather than scans of the log. A partial index over the rows with no state
+    makes the next batch by priority an index range scan whatever share of the
+    pool is labeled.
+
+A retraction (``kind="retract"``, ``parent`` = the event it withdraws) makes
+the item's state fall back to the latest earlier event that is not retracted,
+so undo after a relabel restores the previous label.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+from ..errors import StoreError, UnknownItemError
+
+__all__ = [
+    "Store",
+    "SQLStore",
+    "Event",
+    "ItemRecord",
+    "Appended",
+    "STATE_KINDS",
+    "LABEL_KINDS",
+    "EVENT_KINDS",
+    "STORE_FORMAT",
+]
+
+#: Bumped when the tables change; ``_migrate`` upgrades older stores forward.
+STORE_FORMAT = 1
+
+#: Kinds of event that decide an item's current state for a task.
+STATE_KINDS = ("label", "skip", "ambiguous", "review-accept", "review-correct", "send-back")
+#: Of those, the ones whose value is a label (what ``labels()`` returns).
+LABEL_KINDS = ("label", "review-accept", "review-correct")
+EVENT_KINDS = STATE_KINDS + ("prelabel", "retract")
+TIERS = ("annotate", "review", "qa")
+
+EVENT_COLUMNS = (
+    "id", "item_id", "task", "value", "annotator", "kind", "tier", "note", "schema_version",
+    "client_id", "seq", "duration_ms", "score", "created_at", "parent",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What the store keeps of an item: where its bytes are, never the bytes.
+
+    ``kind`` is ``"image"`` or ``"text"`` (more kinds later: ``"audio"`` ...).
+    ``uri`` is an fsspec URI, or ``npy://FILE#ROW`` for rows of an array saved
+    next to the store; short texts are kept inline in ``text``.
+    """
+
+    item_id: str
+    kind: str
+    uri: str | None = None
+    text: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    """One row of the log. ``id`` and ``created_at`` are set by the store."""
+
+    item_id: str
+    task: str
+    value: Any = None
+    kind: str = "label"
+    annotator: str = ""
+    tier: str = "annotate"
+    note: str = ""
+    schema_version: int | None = None
+    client_id: str | None = None
+    seq: int | None = None
+    duration_ms: int | None = None
+    score: float | None = None
+    parent: int | None = None
+    created_at: float | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise StoreError(f"unknown event kind {self.kind!r}; kinds: {list(EVENT_KINDS)}")
+        if self.tier not in TIERS:
+            raise StoreError(f"unknown tier {self.tier!r}; tiers: {list(TIERS)}")
+        if (self.client_id is None) != (self.seq is None):
+            raise StoreError("client_id and seq go together: give both or neither")
+        if self.kind == "retract" and self.parent is None:
+            raise StoreError("a retract event needs the id of the event it retracts (parent)")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """The outcome of appending one event: its id, and whether it was a resend."""
+
+    id: int
+    duplicate: bool
+
+
+class Store(ABC):
+    """Interface of every back end. Methods are safe to call from several threads."""
+
+    project_id: str
+    url: str
+
+    # -- schema ---------------------------------------------------------------
+    @abstractmethod
+    def save_schema(self, body: dict[str, Any]) -> int:
+        """Store ``body`` as a new version unless it equals the latest; return its version."""
+
+    @abstractmethod
+    def latest_schema(self) -> tuple[int, dict[str, Any]] | None:
+        """``(version, body)`` of the newest schema, or ``None`` for a new store."""
+
+    @abstractmethod
+    def schema_versions(self) -> list[tuple[int, dict[str, Any], float]]:
+        """Every ``(version, body, created_at)``, oldest first."""
+
+    # -- items ----------------------------------------------------------------
+    @abstractmethod
+    def add_items(self, records: Sequence[ItemRecord], tasks: Sequence[str]) -> int:
+        """Add items not yet present (by id); return how many were new."""
+
+    @abstractmethod
+    def ensure_tasks(self, tasks: Sequence[str]) -> None:
+        """Give every item a queue row for each task (after a schema adds a task)."""
+
+    @abstractmethod
+    def get_items(self, item_ids: Sequence[str]) -> list[ItemRecord]:
+        """Records in the order asked; raises :class:`UnknownItemError` for a missing id."""
+
+    @abstractmethod
+    def missing_items(self, item_ids: Iterable[str]) -> list[str]:
+        """The ids among ``item_ids`` that the store does not have."""
+
+    @abstractmethod
+    def item_ids(self) -> list[str]:
+        """Every item id in insertion order."""
+
+    @abstractmethod
+    def count_items(self) -> int: ...
+
+    # -- events ---------------------------------------------------------------
+    @abstractmethod
+    def append(self, events: Sequence[Event]) -> list[Appended]:
+        """Append events in one durable transaction, updating ``item_state``."""
+
+    @abstractmethod
+    def find_event(self, client_id: str, seq: int) -> int | None:
+        """The id of the event written with ``(client_id, seq)``, if any."""
+
+    @abstractmethod
+    def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
+        """The log (optionally one item's, optionally up to event id ``until``)."""
+
+    @abstractmethod
+    def current(self, task: str | None = None, *, labels_only: bool = True) -> pd.DataFrame:
+        """One row per (item, task) with its current state event (labels only by default)."""
+
+    @abstractmethod
+    def prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
+        """Latest pre-label ``(value, score)`` per item that has one."""
+
+    @abstractmethod
+    def current_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        """``{item_id: (kind, value)}`` of the current state of items that have one."""
+
+    # -- queue ----------------------------------------------------------------
+    @abstractmethod
+    def next_unlabeled(self, task: str, n: int, *, exclude: Iterable[str] = ()) -> list[str]:
+        """Up to ``n`` ids with no state for ``task``, highest priority first, then oldest."""
+
+    @abstractmethod
+    def set_priority(self, task: str, priorities: dict[str, float]) -> None:
+        """Set queue priorities (higher comes first); items not named keep theirs."""
+
+    @abstractmethod
+    def progress(self, task: str) -> tuple[int, int]:
+        """``(done, total)``: items with a state for ``task``, and all items."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SQLStore(Store):
+    """The SQL both back ends share. Subclasses supply a connection and dialect bits.
+
+    SQL here is written with ``?`` placeholders; back ends that use another
+    style override :meth:`_sql`.
+    """
+
+    #: DDL, one statement per entry; subclasses fill in id column types.
+    DDL: tuple[str, ...] = ()
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.RLock()
+
+    # -- dialect hooks --------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    @abstractmethod
+    def _write(self):
+        """Context manager: a write transaction yielding a cursor (durable on exit)."""
+
+    @abstractmethod
+    def _read(self):
+        """Context manager yielding a cursor for reads."""
+
+    @abstractmethod
+    def _insert_event(self, cur, ev: Event, value_json: str, now: float) -> tuple[int, bool]:
+        """Insert one event, ignoring a duplicate (client_id, seq); return (id, duplicate)."""
+
+    def _executemany(self, cur, sql: str, rows: list[tuple]) -> None:
+        cur.executemany(self._sql(sql), rows)
+
+    # -- set-up ---------------------------------------------------------------
+    def _initialise(self, project_id: str | None) -> None:
+        import uuid
+
+        with self._write() as cur:
+            for stmt in self.DDL:
+                cur.execute(stmt)
+            cur.execute(self._sql("SELECT value FROM meta WHERE key = 'format'"))
+            row = cur.fetchone()
+            if row is None:
+                self.project_id = project_id or uuid.uuid4().hex
+                cur.execute(
+                    self._sql("INSERT INTO meta (key, value) VALUES ('format', ?), ('project_id', ?)"),
+                    (str(STORE_FORMAT), self.project_id),
+                )
+                return
+            fmt = int(row[0])
+            if fmt > STORE_FORMAT:
+                raise StoreError(
+                    f"{self.url} was written by a newer workbench (store format {fmt}, this "
+                    f"release reads up to {STORE_FORMAT}); upgrade workbench"
+                )
+            self._migrate(cur, fmt)
+            cur.execute(self._sql("SELECT value FROM meta WHERE key = 'project_id'"))
+            self.project_id = cur.fetchone()[0]
+
+    def _migrate(self, cur, fmt: int) -> None:
+        """Upgrade a store written in format ``fmt`` to :data:`STORE_FORMAT`, step by step."""
+        # Format 1 is the first; later formats add a step here and bump 'format'.
+        if fmt != STORE_FORMAT:
+            cur.execute(
+                self._sql("UPDATE meta SET value = ? WHERE key = 'format'"), (str(STORE_FORMAT),)
+            )
+
+    # -- schema ---------------------------------------------------------------
+    def save_schema(self, body: dict[str, Any]) -> int:
+        blob = json.dumps(body, sort_keys=True)
+        with self._write() as cur:
+            cur.execute(self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1"))
+            row = cur.fetchone()
+            if row is not None and _json(row[1]) == body:
+                return int(row[0])
+            version = 1 if row is None else int(row[0]) + 1
+            cur.execute(
+                self._sql("INSERT INTO schemas (version, body, created_at) VALUES (?, ?, ?)"),
+                (version, blob, time.time()),
+            )
+            return version
+
+    def latest_schema(self) -> tuple[int, dict[str, Any]] | None:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1"))
+            row = cur.fetchone()
+        return None if row is None else (int(row[0]), _json(row[1]))
+
+    def schema_versions(self) -> list[tuple[int, dict[str, Any], float]]:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT version, body, created_at FROM schemas ORDER BY version"))
+            return [(int(v), _json(b), float(t)) for v, b, t in cur.fetchall()]
+
+    # -- items ----------------------------------------------------------------
+    def add_items(self, records: Sequence[ItemRecord], tasks: Sequence[str]) -> int:
+        if not records:
+            return 0
+        seen: dict[str, ItemRecord] = {}
+        for r in records:
+            seen.setdefault(r.item_id, r)
+        with self._write() as cur:
+            new_ids = self._new_ids(cur, list(seen))
+            if not new_ids:
+                return 0
+            cur.execute(self._sql("SELECT COALESCE(MAX(position), -1) FROM items"))
+            start = int(cur.fetchone()[0]) + 1
+            rows = []
+            for offset, iid in enumerate(new_ids):
+                r = seen[iid]
+                meta = json.dumps(r.meta, sort_keys=True, default=str) if r.meta else None
+                rows.append((iid, r.kind, r.uri, r.text, meta, start + offset, time.time()))
+            self._executemany(
+                cur,
+                "INSERT INTO items (item_id, kind, uri, text, meta, position, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            state = [(t, iid, 0.0, start + i) for t in tasks for i, iid in enumerate(new_ids)]
+            self._executemany(
+                cur,
+                "INSERT INTO item_state (task, item_id, priority, position) VALUES (?, ?, ?, ?)",
+                state,
+            )
+            return len(new_ids)
+
+    def _new_ids(self, cur, ids: list[str]) -> list[str]:
+        present: set[str] = set()
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            cur.execute(self._sql(f"SELECT item_id FROM items WHERE item_id IN ({marks})"), chunk)
+            present.update(r[0] for r in cur.fetchall())
+        return [i for i in ids if i not in present]
+
+    def ensure_tasks(self, tasks: Sequence[str]) -> None:
+        with self._write() as cur:
+            for task in tasks:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO item_state (task, item_id, priority, position) "
+                        "SELECT ?, i.item_id, 0.0, i.position FROM items i WHERE NOT EXISTS "
+                        "(SELECT 1 FROM item_state s WHERE s.task = ? AND s.item_id = i.item_id)"
+                    ),
+                    (task, task),
+                )
+
+    def get_items(self, item_ids: Sequence[str]) -> list[ItemRecord]:
+        ids = list(item_ids)
+        found: dict[str, ItemRecord] = {}
+        with self._read() as cur:
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                cur.execute(
+                    self._sql(
+                        f"SELECT item_id, kind, uri, text, meta FROM items "
+                        f"WHERE item_id IN ({marks})"
+                    ),
+                    chunk,
+                )
+                for iid, kind, uri, text, meta in cur.fetchall():
+                    found[iid] = ItemRecord(iid, kind, uri, text, _json(meta) if meta else {})
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise UnknownItemError(
+                f"no item {missing[0]!r} in this project"
+                + (f" (and {len(missing) - 1} more missing)" if len(missing) > 1 else "")
+            )
+        return [found[i] for i in ids]
+
+    def missing_items(self, item_ids: Iterable[str]) -> list[str]:
+        ids = list(dict.fromkeys(item_ids))
+        with self._read() as cur:
+            return self._new_ids(cur, ids)
+
+    def item_ids(self) -> list[str]:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT item_id FROM items ORDER BY position"))
+            return [r[0] for r in cur.fetchall()]
+
+    def count_items(self) -> int:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT COUNT(*) FROM items"))
+            return int(cur.fetchone()[0])
+
+    # -- events ---------------------------------------------------------------
+    def append(self, events: Sequence[Event]) -> list[Appended]:
+        if not events:
+            return []
+        out: list[Appended] = []
+        with self._write() as cur:
+            missing = self._new_ids(cur, list({e.item_id for e in events}))
+            if missing:
+                raise UnknownItemError(f"no item {missing[0]!r} in this project")
+            for ev in events:
+                now = time.time()
+                eid, dup = self._insert_event(cur, ev, json.dumps(ev.value), now)
+                out.append(Appended(eid, dup))
+                if dup:
+                    continue
+                ev.id, ev.created_at = eid, now
+                self._apply(cur, ev)
+        return out
+
+    def _apply(self, cur, ev: Event) -> None:
+        """Bring ``item_state`` in line with the event just inserted."""
+        if ev.kind in STATE_KINDS:
+            self._set_state(cur, ev.task, ev.item_id, "state_event", ev.id)
+        elif ev.kind == "prelabel":
+            self._set_state(cur, ev.task, ev.item_id, "prelabel_event", ev.id)
+        elif ev.kind == "retract":
+            for column, kinds in (("state_event", STATE_KINDS), ("prelabel_event", ("prelabel",))):
+                marks = ",".join("?" * len(kinds))
+                cur.execute(
+                    self._sql(
+                        f"SELECT MAX(e.id) FROM events e WHERE e.item_id = ? AND e.task = ? "
+                        f"AND e.kind IN ({marks}) AND NOT EXISTS (SELECT 1 FROM events r "
+                        f"WHERE r.kind = 'retract' AND r.parent = e.id)"
+                    ),
+                    (ev.item_id, ev.task, *kinds),
+                )
+                row = cur.fetchone()
+                self._set_state(cur, ev.task, ev.item_id, column, row[0] if row else None)
+
+    def _set_state(self, cur, task: str, item_id: str, column: str, event_id: int | None) -> None:
+        cur.execute(
+            self._sql(f"UPDATE item_state SET {column} = ? WHERE task = ? AND item_id = ?"),
+            (event_id, task, item_id),
+        )
+        if cur.rowcount == 0:  # a task the item has no queue row for yet
+            cur.execute(
+                self._sql(
+                    f"INSERT INTO item_state (task, item_id, priority, position, {column}) "
+                    f"SELECT ?, item_id, 0.0, position, ? FROM items WHERE item_id = ?"
+                ),
+                (task, event_id, item_id),
+            )
+
+    def find_event(self, client_id: str, seq: int) -> int | None:
+        with self._read() as cur:
+            cur.execute(
+                self._sql("SELECT id FROM events WHERE client_id = ? AND seq = ?"), (client_id, seq)
+            )
+            row = cur.fetchone()
+        return None if row is None else int(row[0])
+
+    def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
+        where, args = [], []
+        if item_id is not None:
+            where.append("item_id = ?")
+            args.append(item_id)
+        if until is not None:
+            where.append("id <= ?")
+            args.append(until)
+        sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._read() as cur:
+            cur.execute(self._sql(sql + " ORDER BY id"), args)
+            rows = cur.fetchall()
+        return _event_frame(rows, EVENT_COLUMNS)
+
+    def current(self, task: str | None = None, *, labels_only: bool = True) -> pd.DataFrame:
+        cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+        where, args = [], []
+        if task is not None:
+            where.append("s.task = ?")
+            args.append(task)
+        if labels_only:
+            where.append(f"e.kind IN ({','.join('?' * len(LABEL_KINDS))})")
+            args.extend(LABEL_KINDS)
+        sql = (
+            f"SELECT {cols} FROM item_state s JOIN events e ON e.id = s.state_event "
+            f"JOIN items i ON i.item_id = s.item_id"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._read() as cur:
+            cur.execute(self._sql(sql + " ORDER BY s.task, i.position"), args)
+            rows = cur.fetchall()
+        return _event_frame(rows, EVENT_COLUMNS)
+
+    def _state_values(
+        self, task: str, item_ids: Sequence[str], column: str, fields_: str
+    ) -> list[tuple]:
+        out: list[tuple] = []
+        with self._read() as cur:
+            for chunk in _chunks(list(item_ids), 500):
+                marks = ",".join("?" * len(chunk))
+                cur.execute(
+                    self._sql(
+                        f"SELECT s.item_id, {fields_} FROM item_state s JOIN events e "
+                        f"ON e.id = s.{column} WHERE s.task = ? AND s.item_id IN ({marks})"
+                    ),
+                    (task, *chunk),
+                )
+                out.extend(cur.fetchall())
+        return out
+
+    def prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
+        rows = self._state_values(task, item_ids, "prelabel_event", "e.value, e.score")
+        return {iid: (_json(v), None if s is None else float(s)) for iid, v, s in rows}
+
+    def current_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        rows = self._state_values(task, item_ids, "state_event", "e.kind, e.value")
+        return {iid: (k, _json(v)) for iid, k, v in rows}
+
+    # -- queue ----------------------------------------------------------------
+    def next_unlabeled(self, task: str, n: int, *, exclude: Iterable[str] = ()) -> list[str]:
+        skip = set(exclude)
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT item_id FROM item_state WHERE task = ? AND state_event IS NULL "
+                    "ORDER BY priority DESC, position LIMIT ?"
+                ),
+                (task, n + len(skip)),
+            )
+            ids = [r[0] for r in cur.fetchall()]
+        return [i for i in ids if i not in skip][:n]
+
+    def set_priority(self, task: str, priorities: dict[str, float]) -> None:
+        with self._write() as cur:
+            self._executemany(
+                cur,
+                "UPDATE item_state SET priority = ? WHERE task = ? AND item_id = ?",
+                [(float(p), task, iid) for iid, p in priorities.items()],
+            )
+
+    def progress(self, task: str) -> tuple[int, int]:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT COUNT(*), COUNT(state_event) FROM item_state WHERE task = ?"
+                ),
+                (task,),
+            )
+            total, done = cur.fetchone()
+        return int(done), int(total)
+
+
+def _json(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, str | bytes) else v
+
+
+def _chunks(seq: list, size: int):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def _event_frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(rows, columns=list(columns))
+    df["value"] = [_json(v) for v in df["value"]]
+    df["created_at"] = pd.to_datetime(df["created_at"].astype(float), unit="s", utc=True)
+    for col in ("id", "seq", "duration_ms", "parent", "schema_version"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+EVENT_FIELDS = {f.name for f in fields(Event)}
