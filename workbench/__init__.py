@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .errors import (
     ItemReadError,
+    ItemSourceError,
     MissingDependencyError,
     PermissionDenied,
     SchemaError,
@@ -37,6 +38,7 @@ __all__ = [
     "UnknownItemError",
     "UnknownClassError",
     "ItemReadError",
+    "ItemSourceError",
     "StoreError",
     "PermissionDenied",
     "MissingDependencyError",

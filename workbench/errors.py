@@ -8,6 +8,7 @@ __all__ = [
     "UnknownItemError",
     "UnknownClassError",
     "ItemReadError",
+    "ItemSourceError",
     "StoreError",
     "PermissionDenied",
     "MissingDependencyError",
@@ -35,6 +36,11 @@ class UnknownClassError(SchemaError):
 
 class ItemReadError(WorkbenchError, OSError):
     """An item's bytes could not be read or decoded (missing file, corrupt image)."""
+
+
+class ItemSourceError(WorkbenchError, ValueError):
+    """Items given to an ``add_*`` method are malformed: a wrong shape or type,
+    duplicate or mismatched ids, a missing column, a folder with no images."""
 
 
 class StoreError(WorkbenchError, RuntimeError):
