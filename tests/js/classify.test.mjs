@@ -1,0 +1,384 @@
+import { test, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { setupDom, FakeModel, FakeKernel, textItems, press, sleep, classifyState, classSchema } from "./helpers.mjs";
+import classify from "../../widgets/classify.ts";
+const { render } = classify;
+
+let cleanups = [];
+
+beforeEach(() => {
+  setupDom();
+  cleanups = [];
+});
+
+afterEach(() => {
+  for (const fn of cleanups) fn();
+});
+
+function mount(state = {}, kernelOpts = {}, items = textItems(20)) {
+  const model = new FakeModel(classifyState(state));
+  const kernel = new FakeKernel(model, items, kernelOpts);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const cleanup = render({ model, el });
+  cleanups.push(cleanup);
+  const root = el.querySelector(".wb-classify");
+  return { model, kernel, el, root, cleanup };
+}
+
+const outboxOf = (pid = "proj1") => JSON.parse(localStorage.getItem(`workbench-outbox:${pid}`) || "{}");
+
+test("render asks for items and paints the first one", () => {
+  const { model, kernel, root } = mount();
+  assert.equal(root.getAttribute("tabindex"), "0");
+  assert.equal(root.dataset.ready, undefined);
+  const need = model.sentOf("need")[0];
+  assert.equal(need.n, 5, "prefetch 4 plus the item to show");
+  assert.ok(model.sentOf("hello").length === 1);
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "t0000");
+  assert.equal(root.dataset.ready, "1");
+  assert.equal(root.dataset.queue, "4");
+  assert.equal(root.querySelector(".wb-text").textContent, "text number 0");
+  // classes with swatch, name and key
+  const chips = [...root.querySelectorAll(".wb-class")];
+  assert.deepEqual(chips.map((c) => c.querySelector(".wb-class-name").textContent), ["cat", "dog", "bird"]);
+  assert.deepEqual(chips.map((c) => c.querySelector(".wb-key").textContent), ["1", "2", "3"]);
+  assert.ok(chips[0].querySelector(".wb-swatch").style.background);
+});
+
+test("a class key writes the outbox before sending, then advances in the same frame", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  let storedAtSend = null;
+  const prev = model.onSend;
+  model.onSend = (msg, b) => {
+    if (msg.type === "label") storedAtSend = outboxOf()[`${msg.client_id}:${msg.seq}`];
+    prev(msg, b);
+  };
+  const ev = press(root, "2");
+  assert.equal(ev.defaultPrevented, true);
+  const label = model.sentOf("label")[0];
+  assert.equal(label.item_id, "t0000");
+  assert.equal(label.value, "dog");
+  assert.equal(label.kind, "label");
+  assert.equal(label.seq, 1);
+  assert.equal(label.task, "label");
+  assert.match(label.client_id, /^[0-9a-f-]{36}$/);
+  assert.ok(storedAtSend, "entry was in localStorage when send ran");
+  assert.equal(root.dataset.itemId, "t0001", "next item painted synchronously");
+  assert.equal(root.dataset.outbox, "1");
+  kernel.flush(); // ack
+  assert.equal(root.dataset.outbox, "0");
+  assert.deepEqual(outboxOf(), {});
+  assert.equal(kernel.labels.get("t0000").value, "dog");
+});
+
+test("key-to-paint timings are recorded", async () => {
+  const { kernel, root } = mount();
+  kernel.flush();
+  press(root, "1");
+  await sleep(40);
+  const timings = globalThis.__workbenchTimings;
+  assert.ok(timings.length >= 1);
+  const last = timings[timings.length - 1];
+  assert.equal(last.item_id, "t0001");
+  assert.ok(last.ms >= 0 && last.ms < 1000, `ms=${last.ms}`);
+});
+
+test("type-ahead: a burst longer than the prefetch depth labels every item once, in order", async () => {
+  const classes = ["cat", "dog", "bird"];
+  const { model, kernel, root } = mount({ prefetch: 3 }, { auto: true, delay: 15, classes }, textItems(300));
+  await sleep(30);
+  assert.equal(root.dataset.itemId, "t0000");
+  const pressed = [];
+  for (let i = 0; i < 200; i++) {
+    const k = (i * 7 + 3) % 3;
+    pressed.push(classes[k]);
+    press(root, String(k + 1));
+    if (i % 10 === 0) await sleep(2); // let some replies in mid-burst
+  }
+  for (let i = 0; i < 100 && (kernel.liveLabels().length < 200 || root.dataset.outbox !== "0"); i++) await sleep(20);
+  const stored = kernel.liveLabels();
+  assert.equal(stored.length, 200);
+  assert.deepEqual(stored.map((e) => e.value), pressed);
+  assert.deepEqual(stored.map((e) => e.item_id), textItems(200).map((i) => i.item_id), "one per item, in queue order");
+  assert.equal(new Set(model.sentOf("label").map((m) => m.seq)).size, 200);
+  assert.equal(root.dataset.itemId, "t0200");
+});
+
+test("Backspace retracts the last label by (client_id, seq) and shows that item again", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  press(root, "1");
+  press(root, "2");
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "t0002");
+  press(root, "Backspace");
+  const [first, second] = model.sentOf("label");
+  const retract = model.sentOf("label")[2];
+  assert.equal(retract.kind, "retract");
+  assert.equal(retract.item_id, "t0001");
+  assert.deepEqual(retract.retracts, { client_id: second.client_id, seq: second.seq });
+  assert.equal(root.dataset.itemId, "t0001");
+  kernel.flush();
+  assert.equal(kernel.labels.has("t0001"), false);
+  // label it again; then the item that was live comes back
+  press(root, "3");
+  assert.equal(root.dataset.itemId, "t0002");
+  kernel.flush();
+  assert.equal(kernel.labels.get("t0001").value, "bird");
+  assert.equal(first.item_id, "t0000");
+});
+
+test("arrows go back to labeled items with their label; a key there relabels", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  press(root, "1"); // t0 cat
+  press(root, "2"); // t1 dog
+  kernel.flush();
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.itemId, "t0001");
+  assert.ok(root.classList.contains("wb-reviewing"));
+  assert.equal(root.querySelector('.wb-class[data-class="dog"]').classList.contains("wb-current"), true);
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.itemId, "t0000");
+  press(root, "3"); // relabel t0 -> bird, moves forward to t1
+  assert.equal(root.dataset.itemId, "t0001");
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "t0002", "back to the live item");
+  kernel.flush();
+  assert.equal(kernel.labels.get("t0000").value, "bird");
+  assert.equal(model.sentOf("label").length, 3);
+});
+
+test("s skips; ? opens the guidelines (Markdown, safely) and Escape closes them", () => {
+  const { model, kernel, root } = mount({ guidelines: "## Be careful\n\n<img src=x onerror=alert(1)> *really*" });
+  kernel.flush();
+  press(root, "s");
+  const skip = model.sentOf("label")[0];
+  assert.equal(skip.kind, "skip");
+  assert.equal(skip.value, null);
+  press(root, "?", { shiftKey: true });
+  const overlay = root.querySelector(".wb-overlay");
+  assert.ok(overlay);
+  assert.equal(overlay.querySelector("h2").textContent, "Be careful");
+  assert.equal(overlay.querySelectorAll(".wb-guidelines-body img").length, 0);
+  assert.match(overlay.textContent, /about cat/, "class descriptions shown");
+  const esc = press(root, "Escape");
+  assert.equal(esc.defaultPrevented, true);
+  assert.equal(root.querySelector(".wb-overlay"), null);
+  assert.equal(press(root, "Escape").defaultPrevented, false, "Escape with nothing open is not ours");
+});
+
+test("a refused label is shown and dropped from the outbox", () => {
+  const { model, kernel, root } = mount({}, { classes: ["cat"] });
+  kernel.flush();
+  press(root, "2"); // dog: the kernel refuses it
+  kernel.flush();
+  assert.equal(root.dataset.outbox, "0");
+  assert.match(root.querySelector(".wb-errors").textContent, /refused: no class dog/);
+  assert.equal(Object.keys(outboxOf()).length, 0);
+  assert.equal(model.sentOf("label").length, 1);
+});
+
+test("unacknowledged labels of an earlier page are resent with their own client id and seq", () => {
+  const old = {
+    type: "label", client_id: "old-client", seq: 41, item_id: "t0005", task: "label", kind: "label",
+    value: "cat", duration_ms: 100, created: 1,
+  };
+  localStorage.setItem("workbench-outbox:proj1", JSON.stringify({ "old-client:41": old }));
+  const { model, kernel, root } = mount();
+  const resent = model.sentOf("label");
+  assert.equal(resent.length, 1);
+  assert.equal(resent[0].client_id, "old-client");
+  assert.equal(resent[0].seq, 41);
+  const need = model.sentOf("need")[0];
+  assert.ok(need.exclude.includes("t0005"), "unacked item excluded from the queue");
+  kernel.flush();
+  assert.equal(root.dataset.outbox, "0");
+  assert.equal(kernel.labels.get("t0005").value, "cat");
+});
+
+test("labels survive a view that dies before the ack; the next view resends them", () => {
+  const first = mount();
+  first.kernel.flush();
+  press(first.root, "1");
+  press(first.root, "3");
+  first.kernel.pending = []; // the kernel died: these acks never come
+  first.cleanup();
+  assert.equal(Object.keys(outboxOf()).length, 2);
+  const second = mount(); // new kernel, cell re-run
+  const resent = second.model.sentOf("label");
+  assert.deepEqual(resent.map((m) => [m.item_id, m.value]), [["t0000", "cat"], ["t0001", "bird"]]);
+  second.kernel.flush();
+  assert.equal(Object.keys(outboxOf()).length, 0);
+});
+
+test("multi-label: keys toggle, Enter commits the set", () => {
+  const { model, kernel, root } = mount({ schema: classSchema(["red", "green", "blue"], { multi: true }) });
+  kernel.flush();
+  press(root, "1");
+  press(root, "3");
+  press(root, "1");
+  press(root, "2");
+  assert.equal(model.sentOf("label").length, 0);
+  assert.equal(root.querySelector('.wb-class[data-class="green"]').getAttribute("aria-pressed"), "true");
+  press(root, "Enter");
+  const label = model.sentOf("label")[0];
+  assert.deepEqual(label.value, ["green", "blue"]);
+  assert.equal(root.dataset.itemId, "t0001");
+  press(root, "Enter");
+  assert.deepEqual(model.sentOf("label")[1].value, [], "none of these apply");
+});
+
+test("a pre-label is highlighted with its confidence and Enter accepts it", () => {
+  const items = textItems(3);
+  items[0].prelabel = { value: "bird", score: 0.87 };
+  const { model, kernel, root } = mount({}, {}, items);
+  kernel.flush();
+  assert.ok(root.querySelector('.wb-class[data-class="bird"]').classList.contains("wb-suggested"));
+  assert.match(root.querySelector(".wb-prelabel").textContent, /bird \(87%\)/);
+  press(root, "Enter");
+  assert.equal(model.sentOf("label")[0].value, "bird");
+  press(root, "Enter"); // no pre-label here: nothing happens
+  assert.equal(model.sentOf("label").length, 1);
+  assert.equal(root.dataset.itemId, "t0001");
+});
+
+test("modified keys pass through; unbound letters do not reach the notebook", () => {
+  const { model, kernel, root, el } = mount();
+  kernel.flush();
+  let reached = [];
+  el.parentElement.addEventListener("keydown", (e) => reached.push(e.key));
+  const ctrl = press(root, "1", { ctrlKey: true });
+  assert.equal(ctrl.defaultPrevented, false);
+  press(root, "d");
+  press(root, "Tab");
+  assert.deepEqual(reached, ["1", "Tab"]);
+  assert.equal(model.sentOf("label").length, 0);
+});
+
+test("prefetch 0 fetches one item at a time, on demand", () => {
+  const { model, kernel, root } = mount({ prefetch: 0 });
+  assert.equal(model.sentOf("need")[0].n, 1);
+  kernel.flush();
+  assert.equal(root.dataset.queue, "0");
+  press(root, "1");
+  assert.equal(root.dataset.itemId, "");
+  assert.equal(model.sentOf("need").length, 2);
+  assert.equal(model.sentOf("need")[1].n, 1);
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "t0001");
+});
+
+test("when the kernel has nothing left the widget says so", () => {
+  const { kernel, root } = mount({}, {}, textItems(2));
+  kernel.flush();
+  press(root, "1");
+  press(root, "1");
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "");
+  assert.match(root.querySelector(".wb-stage").textContent, /All items are labeled/);
+  assert.equal(kernel.liveLabels().length, 2);
+});
+
+test("replies for another view of the same widget are ignored", () => {
+  const { model, kernel, root } = mount();
+  model.deliver({ type: "items", client_id: "someone-else", req: 1, n: 1, items: [{ item_id: "zz", kind: "text", text: "x", buffer: null }] });
+  assert.equal(root.dataset.itemId, "");
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "t0000");
+});
+
+test("images come from binary buffers and small ones are upscaled crisply", () => {
+  const items = [{ item_id: "img1", kind: "image", mime: "image/png", width: 8, height: 8 }];
+  const model = new FakeModel(classifyState());
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  cleanups.push(render({ model, el }));
+  const need = model.sentOf("need")[0];
+  const png = new Uint8Array([137, 80, 78, 71]);
+  model.deliver({ type: "items", client_id: need.client_id, req: need.req, n: 5, items: [{ ...items[0], buffer: 0 }] }, [new DataView(png.buffer)]);
+  const img = el.querySelector("img.wb-image");
+  assert.ok(img);
+  assert.match(img.getAttribute("src"), /^blob:/);
+  assert.equal(img.style.width, "256px");
+  assert.equal(img.style.imageRendering, "pixelated");
+});
+
+test("cleanup removes listeners, timers and the DOM", async () => {
+  const { model, kernel, root, el, cleanup } = mount();
+  kernel.flush();
+  assert.ok(model.listenerCount() > 0);
+  cleanup();
+  cleanups = [];
+  assert.equal(model.listenerCount(), 0);
+  assert.equal(el.querySelector(".wb-classify"), null);
+  const before = model.sent.length;
+  press(root, "1");
+  await sleep(10);
+  assert.equal(model.sent.length, before, "no more messages after cleanup");
+});
+
+test("a key pressed after the last item asks again, then reports the key it could not apply", () => {
+  const { model, kernel, root } = mount({}, {}, textItems(1));
+  kernel.flush();
+  press(root, "1");
+  kernel.flush();
+  assert.match(root.querySelector(".wb-stage").textContent, /All items are labeled/);
+  const needs = model.sentOf("need").length;
+  press(root, "2");
+  assert.equal(model.sentOf("need").length, needs + 1, "asked the kernel again");
+  kernel.flush();
+  assert.match(root.querySelector(".wb-status").textContent, /1 key had no item/);
+  assert.equal(kernel.liveLabels().length, 1);
+});
+
+test("a transient kernel error keeps the label in the outbox; a resend stores it", async () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  model.onSend = () => {}; // the kernel drops this one
+  press(root, "1");
+  const sent = model.sentOf("label")[0];
+  model.deliver({ type: "error", client_id: sent.client_id, seq: sent.seq, error: "database is locked" });
+  assert.equal(root.dataset.outbox, "1");
+  assert.match(root.querySelector(".wb-errors").textContent, /database is locked \(will retry\)/);
+  model.onSend = (msg, b) => kernel.receive(msg, b);
+  // the view resends unacknowledged labels on its timer (back-off 1.5 s, tick 2 s)
+  for (let i = 0; i < 40 && root.dataset.outbox !== "0"; i++) {
+    await sleep(100);
+    kernel.flush();
+  }
+  assert.equal(root.dataset.outbox, "0");
+  assert.equal(kernel.labels.get("t0000").value, "cat");
+});
+
+test("a retraction is held while its label is in flight, and dropped when that label was refused", () => {
+  const { model, kernel, root } = mount({}, { classes: ["cat", "dog", "bird"] });
+  kernel.flush();
+  model.onSend = () => {}; // hold everything
+  press(root, "1");
+  press(root, "Backspace");
+  const [lab, ret] = model.sentOf("label");
+  model.deliver({ type: "deferred", client_id: ret.client_id, seq: ret.seq, error: "not stored yet" });
+  assert.equal(root.dataset.outbox, "2", "target still in flight: keep the retraction");
+  model.deliver({ type: "refused", client_id: lab.client_id, seq: lab.seq, error: "no" });
+  assert.equal(root.dataset.outbox, "0", "the label and its retraction are gone");
+  assert.equal(outboxOf()[`${ret.client_id}:${ret.seq}`], undefined);
+});
+
+test("requeue drops prefetched items and asks again, keeping the item shown", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  assert.equal(root.dataset.queue, "4");
+  kernel.items.unshift({ item_id: "urgent", kind: "text", text: "look at me first" });
+  model.deliver({ type: "requeue" });
+  assert.equal(root.dataset.queue, "0");
+  const need = model.sentOf("need").at(-1);
+  assert.ok(need.exclude.includes("t0000"), "the item shown is not asked for again");
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "t0000");
+  press(root, "1");
+  assert.equal(root.dataset.itemId, "urgent");
+});

@@ -1,0 +1,229 @@
+// Shared test helpers: a jsdom window installed as globals, a fake anywidget
+// model, and a fake kernel that answers the label-stream protocol like
+// workbench/stream.py does.
+import { JSDOM } from "jsdom";
+
+export function setupDom() {
+  const dom = new JSDOM("<!doctype html><html><body></body></html>", {
+    url: "http://localhost/",
+    pretendToBeVisual: true,
+  });
+  const w = dom.window;
+  for (const name of [
+    "window", "document", "localStorage", "KeyboardEvent", "MouseEvent", "Event",
+    "HTMLElement", "HTMLImageElement", "Node", "DocumentFragment",
+  ]) {
+    Object.defineProperty(globalThis, name, { value: name === "window" ? w : w[name], configurable: true, writable: true });
+  }
+  globalThis.requestAnimationFrame = w.requestAnimationFrame.bind(w);
+  globalThis.cancelAnimationFrame = w.cancelAnimationFrame.bind(w);
+  globalThis.__workbenchTimings = [];
+  return dom;
+}
+
+export class FakeModel {
+  constructor(state) {
+    this.state = { ...state };
+    this.handlers = new Map();
+    this.sent = [];
+    this.onSend = null;
+  }
+  get(key) {
+    return this.state[key];
+  }
+  set(key, value) {
+    this.state[key] = value;
+    this.emit(`change:${key}`);
+  }
+  save_changes() {}
+  on(name, cb) {
+    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
+    this.handlers.get(name).add(cb);
+  }
+  off(name, cb) {
+    if (!name) return this.handlers.clear();
+    if (!cb) return this.handlers.delete(name);
+    this.handlers.get(name)?.delete(cb);
+  }
+  emit(name, ...args) {
+    for (const cb of [...(this.handlers.get(name) ?? [])]) cb(...args);
+  }
+  listenerCount() {
+    let n = 0;
+    for (const set of this.handlers.values()) n += set.size;
+    return n;
+  }
+  send(content, _callbacks, buffers) {
+    const copy = JSON.parse(JSON.stringify(content));
+    this.sent.push(copy);
+    this.onSend?.(copy, buffers ?? []);
+  }
+  deliver(msg, buffers = []) {
+    this.emit("msg:custom", msg, buffers);
+  }
+  sentOf(type) {
+    return this.sent.filter((m) => m.type === type);
+  }
+}
+
+/**
+ * A kernel over `items` (ids in priority order). Replies are queued; `flush()`
+ * delivers them, or with `auto` they go out after `delay` ms.
+ */
+export class FakeKernel {
+  constructor(model, items, { auto = false, delay = 0, classes = null } = {}) {
+    this.model = model;
+    this.items = items; // [{item_id, kind:"text", text}] or images
+    this.labels = new Map(); // item_id -> {kind, value, key}
+    this.events = []; // stored events in order
+    this.byKey = new Map(); // "cid:seq" -> event
+    this.pending = [];
+    this.auto = auto;
+    this.delay = delay;
+    this.classes = classes;
+    this.paused = false;
+    model.onSend = (msg, buffers) => this.receive(msg, buffers);
+  }
+  reply(msg, buffers = []) {
+    this.pending.push([msg, buffers]);
+    if (this.auto && !this.paused) setTimeout(() => this.flush(), this.delay);
+  }
+  flush() {
+    const out = this.pending.splice(0);
+    for (const [m, b] of out) this.model.deliver(m, b);
+    return out.length;
+  }
+  progress() {
+    return { done: this.labels.size, total: this.items.length };
+  }
+  wire(item) {
+    const out = { ...item, buffer: null };
+    const state = this.labels.get(item.item_id);
+    if (state) {
+      out.state = state.kind;
+      if (state.kind === "label") out.label = state.value;
+    }
+    return out;
+  }
+  receive(msg) {
+    const base = { client_id: msg.client_id, req: msg.req };
+    switch (msg.type) {
+      case "hello":
+        return this.reply({ ...base, type: "hello", progress: this.progress() });
+      case "need": {
+        const ex = new Set(msg.exclude);
+        const ids = this.items.filter((i) => !this.labels.has(i.item_id) && !ex.has(i.item_id)).slice(0, msg.n);
+        return this.reply({ ...base, type: "items", n: msg.n, items: ids.map((i) => this.wire(i)), progress: this.progress() });
+      }
+      case "item": {
+        const item = this.items.find((i) => i.item_id === msg.item_id);
+        return this.reply(item ? { ...base, type: "item", item_id: msg.item_id, item: this.wire(item) } : { ...base, type: "item", item_id: msg.item_id, error: "no item" });
+      }
+      case "page": {
+        let pool = this.items;
+        if (msg.filter === "unlabeled") pool = pool.filter((i) => !this.labels.has(i.item_id));
+        else if (msg.filter !== "all") {
+          pool = pool.filter((i) => {
+            const s = this.labels.get(i.item_id);
+            return s && s.kind === "label" && (s.value === msg.filter || (Array.isArray(s.value) && s.value.includes(msg.filter)));
+          });
+        }
+        const last = Math.max(0, Math.ceil(pool.length / msg.page_size) - 1);
+        const page = Math.min(msg.page, last);
+        const items = pool.slice(page * msg.page_size, (page + 1) * msg.page_size).map((i) => this.wire(i));
+        return this.reply({ ...base, type: "page", page, page_size: msg.page_size, filter: msg.filter, total: pool.length, items, progress: this.progress() });
+      }
+      case "label": {
+        const key = `${msg.client_id}:${msg.seq}`;
+        const ids = { client_id: msg.client_id, seq: msg.seq };
+        if (this.byKey.has(key)) return this.reply({ type: "ack", ...ids, event_id: this.byKey.get(key).id, duplicate: true, progress: this.progress() });
+        if (!this.items.some((i) => i.item_id === msg.item_id)) return this.reply({ type: "refused", ...ids, error: `no item ${msg.item_id}` });
+        if (msg.kind === "label" && this.classes) {
+          const vals = Array.isArray(msg.value) ? msg.value : [msg.value];
+          const bad = vals.find((v) => !this.classes.includes(v));
+          if (bad !== undefined) return this.reply({ type: "refused", ...ids, error: `no class ${bad}` });
+        }
+        if (msg.kind === "retract") {
+          const target = this.byKey.get(`${msg.retracts.client_id}:${msg.retracts.seq}`);
+          if (!target) return this.reply({ type: "deferred", ...ids, error: "not stored yet" });
+          target.retracted = true;
+        }
+        const ev = { id: this.events.length + 1, ...msg };
+        this.events.push(ev);
+        this.byKey.set(key, ev);
+        this.recompute(msg.item_id);
+        return this.reply({ type: "ack", ...ids, event_id: ev.id, duplicate: false, progress: this.progress() });
+      }
+      default:
+        return undefined;
+    }
+  }
+  recompute(itemId) {
+    const live = this.events.filter((e) => e.item_id === itemId && e.kind !== "retract" && !e.retracted);
+    const last = live[live.length - 1];
+    if (last) this.labels.set(itemId, { kind: last.kind, value: last.value });
+    else this.labels.delete(itemId);
+  }
+  /** Stored label/skip events that were not retracted, in order. */
+  liveLabels() {
+    return this.events.filter((e) => e.kind !== "retract" && !e.retracted);
+  }
+}
+
+export function textItems(n, prefix = "t") {
+  return Array.from({ length: n }, (_, i) => ({ item_id: `${prefix}${String(i).padStart(4, "0")}`, kind: "text", text: `text number ${i}` }));
+}
+
+export function press(target, key, init = {}) {
+  const ev = new window.KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init });
+  target.dispatchEvent(ev);
+  return ev;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function classSchema(names, { multi = false, keys = null } = {}) {
+  const palette = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2"];
+  return {
+    kind: "classification",
+    name: "label",
+    description: "",
+    multi_label: multi,
+    classes: names.map((name, i) => ({ name, key: keys ? keys[i] : String(i + 1), color: palette[i % palette.length], description: `about ${name}`, examples: [] })),
+  };
+}
+
+export function classifyState(overrides = {}) {
+  return {
+    project_id: "proj1",
+    task: "label",
+    schema: classSchema(["cat", "dog", "bird"]),
+    guidelines: "# Rules\n\nLabel **carefully**.",
+    annotator: "tester",
+    prefetch: 4,
+    max_size: 256,
+    progress: { done: 0, total: 0 },
+    ...overrides,
+  };
+}
+
+export function galleryState(overrides = {}) {
+  return {
+    project_id: "proj1",
+    task: "label",
+    schema: classSchema(["cat", "dog", "bird"]),
+    guidelines: "Pick **one**.",
+    annotator: "tester",
+    page_size: 50,
+    thumb_size: 96,
+    filter: "all",
+    progress: { done: 0, total: 0 },
+    ...overrides,
+  };
+}
+
+export function click(target, init = {}) {
+  const ev = new window.MouseEvent("click", { bubbles: true, cancelable: true, ...init });
+  target.dispatchEvent(ev);
+  return ev;
+}

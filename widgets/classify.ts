@@ -1,0 +1,759 @@
+/**
+ * ClassifyWidget front end: one item at a time, labeled with the keyboard.
+ *
+ * Labels travel as custom messages through the outbox (lib/outbox.ts): written
+ * to localStorage, sent, removed on ack, resent until acknowledged. Items are
+ * prefetched into a queue so the next one is painted inside the key handler;
+ * keys pressed while the queue is empty wait in a type-ahead buffer and are
+ * applied in order as items arrive. The message protocol is documented in
+ * workbench/stream.py.
+ *
+ * DOM hooks for browser tests: the root has class `wb-classify` and
+ * data-item-id (item shown, or ""), data-queue (items prefetched and waiting),
+ * data-outbox (unacknowledged labels), data-ready="1" once the first item is
+ * painted. Key-to-paint times go to window.__workbenchTimings.
+ */
+
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import { classifyAction, buildKeymap, swallows, type ClassifyAction } from "./lib/keys";
+import type { StorageLike } from "./lib/outbox";
+import { LabelSender } from "./lib/sender";
+import type { ClassSpec, KernelMessage, LabelMessage, Progress, TaskSpec, WireItem } from "./lib/protocol";
+import { ItemQueue, TypeAhead } from "./lib/queue";
+import {
+  cancelRaf,
+  classChip,
+  fitImage,
+  guidelinesOverlay,
+  h,
+  imageUrl,
+  now,
+  raf,
+  ratePerMinute,
+  recordTiming,
+  revoke,
+  valueText,
+} from "./lib/dom";
+
+interface Model {
+  project_id: string;
+  task: string;
+  schema: TaskSpec;
+  guidelines: string;
+  annotator: string;
+  prefetch: number;
+  max_size: number;
+  progress: Progress;
+}
+
+/** An item in the browser: the wire fields plus its decoded image. */
+interface Item extends WireItem {
+  url: string | null;
+  img: HTMLImageElement | null;
+}
+
+interface LocalState {
+  kind: "label" | "skip";
+  value: unknown;
+}
+
+interface UndoEntry {
+  item_id: string;
+  client_id: string;
+  seq: number;
+  prev: LocalState | undefined;
+  wasInHistory: boolean;
+}
+
+/** How often unacknowledged labels are checked for resending, and the item supply topped up. */
+const TICK_MS = 2000;
+/** Items kept in memory beyond those queued, for going back. */
+const CACHE_LIMIT = 300;
+/** A need or item request unanswered this long is asked again. */
+const REQUEST_TIMEOUT_MS = 10000;
+/** After the kernel said "no more items", ask again this often (another view may undo). */
+const EXHAUSTED_RECHECK_MS = 15000;
+
+export interface ClassifyOptions {
+  /** Storage for the outbox; defaults to localStorage. */
+  storage?: StorageLike | null;
+}
+
+export class ClassifyView {
+  readonly root: HTMLElement;
+  readonly clientId: string;
+  private req = 0;
+  private sender: LabelSender;
+  private task: TaskSpec;
+  private keymap: Map<string, string>;
+  private queue = new ItemQueue<Item>();
+  private typeahead = new TypeAhead<ClassifyAction>();
+  private cache = new Map<string, Item>();
+  private current: string | null = null;
+  private history: string[] = [];
+  private reviewIdx: number | null = null;
+  private undoStack: UndoEntry[] = [];
+  private local = new Map<string, LocalState>();
+  private drafts = new Map<string, Set<string>>();
+  private shownSince = now();
+  private needInFlight: { req: number; at: number } | null = null;
+  private itemRequests = new Map<string, { req: number; at: number }>();
+  private exhaustedAt: number | null = null;
+  /** keydown timestamps of keys whose effect is not painted yet (one timing each). */
+  private paintKeys: number[] = [];
+  /** Labels in the outbox not yet handed to the kernel (see `label`). */
+  private unsent: LabelMessage[] = [];
+  private painted = false;
+  private labelTimes: number[] = [];
+  private errors: string[] = [];
+  private notice = "";
+  private progress: Progress;
+  private overlay: HTMLElement | null = null;
+  private rafs = new Set<number>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private cleanups: (() => void)[] = [];
+  private destroyed = false;
+
+  // DOM parts
+  private stage: HTMLElement;
+  private chips = new Map<string, HTMLElement>();
+  private prelabelLine: HTMLElement;
+  private progressLine: HTMLElement;
+  private statusLine: HTMLElement;
+  private errorBox: HTMLElement;
+
+  constructor(
+    private model: AnyModel<Model>,
+    el: HTMLElement,
+    options: ClassifyOptions = {},
+  ) {
+    this.task = model.get("schema");
+    this.keymap = buildKeymap(this.task.classes);
+    this.progress = model.get("progress") ?? { done: 0, total: 0 };
+    this.sender = new LabelSender(
+      model,
+      model.get("project_id"),
+      {
+        refused: (_entry, clientId, seq) => this.onRefused(clientId, seq),
+        error: (text, final) => this.showError(text, final),
+      },
+      options.storage,
+    );
+    this.clientId = this.sender.clientId;
+
+    this.root = h("div", {
+      class: "wb-root wb-classify",
+      attrs: { tabindex: "0", "data-item-id": "", "data-queue": "0", "data-outbox": "0", "aria-label": "Classify items" },
+    });
+    if (this.task.multi_label) this.root.classList.add("wb-multi");
+    this.stage = h("div", { class: "wb-stage", attrs: { "aria-live": "polite" } });
+    this.prelabelLine = h("div", { class: "wb-prelabel" });
+    const classes = h("div", { class: "wb-classes" });
+    for (const c of this.task.classes) {
+      const chip = classChip(c);
+      this.listen(chip, "mousedown", (ev) => ev.preventDefault()); // keep focus on the root
+      this.listen(chip, "click", (ev) => {
+        ev.preventDefault();
+        this.root.focus();
+        this.dispatch({ type: "class", name: c.name }, now());
+      });
+      this.chips.set(c.name, chip);
+      classes.appendChild(chip);
+    }
+    this.progressLine = h("div", { class: "wb-progress" });
+    this.statusLine = h("div", { class: "wb-status" });
+    this.errorBox = h("div", { class: "wb-errors", attrs: { role: "alert" } });
+    const hint = h("div", {
+      class: "wb-hint",
+      text: this.task.multi_label
+        ? "keys toggle classes · Enter saves · ← → move · Backspace undo · s skip · ? guidelines"
+        : "press a class key · Enter accepts the suggestion · ← → move · Backspace undo · s skip · ? guidelines",
+    });
+    const head = h("div", { class: "wb-head" }, [
+      h("span", { class: "wb-task", text: this.task.name }),
+      this.progressLine,
+    ]);
+    this.root.append(head, this.stage, this.prelabelLine, classes, hint, this.statusLine, this.errorBox);
+    el.appendChild(this.root);
+
+    this.listen(this.root, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
+    this.listen(this.root, "mousedown", () => this.root.focus());
+    const onMsg = (msg: KernelMessage, buffers: unknown[]) => this.onMessage(msg, buffers ?? []);
+    model.on("msg:custom", onMsg);
+    this.cleanups.push(() => model.off("msg:custom", onMsg));
+    const onProgress = () => {
+      const p = model.get("progress");
+      if (p) this.progress = p;
+      this.renderStatus();
+    };
+    model.on("change:progress", onProgress);
+    this.cleanups.push(() => model.off("change:progress", onProgress));
+
+    this.paint();
+    this.send({ type: "hello", client_id: this.clientId });
+    this.sender.resend(true);
+    this.ensureSupply();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  // -- plumbing ---------------------------------------------------------------
+  private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
+    target.addEventListener(type, fn);
+    this.cleanups.push(() => target.removeEventListener(type, fn));
+  }
+
+  private send(content: object): void {
+    this.sender.send(content);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const id of this.rafs) cancelRaf(id);
+    this.rafs.clear();
+    for (const fn of this.cleanups.splice(0)) fn();
+    for (const item of this.cache.values()) revoke(item.url);
+    for (const item of this.queue.clear()) revoke(item.url);
+    this.cache.clear();
+    this.root.remove();
+  }
+
+  // -- keys -------------------------------------------------------------------
+  private onKey(ev: KeyboardEvent): void {
+    const target = ev.target as HTMLElement | null;
+    if (target && target !== this.root && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    const action = classifyAction(ev, this.keymap);
+    if (!action) {
+      if (swallows(ev)) ev.stopPropagation(); // an unbound letter must not reach command mode
+      return;
+    }
+    if (action.type === "close" && !this.overlay) return; // let Escape through when there is nothing to close
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (ev.repeat && (action.type === "class" || action.type === "skip" || action.type === "commit")) return;
+    let t = ev.timeStamp;
+    const n = now();
+    if (!(t > 0) || Math.abs(n - t) > 3_600_000) t = n; // an epoch-based timeStamp (old browsers, jsdom)
+    this.dispatch(action, t);
+  }
+
+  /** Apply an action now, or queue it behind earlier keys still waiting for items. */
+  dispatch(action: ClassifyAction, t: number): void {
+    if (action.type === "help") return this.toggleOverlay();
+    if (action.type === "close") return this.toggleOverlay(false);
+    if (this.typeahead.length > 0 || (needsItem(action) && !this.shownItem())) {
+      // Nothing left last time we asked: ask again now (items may have been added or
+      // undone elsewhere); if there is still nothing, the waiting keys are reported.
+      if (this.exhausted() && !this.shownId()) this.exhaustedAt = null;
+      if (!this.typeahead.push(action, t)) this.notice = "too many keys waiting for items; key ignored";
+      this.ensureSupply();
+      this.renderStatus();
+      return;
+    }
+    this.apply(action, t);
+    this.transmitLabels();
+  }
+
+  private apply(action: ClassifyAction, t: number): void {
+    const item = this.shownItem();
+    switch (action.type) {
+      case "class":
+        if (!item) return;
+        if (this.task.multi_label) {
+          const draft = this.draftOf(item);
+          if (draft.has(action.name)) draft.delete(action.name);
+          else draft.add(action.name);
+          this.renderChips(item);
+        } else {
+          this.label(item, "label", action.name);
+          this.advance(t);
+        }
+        return;
+      case "commit": {
+        if (!item) return;
+        if (this.task.multi_label) {
+          const draft = this.draftOf(item);
+          this.label(item, "label", this.task.classes.map((c) => c.name).filter((n) => draft.has(n)));
+          this.advance(t);
+        } else if (item.prelabel && typeof item.prelabel.value === "string") {
+          this.label(item, "label", item.prelabel.value);
+          this.advance(t);
+        } else if (this.reviewIdx !== null) {
+          this.advance(t);
+        }
+        return;
+      }
+      case "skip":
+        if (!item) return;
+        this.label(item, "skip", null);
+        this.advance(t);
+        return;
+      case "back":
+        if (!this.history.length) return;
+        this.reviewIdx = this.reviewIdx === null ? this.history.length - 1 : Math.max(0, this.reviewIdx - 1);
+        this.show(t);
+        return;
+      case "forward":
+        if (this.reviewIdx === null) return;
+        this.reviewIdx = this.reviewIdx + 1 >= this.history.length ? null : this.reviewIdx + 1;
+        this.show(t);
+        return;
+      case "undo":
+        this.undo(t);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // -- labels -----------------------------------------------------------------
+  private label(item: Item, kind: "label" | "skip", value: unknown): void {
+    const t = now();
+    const msg = this.sender.post(
+      {
+        item_id: item.item_id,
+        task: this.task.name,
+        kind,
+        value,
+        duration_ms: Math.max(0, Math.round(t - this.shownSince)),
+      },
+      { send: false }, // stored now; sent after the request for the next item
+    );
+    this.unsent.push(msg);
+    this.undoStack.push({
+      item_id: item.item_id,
+      client_id: msg.client_id,
+      seq: msg.seq,
+      prev: this.local.get(item.item_id),
+      wasInHistory: this.history.includes(item.item_id),
+    });
+    if (this.undoStack.length > 1000) this.undoStack.shift();
+    this.local.set(item.item_id, { kind, value });
+    if (!this.history.includes(item.item_id)) this.history.push(item.item_id);
+    this.labelTimes.push(t);
+    if (this.labelTimes.length > 1000) this.labelTimes.shift();
+  }
+
+  private undo(t: number): void {
+    this.transmitLabels(); // the label being undone goes before its retraction
+    const last = this.undoStack.pop();
+    if (!last) {
+      this.notice = "nothing to undo";
+      this.renderStatus();
+      return;
+    }
+    this.sender.post({
+      item_id: last.item_id,
+      task: this.task.name,
+      kind: "retract",
+      value: null,
+      retracts: { client_id: last.client_id, seq: last.seq },
+      duration_ms: null,
+    });
+    if (last.prev) this.local.set(last.item_id, last.prev);
+    else this.local.delete(last.item_id);
+    if (!last.wasInHistory) this.history = this.history.filter((id) => id !== last.item_id);
+    this.drafts.delete(last.item_id);
+    // Show the undone item again as the live item; what was live goes back to the front.
+    this.reviewIdx = null;
+    if (this.current && this.current !== last.item_id) {
+      const cur = this.cache.get(this.current);
+      if (cur) this.queue.unshift(cur);
+    }
+    this.queue.remove(last.item_id);
+    this.current = last.item_id;
+    this.show(t);
+  }
+
+  private advance(t: number): void {
+    if (this.reviewIdx !== null) {
+      this.reviewIdx = this.reviewIdx + 1 >= this.history.length ? null : this.reviewIdx + 1;
+    } else {
+      const next = this.queue.shift();
+      this.current = next ? next.item_id : null;
+    }
+    this.show(t);
+    this.ensureSupply();
+    this.transmitLabels();
+  }
+
+  /** Send the labels stored since the last call, in order. */
+  private transmitLabels(): void {
+    for (const msg of this.unsent.splice(0)) this.sender.transmit(msg);
+  }
+
+  // -- items ------------------------------------------------------------------
+  private shownId(): string | null {
+    return this.reviewIdx !== null ? (this.history[this.reviewIdx] ?? null) : this.current;
+  }
+
+  private shownItem(): Item | null {
+    const id = this.shownId();
+    return id === null ? null : (this.cache.get(id) ?? null);
+  }
+
+  private exhausted(): boolean {
+    return this.exhaustedAt !== null;
+  }
+
+  private draftOf(item: Item): Set<string> {
+    let d = this.drafts.get(item.item_id);
+    if (!d) {
+      const local = this.local.get(item.item_id);
+      let start: unknown = [];
+      if (local && local.kind === "label") start = local.value;
+      else if (item.state === "label" && item.label !== undefined) start = item.label;
+      else if (item.prelabel) start = item.prelabel.value;
+      d = new Set(Array.isArray(start) ? start.map(String) : []);
+      this.drafts.set(item.item_id, d);
+    }
+    return d;
+  }
+
+  private excluded(): string[] {
+    const ids = new Set<string>(this.queue.ids());
+    if (this.current) ids.add(this.current);
+    for (const id of this.sender.outbox.pendingItemIds()) ids.add(id);
+    return [...ids];
+  }
+
+  /** Ask for items when the queue runs low, an item is missing, or keys wait. */
+  private ensureSupply(): void {
+    if (this.destroyed) return;
+    const t = now();
+    // An item we navigated to but do not hold (evicted, or an undo after a reload).
+    const want = this.shownId();
+    if (want && !this.cache.has(want)) this.requestItem(want);
+    if (this.needInFlight && t - this.needInFlight.at < REQUEST_TIMEOUT_MS) return;
+    if (this.exhaustedAt !== null && t - this.exhaustedAt < EXHAUSTED_RECHECK_MS) return;
+    const prefetch = Math.max(0, Math.floor(this.model.get("prefetch") ?? 0));
+    const waiting = this.typeahead.count(needsItem);
+    const live = this.current !== null ? 1 : 0;
+    let n: number;
+    if (prefetch === 0) {
+      // Baseline: no queue, each item fetched from the kernel when it is needed.
+      n = live ? 0 : Math.max(1, waiting);
+    } else {
+      const low = Math.max(1, Math.ceil(prefetch / 2));
+      if (this.queue.length >= low && live && !waiting) return;
+      n = prefetch - this.queue.length + (live ? 0 : 1) + waiting;
+    }
+    if (n <= 0) return;
+    n = Math.min(n, 500);
+    const req = ++this.req;
+    this.needInFlight = { req, at: t };
+    this.send({ type: "need", client_id: this.clientId, req, n, exclude: this.excluded() });
+  }
+
+  private requestItem(itemId: string): void {
+    const t = now();
+    const prev = this.itemRequests.get(itemId);
+    if (prev && t - prev.at < REQUEST_TIMEOUT_MS) return;
+    const req = ++this.req;
+    this.itemRequests.set(itemId, { req, at: t });
+    this.send({ type: "item", client_id: this.clientId, req, item_id: itemId });
+  }
+
+  private makeItem(w: WireItem, buffers: unknown[]): Item {
+    const url = imageUrl(w, buffers);
+    let img: HTMLImageElement | null = null;
+    if (url) {
+      img = h("img", { class: "wb-image", attrs: { alt: w.item_id, draggable: "false" } });
+      img.src = url;
+      fitImage(img, w.width ?? 0, w.height ?? 0, this.box());
+      // Decode now so that showing it later costs no decode in the key handler's frame.
+      const decode = (img as { decode?: () => Promise<void> }).decode;
+      if (typeof decode === "function") decode.call(img).catch(() => undefined);
+    }
+    return { ...w, url, img };
+  }
+
+  private box(): number {
+    return Math.max(16, Number(this.model.get("max_size")) || 512);
+  }
+
+  private remember(item: Item): void {
+    const old = this.cache.get(item.item_id);
+    if (old && old.url && old.url !== item.url) revoke(old.url);
+    this.cache.delete(item.item_id);
+    this.cache.set(item.item_id, item);
+    if (this.cache.size <= CACHE_LIMIT + this.queue.length) return;
+    const keep = new Set<string>(this.queue.ids());
+    if (this.current) keep.add(this.current);
+    const shown = this.shownId();
+    if (shown) keep.add(shown);
+    for (const [id, it] of this.cache) {
+      if (this.cache.size <= CACHE_LIMIT + this.queue.length) break;
+      if (keep.has(id)) continue;
+      revoke(it.url);
+      this.cache.delete(id);
+    }
+  }
+
+  // -- messages from the kernel ----------------------------------------------------
+  onMessage(msg: KernelMessage, buffers: unknown[]): void {
+    if (this.destroyed || !msg || typeof msg !== "object") return;
+    const mine = msg.client_id === this.clientId;
+    if (this.sender.handle(msg)) {
+      if (msg.type === "ack") this.setProgress(msg.progress);
+      this.renderStatus();
+      return;
+    }
+    switch (msg.type) {
+      case "items":
+        if (mine) this.onItems(msg, buffers);
+        break;
+      case "item":
+        if (mine) this.onItem(msg, buffers);
+        break;
+      case "hello":
+        if (mine) this.setProgress(msg.progress);
+        break;
+      case "requeue":
+        this.requeue();
+        break;
+      case "error":
+        if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
+        if (mine && this.needInFlight && msg.req === this.needInFlight.req) this.needInFlight = null;
+        break;
+      default:
+        break;
+    }
+    this.renderStatus();
+  }
+
+  /** The kernel's order changed: forget prefetched items (not the one shown) and ask again. */
+  private requeue(): void {
+    for (const item of this.queue.clear()) {
+      if (item.item_id !== this.shownId()) {
+        revoke(item.url);
+        this.cache.delete(item.item_id);
+      }
+    }
+    this.needInFlight = null;
+    this.exhaustedAt = null;
+    this.renderStatus();
+    this.ensureSupply();
+  }
+
+  private setProgress(p: unknown): void {
+    if (p && typeof p === "object" && "done" in p && "total" in p) this.progress = p as Progress;
+  }
+
+  private onItems(msg: KernelMessage, buffers: unknown[]): void {
+    if (this.needInFlight && msg.req === this.needInFlight.req) this.needInFlight = null;
+    this.setProgress(msg.progress);
+    const wire = Array.isArray(msg.items) ? (msg.items as WireItem[]) : [];
+    const pending = new Set(this.sender.outbox.pendingItemIds());
+    const skip = (id: string) => id === this.current || this.local.has(id) || pending.has(id);
+    const added = this.queue.push(
+      wire.map((w) => this.makeItem(w, buffers)),
+      skip,
+    );
+    for (const item of added) this.remember(item);
+    const asked = Number(msg.n ?? 1);
+    this.exhaustedAt = wire.length === 0 && asked > 0 ? now() : null;
+    if (this.current === null && this.reviewIdx === null) {
+      const next = this.queue.shift();
+      if (next) {
+        this.current = next.item_id;
+        this.shownSince = now();
+      }
+    }
+    this.afterArrival();
+  }
+
+  private onItem(msg: KernelMessage, buffers: unknown[]): void {
+    const w = msg.item as WireItem | undefined;
+    const id = (w?.item_id ?? msg.item_id) as string | undefined;
+    if (id) this.itemRequests.delete(id);
+    if (w) this.remember(this.makeItem(w, buffers));
+    else if (msg.error) this.showError(String(msg.error), true);
+    this.afterArrival();
+  }
+
+  /** New items are in: apply waiting keys in order, then paint what is shown. */
+  private afterArrival(): void {
+    let applied = false;
+    while (this.typeahead.length) {
+      const head = this.typeahead.peek()!;
+      if (needsItem(head.action) && !this.shownItem()) break;
+      this.typeahead.shift();
+      this.apply(head.action, head.t);
+      applied = true;
+    }
+    if (!applied) this.show(null);
+    this.transmitLabels();
+    if (this.typeahead.length && this.exhausted() && !this.needInFlight && !this.shownId()) {
+      const dropped = this.typeahead.clear().length;
+      this.notice = `no items left: ${dropped} key${dropped === 1 ? "" : "s"} had no item to apply to`;
+    }
+    this.ensureSupply();
+  }
+
+  private onRefused(clientId: string, seq: number): void {
+    if (clientId === this.clientId) {
+      const at = this.undoStack.findIndex((u) => u.seq === seq && u.client_id === clientId);
+      if (at >= 0) {
+        const u = this.undoStack.splice(at, 1)[0];
+        if (u.prev) this.local.set(u.item_id, u.prev);
+        else this.local.delete(u.item_id);
+      }
+    }
+  }
+
+  private showError(text: string, final: boolean): void {
+    this.errors.push(final ? text : `${text} (will retry)`);
+    if (this.errors.length > 5) this.errors.shift();
+    this.renderStatus();
+  }
+
+  private tick(): void {
+    if (this.destroyed) return;
+    this.sender.resend();
+    this.ensureSupply();
+    this.renderStatus();
+  }
+
+  // -- painting ---------------------------------------------------------------
+  /** Paint the shown item; `t` is the timestamp of the key that led here. */
+  private show(t: number | null): void {
+    if (t !== null && this.paintKeys.length < 10000) this.paintKeys.push(t);
+    this.shownSince = now();
+    this.paint();
+  }
+
+  private paint(): void {
+    const id = this.shownId();
+    const item = id === null ? null : (this.cache.get(id) ?? null);
+    this.root.dataset.itemId = item ? item.item_id : "";
+    this.root.classList.toggle("wb-reviewing", this.reviewIdx !== null);
+    let node: HTMLElement;
+    if (item) node = this.itemNode(item);
+    else if (id !== null || this.needInFlight || this.typeahead.length) node = h("div", { class: "wb-loading", text: "loading…" });
+    else if (this.exhausted()) node = h("div", { class: "wb-done", text: "All items are labeled. Nothing left in the queue." });
+    else node = h("div", { class: "wb-loading", text: "loading…" });
+    this.stage.replaceChildren(node);
+    this.renderChips(item);
+    this.renderStatus();
+    if (item) {
+      if (!this.painted) {
+        this.painted = true;
+        this.root.dataset.ready = "1";
+      }
+      if (this.paintKeys.length) {
+        // One timing per key that led here: keydown to the first frame with this item.
+        const keys = this.paintKeys;
+        this.paintKeys = [];
+        const itemId = item.item_id;
+        const frame = raf(() => {
+          this.rafs.delete(frame);
+          const at = now();
+          for (const t0 of keys) recordTiming(itemId, at - t0);
+        });
+        this.rafs.add(frame);
+      }
+    }
+  }
+
+  private itemNode(item: Item): HTMLElement {
+    const box = h("div", { class: "wb-item", attrs: { "data-kind": item.kind } });
+    if (item.kind === "image" && item.img) {
+      box.appendChild(item.img);
+    } else if (item.kind === "text") {
+      box.appendChild(h("div", { class: "wb-text", text: item.text ?? "" }));
+    } else {
+      box.appendChild(h("div", { class: "wb-item-error", text: item.error || `item ${item.item_id} could not be shown` }));
+    }
+    const caption = h("div", { class: "wb-caption" });
+    caption.appendChild(h("span", { class: "wb-item-id", text: item.item_id }));
+    if (this.reviewIdx !== null) caption.appendChild(h("span", { class: "wb-badge", text: `back ${this.history.length - this.reviewIdx}` }));
+    box.appendChild(caption);
+    return box;
+  }
+
+  private currentState(item: Item): LocalState | null {
+    const local = this.local.get(item.item_id);
+    if (local) return local;
+    if (item.state === "label") return { kind: "label", value: item.label };
+    if (item.state === "skip") return { kind: "skip", value: null };
+    return null;
+  }
+
+  private renderChips(item: Item | null): void {
+    const state = item ? this.currentState(item) : null;
+    const current = new Set<string>();
+    if (state && state.kind === "label") {
+      for (const v of Array.isArray(state.value) ? state.value : [state.value]) current.add(String(v));
+    }
+    const suggested = new Set<string>();
+    const pre = item?.prelabel;
+    if (pre) for (const v of Array.isArray(pre.value) ? pre.value : [pre.value]) suggested.add(String(v));
+    const draft = item && this.task.multi_label ? this.draftOf(item) : null;
+    for (const [name, chip] of this.chips) {
+      chip.classList.toggle("wb-current", current.has(name));
+      chip.classList.toggle("wb-suggested", suggested.has(name));
+      const on = draft ? draft.has(name) : current.has(name);
+      chip.classList.toggle("wb-on", on);
+      chip.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    const parts: string[] = [];
+    if (state) parts.push(state.kind === "skip" ? "skipped" : `label: ${valueText(state.value)}`);
+    if (pre) {
+      const score = typeof pre.score === "number" ? ` (${Math.round(pre.score * 100)}%)` : "";
+      const accept = this.task.multi_label ? "" : " · Enter accepts";
+      parts.push(`model suggests: ${valueText(pre.value)}${score}${accept}`);
+    }
+    this.prelabelLine.textContent = parts.join(" · ");
+  }
+
+  private renderStatus(): void {
+    if (this.destroyed) return;
+    const unsaved = this.sender.unsaved;
+    this.root.dataset.queue = String(this.queue.length);
+    this.root.dataset.outbox = String(unsaved);
+    const { done, total } = this.progress;
+    const rate = ratePerMinute(this.labelTimes, now());
+    const left = Math.max(0, total - done);
+    this.progressLine.textContent =
+      `${done}/${total} done · ${left} left · ` + (rate === null ? "– labels/min" : `${rate.toFixed(1)} labels/min`);
+    const bits = [unsaved ? `${unsaved} unsaved` : "all labels saved"];
+    if (this.typeahead.length) bits.push(`${this.typeahead.length} keys waiting for items`);
+    if (this.sender.outbox.problem) bits.push(this.sender.outbox.problem);
+    if (this.sender.problem) bits.push(this.sender.problem);
+    if (this.notice) bits.push(this.notice);
+    this.statusLine.textContent = bits.join(" · ");
+    this.statusLine.classList.toggle("wb-pending", unsaved > 0);
+    this.errorBox.replaceChildren(...this.errors.map((e) => h("div", { class: "wb-error", text: e })));
+  }
+
+  private toggleOverlay(open?: boolean): void {
+    const want = open ?? !this.overlay;
+    if (want && !this.overlay) {
+      this.overlay = guidelinesOverlay(
+        this.model.get("guidelines") ?? "",
+        this.task.classes as ClassSpec[],
+        this.task.multi_label
+          ? [["key", "toggle class"], ["Enter", "save"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]]
+          : [["key", "label"], ["Enter", "accept suggestion"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]],
+        () => this.toggleOverlay(false),
+      );
+      this.root.appendChild(this.overlay);
+    } else if (!want && this.overlay) {
+      this.overlay.remove();
+      this.overlay = null;
+      this.root.focus();
+    }
+  }
+}
+
+function needsItem(a: ClassifyAction): boolean {
+  return a.type === "class" || a.type === "skip" || a.type === "commit";
+}
+
+function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {
+  const view = new ClassifyView(model as AnyModel<Model>, el);
+  return () => view.destroy();
+}
+
+export default { render };

@@ -1,0 +1,148 @@
+/**
+ * DOM helpers shared by the widgets. Text from data only ever goes in through
+ * textContent; attributes are set one by one.
+ */
+
+import type { ClassSpec, WireItem } from "./protocol";
+import { toBytes } from "./protocol";
+import { keyLabel } from "./keys";
+import { renderMarkdown } from "./markdown";
+
+export interface Props {
+  class?: string;
+  text?: string;
+  attrs?: Record<string, string>;
+  title?: string;
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  children: (Node | null | undefined)[] = [],
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.class) node.className = props.class;
+  if (props.text !== undefined) node.textContent = props.text;
+  if (props.title !== undefined) node.title = props.title;
+  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) node.setAttribute(k, v);
+  for (const c of children) if (c) node.appendChild(c);
+  return node;
+}
+
+/** A class chip: colour swatch, name, key. */
+export function classChip(c: ClassSpec): HTMLElement {
+  const chip = h("div", {
+    class: "wb-class",
+    attrs: { "data-class": c.name, role: "button", "aria-pressed": "false" },
+    title: c.description || c.name,
+  });
+  const swatch = h("span", { class: "wb-swatch" });
+  swatch.style.background = c.color || "#999999";
+  chip.append(swatch, h("span", { class: "wb-class-name", text: c.name }));
+  if (c.key) chip.append(h("kbd", { class: "wb-key", text: keyLabel(c.key) }));
+  return chip;
+}
+
+/** Colour of a class by name, for badges. */
+export function colorOf(classes: ClassSpec[], name: unknown): string {
+  const c = classes.find((x) => x.name === name);
+  return c?.color || "#999999";
+}
+
+/** A value as short text: a class name, or a list of them. */
+export function valueText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (Array.isArray(value)) return value.length ? value.map(String).join(", ") : "(none)";
+  return String(value);
+}
+
+/** A blob: URL for an image item's bytes, or null. Revoke it when the item goes. */
+export function imageUrl(item: WireItem, buffers: unknown[]): string | null {
+  if (item.kind !== "image" || item.buffer == null) return null;
+  const bytes = toBytes(buffers[item.buffer]);
+  if (!bytes || typeof URL.createObjectURL !== "function") return null;
+  // Copy: the widget manager may reuse the message's buffer.
+  const blob = new Blob([bytes.slice()], { type: item.mime || "image/png" });
+  return URL.createObjectURL(blob);
+}
+
+export function revoke(url: string | null | undefined): void {
+  if (url && typeof URL.revokeObjectURL === "function") URL.revokeObjectURL(url);
+}
+
+/**
+ * Size an image to fit `box` px: small images grow by a whole factor with
+ * nearest-neighbour pixels (an 8×8 digit stays crisp), large ones shrink smoothly.
+ */
+export function fitImage(img: HTMLImageElement, width: number, height: number, box: number): void {
+  const w = Math.max(1, width || 1);
+  const hgt = Math.max(1, height || 1);
+  let scale = Math.min(box / w, box / hgt);
+  if (scale >= 1) scale = Math.max(1, Math.floor(scale));
+  img.style.width = `${Math.round(w * scale)}px`;
+  img.style.height = "auto";
+  img.style.imageRendering = scale > 1 ? "pixelated" : "auto";
+  img.dataset.scale = String(Math.round(scale * 1000) / 1000);
+}
+
+/** The guidelines overlay: the Markdown guidelines plus every class with its key and description. */
+export function guidelinesOverlay(
+  guidelines: string,
+  classes: ClassSpec[],
+  extraKeys: [string, string][],
+  onClose: () => void,
+): HTMLElement {
+  const close = h("button", { class: "wb-close", text: "×", attrs: { type: "button", "aria-label": "Close guidelines" } });
+  close.addEventListener("click", onClose);
+  const body = h("div", { class: "wb-guidelines-body" });
+  if (guidelines && guidelines.trim()) body.appendChild(renderMarkdown(guidelines));
+  else body.appendChild(h("p", { class: "wb-muted", text: "No guidelines for this project yet." }));
+  const table = h("div", { class: "wb-class-table" });
+  for (const c of classes) {
+    const row = h("div", { class: "wb-class-row" });
+    row.append(classChip(c), h("span", { class: "wb-class-desc", text: c.description || "" }));
+    table.appendChild(row);
+  }
+  const keys = h("div", { class: "wb-keys-help" });
+  for (const [k, what] of extraKeys) keys.append(h("kbd", { text: k }), h("span", { text: what }));
+  return h("div", { class: "wb-overlay", attrs: { role: "dialog", "aria-label": "Guidelines" } }, [
+    h("div", { class: "wb-overlay-head" }, [h("strong", { text: "Guidelines" }), close]),
+    body,
+    h("h4", { text: "Classes" }),
+    table,
+    h("h4", { text: "Keys" }),
+    keys,
+  ]);
+}
+
+/** Key-to-paint timings for benchmarks: window.__workbenchTimings, the last 2000. */
+export const TIMINGS_LIMIT = 2000;
+
+export function recordTiming(itemId: string, ms: number): void {
+  const g = globalThis as { __workbenchTimings?: { item_id: string; ms: number }[] };
+  const list = (g.__workbenchTimings ??= []);
+  list.push({ item_id: itemId, ms });
+  if (list.length > TIMINGS_LIMIT) list.splice(0, list.length - TIMINGS_LIMIT);
+}
+
+export function now(): number {
+  return typeof performance !== "undefined" ? performance.now() : Date.now();
+}
+
+export function raf(cb: () => void): number {
+  if (typeof requestAnimationFrame === "function") return requestAnimationFrame(cb);
+  return setTimeout(cb, 16) as unknown as number;
+}
+
+export function cancelRaf(id: number): void {
+  if (typeof cancelAnimationFrame === "function") cancelAnimationFrame(id);
+  else clearTimeout(id);
+}
+
+/** Labels per minute over the last `windowMs` from a list of label times (ms). */
+export function ratePerMinute(times: number[], at: number, windowMs = 5 * 60_000): number | null {
+  const recent = times.filter((t) => at - t <= windowMs);
+  if (recent.length < 2) return null;
+  const span = Math.max(at - recent[0], 10_000);
+  return (recent.length / span) * 60_000;
+}

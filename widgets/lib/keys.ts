@@ -1,0 +1,137 @@
+/**
+ * Key bindings. Class keys come from the schema (`key` of each class); the
+ * widget's own keys are fixed: Enter, arrows, Backspace, `s`, `?`, Escape.
+ * Keys with Ctrl, Meta or Alt are never ours (they belong to the browser and
+ * JupyterLab), except the few a widget binds on purpose (Ctrl/Cmd+A in the gallery).
+ */
+
+import type { ClassSpec } from "./protocol";
+
+export interface KeyLike {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+  shiftKey?: boolean;
+  repeat?: boolean;
+}
+
+export type ClassifyAction =
+  | { type: "class"; name: string }
+  | { type: "commit" }
+  | { type: "skip" }
+  | { type: "back" }
+  | { type: "forward" }
+  | { type: "undo" }
+  | { type: "help" }
+  | { type: "close" };
+
+export type GalleryAction =
+  | { type: "class"; name: string }
+  | { type: "move"; dx: number; dy: number; extend: boolean }
+  | { type: "toggle" }
+  | { type: "selectAll" }
+  | { type: "clear" }
+  | { type: "page"; delta: number }
+  | { type: "undo" }
+  | { type: "help" };
+
+export const SKIP_KEY = "s";
+export const HELP_KEY = "?";
+
+/** key → class name. A class with no key (more classes than keys) is only clickable. */
+export function buildKeymap(classes: ClassSpec[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const c of classes) if (c.key && !map.has(c.key)) map.set(c.key, c.name);
+  return map;
+}
+
+/** The class bound to `key`; an upper-case letter falls back to its lower case (Caps Lock). */
+export function classForKey(key: string, keymap: Map<string, string>): string | undefined {
+  const direct = keymap.get(key);
+  if (direct !== undefined) return direct;
+  if (key.length === 1 && key !== key.toLowerCase()) return keymap.get(key.toLowerCase());
+  return undefined;
+}
+
+function hasCommandModifier(ev: KeyLike): boolean {
+  return Boolean(ev.ctrlKey || ev.metaKey || ev.altKey);
+}
+
+/** What a key does in the classify widget, or null when it is not ours. */
+export function classifyAction(ev: KeyLike, keymap: Map<string, string>): ClassifyAction | null {
+  if (hasCommandModifier(ev)) return null;
+  const name = classForKey(ev.key, keymap);
+  if (name !== undefined) return { type: "class", name };
+  switch (ev.key) {
+    case "Enter":
+      return { type: "commit" };
+    case SKIP_KEY:
+      return { type: "skip" };
+    case "ArrowLeft":
+      return { type: "back" };
+    case "ArrowRight":
+      return { type: "forward" };
+    case "Backspace":
+      return { type: "undo" };
+    case HELP_KEY:
+      return { type: "help" };
+    case "Escape":
+      return { type: "close" };
+    default:
+      return null;
+  }
+}
+
+/** What a key does in the gallery, or null when it is not ours. */
+export function galleryAction(ev: KeyLike, keymap: Map<string, string>): GalleryAction | null {
+  const lower = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+  if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && lower === "a") return { type: "selectAll" };
+  if (hasCommandModifier(ev)) return null;
+  const name = classForKey(ev.key, keymap);
+  if (name !== undefined) return { type: "class", name };
+  const extend = Boolean(ev.shiftKey);
+  switch (ev.key) {
+    case "ArrowLeft":
+      return { type: "move", dx: -1, dy: 0, extend };
+    case "ArrowRight":
+      return { type: "move", dx: 1, dy: 0, extend };
+    case "ArrowUp":
+      return { type: "move", dx: 0, dy: -1, extend };
+    case "ArrowDown":
+      return { type: "move", dx: 0, dy: 1, extend };
+    case " ":
+      return { type: "toggle" };
+    case "a":
+      return { type: "selectAll" }; // only reached when no class is bound to "a"
+    case "Escape":
+      return { type: "clear" };
+    case "PageDown":
+      return { type: "page", delta: 1 };
+    case "PageUp":
+      return { type: "page", delta: -1 };
+    case "Backspace":
+      return { type: "undo" };
+    case HELP_KEY:
+      return { type: "help" };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Keys a focused widget swallows even when they do nothing, so that an unbound
+ * letter never reaches JupyterLab's command mode (`a` inserts a cell, `d d`
+ * deletes one). Tab and modified keys still go through.
+ */
+export function swallows(ev: KeyLike): boolean {
+  if (hasCommandModifier(ev)) return false;
+  return ev.key.length === 1;
+}
+
+/** Short label for a key, as shown next to a class. */
+export function keyLabel(key: string | null | undefined): string {
+  if (!key) return "";
+  if (key === " ") return "Space";
+  return key;
+}

@@ -1,0 +1,82 @@
+/**
+ * Wire types of the label stream. The Python side is workbench/stream.py; its
+ * module docstring is the reference for every message.
+ */
+
+export type LabelKind = "label" | "skip" | "retract";
+
+/** Front end → kernel: one label, skip or retraction. Also what the outbox stores. */
+export interface LabelMessage {
+  type: "label";
+  client_id: string;
+  seq: number;
+  item_id: string;
+  task: string;
+  kind: LabelKind;
+  value: unknown;
+  retracts?: { client_id: string; seq: number };
+  duration_ms: number | null;
+  /** Epoch ms when the label was made; orders resends (targets before their retractions). */
+  created: number;
+}
+
+/** One item as the kernel sends it; image bytes are in buffers[buffer]. */
+export interface WireItem {
+  item_id: string;
+  kind: "image" | "text" | "error";
+  text?: string;
+  mime?: string;
+  width?: number;
+  height?: number;
+  buffer?: number | null;
+  /** Current value when the item has a label for the task. */
+  label?: unknown;
+  /** Kind of the event deciding the item's current state ("label", "skip", ...). */
+  state?: string;
+  prelabel?: { value: unknown; score: number | null };
+  error?: string;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface ClassSpec {
+  name: string;
+  key: string | null;
+  color: string | null;
+  description?: string;
+}
+
+export interface TaskSpec {
+  name: string;
+  kind?: string;
+  description?: string;
+  multi_label?: boolean;
+  classes: ClassSpec[];
+}
+
+/** Any message from the kernel. */
+export interface KernelMessage {
+  type: string;
+  client_id?: string;
+  req?: number;
+  seq?: number;
+  [key: string]: unknown;
+}
+
+/** Copy a buffer the widget manager gives us (DataView, ArrayBuffer or typed array) into bytes. */
+export function toBytes(buf: unknown): Uint8Array | null {
+  if (buf == null) return null;
+  if (buf instanceof Uint8Array) return buf;
+  if (ArrayBuffer.isView(buf)) {
+    const v = buf as ArrayBufferView;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
+  // ArrayBuffers from another realm (iframes, jsdom) fail instanceof.
+  const b = buf as { byteLength?: number };
+  if (typeof b.byteLength === "number") return new Uint8Array(buf as ArrayBuffer);
+  return null;
+}

@@ -1,0 +1,89 @@
+"""GalleryWidget: a paged grid of thumbnails for bulk labeling and audits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import traitlets as t
+
+from ..stream import LabelStream
+from ._base import StreamWidget, bundle, check_int, check_settings, stylesheet
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+__all__ = ["GalleryWidget"]
+
+_SETTINGS = ("page_size", "thumb_size", "filter", "annotator")
+
+
+class GalleryWidget(StreamWidget):
+    """A grid of thumbnails: select many, press a class key, all are labeled.
+
+    Create it with ``project.gallery(task, **settings)``.
+
+    Parameters
+    ----------
+    project : Project
+        The project whose items are shown.
+    task : str, optional
+        The classification task; the schema's first task by default.
+    page_size : int
+        Thumbnails per page, 50 to 200 (default 100).
+    thumb_size : int
+        Longest side of a thumbnail in pixels, 32 to 512 (default 128).
+    filter : str
+        Which items to show first: ``"all"`` (default), ``"unlabeled"`` or a
+        class name (items whose current label is that class).
+    annotator : str, optional
+        Name recorded on the labels; the project's annotator by default.
+
+    Selection: click, shift-click for a range, ctrl/cmd-click to toggle; arrows
+    move the cursor (shift extends), space toggles, ``a`` or ctrl/cmd+A selects
+    the page, Escape clears. A class key labels every selected item (or the one
+    under the cursor). PageUp/PageDown change page; Backspace undoes the last
+    bulk label; ``?`` shows the guidelines.
+    """
+
+    _esm = bundle("gallery")
+    _css = stylesheet("gallery")
+
+    page_size = t.Int(100).tag(sync=True)
+    thumb_size = t.Int(128).tag(sync=True)
+    filter = t.Unicode("all").tag(sync=True)
+
+    def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
+        check_settings(type(self).__name__, settings, _SETTINGS)
+        page_size = check_int("page_size", settings.get("page_size", 100), 50, 200)
+        thumb_size = check_int("thumb_size", settings.get("thumb_size", 128), 32, 512)
+        common = self._setup(project, task, settings.get("annotator"))
+        filt = settings.get("filter", "all")
+        self._check_filter(filt, common["schema"])
+        self.stream = LabelStream(
+            project, common["task"], annotator=common["annotator"], thumb_size=thumb_size
+        )
+        super().__init__(page_size=page_size, thumb_size=thumb_size, filter=filt, **common)
+        self._connect()
+
+    @staticmethod
+    def _check_filter(filt: Any, schema: dict[str, Any]) -> str:
+        names = [c["name"] for c in schema.get("classes", [])]
+        allowed = ["all", "unlabeled", *names]
+        if filt not in allowed:
+            raise ValueError(f"filter must be one of {allowed}, got {filt!r}")
+        return filt
+
+    @t.validate("page_size")
+    def _valid_page_size(self, proposal: dict[str, Any]) -> int:
+        return check_int("page_size", proposal["value"], 50, 200)
+
+    @t.validate("thumb_size")
+    def _valid_thumb_size(self, proposal: dict[str, Any]) -> int:
+        value = check_int("thumb_size", proposal["value"], 32, 512)
+        if hasattr(self, "stream"):
+            self.stream.thumb_size = value
+        return value
+
+    @t.validate("filter")
+    def _valid_filter(self, proposal: dict[str, Any]) -> str:
+        return self._check_filter(proposal["value"], self.schema)
