@@ -29,14 +29,17 @@ so undo after a relabel restores the previous label.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import StoreError, UnknownItemError
@@ -247,14 +250,15 @@ class SQLStore(Store):
         import uuid
 
         with self._write() as cur:
-            for stmt in self.DDL:
-                cur.execute(stmt)
+            self._create_tables(cur)
             cur.execute(self._sql("SELECT value FROM meta WHERE key = 'format'"))
             row = cur.fetchone()
             if row is None:
                 self.project_id = project_id or uuid.uuid4().hex
                 cur.execute(
-                    self._sql("INSERT INTO meta (key, value) VALUES ('format', ?), ('project_id', ?)"),
+                    self._sql(
+                        "INSERT INTO meta (key, value) VALUES ('format', ?), ('project_id', ?)"
+                    ),
                     (str(STORE_FORMAT), self.project_id),
                 )
                 return
@@ -268,6 +272,11 @@ class SQLStore(Store):
             cur.execute(self._sql("SELECT value FROM meta WHERE key = 'project_id'"))
             self.project_id = cur.fetchone()[0]
 
+    def _create_tables(self, cur) -> None:
+        """Run :attr:`DDL` (inside the write transaction that :meth:`_initialise` opens)."""
+        for stmt in self.DDL:
+            cur.execute(stmt)
+
     def _migrate(self, cur, fmt: int) -> None:
         """Upgrade a store written in format ``fmt`` to :data:`STORE_FORMAT`, step by step."""
         # Format 1 is the first; later formats add a step here and bump 'format'.
@@ -280,7 +289,9 @@ class SQLStore(Store):
     def save_schema(self, body: dict[str, Any]) -> int:
         blob = json.dumps(body, sort_keys=True)
         with self._write() as cur:
-            cur.execute(self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1"))
+            cur.execute(
+                self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1")
+            )
             row = cur.fetchone()
             if row is not None and _json(row[1]) == body:
                 return int(row[0])
@@ -293,7 +304,9 @@ class SQLStore(Store):
 
     def latest_schema(self) -> tuple[int, dict[str, Any]] | None:
         with self._read() as cur:
-            cur.execute(self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1"))
+            cur.execute(
+                self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1")
+            )
             row = cur.fetchone()
         return None if row is None else (int(row[0]), _json(row[1]))
 
@@ -398,9 +411,7 @@ class SQLStore(Store):
             return []
         out: list[Appended] = []
         with self._write() as cur:
-            missing = self._new_ids(cur, list({e.item_id for e in events}))
-            if missing:
-                raise UnknownItemError(f"no item {missing[0]!r} in this project")
+            self._check_items(cur, events)
             for ev in events:
                 now = time.time()
                 eid, dup = self._insert_event(cur, ev, json.dumps(ev.value), now)
@@ -410,6 +421,16 @@ class SQLStore(Store):
                 ev.id, ev.created_at = eid, now
                 self._apply(cur, ev)
         return out
+
+    def _check_items(self, cur, events: Sequence[Event]) -> None:
+        """Raise :class:`UnknownItemError` before writing if an event names no item.
+
+        A back end whose :meth:`_insert_event` raises it itself (from the foreign
+        key on ``events.item_id``) may skip this query: the transaction rolls back.
+        """
+        missing = self._new_ids(cur, list(dict.fromkeys(e.item_id for e in events)))
+        if missing:
+            raise UnknownItemError(f"no item {missing[0]!r} in this project")
 
     def _apply(self, cur, ev: Event) -> None:
         """Bring ``item_state`` in line with the event just inserted."""
@@ -464,10 +485,7 @@ class SQLStore(Store):
         sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._read() as cur:
-            cur.execute(self._sql(sql + " ORDER BY id"), args)
-            rows = cur.fetchall()
-        return _event_frame(rows, EVENT_COLUMNS)
+        return self._event_query(sql + " ORDER BY id", args)
 
     def current(self, task: str | None = None, *, labels_only: bool = True) -> pd.DataFrame:
         cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
@@ -478,16 +496,18 @@ class SQLStore(Store):
         if labels_only:
             where.append(f"e.kind IN ({','.join('?' * len(LABEL_KINDS))})")
             args.extend(LABEL_KINDS)
-        sql = (
-            f"SELECT {cols} FROM item_state s JOIN events e ON e.id = s.state_event "
-            f"JOIN items i ON i.item_id = s.item_id"
-        )
+        # item_state carries each item's position, so no join with items is needed.
+        sql = f"SELECT {cols} FROM item_state s JOIN events e ON e.id = s.state_event"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._read() as cur:
-            cur.execute(self._sql(sql + " ORDER BY s.task, i.position"), args)
-            rows = cur.fetchall()
-        return _event_frame(rows, EVENT_COLUMNS)
+        return self._event_query(sql + " ORDER BY s.task, s.position", args)
+
+    def _event_query(self, sql: str, args: Sequence[Any]) -> pd.DataFrame:
+        with _gc_paused():
+            with self._read() as cur:
+                cur.execute(self._sql(sql), args)
+                rows = cur.fetchall()
+            return _event_frame(rows, EVENT_COLUMNS)
 
     def _state_values(
         self, task: str, item_ids: Sequence[str], column: str, fields_: str
@@ -539,9 +559,7 @@ class SQLStore(Store):
     def progress(self, task: str) -> tuple[int, int]:
         with self._read() as cur:
             cur.execute(
-                self._sql(
-                    "SELECT COUNT(*), COUNT(state_event) FROM item_state WHERE task = ?"
-                ),
+                self._sql("SELECT COUNT(*), COUNT(state_event) FROM item_state WHERE task = ?"),
                 (task,),
             )
             total, done = cur.fetchone()
@@ -557,13 +575,76 @@ def _chunks(seq: list, size: int):
         yield seq[i : i + size]
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while a query result becomes a frame.
+
+    A million fetched rows are millions of fresh tuples, none of them in a
+    cycle, yet each triggers the collector's full passes again and again: a
+    quarter of the time spent building a frame went there.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_INT_COLUMNS = ("id", "seq", "duration_ms", "parent", "schema_version")
+
+
 def _event_frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
-    df = pd.DataFrame.from_records(rows, columns=list(columns))
-    df["value"] = [_json(v) for v in df["value"]]
-    df["created_at"] = pd.to_datetime(df["created_at"].astype(float), unit="s", utc=True)
-    for col in ("id", "seq", "duration_ms", "parent", "schema_version"):
-        df[col] = df[col].astype("Int64")
-    return df
+    """Rows of event columns as a DataFrame: values decoded, times as UTC datetimes.
+
+    Built column by column rather than through ``from_records`` and per-cell
+    pandas conversions: a million-row log becomes a frame several times faster.
+    """
+    by_column = zip(*rows, strict=True) if rows else [()] * len(columns)
+    data: dict[str, Any] = dict(zip(columns, by_column, strict=True))
+    data["value"] = _decode_values(data["value"])
+    data["created_at"] = pd.to_datetime(
+        np.asarray(data["created_at"], dtype=np.float64), unit="s", utc=True
+    )
+    for col in _INT_COLUMNS:
+        data[col] = _nullable_ints(data[col])
+    data["score"] = np.asarray(data["score"], dtype=np.float64)  # None becomes NaN
+    for col in columns:
+        if isinstance(data[col], tuple):
+            data[col] = np.asarray(data[col], dtype=object)
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def _decode_values(values: Sequence[Any]) -> list[Any]:
+    """JSON-decode each value, each distinct string once (labels repeat a lot).
+
+    A decoded list or dict is never shared between rows: a caller may change one.
+    """
+    decoded = {v: json.loads(v) for v in set(values) if isinstance(v, str | bytes)}
+    mutable = {v: d for v, d in decoded.items() if isinstance(d, dict | list)}
+    if not mutable:
+        return list(map(decoded.get, values, values))
+    first = dict(mutable)  # the first row with a value takes the object decoded above
+    out = []
+    for v in values:
+        if v in mutable:
+            d = first.pop(v, _MISS)
+            out.append(json.loads(v) if d is _MISS else d)
+        else:
+            out.append(decoded.get(v, v))
+    return out
+
+
+_MISS = object()
+
+
+def _nullable_ints(col: Sequence[int | None]) -> pd.arrays.IntegerArray:
+    values = np.asarray(col, dtype=object).reshape(len(col))
+    mask = np.equal(values, None)
+    if mask.any():
+        values[mask] = 0
+    return pd.arrays.IntegerArray(values.astype(np.int64), mask)
 
 
 EVENT_FIELDS = {f.name for f in fields(Event)}

@@ -9,6 +9,7 @@ acknowledged label survives a power cut, not just a killed kernel.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,7 +59,7 @@ class SQLiteStore(SQLStore):
                 path, isolation_level=None, check_same_thread=False, timeout=60.0
             )
             self._conn.execute("PRAGMA busy_timeout = 60000")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _journal_mode_wal(self._conn, timeout=60.0)
             if mode.lower() != "wal" and path != ":memory:":
                 raise StoreError(f"could not put {path} in WAL mode (got {mode})")
             self._conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -117,3 +118,22 @@ class SQLiteStore(SQLStore):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _journal_mode_wal(conn: sqlite3.Connection, *, timeout: float) -> str:
+    """Switch ``conn``'s database to WAL and return the journal mode it ends in.
+
+    Unlike other statements, the switch does not wait on the busy timeout: a
+    process racing another one that creates the same new store gets "database
+    is locked" at once. So retry, briefly backing off, until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)

@@ -1,0 +1,63 @@
+"""Fixtures shared by every test directory: stores on both back ends.
+
+``store`` (and ``store_location``, for tests that reopen a store or share it
+with other processes) runs each test once on SQLite and once on PostgreSQL.
+The PostgreSQL runs use one throwaway cluster per session, started from the
+server binaries found on this machine (see ``tests/pg.py``), with a fresh
+database per test. Without those binaries the PostgreSQL runs are skipped,
+unless ``WORKBENCH_REQUIRE_POSTGRES=1``: then they fail and say why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from . import pg
+
+REQUIRE_POSTGRES = os.environ.get("WORKBENCH_REQUIRE_POSTGRES", "") == "1"
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg.PostgresCluster]:
+    """A PostgreSQL server for this session; data is thrown away (fsync off)."""
+    reason = pg.missing_reason()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"WORKBENCH_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
+        pytest.skip(f"{reason}; set WORKBENCH_REQUIRE_POSTGRES=1 to fail instead")
+    cluster = pg.PostgresCluster.start(durable=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: pg.PostgresCluster) -> str:
+    """The URL of a new, empty database in the session's cluster."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_location(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Where a new store lives: a SQLite file path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(store_location: str):
+    """An empty store, on each back end in turn."""
+    from workbench.store import open_store
+
+    s = open_store(store_location)
+    try:
+        yield s
+    finally:
+        s.close()
