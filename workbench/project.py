@@ -63,8 +63,8 @@ class Project:
             schema = Schema.from_dict(latest[1], version=latest[0])
         self._set_schema(schema)
         self.annotator = annotator or _default_annotator()
-        self.items_dir = Path(items_dir) if items_dir is not None else _default_items_dir(
-            self.store, location
+        self.items_dir = (
+            Path(items_dir) if items_dir is not None else _default_items_dir(self.store, location)
         )
         self._reader: _items.ItemReader | None = None
 
@@ -197,12 +197,11 @@ class Project:
 
     def retract(self, event_id: int, *, note: str = "") -> int:
         """Withdraw an event; the item's label falls back to the one before it."""
-        ev = self.store.events().query("id == @event_id")
-        if ev.empty:
+        ev = self.store.get_event(event_id)
+        if ev is None:
             raise StoreError(f"no event {event_id} to retract")
-        row = ev.iloc[0]
         return self.store.append(
-            [Event(row.item_id, row.task, None, kind="retract", parent=int(event_id),
+            [Event(ev.item_id, ev.task, None, kind="retract", parent=int(event_id),
                    annotator=self.annotator, note=note, schema_version=self._schema.version)]
         )[0].id  # fmt: skip
 

@@ -130,7 +130,10 @@ def test_prelabels_are_not_labels_but_are_kept(project):
                               scores={ids[0]: 0.9, ids[1]: 0.4})  # fmt: skip
     assert n == 2
     assert project.labels().empty
-    assert project.store.prelabels("animal", ids[:2]) == {ids[0]: ("cat", 0.9), ids[1]: ("bird", 0.4)}
+    assert project.store.prelabels("animal", ids[:2]) == {
+        ids[0]: ("cat", 0.9),
+        ids[1]: ("bird", 0.4),
+    }
     ev = project.events()
     assert set(ev["annotator"]) == {"model:tiny@3"}
     with pytest.raises(wb.UnknownClassError):

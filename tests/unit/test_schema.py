@@ -30,8 +30,12 @@ def test_colours_come_from_the_palette_in_order():
         (lambda: Schema.classification("t", []), "at least one class"),
         (lambda: Schema.classification("t", ["a", "a"]), "duplicate class"),
         (lambda: Schema.classification("t", "abc"), "list of names"),
-        (lambda: Classification("t", classes=(LabelClass("a", key="1"), LabelClass("b", key="1"))),
-         "bound twice"),
+        (
+            lambda: Classification(
+                "t", classes=(LabelClass("a", key="1"), LabelClass("b", key="1"))
+            ),
+            "bound twice",
+        ),
         (lambda: LabelClass("a", key="s"), "reserved"),
         (lambda: LabelClass("a", key="ab"), "single character"),
         (lambda: LabelClass(""), "non-empty"),
@@ -67,7 +71,9 @@ def test_multi_label_validation_orders_and_dedupes():
 def test_round_trip_and_fingerprint():
     schema = Schema(
         (
-            Classification("a", classes=("x", LabelClass("y", description="why", examples=("i1",)))),
+            Classification(
+                "a", classes=("x", LabelClass("y", description="why", examples=("i1",)))
+            ),
             Classification("b", classes=("p", "q"), multi_label=True),
         ),
         guidelines="# Rules\n\nBe *careful*.",

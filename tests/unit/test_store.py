@@ -572,3 +572,19 @@ def test_current_state_matches_a_model_of_the_log(store, ops):
     }
     want_queue = [i for i in ids if i not in want_state]
     assert store.next_unlabeled(TASK, 3)[: len(want_queue)] == want_queue
+
+
+def test_get_event_returns_one_decoded_event(store):
+    ids = add(store, 2)
+    eid = put(store, ids[1], ["a", "b"], note="both", client_id="c", seq=4, score=0.5)
+    ev = store.get_event(eid)
+    assert (ev.id, ev.item_id, ev.task, ev.value, ev.note) == (
+        eid,
+        ids[1],
+        TASK,
+        ["a", "b"],
+        "both",
+    )
+    assert (ev.client_id, ev.seq, ev.score, ev.kind) == ("c", 4, 0.5, "label")
+    assert ev.created_at > 0
+    assert store.get_event(eid + 1000) is None

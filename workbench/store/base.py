@@ -180,6 +180,10 @@ class Store(ABC):
         """The id of the event written with ``(client_id, seq)``, if any."""
 
     @abstractmethod
+    def get_event(self, event_id: int) -> Event | None:
+        """One event by id, with its value decoded, or ``None`` if there is none."""
+
+    @abstractmethod
     def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
         """The log (optionally one item's, optionally up to event id ``until``)."""
 
@@ -473,6 +477,19 @@ class SQLStore(Store):
             )
             row = cur.fetchone()
         return None if row is None else int(row[0])
+
+    def get_event(self, event_id: int) -> Event | None:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id = ?"),
+                (int(event_id),),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        ev = dict(zip(EVENT_COLUMNS, row, strict=True))
+        ev["value"] = _json(ev["value"])
+        return Event(**ev)
 
     def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
         where, args = [], []
