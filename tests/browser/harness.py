@@ -1,0 +1,705 @@
+"""A real JupyterLab server and headless Chromium, driven by Playwright.
+
+Shared by the browser tests (through ``conftest.py``) and by
+``tests/benchmarks/bench_widget.py``. Nothing here knows about workbench's
+widgets: it starts a server in a throwaway directory, opens notebooks, runs
+their cells, presses keys on a schedule, finds and signals the kernel process,
+and reads the event log straight from a project's SQLite file.
+
+Isolation: the server gets its own ``JUPYTER_CONFIG_DIR``, ``JUPYTER_DATA_DIR``,
+``JUPYTER_RUNTIME_DIR``, user-settings and workspaces directories under the
+temporary root, and a kernelspec (``workbench-test``) that runs *this*
+interpreter with the repository on ``PYTHONPATH``; the user's own Jupyter
+settings are never read or written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KERNEL_NAME = "workbench-test"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    # Keep timers and animation frames running at full speed in a page that
+    # headless Chromium may consider hidden: latency figures depend on it.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+
+# Settings pushed on every plugin through overrides.json: no news pop-up, no
+# update check, no extension manager (it queries PyPI, unreachable here).
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
+}
+
+T = TypeVar("T")
+
+
+class HarnessError(RuntimeError):
+    """The harness could not reach the state it waited for."""
+
+
+def chromium_path() -> str | None:
+    """The Chromium to drive: ``$WORKBENCH_CHROMIUM`` if set, else the system's.
+
+    Playwright's own browser download is not used (it needs the internet); a
+    Debian/Ubuntu ``chromium`` package works.
+    """
+    override = os.environ.get("WORKBENCH_CHROMIUM")
+    if override:
+        return override if os.path.exists(override) else None
+    if os.path.exists("/usr/bin/chromium"):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def wait_for(
+    predicate: Callable[[], T],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> T:
+    """Call ``predicate`` until it returns something truthy; return that value.
+
+    Raises :class:`HarnessError` naming ``what`` after ``timeout`` seconds,
+    with the last value (or exception) seen.
+    """
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = predicate()
+        except Exception as exc:  # a predicate may race a restarting process
+            last = exc
+        else:
+            if last:
+                return last
+        if time.monotonic() > deadline:
+            raise HarnessError(
+                f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}"
+            )
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the server -----------------------------------------------------------------------
+
+
+class LabServer:
+    """A JupyterLab server on 127.0.0.1 with a random token, rooted at ``root``."""
+
+    def __init__(self, root: Path, *, python: str | None = None) -> None:
+        self.root = Path(root)
+        self.python = python or sys.executable
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.base = self.root / ".jupyter-home"
+        self.notebooks = self.root / "notebooks"
+        self.runtime_dir = self.base / "runtime"
+        self.log_path = self.base / "server.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    # -- lifecycle
+    def start(self, *, timeout: float = 60.0) -> LabServer:
+        config_dir, data_dir = self.base / "config", self.base / "data"
+        settings_dir, user_settings = self.base / "app-settings", self.base / "user-settings"
+        workspaces = self.base / "workspaces"
+        for d in (
+            config_dir, data_dir, self.runtime_dir, settings_dir, user_settings, workspaces,
+            self.notebooks,
+        ):  # fmt: skip
+            d.mkdir(parents=True, exist_ok=True)
+        (settings_dir / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=1))
+        # No build check: it shells out to node for nothing on every page load.
+        (config_dir / "labconfig").mkdir(exist_ok=True)
+        (config_dir / "labconfig" / "page_config.json").write_text(
+            json.dumps({"buildCheck": False, "buildAvailable": False})
+        )
+        self._install_kernelspec(data_dir / "kernels" / KERNEL_NAME)
+
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(config_dir),
+            JUPYTER_DATA_DIR=str(data_dir),
+            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
+            JUPYTER_PLATFORM_DIRS="1",
+            # The kernel must not pick up a user-level IPython profile either.
+            IPYTHONDIR=str(self.base / "ipython"),
+            PYTHONUNBUFFERED="1",
+        )
+        env.pop("JUPYTER_PATH", None)
+        cmd = [
+            self.python, "-m", "jupyter", "lab",
+            "--no-browser",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.allow_root=True",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={self.notebooks}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.app_settings_dir={settings_dir}",
+            f"--LabApp.user_settings_dir={user_settings}",
+            f"--LabApp.workspaces_dir={workspaces}",
+            "--LabApp.news_url=None",
+            "--LabApp.extension_manager=readonly",
+        ]  # fmt: skip
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.notebooks, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+        def up() -> bool:
+            if self.proc.poll() is not None:
+                raise HarnessError(
+                    f"jupyter lab exited ({self.proc.returncode}):\n{self.log_tail()}"
+                )
+            try:
+                return "started" in self.api("GET", "/api/status")
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return False
+
+        deadline = time.monotonic() + timeout
+        while not up():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise HarnessError(f"jupyter lab did not answer in {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+        return self
+
+    def _install_kernelspec(self, spec_dir: Path) -> None:
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        pythonpath = os.pathsep.join(
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+        )
+        spec = {
+            "argv": [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python (workbench tests)",
+            "language": "python",
+            "env": {"PYTHONPATH": pythonpath},
+            "metadata": {"debugger": False},
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.shutdown_all_sessions()
+            except Exception:
+                pass
+            self.proc.terminate()  # SIGTERM: jupyter_server shuts kernels down and exits
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        for pid in self.kernel_pids():  # a kernel that outlived its server
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self._log is not None:
+            self._log.close()
+        self.proc = None
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        # Some tools log a whole minified bundle on one line: keep each line short.
+        return "\n".join(line[:400] for line in lines[-n:])
+
+    # -- REST
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def api(self, method: str, path: str, body: Any = None, *, timeout: float = 30.0) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def lab_url(self, notebook: str, *, workspace: str | None = None) -> str:
+        """URL of ``notebook`` in a fresh workspace (so no earlier test's tabs reopen)."""
+        ws = workspace or f"t{uuid.uuid4().hex[:10]}"
+        return f"{self.url}/lab/workspaces/{ws}/tree/{notebook}?token={self.token}"
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return self.api("GET", "/api/sessions")
+
+    def kernel_id(self, notebook: str) -> str | None:
+        for s in self.sessions():
+            if s.get("path") == notebook and s.get("kernel"):
+                return s["kernel"]["id"]
+        return None
+
+    def shutdown_all_sessions(self) -> None:
+        for s in self.sessions():
+            try:
+                self.api("DELETE", f"/api/sessions/{s['id']}")
+            except urllib.error.HTTPError:
+                pass
+        for k in self.api("GET", "/api/kernels"):
+            try:
+                self.api("DELETE", f"/api/kernels/{k['id']}")
+            except urllib.error.HTTPError:
+                pass
+
+    def restart_kernel(self, kernel_id: str) -> None:
+        self.api("POST", f"/api/kernels/{kernel_id}/restart", {}, timeout=60)
+
+    # -- kernel processes
+    def kernel_pid(self, kernel_id: str) -> int | None:
+        """The PID of the process started with this kernel's connection file."""
+        needle = f"kernel-{kernel_id}.json".encode()
+        for pid, cmdline in _processes():
+            if needle in cmdline and b"ipykernel" in cmdline:
+                return pid
+        return None
+
+    def kernel_pids(self) -> list[int]:
+        needle = str(self.runtime_dir).encode()
+        return [pid for pid, cmdline in _processes() if needle in cmdline]
+
+
+def _processes() -> Iterable[tuple[int, bytes]]:
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                yield int(entry), f.read()
+        except OSError:
+            continue
+
+
+def process_state(pid: int) -> str | None:
+    """One letter from /proc/PID/stat (``R``, ``S``, ``T`` stopped, ``Z`` zombie), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+# -- notebooks ------------------------------------------------------------------------
+
+
+def write_notebook(path: Path, cells: Sequence[str]) -> Path:
+    """A notebook of code cells whose kernelspec is the harness's own."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python (workbench tests)",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+# -- the page -------------------------------------------------------------------------
+
+# Find the NotebookPanel for a path among the main-area widgets.
+_JS_PANEL = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app) return null;
+  for (const w of app.shell.widgets('main')) {
+    if (w.context && w.context.path === path && w.sessionContext) return w;
+  }
+  return null;
+}
+"""
+
+_JS_KERNEL_STATE = (
+    """
+(path) => {
+  const find = """
+    + _JS_PANEL
+    + """;
+  const panel = find(path);
+  if (!panel) return {panel: false};
+  const sc = panel.sessionContext;
+  const kernel = sc.session && sc.session.kernel;
+  return {
+    panel: true,
+    ready: sc.isReady,
+    kernelId: kernel ? kernel.id : null,
+    status: kernel ? kernel.status : null,
+    connection: kernel ? kernel.connectionStatus : null,
+  };
+}
+"""
+)
+
+
+@dataclass
+class LabPage:
+    """One notebook open in one Playwright page (its own browser context)."""
+
+    server: LabServer
+    page: Any  # playwright.sync_api.Page
+    notebook: str
+    console: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(
+        cls,
+        server: LabServer,
+        browser: Any,
+        notebook: str,
+        *,
+        timeout: float = 60.0,
+        viewport: tuple[int, int] = (1280, 900),
+    ) -> LabPage:
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        page = context.new_page()
+        lp = cls(server, page, notebook)
+        page.on("console", lp._on_console)
+        page.on("pageerror", lambda exc: lp.console.append(f"[pageerror] {exc}"))
+        page.set_default_timeout(timeout * 1000)
+        page.goto(server.lab_url(notebook), wait_until="domcontentloaded")
+        lp.wait_ready(timeout=timeout)
+        return lp
+
+    def _on_console(self, msg: Any) -> None:
+        if msg.type in ("error", "warning"):
+            text = msg.text if len(msg.text) <= 400 else msg.text[:400] + " …"
+            self.console.append(f"[{msg.type}] {text}")
+
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Wait for the app restored, the notebook panel open and its kernel idle."""
+        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout * 1e3)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+        self.wait_kernel_idle(timeout=timeout)
+
+    def kernel_state(self) -> dict[str, Any]:
+        return self.page.evaluate(_JS_KERNEL_STATE, self.notebook)
+
+    def wait_kernel_idle(self, *, timeout: float = 60.0, kernel_id: str | None = None) -> str:
+        """Wait until the notebook's kernel is connected and idle; return its id."""
+
+        def idle() -> str | None:
+            st = self.kernel_state()
+            ok = (
+                st.get("ready")
+                and st.get("status") == "idle"
+                and st.get("connection") == "connected"
+                and (kernel_id is None or st.get("kernelId") == kernel_id)
+            )
+            return st["kernelId"] if ok else None
+
+        return wait_for(idle, timeout=timeout, interval=0.2, what=f"kernel idle ({self.notebook})")
+
+    def command(self, name: str, args: dict[str, Any] | None = None) -> Any:
+        """Run a JupyterLab command on this notebook (made the current widget first)."""
+        return self.page.evaluate(
+            """async ([path, name, args]) => {
+                const find = """
+            + _JS_PANEL
+            + """;
+                const panel = find(path);
+                if (!panel) throw new Error('no notebook panel for ' + path);
+                window.jupyterapp.shell.activateById(panel.id);
+                await window.jupyterapp.commands.execute(name, args || {});
+                return true;
+            }""",
+            [self.notebook, name, args],
+        )
+
+    def run_all(self) -> None:
+        self.command("notebook:run-all-cells")
+
+    def wait_selector(self, selector: str, *, timeout: float = 60.0) -> Any:
+        return self.page.wait_for_selector(selector, state="attached", timeout=timeout * 1e3)
+
+    def attr(self, selector: str, name: str) -> str | None:
+        return self.page.evaluate(
+            "([s, n]) => { const e = document.querySelector(s);"
+            " return e ? e.getAttribute(n) : null; }",
+            [selector, name],
+        )
+
+    def dismiss_kernel_dialogs(self) -> list[str]:
+        """Close JupyterLab's "Kernel Restarting" notices (a modal after a kernel dies).
+
+        Only those: any other dialog stays, so a test that trips over it says so.
+        Returns the dismissed dialogs' labels (also logged with the console).
+        """
+        closed = self.page.evaluate(
+            """() => {
+                const out = [];
+                for (const d of document.querySelectorAll('.jp-Dialog')) {
+                    const label = d.getAttribute('aria-label') || d.textContent || '';
+                    if (!/kernel (restarting|restarted|died)/i.test(label)) continue;
+                    const b = d.querySelector('.jp-Dialog-button.jp-mod-accept')
+                        || d.querySelector('.jp-Dialog-button');
+                    if (b) { b.click(); out.push(label.slice(0, 120)); }
+                }
+                return out;
+            }"""
+        )
+        self.console.extend(f"[harness] dismissed dialog: {c}" for c in closed)
+        return closed
+
+    def focus(self, selector: str) -> None:
+        """Click the element near its top-left corner, then check that it holds the focus."""
+        self.dismiss_kernel_dialogs()
+        loc = self.page.locator(selector).first
+        loc.scroll_into_view_if_needed()
+        loc.click(position={"x": 4, "y": 4})
+        has = self.page.evaluate(
+            "(s) => { const e = document.querySelector(s);"
+            " return !!e && e.contains(document.activeElement); }",
+            selector,
+        )
+        if not has:
+            # The click landed on a child that does not take focus; focus the element itself.
+            self.page.evaluate("(s) => document.querySelector(s).focus()", selector)
+
+    def record_keys(self, selector: str) -> None:
+        """Log every keydown (capture phase, before any widget sees it) in ``window.__harnessKeys``.
+
+        Each entry: the key, the keydown's timestamp, the ``data-item-id`` of the
+        last element matching ``selector`` at that moment, and whether the focus
+        was inside it. For diagnosing a failed test, not for asserting on.
+        """
+        self.page.evaluate(
+            """(s) => {
+                window.__harnessKeys = [];
+                if (window.__harnessKeyListener) return;
+                window.__harnessKeyListener = (e) => {
+                    const all = document.querySelectorAll(s);
+                    const root = all[all.length - 1];
+                    window.__harnessKeys.push({
+                        key: e.key, t: e.timeStamp,
+                        shown: root ? root.dataset.itemId : null,
+                        focused: !!root && root.contains(document.activeElement),
+                    });
+                };
+                window.addEventListener('keydown', window.__harnessKeyListener, true);
+            }""",
+            selector,
+        )
+
+    def recorded_keys(self) -> list[dict[str, Any]]:
+        return self.page.evaluate("() => (window.__harnessKeys || []).slice()")
+
+    def scroll_top_out_of_view(self, selector: str, px: int = 100) -> None:
+        """Scroll the element's scrolling container so its top ``px`` pixels are hidden.
+
+        Puts a widget in the state a user often sees it in: partly out of view.
+        """
+        self.page.evaluate(
+            """([s, px]) => {
+                const e = document.querySelector(s);
+                let c = e.parentElement;
+                while (c && !(c.scrollHeight > c.clientHeight
+                        && /(auto|scroll)/.test(getComputedStyle(c).overflowY))) {
+                    c = c.parentElement;
+                }
+                if (!c) throw new Error('no scrolling container for ' + s);
+                const dy = e.getBoundingClientRect().top - c.getBoundingClientRect().top;
+                c.scrollTop += dy + px;
+            }""",
+            [selector, px],
+        )
+
+    def press_keys(self, keys: Sequence[str], *, interval: float, on_press=None) -> list[float]:
+        """Press ``keys`` one by one, ``interval`` seconds apart on an absolute schedule.
+
+        ``on_press(i)`` runs before key ``i`` (e.g. to kill the kernel at a chosen
+        point). Returns each press's start time (``time.monotonic``).
+        """
+        times = []
+        start = time.monotonic()
+        for i, key in enumerate(keys):
+            if on_press is not None:
+                on_press(i)
+            delay = start + i * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            times.append(time.monotonic())
+            self.page.keyboard.press(key)
+        return times
+
+    def reload(self, *, timeout: float = 60.0) -> None:
+        self.page.reload(wait_until="domcontentloaded")
+        self.wait_ready(timeout=timeout)
+
+    def close(self) -> None:
+        ctx = self.page.context
+        try:
+            self.page.close()
+        finally:
+            ctx.close()
+
+    def console_report(self) -> str:
+        return "\n".join(self.console[-200:])
+
+
+def launch_browser(playwright: Any) -> Any:
+    exe = chromium_path()
+    if exe is None:
+        raise HarnessError("Chromium not found (looked for /usr/bin/chromium and `chromium`)")
+    return playwright.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+
+
+# -- the kernel, from outside ---------------------------------------------------------
+
+
+def kill_kernel(server: LabServer, notebook: str, sig: int = signal.SIGKILL) -> int:
+    """Send ``sig`` to the notebook's kernel process; return its PID."""
+    kid = server.kernel_id(notebook)
+    if kid is None:
+        raise HarnessError(f"no kernel session for {notebook}")
+    pid = server.kernel_pid(kid)
+    if pid is None:
+        raise HarnessError(f"no process for kernel {kid}")
+    os.kill(pid, sig)
+    return pid
+
+
+def ensure_restarted(server: LabServer, kernel_id: str, old_pid: int, *, grace: float = 8.0) -> int:
+    """Make sure kernel ``kernel_id`` runs in a new process; return its PID.
+
+    After a SIGKILL the server's own restarter brings the kernel back within a
+    few seconds (it polls every 3 s); asking for a restart through the REST API
+    while it does so can leave two restarts interleaved, so wait ``grace``
+    seconds for it first and only then ``POST /api/kernels/<id>/restart``.
+    """
+
+    def new_pid() -> int | None:
+        pid = server.kernel_pid(kernel_id)
+        return pid if pid is not None and pid != old_pid and process_state(pid) != "Z" else None
+
+    try:
+        return wait_for(new_pid, timeout=grace, interval=0.2, what="the kernel's autorestart")
+    except HarnessError:
+        server.restart_kernel(kernel_id)
+    return wait_for(new_pid, timeout=60, interval=0.2, what="a restarted kernel process")
+
+
+# -- the store, read from the test process --------------------------------------------
+
+
+def read_events(db: Path, *, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The project's event log, oldest first, read-only (never blocks the kernel's writes)."""
+    if not Path(db).exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.row_factory = sqlite3.Row
+        sql = "SELECT * FROM events"
+        args: tuple = ()
+        if kinds:
+            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
+            args = tuple(kinds)
+        rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    finally:
+        conn.close()
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["value"] = json.loads(d["value"]) if d.get("value") is not None else None
+        out.append(d)
+    return out
+
+
+def wait_events(
+    db: Path,
+    predicate: Callable[[list[dict[str, Any]]], bool],
+    *,
+    kinds: Sequence[str] | None = ("label",),
+    timeout: float = 30.0,
+    what: str = "events",
+) -> list[dict[str, Any]]:
+    """Poll the log until ``predicate(events)`` holds; return those events."""
+    box: dict[str, Any] = {}
+
+    def check() -> bool:
+        box["events"] = read_events(db, kinds=kinds)
+        return predicate(box["events"])
+
+    try:
+        wait_for(check, timeout=timeout, interval=0.2, what=what)
+    except HarnessError as exc:
+        n = len(box.get("events", []))
+        raise HarnessError(f"{exc} ({n} events seen)") from None
+    return box["events"]
+
+
+def settle_events(
+    db: Path, *, kinds: Sequence[str] | None = ("label",), quiet: float = 1.5, timeout: float = 60.0
+) -> list[dict[str, Any]]:
+    """Wait until the log stops growing for ``quiet`` seconds; return it."""
+    deadline = time.monotonic() + timeout
+    last = read_events(db, kinds=kinds)
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = read_events(db, kinds=kinds)
+        if len(now) != len(last):
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return now
+    return last

@@ -1,0 +1,60 @@
+"""Notebook cells that build a workbench project and show a widget on it.
+
+Used by the browser tests and by ``tests/benchmarks/bench_widget.py``. Item
+ids are ``item-0000``, ``item-0001`` ... in insertion order, and every
+priority is equal, so the queue (``store.next_unlabeled``) serves them in that
+order: the i-th class key pressed labels ``item_id(i)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CLASSES = ("a", "b", "c")
+#: The widget's default keys for CLASSES.
+KEYS = {"1": "a", "2": "b", "3": "c"}
+
+
+def item_id(i: int) -> str:
+    return f"item-{i:04d}"
+
+
+def project_cell(db: Path, n_items: int, *, items: str = "text", annotator: str = "browser") -> str:
+    """Create (or reopen: the cell can run again after a restart) the project."""
+    if items == "text":
+        add = (
+            "project.add_texts([f'Text item number {i}: the quick brown fox.' for i in range(N)],"
+            " ids=IDS)"
+        )
+    elif items == "image":
+        add = (
+            "project.add_arrays(np.random.default_rng(0).integers(0, 256, size=(N, 96, 96, 3),"
+            " dtype=np.uint8), ids=IDS)"
+        )
+    else:
+        raise ValueError(f"items must be 'text' or 'image', got {items!r}")
+    return "\n".join(
+        [
+            "import numpy as np",
+            "import workbench as wb",
+            f"DB = {str(db)!r}",
+            f"N = {n_items}",
+            "IDS = [f'item-{i:04d}' for i in range(N)]",
+            "project = wb.Project(DB, schema=wb.Schema.classification('label', "
+            f"{list(CLASSES)!r}), annotator={annotator!r})",
+            add,
+            "len(project)",
+        ]
+    )
+
+
+def classify_cells(db: Path, n_items: int, *, prefetch: int = 16, items: str = "text") -> list[str]:
+    return [
+        project_cell(db, n_items, items=items),
+        f"widget = project.classify(prefetch={prefetch})\nwidget",
+    ]
+
+
+def gallery_cells(db: Path, n_items: int, **settings: object) -> list[str]:
+    args = ", ".join(f"{k}={v!r}" for k, v in settings.items())
+    return [project_cell(db, n_items, items="image"), f"gallery = project.gallery({args})\ngallery"]

@@ -1,0 +1,99 @@
+"""Page objects for workbench widgets, on top of :class:`harness.LabPage`.
+
+They rely only on the widgets' documented DOM hooks: the root element's class
+(``wb-classify``, ``wb-gallery``) and its ``data-*`` attributes
+(``data-ready="1"`` once the first item is painted, ``data-item-id`` of the
+item shown, ``data-queue`` items prefetched, ``data-outbox`` labels not yet
+acknowledged), plus the outbox's documented storage layout
+(``localStorage["workbench-outbox:<project_id>"]``) and ``window.__workbenchTimings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .harness import LabPage, wait_for
+
+OUTBOX_PREFIX = "workbench-outbox:"
+
+
+class WidgetView:
+    root_class = ""
+
+    def __init__(self, lp: LabPage) -> None:
+        self.lp = lp
+        self.page = lp.page
+
+    @property
+    def selector(self) -> str:
+        # The live view: views left over from an earlier run of the cell are marked stale.
+        return f".{self.root_class}:not([data-harness-stale])"
+
+    def mark_stale(self) -> None:
+        """Mark the views now on the page, so ``wait_ready`` waits for a new one."""
+        self.page.evaluate(
+            "(c) => document.querySelectorAll('.' + c).forEach("
+            "e => e.setAttribute('data-harness-stale', '1'))",
+            self.root_class,
+        )
+
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        self.lp.wait_selector(f'{self.selector}[data-ready="1"]', timeout=timeout)
+
+    def state(self) -> dict[str, Any]:
+        """The live view's ``data-*`` attributes (empty when there is none)."""
+        return self.page.evaluate(
+            "(s) => { const all = document.querySelectorAll(s); const e = all[all.length - 1];"
+            " return e ? Object.assign({}, e.dataset) : {}; }",
+            self.selector,
+        )
+
+    def focus(self) -> None:
+        self.lp.focus(self.selector)
+
+    def has_focus(self) -> bool:
+        return self.page.evaluate(
+            "(s) => { const e = document.querySelector(s);"
+            " return !!e && e.contains(document.activeElement); }",
+            self.selector,
+        )
+
+    def wait_outbox_empty(self, *, timeout: float = 60.0) -> None:
+        wait_for(
+            lambda: self.state().get("outbox") == "0",
+            timeout=timeout,
+            interval=0.2,
+            what=f"{self.root_class} data-outbox == 0",
+        )
+
+    def outbox_entries(self) -> list[dict[str, Any]]:
+        """Every label message waiting in the browser's outbox (all projects)."""
+        return self.page.evaluate(
+            """(prefix) => {
+                const out = [];
+                for (let i = 0; i < localStorage.length; i++) {
+                    const k = localStorage.key(i);
+                    if (!k.startsWith(prefix) || k.includes(':corrupt:')) continue;
+                    const v = JSON.parse(localStorage.getItem(k) || '{}');
+                    for (const m of Object.values(v)) out.push(m);
+                }
+                return out;
+            }""",
+            OUTBOX_PREFIX,
+        )
+
+    def timings(self) -> list[dict[str, Any]]:
+        return self.page.evaluate("() => (window.__workbenchTimings || []).slice()")
+
+    def clear_timings(self) -> None:
+        self.page.evaluate(
+            "() => { if (window.__workbenchTimings) window.__workbenchTimings.length = 0; }"
+        )
+
+
+class ClassifyView(WidgetView):
+    root_class = "wb-classify"
+
+
+class GalleryView(WidgetView):
+    root_class = "wb-gallery"
