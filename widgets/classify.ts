@@ -154,7 +154,7 @@ export class ClassifyView {
       this.listen(chip, "mousedown", (ev) => ev.preventDefault()); // keep focus on the root
       this.listen(chip, "click", (ev) => {
         ev.preventDefault();
-        this.root.focus();
+        this.root.focus({ preventScroll: true });
         this.dispatch({ type: "class", name: c.name }, now());
       });
       this.chips.set(c.name, chip);
@@ -177,7 +177,7 @@ export class ClassifyView {
     el.appendChild(this.root);
 
     this.listen(this.root, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
-    this.listen(this.root, "mousedown", () => this.root.focus());
+    this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
     const onMsg = (msg: KernelMessage, buffers: unknown[]) => this.onMessage(msg, buffers ?? []);
     model.on("msg:custom", onMsg);
     this.cleanups.push(() => model.off("msg:custom", onMsg));
@@ -742,7 +742,7 @@ export class ClassifyView {
     } else if (!want && this.overlay) {
       this.overlay.remove();
       this.overlay = null;
-      this.root.focus();
+      this.root.focus({ preventScroll: true });
     }
   }
 }

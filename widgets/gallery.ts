@@ -162,7 +162,7 @@ export class GalleryView {
     this.listen(this.filterSelect, "change", () => {
       this.filter = this.filterSelect.value;
       this.requestPage(0);
-      this.root.focus();
+      this.root.focus({ preventScroll: true });
     });
     this.prevButton = h("button", { class: "wb-button", text: "‹ prev", attrs: { type: "button", title: "PageUp" } });
     this.nextButton = h("button", { class: "wb-button", text: "next ›", attrs: { type: "button", title: "PageDown" } });
@@ -171,7 +171,7 @@ export class GalleryView {
       // Buttons never take the focus: keys keep going to the grid.
       this.listen(button, "mousedown", (ev) => ev.preventDefault());
       this.listen(button, "click", () => {
-        this.root.focus();
+        this.root.focus({ preventScroll: true });
         this.requestPage(this.page + delta);
       });
     }
@@ -192,7 +192,7 @@ export class GalleryView {
       this.listen(chip, "mousedown", (ev) => ev.preventDefault());
       this.listen(chip, "click", (ev) => {
         ev.preventDefault();
-        this.root.focus();
+        this.root.focus({ preventScroll: true });
         this.labelTargets(c.name);
       });
       this.chips.set(c.name, chip);
@@ -202,7 +202,7 @@ export class GalleryView {
     this.listen(this.grid, "mousedown", (ev) => {
       const me = ev as MouseEvent;
       if (me.shiftKey) me.preventDefault(); // no text selection on shift-click
-      this.root.focus();
+      this.root.focus({ preventScroll: true });
     });
     this.listen(this.grid, "click", (ev) => this.onTileClick(ev as MouseEvent));
     this.progressLine = h("div", { class: "wb-progress" });
@@ -698,7 +698,7 @@ export class GalleryView {
     } else if (!want && this.overlay) {
       this.overlay.remove();
       this.overlay = null;
-      this.root.focus();
+      this.root.focus({ preventScroll: true });
     }
   }
 }

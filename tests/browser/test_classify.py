@@ -7,8 +7,8 @@ pairs one by one with what was pressed. The prefetch depth (16) is below every
 burst's length, so the kernel must keep refilling the queue mid-burst.
 
 Set WORKBENCH_BROWSER_SEED to draw other sequences and kill points. The two
-``xfail(strict=True)`` tests at the end pin known widget bugs (a first click
-lost to a focus scroll); remove their marks once the bugs are fixed.
+click tests at the end guard a fixed bug: focusing the widget on mousedown
+scrolled the notebook, so the click landed elsewhere and was lost.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from .harness import (
-    HarnessError,
     LabPage,
     ensure_restarted,
     kill_kernel,
@@ -310,8 +309,6 @@ def test_gallery_bulk_label_of_a_mouse_selection(open_notebook, workdir):
     ids = lp.page.locator(tile).evaluate_all("els => els.map(e => e.dataset.itemId)")
     assert ids == [item_id(i) for i in range(50)], "page 0 shows the first 50 items in order"
 
-    # Focus the gallery first (a click on its header): see the xfail test below for
-    # why a first click straight on a tile is lost.
     view.focus()
     lp.page.locator(tile).nth(2).click()
     lp.page.locator(tile).nth(6).click(modifiers=["Shift"])
@@ -344,13 +341,6 @@ def test_gallery_bulk_label_of_a_mouse_selection(open_notebook, workdir):
         assert p.labels().empty
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=HarnessError,
-    reason="bug in widgets/gallery.ts: the grid's mousedown handler calls root.focus() "
-    "without {preventScroll: true}; when the gallery is not wholly in view that scrolls "
-    "the notebook, the mouseup lands on another tile and the click is lost",
-)
 def test_gallery_first_click_on_a_tile_selects_it(open_notebook, workdir):
     pytest.importorskip("workbench.widgets.gallery")
     db = workdir / "gallery-click.db"
@@ -367,13 +357,6 @@ def test_gallery_first_click_on_a_tile_selects_it(open_notebook, workdir):
     assert view.state()["itemId"] == item_id(22)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=HarnessError,
-    reason="bug in widgets/classify.ts: the root's mousedown handler calls root.focus() "
-    "without {preventScroll: true}; when the widget is not wholly in view that scrolls "
-    "the notebook between mousedown and mouseup, and the click on a class chip is lost",
-)
 def test_clicking_a_class_chip_labels_the_item(open_notebook, workdir):
     db = workdir / "chip.db"
     lp = open_notebook(classify_cells(db, 120, prefetch=PREFETCH, items="image"))
