@@ -11,7 +11,9 @@
  * DOM hooks for browser tests: the root has class `wb-classify` and
  * data-item-id (item shown, or ""), data-queue (items prefetched and waiting),
  * data-outbox (unacknowledged labels), data-ready="1" once the first item is
- * painted. Key-to-paint times go to window.__workbenchTimings.
+ * painted. Key-to-paint times go to window.__workbenchTimings. In the
+ * guidelines overlay, each class with examples has a `.wb-class-examples`
+ * row (data-class) of `.wb-example` tiles (data-item-id, data-kind).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -23,6 +25,8 @@ import { ItemQueue, TypeAhead } from "./lib/queue";
 import {
   cancelRaf,
   classChip,
+  exampleTile,
+  type ExampleItem,
   fitImage,
   guidelinesOverlay,
   h,
@@ -109,6 +113,12 @@ export class ClassifyView {
   private notice = "";
   private progress: Progress;
   private overlay: HTMLElement | null = null;
+  /** Class examples for the guidelines, asked once per view when they first open. */
+  private examples: Map<string, ExampleItem[]> | null = null;
+  private examplesReq: { req: number; at: number } | null = null;
+  private examplesError = "";
+  /** The examples node of each class row in the open overlay. */
+  private exampleSlots = new Map<string, HTMLElement>();
   private rafs = new Set<number>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private cleanups: (() => void)[] = [];
@@ -214,6 +224,7 @@ export class ClassifyView {
     for (const fn of this.cleanups.splice(0)) fn();
     for (const item of this.cache.values()) revoke(item.url);
     for (const item of this.queue.clear()) revoke(item.url);
+    for (const list of this.examples?.values() ?? []) for (const ex of list) revoke(ex.url);
     this.cache.clear();
     this.root.remove();
   }
@@ -512,7 +523,15 @@ export class ClassifyView {
       case "requeue":
         this.requeue();
         break;
+      case "examples":
+        if (mine) this.onExamples(msg, buffers);
+        break;
       case "error":
+        if (mine && this.examplesReq && msg.req === this.examplesReq.req) {
+          this.examplesReq = null;
+          this.examplesError = String(msg.error ?? "kernel error");
+          this.renderExamples();
+        }
         if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
         if (mine && this.needInFlight && msg.req === this.needInFlight.req) this.needInFlight = null;
         break;
@@ -727,9 +746,74 @@ export class ClassifyView {
     this.errorBox.replaceChildren(...this.errors.map((e) => h("div", { class: "wb-error", text: e })));
   }
 
+  // -- class examples in the guidelines ----------------------------------------------
+  private hasExamples(): boolean {
+    return this.task.classes.some((c) => Array.isArray(c.examples) && c.examples.length > 0);
+  }
+
+  /** Ask for the classes' examples unless they are here or on their way (once per view). */
+  private requestExamples(): void {
+    if (this.examples || !this.hasExamples()) return;
+    if (this.examplesReq && now() - this.examplesReq.at < REQUEST_TIMEOUT_MS) return;
+    const req = ++this.req;
+    this.examplesReq = { req, at: now() };
+    this.examplesError = "";
+    this.send({ type: "examples", client_id: this.clientId, req });
+    this.renderExamples();
+  }
+
+  private onExamples(msg: KernelMessage, buffers: unknown[]): void {
+    if (!this.examplesReq || msg.req !== this.examplesReq.req || this.examples) return;
+    this.examplesReq = null;
+    const map = new Map<string, ExampleItem[]>();
+    const wire = msg.examples && typeof msg.examples === "object" ? (msg.examples as Record<string, unknown>) : {};
+    for (const [name, list] of Object.entries(wire)) {
+      if (!Array.isArray(list)) continue;
+      map.set(
+        name,
+        (list as WireItem[])
+          .filter((w) => w && typeof w === "object" && typeof w.item_id === "string")
+          .map((w) => ({
+            item_id: w.item_id,
+            kind: String(w.kind),
+            url: imageUrl(w, buffers),
+            width: w.width,
+            height: w.height,
+            text: w.text,
+            error: w.error,
+          })),
+      );
+    }
+    this.examples = map;
+    this.renderExamples();
+  }
+
+  /** The examples node of one class row in the overlay, or null for a class without examples. */
+  private exampleSlot(c: ClassSpec): HTMLElement | null {
+    if (!Array.isArray(c.examples) || !c.examples.length) return null;
+    const slot = h("div", { class: "wb-class-examples", attrs: { "data-class": c.name } });
+    this.exampleSlots.set(c.name, slot);
+    this.fillExamples(c.name, slot);
+    return slot;
+  }
+
+  private fillExamples(name: string, slot: HTMLElement): void {
+    if (this.examples) {
+      slot.replaceChildren(...(this.examples.get(name) ?? []).map(exampleTile));
+    } else {
+      const text = this.examplesError ? `examples could not be loaded: ${this.examplesError}` : "loading examples…";
+      slot.replaceChildren(h("span", { class: "wb-examples-note", text }));
+    }
+  }
+
+  private renderExamples(): void {
+    for (const [name, slot] of this.exampleSlots) this.fillExamples(name, slot);
+  }
+
   private toggleOverlay(open?: boolean): void {
     const want = open ?? !this.overlay;
     if (want && !this.overlay) {
+      this.exampleSlots.clear();
       this.overlay = guidelinesOverlay(
         this.model.get("guidelines") ?? "",
         this.task.classes as ClassSpec[],
@@ -737,11 +821,14 @@ export class ClassifyView {
           ? [["key", "toggle class"], ["Enter", "save"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]]
           : [["key", "label"], ["Enter", "accept suggestion"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]],
         () => this.toggleOverlay(false),
+        (c) => this.exampleSlot(c),
       );
       this.root.appendChild(this.overlay);
+      this.requestExamples();
     } else if (!want && this.overlay) {
       this.overlay.remove();
       this.overlay = null;
+      this.exampleSlots.clear();
       this.root.focus({ preventScroll: true });
     }
   }

@@ -52,6 +52,17 @@ front end → kernel
     "page", client_id, req, page, page_size, filter, total, items: [Item, ...],
     progress}`` with thumbnails; ``page`` is clamped to the last page.
 
+``{type: "examples", client_id, req}`` (guidelines overlay)
+    The example items of the task's classes (``LabelClass.examples``), asked
+    once per view when the guidelines are first opened. Reply ``{type:
+    "examples", client_id, req, size, examples: {class_name: [Item, ...]}}``
+    with a key for every class that has examples (at most 24 each, in the
+    schema's order): images as thumbnails of at most ``size`` (96) px in the
+    buffers, texts as an excerpt of at most 160 characters, and ids that are
+    not in the project (or cannot be read) as ``{item_id, kind: "error",
+    buffer: null, error}`` so that the front end shows a placeholder. Items
+    carry no label state.
+
 kernel → front end, unasked
 
 ``{type: "requeue"}``
@@ -97,6 +108,12 @@ GALLERY_FILTERS = ("all", "unlabeled")
 MAX_NEED = 1000
 MAX_EXCLUDE = 200_000
 MAX_PAGE_SIZE = 500
+#: Longest side of the class examples shown in the guidelines.
+EXAMPLE_SIZE = 96
+#: Examples sent per class.
+MAX_EXAMPLES = 24
+#: Text examples are cut to this many characters.
+EXCERPT_CHARS = 160
 #: Progress is a count over the pool: recompute it at most this often while labels stream in.
 PROGRESS_EVERY_S = 0.5
 #: A message handled slower than this is logged as a warning.
@@ -180,6 +197,7 @@ class LabelStream:
             "item": self.item,
             "label": self.label,
             "page": self.page,
+            "examples": self.examples,
         }.get(kind)  # type: ignore[arg-type]
         base = _echo(content)
         if handler is None:
@@ -331,6 +349,35 @@ class LabelStream:
         }
         return [(reply, buffers)]
 
+    def examples(self, msg: Mapping[str, Any]) -> list[Reply]:
+        """The classes' example items (at most ``MAX_EXAMPLES`` each) for the guidelines."""
+        task = self.project.schema.task(self.task)
+        wanted = {
+            c.name: list(dict.fromkeys(str(i) for i in c.examples))[:MAX_EXAMPLES]
+            for c in getattr(task, "classes", ())
+            if c.examples
+        }
+        all_ids = list(dict.fromkeys(i for ids in wanted.values() for i in ids))
+        missing = set(self.store.missing_items(all_ids))
+        present = [i for i in all_ids if i not in missing]
+        items, buffers = self.payloads(present, thumbnail=True, size=EXAMPLE_SIZE)
+        keep = ("item_id", "kind", "buffer", "mime", "width", "height", "text", "error")
+        by_id: dict[str, dict[str, Any]] = {}
+        for it in items:
+            ex = {k: it[k] for k in keep if k in it}
+            text = ex.get("text")
+            if isinstance(text, str) and len(text) > EXCERPT_CHARS:
+                ex["text"] = text[: EXCERPT_CHARS - 1].rstrip() + "…"
+            by_id[ex["item_id"]] = ex
+        for iid in missing:
+            by_id[iid] = {
+                "item_id": iid, "kind": "error", "buffer": None,
+                "error": f"no item {iid!r} in this project",
+            }  # fmt: skip
+        examples = {name: [dict(by_id[i]) for i in ids] for name, ids in wanted.items()}
+        reply = {**_echo(msg), "type": "examples", "size": EXAMPLE_SIZE, "examples": examples}
+        return [(reply, buffers)]
+
     # -- helpers ----------------------------------------------------------------
     def next_ids(self, n: int, exclude: set[str]) -> list[str]:
         """Up to ``n`` unlabeled ids not in ``exclude``: ``order`` first, then by priority."""
@@ -360,8 +407,13 @@ class LabelStream:
             out.extend(more)
         return out
 
-    def payloads(self, ids: Sequence[str], *, thumbnail: bool = False) -> tuple[list[dict], list]:
-        """Item dicts (see the module docstring) and their buffers, in the order of ``ids``."""
+    def payloads(
+        self, ids: Sequence[str], *, thumbnail: bool = False, size: int | None = None
+    ) -> tuple[list[dict], list]:
+        """Item dicts (see the module docstring) and their buffers, in the order of ``ids``.
+
+        Thumbnails are ``size`` px (``thumb_size`` by default).
+        """
         ids = list(ids)
         if not ids:
             return [], []
@@ -375,7 +427,7 @@ class LabelStream:
             out: dict[str, Any] = {"item_id": rec.item_id, "buffer": None}
             try:
                 if thumbnail:
-                    shown = reader.thumbnail(rec, size=self.thumb_size)
+                    shown = reader.thumbnail(rec, size=size or self.thumb_size)
                 else:
                     shown = reader.render(rec, max_size=self.max_size)
             except Exception as exc:  # a missing or corrupt file must not stall the queue

@@ -382,3 +382,101 @@ test("requeue drops prefetched items and asks again, keeping the item shown", ()
   press(root, "1");
   assert.equal(root.dataset.itemId, "urgent");
 });
+
+test("? asks once for class examples: thumbnails and excerpts under their classes, a placeholder for a missing id", () => {
+  const schema = classSchema(["cat", "dog", "bird"]);
+  schema.classes[0].examples = ["img1", "gone"];
+  schema.classes[1].examples = ["t0003"];
+  const { model, kernel, root } = mount({ schema });
+  kernel.flush();
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+  const made = [];
+  const { createObjectURL, revokeObjectURL } = URL;
+  cleanups.push(() => Object.assign(URL, { createObjectURL, revokeObjectURL }));
+  URL.createObjectURL = (blob) => {
+    made.push(blob);
+    return `blob:example-${made.length}`;
+  };
+  URL.revokeObjectURL = () => {};
+  const prev = model.onSend;
+  model.onSend = (msg, b) => {
+    if (msg.type !== "examples") return prev(msg, b);
+    kernel.reply(
+      {
+        type: "examples",
+        client_id: msg.client_id,
+        req: msg.req,
+        size: 96,
+        examples: {
+          cat: [
+            { item_id: "img1", kind: "image", buffer: 0, mime: "image/png", width: 8, height: 8 },
+            { item_id: "gone", kind: "error", buffer: null, error: "no item 'gone' in this project" },
+          ],
+          dog: [{ item_id: "t0003", kind: "text", buffer: null, text: "<b>text</b> number 3" }],
+        },
+      },
+      [new DataView(png.buffer)],
+    );
+  };
+  assert.equal(model.sentOf("examples").length, 0, "not asked before the guidelines open");
+  press(root, "?", { shiftKey: true });
+  const [ask] = model.sentOf("examples");
+  assert.deepEqual(Object.keys(ask).sort(), ["client_id", "req", "type"]);
+  const overlay = root.querySelector(".wb-overlay");
+  const rows = () => [...root.querySelectorAll(".wb-overlay .wb-class-row")];
+  assert.match(rows()[0].textContent, /loading examples/);
+  assert.equal(rows()[2].querySelector(".wb-class-examples"), null, "no examples row for a class without examples");
+  kernel.flush();
+  const [cat, dog] = rows();
+  const tiles = (row) => [...row.querySelectorAll(".wb-class-examples .wb-example")];
+  assert.deepEqual(tiles(cat).map((t) => t.dataset.itemId), ["img1", "gone"]);
+  const img = tiles(cat)[0].querySelector("img");
+  assert.equal(img.getAttribute("src"), "blob:example-1");
+  assert.equal(img.style.width, "96px", "8 px digit grows to the example box");
+  assert.equal(made.length, 1);
+  assert.equal(made[0].type, "image/png");
+  const missing = tiles(cat)[1];
+  assert.ok(missing.classList.contains("wb-example-missing"));
+  assert.match(missing.textContent, /gone/);
+  assert.match(missing.title, /no item 'gone'/);
+  const text = tiles(dog)[0];
+  assert.equal(text.textContent, "<b>text</b> number 3", "text goes in as text");
+  assert.equal(text.querySelector("b"), null);
+  assert.ok(overlay.contains(cat));
+  // closed and opened again: drawn from the cache, not asked again
+  press(root, "Escape");
+  press(root, "?", { shiftKey: true });
+  assert.equal(model.sentOf("examples").length, 1);
+  assert.equal(kernel.flush(), 0);
+  assert.deepEqual(tiles(rows()[0]).map((t) => t.dataset.itemId), ["img1", "gone"]);
+  assert.equal(tiles(rows()[1])[0].textContent, "<b>text</b> number 3");
+});
+
+test("? without class examples sends no examples request", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  press(root, "?", { shiftKey: true });
+  assert.ok(root.querySelector(".wb-overlay"));
+  assert.equal(model.sentOf("examples").length, 0);
+  assert.equal(root.querySelector(".wb-class-examples"), null);
+});
+
+test("a failed examples request is shown in the overlay and asked again on the next opening", () => {
+  const schema = classSchema(["cat", "dog"]);
+  schema.classes[1].examples = ["t0001"];
+  const { model, kernel, root } = mount({ schema });
+  kernel.flush();
+  const prev = model.onSend;
+  model.onSend = (msg, b) => {
+    if (msg.type === "examples") return kernel.reply({ type: "error", client_id: msg.client_id, req: msg.req, error: "disk on fire" });
+    return prev(msg, b);
+  };
+  press(root, "?", { shiftKey: true });
+  kernel.flush();
+  const slot = root.querySelector('.wb-overlay .wb-class-examples[data-class="dog"]');
+  assert.match(slot.textContent, /examples could not be loaded: disk on fire/);
+  press(root, "Escape");
+  press(root, "?", { shiftKey: true });
+  assert.equal(model.sentOf("examples").length, 2);
+  assert.match(root.querySelector(".wb-class-examples").textContent, /loading examples/);
+});

@@ -455,3 +455,50 @@ def test_set_order_requeues_the_browser(texts):
     assert wire.sent[-1] == ({"type": "requeue"}, [])
     reply, _ = wire.one({"type": "need", "client_id": "c1", "req": 1, "n": 3, "exclude": []})
     assert [i["item_id"] for i in reply["items"]] == ["t8", "t3", "t0"]
+
+
+def test_examples_message_returns_thumbnails_excerpts_and_missing_ids(tmp_path):
+    schema = wb.Schema.classification(
+        "animal",
+        [
+            wb.LabelClass("cat", description="small", examples=("img0", "nope", "img1")),
+            wb.LabelClass("dog", examples=("t0",)),
+            wb.LabelClass("bird"),
+        ],
+    )
+    with wb.Project(tmp_path / "ex.db", schema=schema, annotator="ann") as p:
+        arrays = np.random.default_rng(1).integers(0, 255, size=(2, 300, 200), dtype=np.uint8)
+        p.add_arrays(arrays, ids=["img0", "img1"])
+        p.add_texts(["woof " * 100], ids=["t0"])
+        p.label("img0", "dog")  # label state is not part of an example
+        wire = Wire(p.classify())
+        reply, buffers = wire.one({"type": "examples", "client_id": "c9", "req": 4})
+    assert reply["type"] == "examples"
+    assert (reply["client_id"], reply["req"]) == ("c9", 4)
+    assert list(reply["examples"]) == ["cat", "dog"], "only classes with examples, in order"
+    cat = reply["examples"]["cat"]
+    assert [e["item_id"] for e in cat] == ["img0", "nope", "img1"]
+    img0, nope, img1 = cat
+    assert img0["kind"] == img1["kind"] == "image"
+    assert "state" not in img0 and "label" not in img0
+    assert max(img0["width"], img0["height"]) == reply["size"] == 96
+    assert len(buffers) == 2 and all(isinstance(b, bytes) for b in buffers)
+    assert sorted([img0["buffer"], img1["buffer"]]) == [0, 1]
+    assert buffers[img0["buffer"]][:8] == b"\x89PNG\r\n\x1a\n"
+    assert nope == {
+        "item_id": "nope",
+        "kind": "error",
+        "buffer": None,
+        "error": "no item 'nope' in this project",
+    }
+    (text,) = reply["examples"]["dog"]
+    assert text["kind"] == "text" and text["buffer"] is None
+    assert text["text"].startswith("woof woof") and text["text"].endswith("…")
+    assert len(text["text"]) <= 160
+    assert "base64" not in str(reply)
+
+
+def test_examples_message_without_examples_is_empty(texts):
+    wire = Wire(texts.classify())
+    reply, buffers = wire.one({"type": "examples", "client_id": "c", "req": 1})
+    assert reply["examples"] == {} and buffers == []

@@ -85,12 +85,47 @@ export function fitImage(img: HTMLImageElement, width: number, height: number, b
   img.dataset.scale = String(Math.round(scale * 1000) / 1000);
 }
 
+/** A class example in the browser: the wire fields plus a blob: URL for an image's thumbnail. */
+export interface ExampleItem {
+  item_id: string;
+  kind: string;
+  url: string | null;
+  width?: number;
+  height?: number;
+  text?: string;
+  error?: string;
+}
+
+/** Longest side of an example thumbnail in the guidelines, in CSS px. */
+export const EXAMPLE_BOX = 96;
+
+/** One example tile: a thumbnail, a text excerpt, or a placeholder for an item that cannot be shown. */
+export function exampleTile(ex: ExampleItem): HTMLElement {
+  const tile = h("div", { class: "wb-example", attrs: { "data-item-id": ex.item_id, "data-kind": ex.kind }, title: ex.item_id });
+  if (ex.kind === "image" && ex.url) {
+    const img = h("img", { class: "wb-example-img", attrs: { alt: ex.item_id, draggable: "false" } });
+    img.src = ex.url;
+    fitImage(img, ex.width ?? 0, ex.height ?? 0, EXAMPLE_BOX);
+    tile.appendChild(img);
+  } else if (ex.kind === "text") {
+    tile.classList.add("wb-example-text");
+    tile.textContent = ex.text ?? "";
+  } else {
+    tile.classList.add("wb-example-missing");
+    tile.title = ex.error || `item ${ex.item_id} cannot be shown`;
+    tile.append(h("span", { class: "wb-example-mark", text: "?" }), h("span", { class: "wb-example-id", text: ex.item_id }));
+  }
+  return tile;
+}
+
 /** The guidelines overlay: the Markdown guidelines plus every class with its key and description. */
 export function guidelinesOverlay(
   guidelines: string,
   classes: ClassSpec[],
   extraKeys: [string, string][],
   onClose: () => void,
+  /** Optional: the node showing a class's examples, put under its description. */
+  examplesOf?: (c: ClassSpec) => HTMLElement | null,
 ): HTMLElement {
   const close = h("button", { class: "wb-close", text: "×", attrs: { type: "button", "aria-label": "Close guidelines" } });
   close.addEventListener("click", onClose);
@@ -101,6 +136,8 @@ export function guidelinesOverlay(
   for (const c of classes) {
     const row = h("div", { class: "wb-class-row" });
     row.append(classChip(c), h("span", { class: "wb-class-desc", text: c.description || "" }));
+    const examples = examplesOf?.(c);
+    if (examples) row.appendChild(examples);
     table.appendChild(row);
   }
   const keys = h("div", { class: "wb-keys-help" });

@@ -47,6 +47,8 @@ export interface ClassSpec {
   key: string | null;
   color: string | null;
   description?: string;
+  /** Ids of items that illustrate the class in the guidelines. */
+  examples?: string[];
 }
 
 export interface TaskSpec {
