@@ -335,10 +335,15 @@ class LabelStream:
             return [({**base, "page": page, "total": 0, "items": [],
                       "error": f"filter must be one of {list(GALLERY_FILTERS) + names}, "
                                f"got {filt!r}"}, [])]  # fmt: skip
-        total, fetch = self._filtered(filt)
+        # One page from the store's indexes: a million-item project is never read whole.
+        query: dict[str, Any] = (
+            {"filter": filt} if filt in GALLERY_FILTERS else {"filter": "label", "label": filt}
+        )
+        ids, total = self.store.page_items(self.task, offset=page * size, limit=size, **query)
         last = max(0, (total - 1) // size)
-        page = min(page, last)
-        ids = fetch(page * size, size)
+        if page > last:  # past the end: clamp to the last page (a second, cheap query)
+            page = last
+            ids, total = self.store.page_items(self.task, offset=page * size, limit=size, **query)
         items, buffers = self.payloads(ids, thumbnail=True)
         reply = {
             **base,
@@ -494,24 +499,6 @@ class LabelStream:
         if r["kind"] in ("retract", "prelabel"):
             return f"event {parent} is a {r['kind']}, which cannot be undone this way"
         return None
-
-    def _filtered(self, filt: str):
-        """``(total, fetch(offset, count) -> ids)`` for a gallery filter."""
-        if filt == "all":
-            ids = self.store.item_ids()
-            return len(ids), lambda off, cnt: ids[off : off + cnt]
-        if filt == "unlabeled":
-            done, total = self.store.progress(self.task)
-            return total - done, lambda off, cnt: self.store.next_unlabeled(self.task, off + cnt)[
-                off:
-            ]
-        current = self.store.current(self.task)
-        ids = [
-            iid
-            for iid, v in zip(current["item_id"], current["value"], strict=True)
-            if v == filt or (isinstance(v, list) and filt in v)
-        ]
-        return len(ids), lambda off, cnt: ids[off : off + cnt]
 
 
 def _echo(msg: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,11 @@ Figures, per back end:
     500,000 items by priority are labeled, as after active-learning rounds.
     Target: at most 1 ms. Baseline: the naive query, unlabeled by ``NOT
     EXISTS`` over the log, then sorted by priority.
+``store.gallery_page_ms``
+    ``Store.page_items(task, filter="unlabeled")``: one 50-item gallery page
+    halfway through the 500,000 unlabeled items of that project (page 5,000),
+    with its total. Baseline: the widget's former way, ``progress`` for the
+    total and the first ``offset + 50`` ids of ``next_unlabeled`` sliced.
 
 Timings are best of 5 (per-call medians for the next batch); the 1,000,000
 rows are bulk loaded (one transaction / ``COPY``), not appended one by one.
@@ -259,8 +264,31 @@ def bench_next_batch(store: Store, s: Sizes, extra: dict) -> None:
          **extra)  # fmt: skip
 
 
+def bench_gallery_page(store: Store, s: Sizes, extra: dict) -> None:
+    size = 50
+    unlabeled = s.items - s.labeled
+    offset = unlabeled // 2 // size * size
+
+    def paged():
+        return store.page_items(TASK, offset=offset, limit=size, filter="unlabeled")
+
+    def former():
+        done, total = store.progress(TASK)
+        return store.next_unlabeled(TASK, offset + size)[offset:], total - done
+
+    got = paged()
+    assert got == former() and len(got[0]) == size and got[1] == unlabeled
+    value = best_of(s.repeats, paged) * 1e3
+    baseline = best_of(s.repeats, former) * 1e3
+    emit("store.gallery_page_ms", value, "ms", baseline, items=s.items, unlabeled=unlabeled,
+         page=offset // size, page_size=size,
+         baseline_is="progress() for the total, next_unlabeled(offset + 50) sliced",
+         **extra)  # fmt: skip
+
+
 def run_all(store: Store, bare: Callable[[int], None], s: Sizes, extra: dict) -> None:
     bench_next_batch(store, s, extra)
+    bench_gallery_page(store, s, extra)
     bench_current(store, s, extra)
     bench_inserts(store, bare, s, extra)  # last: it labels items
 

@@ -4,8 +4,9 @@ They rely only on the widgets' documented DOM hooks: the root element's class
 (``wb-classify``, ``wb-gallery``) and its ``data-*`` attributes
 (``data-ready="1"`` once the first item is painted, ``data-item-id`` of the
 item shown, ``data-queue`` items prefetched, ``data-outbox`` labels not yet
-acknowledged), plus the outbox's documented storage layout
-(``localStorage["workbench-outbox:<project_id>"]``) and ``window.__workbenchTimings``.
+acknowledged), plus the outbox's documented storage layout (one key per label:
+``localStorage["workbench-outbox:<project_id>:<client_id>:<seq>"]``) and
+``window.__workbenchTimings``.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ class WidgetView:
                 for (let i = 0; i < localStorage.length; i++) {
                     const k = localStorage.key(i);
                     if (!k.startsWith(prefix) || k.includes(':corrupt:')) continue;
-                    const v = JSON.parse(localStorage.getItem(k) || '{}');
-                    for (const m of Object.values(v)) out.push(m);
+                    const v = JSON.parse(localStorage.getItem(k) || 'null');
+                    if (v && v.type === 'label') out.push(v);
                 }
                 return out;
             }""",

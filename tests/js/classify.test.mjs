@@ -26,7 +26,16 @@ function mount(state = {}, kernelOpts = {}, items = textItems(20)) {
   return { model, kernel, el, root, cleanup };
 }
 
-const outboxOf = (pid = "proj1") => JSON.parse(localStorage.getItem(`workbench-outbox:${pid}`) || "{}");
+// The outbox in localStorage: one key per entry, `workbench-outbox:<project_id>:<client_id>:<seq>`.
+const outboxOf = (pid = "proj1") => {
+  const prefix = `workbench-outbox:${pid}:`;
+  const out = {};
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k.startsWith(prefix) && !k.includes(":corrupt:")) out[k.slice(prefix.length)] = JSON.parse(localStorage.getItem(k));
+  }
+  return out;
+};
 
 test("render asks for items and paints the first one", () => {
   const { model, kernel, root } = mount();

@@ -258,6 +258,110 @@ def test_next_unlabeled_by_priority_then_position(store):
     assert store.next_unlabeled("no-such-task", 3) == []
 
 
+# -- gallery pages --------------------------------------------------------------------
+def page(store, flt="all", label=None, offset=0, limit=100, task=TASK):
+    return store.page_items(task, offset=offset, limit=limit, filter=flt, label=label)
+
+
+def test_page_items_all_and_unlabeled(store):
+    ids = add(store, 10)
+    assert page(store, limit=4) == (ids[:4], 10)
+    assert page(store, offset=8, limit=4) == (ids[8:], 10)
+    assert page(store, offset=10, limit=4) == ([], 10)
+    assert page(store, offset=99, limit=4) == ([], 10)
+    assert page(store, limit=0) == ([], 10)
+    put(store, ids[1], "cat")
+    put(store, ids[4], kind="skip")
+    put(store, ids[6], "dog", kind="prelabel")  # a pre-label leaves the item unlabeled
+    assert page(store, "unlabeled", limit=3) == ([ids[0], ids[2], ids[3]], 8)
+    assert page(store, "unlabeled", offset=3, limit=3) == ([ids[5], ids[6], ids[7]], 8)
+    assert page(store, "unlabeled", offset=6, limit=3) == ([ids[8], ids[9]], 8)
+    # Unlabeled pages follow the queue: priority first, as next_unlabeled serves them.
+    store.set_priority(TASK, {ids[9]: 1.0})
+    assert page(store, "unlabeled", limit=3) == ([ids[9], ids[0], ids[2]], 8)
+    assert page(store, "unlabeled", limit=8)[0] == store.next_unlabeled(TASK, 8)
+    assert page(store, limit=10) == (ids, 10), "all stays in insertion order"
+    assert page(store, task="no-such-task") == ([], 0)
+    assert page(store, "unlabeled", task="no-such-task") == ([], 0)
+
+
+def test_page_items_by_class_single_label(store):
+    ids = add(store, 8)
+    for i, v in [(0, "cat"), (1, "dog"), (2, "Cat"), (3, "cats"), (5, "cat"), (6, "a cat")]:
+        put(store, ids[i], v)
+    put(store, ids[7], "cat", kind="prelabel")
+    put(store, ids[4], "cat", task="other")
+    assert page(store, "label", "cat") == ([ids[0], ids[5]], 2)
+    assert page(store, "label", "Cat") == ([ids[2]], 1), "case-sensitive"
+    assert page(store, "label", "ca") == ([], 0)
+    assert page(store, "label", "cat", offset=1, limit=1) == ([ids[5]], 2)
+    assert page(store, "label", "cat", task="other") == ([ids[4]], 1)
+    # Review kinds carry labels too; skip / ambiguous / send-back do not.
+    put(store, ids[1], "cat", kind="review-correct", tier="review")
+    put(store, ids[5], "cat", kind="send-back", tier="review")
+    assert page(store, "label", "cat") == ([ids[0], ids[1]], 2)
+    assert page(store, "label", "dog") == ([], 0)
+    put(store, ids[6], "cat", kind="review-accept", tier="review")
+    assert page(store, "label", "cat")[0] == [ids[0], ids[1], ids[6]]
+
+
+def test_page_items_multi_label_matches_whole_classes(store):
+    ids = add(store, 9)
+    values = [
+        ["a"],
+        ["ab"],
+        ["b", "a"],
+        ["ba", "b"],
+        ["b", "a", "c"],
+        ['x", "a'],
+        ["a b"],
+        [],
+        ["A"],
+    ]
+    for iid, v in zip(ids, values, strict=True):
+        put(store, iid, v)
+    assert page(store, "label", "a") == ([ids[0], ids[2], ids[4]], 3)
+    assert page(store, "label", "b") == ([ids[2], ids[3], ids[4]], 3)
+    assert page(store, "label", "ab") == ([ids[1]], 1)
+    assert page(store, "label", "c") == ([ids[4]], 1)
+    assert page(store, "label", 'x", "a') == ([ids[5]], 1)
+    assert page(store, "label", "a b") == ([ids[6]], 1)
+    assert page(store, "label", "A") == ([ids[8]], 1)
+    for absent in ("x", "", "a%", "_", "[", '"a"', "a]"):
+        assert page(store, "label", absent) == ([], 0), absent
+
+
+def test_page_items_follow_relabels_and_retractions(store):
+    ids = add(store, 4)
+    e1 = put(store, ids[2], "cat")
+    assert page(store, "label", "cat") == ([ids[2]], 1)
+    e2 = put(store, ids[2], "dog")
+    assert page(store, "label", "cat") == ([], 0)
+    assert page(store, "label", "dog") == ([ids[2]], 1)
+    put(store, ids[2], kind="retract", parent=e2)  # undo: back to cat
+    assert page(store, "label", "cat") == ([ids[2]], 1)
+    assert page(store, "label", "dog") == ([], 0)
+    assert page(store, "unlabeled") == ([ids[0], ids[1], ids[3]], 3)
+    put(store, ids[2], kind="retract", parent=e1)  # nothing left: unlabeled again
+    assert page(store, "label", "cat") == ([], 0)
+    assert page(store, "unlabeled") == (ids, 4)
+    put(store, ids[0], ["cat", "dog"])
+    assert page(store, "label", "cat") == page(store, "label", "dog") == ([ids[0]], 1)
+    assert page(store, "unlabeled") == (ids[1:], 3)
+
+
+def test_page_items_arguments(store):
+    add(store, 2)
+    with pytest.raises(ValueError, match="filter"):
+        page(store, "cat")
+    with pytest.raises(ValueError, match="label"):
+        page(store, "label")
+    with pytest.raises(ValueError, match="label"):
+        page(store, "all", "cat")
+    with pytest.raises(ValueError, match="offset"):
+        page(store, offset=-1)
+
+
 def test_progress_and_tasks(store):
     ids = add(store, 4)
     store.ensure_tasks([TASK, "colour"])
@@ -312,6 +416,25 @@ def test_reopening_keeps_project_id_and_data(store_location):
         assert current_map(s) == {ids[1]: "cat"}
         assert s.find_event("c", 1) == e
         assert s.next_unlabeled(TASK, 5) == [ids[0], ids[2]]
+    finally:
+        s.close()
+
+
+def test_reopening_an_older_store_adds_the_gallery_index(store_location):
+    s = open_store(store_location)
+    ids = add(s, 3)
+    with s._write() as cur:  # as a store written before the index existed
+        cur.execute("DROP INDEX item_state_position")
+    s.close()
+    s = open_store(store_location)
+    try:
+        with s._read() as cur:
+            if store_location.startswith("postgresql"):
+                cur.execute("SELECT to_regclass('item_state_position') IS NOT NULL")
+            else:
+                cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'item_state_position'")
+            assert cur.fetchone()[0]
+        assert page(s, limit=2) == (ids[:2], 3)
     finally:
         s.close()
 

@@ -432,6 +432,26 @@ def test_gallery_pages_and_filters(texts):
     assert "filter must be one of" in reply["error"]
 
 
+def test_gallery_pages_never_read_the_whole_project(texts, monkeypatch):
+    wire = Wire(texts.gallery())
+    wire.one(label(0, "t3", "dog"))
+    for name in ("item_ids", "current", "next_unlabeled"):
+        monkeypatch.setattr(texts.store, name, lambda *a, **k: pytest.fail("read it all"))
+    last = {"all": ["t9"], "unlabeled": ["t7", "t8", "t9"], "dog": ["t3"]}
+    for filt, total in (("all", 10), ("unlabeled", 9), ("dog", 1)):
+        reply, _ = wire.one(
+            {"type": "page", "client_id": "g", "req": 1, "page": 5, "page_size": 3,
+             "filter": filt}
+        )  # fmt: skip
+        assert reply["total"] == total, filt
+        assert reply["page"] == max(0, (total - 1) // 3), "clamped"
+        assert [i["item_id"] for i in reply["items"]] == last[filt]
+    reply, _ = wire.one(
+        {"type": "page", "client_id": "g", "req": 2, "page": 0, "page_size": 3, "filter": "cat"}
+    )
+    assert reply["total"] == 0 and reply["page"] == 0 and reply["items"] == []
+
+
 def test_gallery_thumbnails_are_buffers(images):
     wire = Wire(images.gallery(thumb_size=32))
     reply, buffers = wire.one(

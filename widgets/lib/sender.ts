@@ -40,7 +40,11 @@ export class LabelSender {
     private events: SenderEvents = {},
     storage: StorageLike | null | undefined = undefined,
   ) {
-    this.outbox = new Outbox(projectId, storage === undefined ? defaultStorage() : storage);
+    // Storage refusing a write (quota exceeded) is shown like a refused label;
+    // the label is still sent, from memory.
+    this.outbox = new Outbox(projectId, storage === undefined ? defaultStorage() : storage, (text) =>
+      this.events.error?.(text, true),
+    );
   }
 
   send(content: object, buffers?: ArrayBuffer[]): void {

@@ -20,7 +20,8 @@ share this module's SQL. Tables:
     append, so "current labels" and "next unlabeled items" are index lookups
     rather than scans of the log. A partial index over the rows with no state
     makes the next batch by priority an index range scan whatever share of the
-    pool is labeled.
+    pool is labeled; an index on ``(task, position)`` does the same for a page
+    of the gallery (:meth:`Store.page_items`).
 
 A retraction (``kind="retract"``, ``parent`` = the event it withdraws) makes
 the item's state fall back to the latest earlier event that is not retracted,
@@ -203,6 +204,24 @@ class Store(ABC):
     @abstractmethod
     def next_unlabeled(self, task: str, n: int, *, exclude: Iterable[str] = ()) -> list[str]:
         """Up to ``n`` ids with no state for ``task``, highest priority first, then oldest."""
+
+    @abstractmethod
+    def page_items(
+        self,
+        task: str,
+        *,
+        offset: int,
+        limit: int,
+        filter: str = "all",
+        label: str | None = None,
+    ) -> tuple[list[str], int]:
+        """One page of a gallery filter: ``(item ids, total)``, ``total`` over the filter.
+
+        ``filter`` is ``"all"`` (every item, in insertion order), ``"unlabeled"``
+        (items with no state for ``task``, in queue order: priority, then
+        insertion) or ``"label"`` (items whose current label for ``task`` is, or
+        for a multi-label value contains, the class ``label``, in insertion order).
+        """
 
     @abstractmethod
     def set_priority(self, task: str, priorities: dict[str, float]) -> None:
@@ -565,6 +584,47 @@ class SQLStore(Store):
             ids = [r[0] for r in cur.fetchall()]
         return [i for i in ids if i not in skip][:n]
 
+    def page_items(
+        self,
+        task: str,
+        *,
+        offset: int,
+        limit: int,
+        filter: str = "all",
+        label: str | None = None,
+    ) -> tuple[list[str], int]:
+        if offset < 0 or limit < 0:
+            raise ValueError(f"offset and limit must be >= 0, got {offset} and {limit}")
+        if (filter == "label") != (label is not None):
+            raise ValueError('give label=CLASS exactly when filter="label"')
+        # Each query walks an index in the order asked (item_state_position, or
+        # item_state_queue for the unlabeled), so a page costs its offset in
+        # index entries, never a read of every id.
+        if filter == "all":
+            where, args, order = "s.task = ?", [task], "s.position"
+            source = "item_state s"
+        elif filter == "unlabeled":
+            where, args = "s.task = ? AND s.state_event IS NULL", [task]
+            order, source = "s.priority DESC, s.position", "item_state s"
+        elif filter == "label":
+            where, args = _label_match(task, label)  # type: ignore[arg-type]
+            order, source = "s.position", "item_state s JOIN events e ON e.id = s.state_event"
+        else:
+            raise ValueError(f"filter must be 'all', 'unlabeled' or 'label', got {filter!r}")
+        with self._read() as cur:
+            cur.execute(self._sql(f"SELECT COUNT(*) FROM {source} WHERE {where}"), args)
+            total = int(cur.fetchone()[0])
+            if limit == 0 or offset >= total:
+                return [], total
+            cur.execute(
+                self._sql(
+                    f"SELECT s.item_id FROM {source} WHERE {where} ORDER BY {order} "
+                    f"LIMIT ? OFFSET ?"
+                ),
+                (*args, limit, offset),
+            )
+            return [r[0] for r in cur.fetchall()], total
+
     def set_priority(self, task: str, priorities: dict[str, float]) -> None:
         with self._write() as cur:
             self._executemany(
@@ -581,6 +641,30 @@ class SQLStore(Store):
             )
             total, done = cur.fetchone()
         return int(done), int(total)
+
+
+def _label_match(task: str, label: str) -> tuple[str, list[Any]]:
+    """WHERE clause over ``item_state s JOIN events e``: the current label is ``label``.
+
+    Plain string functions both back ends share, on the value's JSON text as
+    :meth:`SQLStore.append` writes it (``json.dumps``: ``"a"``, ``["a", "b"]``).
+    A single label equals ``json.dumps(label)``. A list contains ``label`` when
+    ``", " + its text after the "["`` contains ``, "label", `` or ``, "label"]``:
+    the quote before the class is then an opening quote (quotes inside strings
+    are escaped), so the whole element is the class: ``"a"`` never matches
+    ``"ab"`` or ``"b a"``. (Only a class that starts with "," or "]" could be
+    mistaken for the tail of another element.) ``replace`` is case-sensitive
+    and has no wildcards, unlike SQLite's ``LIKE``.
+    """
+    one = json.dumps(label)
+    tail = "(', ' || substr(e.value, 2))"
+    kinds = ",".join("?" * len(LABEL_KINDS))
+    where = (
+        f"s.task = ? AND e.kind IN ({kinds}) AND (e.value = ? OR "
+        f"(substr(e.value, 1, 1) = '[' AND (replace({tail}, ?, '') <> {tail} "
+        f"OR replace({tail}, ?, '') <> {tail})))"
+    )
+    return where, [task, *LABEL_KINDS, one, f", {one}, ", f", {one}]"]
 
 
 def _json(v: Any) -> Any:

@@ -34,6 +34,11 @@ __all__ = ["PostgresStore"]
 #: Key of the advisory lock every write transaction takes ("workbenc" in ASCII).
 WRITE_LOCK = 0x776F726B62656E63
 
+#: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
+ITEM_STATE_POSITION = (
+    "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
+)
+
 DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS schemas (version INTEGER PRIMARY KEY, body TEXT NOT NULL, "
@@ -56,6 +61,7 @@ DDL = (
     "state_event BIGINT, prelabel_event BIGINT, PRIMARY KEY (task, item_id))",
     "CREATE INDEX IF NOT EXISTS item_state_queue ON item_state (task, priority DESC, position) "
     "WHERE state_event IS NULL",
+    ITEM_STATE_POSITION,
 )
 
 INSERT_EVENT = (
@@ -194,6 +200,18 @@ class PostgresStore(SQLStore):
         cur.execute("SELECT to_regclass('meta') IS NOT NULL")
         if not cur.fetchone()[0]:
             super()._create_tables(cur)
+            return
+        # A store created before the gallery index existed gets it from the first
+        # role allowed to create it; for the others pages are only slower.
+        cur.execute("SELECT to_regclass('item_state_position') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            cur.execute("SAVEPOINT add_index")
+            try:
+                cur.execute(ITEM_STATE_POSITION)
+            except self._pg.errors.InsufficientPrivilege:
+                cur.execute("ROLLBACK TO SAVEPOINT add_index")
+            else:
+                cur.execute("RELEASE SAVEPOINT add_index")
 
     def _executemany(self, cur, sql: str, rows: list[tuple]) -> None:
         # Bulk inserts (a million items) go through COPY: many times faster than

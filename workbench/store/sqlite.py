@@ -18,6 +18,11 @@ from .base import Event, SQLStore
 
 __all__ = ["SQLiteStore"]
 
+#: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
+ITEM_STATE_POSITION = (
+    "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
+)
+
 DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS schemas (version INTEGER PRIMARY KEY, body TEXT NOT NULL, "
@@ -39,6 +44,7 @@ DDL = (
     "prelabel_event INTEGER, PRIMARY KEY (task, item_id))",
     "CREATE INDEX IF NOT EXISTS item_state_queue ON item_state (task, priority DESC, position) "
     "WHERE state_event IS NULL",
+    ITEM_STATE_POSITION,
 )
 
 
