@@ -18,14 +18,8 @@ export interface SenderEvents {
   acked?(clientId: string, seq: number, msg: KernelMessage): void;
 }
 
-export interface LabelInput {
-  item_id: string;
-  task: string;
-  kind: LabelKind;
-  value: unknown;
-  retracts?: { client_id: string; seq: number };
-  duration_ms: number | null;
-}
+/** What a view hands the sender; numbering and the timestamp are the sender's. */
+export type LabelInput = Omit<LabelMessage, "type" | "client_id" | "seq" | "created">;
 
 export class LabelSender {
   readonly clientId = uuid();
