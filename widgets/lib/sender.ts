@@ -7,7 +7,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { uuid } from "./ids";
 import { Outbox, defaultStorage, type StorageLike } from "./outbox";
-import type { KernelMessage, LabelKind, LabelMessage } from "./protocol";
+import type { KernelMessage, LabelMessage } from "./protocol";
 import { now } from "./dom";
 
 export interface SenderEvents {
