@@ -31,9 +31,12 @@ import {
   guidelinesOverlay,
   h,
   imageUrl,
+  listen,
   now,
+  paintStatus,
+  progressText,
+  pushError,
   raf,
-  ratePerMinute,
   recordTiming,
   revoke,
   valueText,
@@ -208,8 +211,7 @@ export class ClassifyView {
 
   // -- plumbing ---------------------------------------------------------------
   private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
-    target.addEventListener(type, fn);
-    this.cleanups.push(() => target.removeEventListener(type, fn));
+    listen(this.cleanups, target, type, fn);
   }
 
   private send(content: object): void {
@@ -622,8 +624,7 @@ export class ClassifyView {
   }
 
   private showError(text: string, final: boolean): void {
-    this.errors.push(final ? text : `${text} (will retry)`);
-    if (this.errors.length > 5) this.errors.shift();
+    pushError(this.errors, text, final);
     this.renderStatus();
   }
 
@@ -731,19 +732,10 @@ export class ClassifyView {
     const unsaved = this.sender.unsaved;
     this.root.dataset.queue = String(this.queue.length);
     this.root.dataset.outbox = String(unsaved);
-    const { done, total } = this.progress;
-    const rate = ratePerMinute(this.labelTimes, now());
-    const left = Math.max(0, total - done);
-    this.progressLine.textContent =
-      `${done}/${total} done · ${left} left · ` + (rate === null ? "– labels/min" : `${rate.toFixed(1)} labels/min`);
-    const bits = [unsaved ? `${unsaved} unsaved` : "all labels saved"];
-    if (this.typeahead.length) bits.push(`${this.typeahead.length} keys waiting for items`);
-    if (this.sender.outbox.problem) bits.push(this.sender.outbox.problem);
-    if (this.sender.problem) bits.push(this.sender.problem);
-    if (this.notice) bits.push(this.notice);
-    this.statusLine.textContent = bits.join(" · ");
-    this.statusLine.classList.toggle("wb-pending", unsaved > 0);
-    this.errorBox.replaceChildren(...this.errors.map((e) => h("div", { class: "wb-error", text: e })));
+    this.progressLine.textContent = progressText(this.progress, this.labelTimes);
+    const waiting = this.typeahead.length ? `${this.typeahead.length} keys waiting for items` : null;
+    const notes = [waiting, this.sender.outbox.problem, this.sender.problem, this.notice];
+    paintStatus(this.statusLine, this.errorBox, unsaved, notes, this.errors);
   }
 
   // -- class examples in the guidelines ----------------------------------------------

@@ -28,8 +28,11 @@ import {
   guidelinesOverlay,
   h,
   imageUrl,
+  listen,
   now,
-  ratePerMinute,
+  paintStatus,
+  progressText,
+  pushError,
   revoke,
   valueText,
 } from "./lib/dom";
@@ -257,8 +260,7 @@ export class GalleryView {
   }
 
   private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
-    target.addEventListener(type, fn);
-    this.cleanups.push(() => target.removeEventListener(type, fn));
+    listen(this.cleanups, target, type, fn);
   }
 
   private thumbSize(): number {
@@ -637,8 +639,7 @@ export class GalleryView {
   }
 
   private showError(text: string, final: boolean): void {
-    this.errors.push(final ? text : `${text} (will retry)`);
-    if (this.errors.length > 5) this.errors.shift();
+    pushError(this.errors, text, final);
     this.renderStatus();
   }
 
@@ -659,18 +660,9 @@ export class GalleryView {
     this.pageInfo.textContent = `page ${this.page + 1} of ${pages} · ${this.total} item${this.total === 1 ? "" : "s"}`;
     this.prevButton.disabled = this.page <= 0;
     this.nextButton.disabled = this.page >= this.lastPage();
-    const { done, total } = this.progress;
-    const rate = ratePerMinute(this.labelTimes, now());
-    this.progressLine.textContent =
-      `${done}/${total} done · ${Math.max(0, total - done)} left · ` +
-      (rate === null ? "– labels/min" : `${rate.toFixed(1)} labels/min`);
-    const bits = [unsaved ? `${unsaved} unsaved` : "all labels saved"];
-    if (this.sender.outbox.problem) bits.push(this.sender.outbox.problem);
-    if (this.sender.problem) bits.push(this.sender.problem);
-    if (this.notice) bits.push(this.notice);
-    this.statusLine.textContent = bits.join(" · ");
-    this.statusLine.classList.toggle("wb-pending", unsaved > 0);
-    this.errorBox.replaceChildren(...this.errors.map((e) => h("div", { class: "wb-error", text: e })));
+    this.progressLine.textContent = progressText(this.progress, this.labelTimes);
+    const notes = [this.sender.outbox.problem, this.sender.problem, this.notice];
+    paintStatus(this.statusLine, this.errorBox, unsaved, notes, this.errors);
   }
 
   private toggleOverlay(open?: boolean): void {

@@ -3,7 +3,7 @@
  * textContent; attributes are set one by one.
  */
 
-import type { ClassSpec, WireItem } from "./protocol";
+import type { ClassSpec, Progress, WireItem } from "./protocol";
 import { toBytes } from "./protocol";
 import { keyLabel } from "./keys";
 import { renderMarkdown } from "./markdown";
@@ -182,4 +182,44 @@ export function ratePerMinute(times: number[], at: number, windowMs = 5 * 60_000
   if (recent.length < 2) return null;
   const span = Math.max(at - recent[0], 10_000);
   return (recent.length / span) * 60_000;
+}
+
+/** `done/total done · N left · R labels/min`: the progress line both views show. */
+export function progressText({ done, total }: Progress, labelTimes: number[]): string {
+  const rate = ratePerMinute(labelTimes, now());
+  return (
+    `${done}/${total} done · ${Math.max(0, total - done)} left · ` +
+    (rate === null ? "– labels/min" : `${rate.toFixed(1)} labels/min`)
+  );
+}
+
+/** Keep the last five errors; a non-final one says it will be retried. */
+export function pushError(errors: string[], text: string, final: boolean): void {
+  errors.push(final ? text : `${text} (will retry)`);
+  if (errors.length > 5) errors.shift();
+}
+
+/** Paint the status line (saved state, then `notes`) and the error box. */
+export function paintStatus(
+  statusLine: HTMLElement,
+  errorBox: HTMLElement,
+  unsaved: number,
+  notes: (string | null | undefined | false)[],
+  errors: string[],
+): void {
+  const bits = [unsaved ? `${unsaved} unsaved` : "all labels saved", ...notes.filter(Boolean)];
+  statusLine.textContent = bits.join(" · ");
+  statusLine.classList.toggle("wb-pending", unsaved > 0);
+  errorBox.replaceChildren(...errors.map((e) => h("div", { class: "wb-error", text: e })));
+}
+
+/** Add a listener and record its removal in `cleanups` (run on destroy). */
+export function listen(
+  cleanups: (() => void)[],
+  target: EventTarget,
+  type: string,
+  fn: (ev: Event) => void,
+): void {
+  target.addEventListener(type, fn);
+  cleanups.push(() => target.removeEventListener(type, fn));
 }
