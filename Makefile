@@ -15,7 +15,11 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # Reinstall when the package metadata changes; the build hook bundles widgets/ with esbuild.
+# torch goes first, pinned, so the `ml` extra's range is met by the CPU build rather
+# than pulling a multi-GB CUDA one; set TORCH= to another pin (or empty) to change that.
+TORCH ?= torch==2.13.0
 $(STAMP): pyproject.toml package.json package-lock.json hatch_build.py | $(PY)
+	$(if $(TORCH),$(PY) -c "import torch" 2>/dev/null || $(PIP) install --quiet "$(TORCH)")
 	$(PIP) install --quiet -e ".[test]"
 	touch $(STAMP)
 

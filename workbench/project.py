@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import items as _items
 from .errors import SchemaError, StoreError, UnknownItemError
+from .predictions import Predictions
 from .schema import Schema
 from .store import Event, ItemRecord, Store, open_store
 
@@ -39,6 +40,9 @@ class Project:
     items_dir : str or Path, optional
         Where arrays added with :meth:`add_arrays` are saved (as ``.npy``);
         defaults to ``<store file>.items`` next to a SQLite store.
+    models_dir : str or Path, optional
+        Where model outputs (pre-label probabilities, checkpoints) are saved,
+        one folder per model version; defaults to ``<store file>.models``.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class Project:
         schema: Schema | None = None,
         annotator: str | None = None,
         items_dir: str | Path | None = None,
+        models_dir: str | Path | None = None,
     ) -> None:
         if schema is not None and not isinstance(schema, Schema):
             raise SchemaError(f"schema must be a workbench.Schema, got {type(schema).__name__}")
@@ -65,6 +70,9 @@ class Project:
         self.annotator = annotator or _default_annotator()
         self.items_dir = (
             Path(items_dir) if items_dir is not None else _default_items_dir(self.store, location)
+        )
+        self.models_dir = (
+            Path(models_dir) if models_dir is not None else _sibling(self.items_dir, "models")
         )
         self._reader: _items.ItemReader | None = None
 
@@ -250,6 +258,26 @@ class Project:
         """``(done, total)`` for a task."""
         return self.store.progress(self._task(task))
 
+    # -- models -----------------------------------------------------------------
+    def prelabel(
+        self, model: Any, *, batch_size: int = 256, device: str = "auto", **options: Any
+    ) -> Predictions:
+        """Run ``model`` over the items and store its suggestions as ``prelabel`` events.
+
+        See :func:`workbench.prelabel.prelabel` for the models and options accepted.
+        Returns the :class:`~workbench.predictions.Predictions`, saved memory-mapped
+        under ``models_dir``.
+        """
+        from .prelabel import prelabel
+
+        return prelabel(self, model, batch_size=batch_size, device=device, **options)
+
+    def predictions(self, model: str | None = None, *, task: str | None = None) -> Predictions:
+        """Saved predictions of ``model`` (``"name@version"``); the latest when None."""
+        from . import predictions
+
+        return predictions.load(self.models_dir, self._task(task), model)
+
     # -- views ------------------------------------------------------------------
     def classify(self, task: str | None = None, **settings: Any):
         """A :class:`~workbench.ClassifyWidget` labeling ``task`` one item at a time."""
@@ -262,6 +290,13 @@ class Project:
         from .widgets.gallery import GalleryWidget
 
         return GalleryWidget(self, task=task, **settings)
+
+    def review(self, issues: Any, task: str | None = None, **settings: Any):
+        """A :class:`~workbench.ReviewWidget` over ``issues``: a DataFrame from
+        :func:`workbench.audit.issues` (or any with an ``item_id`` column), or item ids."""
+        from .widgets.review import ReviewWidget
+
+        return ReviewWidget(self, issues, task=task, **settings)
 
     def close(self) -> None:
         self.store.close()
@@ -282,6 +317,15 @@ class Project:
 def _label_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.rename(columns={"value": "label", "id": "event_id"})
     return out[LABEL_COLUMNS].reset_index(drop=True)
+
+
+def _sibling(items_dir: Path, what: str) -> Path:
+    """labels.db.items → labels.db.<what>; .workbench-items/<id> → .workbench-<what>/<id>."""
+    if items_dir.name.endswith(".items"):
+        return items_dir.with_name(items_dir.name[: -len(".items")] + f".{what}")
+    if items_dir.parent.name == ".workbench-items":
+        return items_dir.parent.with_name(f".workbench-{what}") / items_dir.name
+    return items_dir / f".{what}"
 
 
 def _default_annotator() -> str:

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -59,6 +60,9 @@ __all__ = [
 
 #: Bumped when the tables change; ``_migrate`` upgrades older stores forward.
 STORE_FORMAT = 1
+
+logger = logging.getLogger("workbench.store")
+logger.addHandler(logging.NullHandler())
 
 #: Kinds of event that decide an item's current state for a task.
 STATE_KINDS = ("label", "skip", "ambiguous", "review-accept", "review-correct", "send-back")
@@ -133,6 +137,27 @@ class Store(ABC):
 
     project_id: str
     url: str
+    _listeners: list[Callable[[list[Event]], None]]
+
+    # -- listeners ------------------------------------------------------------
+    def add_listener(self, fn: Callable[[list[Event]], None]) -> None:
+        """Call ``fn(events)`` after each committed append with the events it stored
+        (resends left out), in the appending thread. Exceptions in ``fn`` are logged,
+        never raised into the writer: the events are committed already."""
+        if not hasattr(self, "_listeners"):
+            self._listeners = []
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[list[Event]], None]) -> None:
+        if fn in getattr(self, "_listeners", []):
+            self._listeners.remove(fn)
+
+    def _notify(self, events: list[Event]) -> None:
+        for fn in list(getattr(self, "_listeners", [])):
+            try:
+                fn(events)
+            except Exception:
+                logger.exception("workbench store: a listener failed")
 
     # -- schema ---------------------------------------------------------------
     @abstractmethod
@@ -443,6 +468,8 @@ class SQLStore(Store):
                     continue
                 ev.id, ev.created_at = eid, now
                 self._apply(cur, ev)
+        if getattr(self, "_listeners", None):
+            self._notify([ev for ev, a in zip(events, out, strict=True) if not a.duplicate])
         return out
 
     def _check_items(self, cur, events: Sequence[Event]) -> None:
