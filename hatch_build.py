@@ -23,7 +23,9 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-BUNDLES = ("classify.js", "classify.css", "gallery.js", "gallery.css")
+BUNDLES = (
+    "classify.js", "classify.css", "gallery.js", "gallery.css", "review.js", "review.css",
+)  # fmt: skip
 
 
 class FrontEndBuildError(RuntimeError):

@@ -35,7 +35,19 @@ front end → kernel
     multi-label task), ``"skip"`` (``value`` ignored) or ``"retract"``
     (``retracts: {client_id, seq}`` names the label it withdraws). ``(client_id,
     seq)`` identifies the label for good: a resend of a stored label is
-    acknowledged again and stored once. Replies:
+    acknowledged again and stored once.
+
+    Review decisions (the review widget) are ``"review-accept"`` (``value`` the
+    label accepted), ``"review-correct"`` (``value`` the corrected label) and
+    ``"ambiguous"`` (``value`` ignored). They must carry ``parent``: the id of
+    the event that decided the item's state when the decision was made (the
+    label under review), or ``null`` for an item with no state. It is refused
+    unless that event is still the item's current state (someone relabeled it
+    in between), and a ``review-accept`` unless ``value`` is that label. Every
+    view's stream stores them, so any view of the project can resend what a
+    review view left in the outbox. Any label message may carry ``tier``
+    (``"annotate"``, ``"review"``, ``"qa"``); it defaults to ``"review"`` for
+    review decisions, ``"annotate"`` otherwise. Replies:
 
     - ``{type: "ack", client_id, seq, event_id, duplicate, progress}``: stored
       durably (or already stored); the front end drops it from its outbox.
@@ -51,6 +63,12 @@ front end → kernel
     ``filter`` is ``"all"``, ``"unlabeled"`` or a class name. Reply ``{type:
     "page", client_id, req, page, page_size, filter, total, items: [Item, ...],
     progress}`` with thumbnails; ``page`` is clamped to the last page.
+
+``{type: "cards", client_id, req, start, n}`` (review)
+    Up to ``n`` review cards from position ``start`` of the review list
+    (:class:`ReviewStream`). Reply ``{type: "cards", client_id, req, start,
+    total, items: [Card, ...], progress}``, where ``progress`` counts the
+    reviewed items of the list and ``total`` is its length.
 
 ``{type: "examples", client_id, req}`` (guidelines overlay)
     The example items of the task's classes (``LabelClass.examples``), asked
@@ -77,6 +95,21 @@ Item
     ``prelabel`` the latest model pre-label with its score. An item whose bytes
     cannot be read comes as ``kind: "error"`` with the reason, so it can still
     be skipped.
+
+Card
+    An Item plus ``review: {position, quality, suggested, suggested_score,
+    given, given_event, given_kind, given_by, audit_label, annotators,
+    reviewed}``: ``given`` is the label under review (the item's current label;
+    the issues table's ``label`` when the store has none), ``given_event`` the
+    id of the event deciding the item's current state (what a decision names as
+    ``parent``) and ``given_kind``/``given_by`` its kind and annotator;
+    ``audit_label`` the label the issues table was computed on; ``annotators``
+    every annotator's latest own decision, ``[{annotator, kind, value}]`` (kind
+    ``"label"``, ``"ambiguous"`` or ``"skip"``; retracted ones left out);
+    ``suggested`` the model's class (the issues table's, else the latest
+    pre-label) and ``suggested_score`` the pre-label's score when it suggests
+    the same; ``reviewed`` ``{kind, value, annotator, event_id}`` when the
+    current state is already a review decision, else ``null``.
 """
 
 from __future__ import annotations
@@ -84,16 +117,26 @@ from __future__ import annotations
 import logging
 import numbers
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import SchemaError, StoreError, UnknownItemError, WorkbenchError
-from .store.base import LABEL_KINDS
+from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .project import Project
 
-__all__ = ["LabelStream", "Reply", "LABEL_MESSAGE_KINDS", "GALLERY_FILTERS"]
+__all__ = [
+    "LabelStream",
+    "ReviewStream",
+    "Reply",
+    "LABEL_MESSAGE_KINDS",
+    "REVIEW_MESSAGE_KINDS",
+    "GALLERY_FILTERS",
+]
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -101,7 +144,9 @@ logger.addHandler(logging.NullHandler())
 #: A message to send back: its content and its binary buffers.
 Reply = tuple[dict[str, Any], list[bytes]]
 
-LABEL_MESSAGE_KINDS = ("label", "skip", "retract")
+#: Review decisions: they name the event they review as ``parent``.
+REVIEW_MESSAGE_KINDS = ("review-accept", "review-correct", "ambiguous")
+LABEL_MESSAGE_KINDS = ("label", "skip", "retract", *REVIEW_MESSAGE_KINDS)
 #: Gallery filters besides the class names.
 GALLERY_FILTERS = ("all", "unlabeled")
 
@@ -191,14 +236,7 @@ class LabelStream:
         if not isinstance(content, Mapping):
             return [({"type": "error", "error": "a widget message must be a JSON object"}, [])]
         kind = content.get("type")
-        handler = {
-            "hello": self.hello,
-            "need": self.need,
-            "item": self.item,
-            "label": self.label,
-            "page": self.page,
-            "examples": self.examples,
-        }.get(kind)  # type: ignore[arg-type]
+        handler = self.handlers().get(kind)  # type: ignore[arg-type]
         base = _echo(content)
         if handler is None:
             return [({**base, "type": "error", "error": f"unknown message type {kind!r}"}, [])]
@@ -212,6 +250,17 @@ class LabelStream:
         if took > SLOW_S:
             logger.warning("workbench widget: %r message took %.2f s", kind, took)
         return replies
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
+        """Message type → handler."""
+        return {
+            "hello": self.hello,
+            "need": self.need,
+            "item": self.item,
+            "label": self.label,
+            "page": self.page,
+            "examples": self.examples,
+        }
 
     # -- handlers ---------------------------------------------------------------
     def hello(self, msg: Mapping[str, Any]) -> list[Reply]:
@@ -269,6 +318,17 @@ class LabelStream:
         kind = msg.get("kind")
         if kind not in LABEL_MESSAGE_KINDS:
             return [_refused(ids, f"kind must be one of {list(LABEL_MESSAGE_KINDS)}, got {kind!r}")]
+        if kind in REVIEW_MESSAGE_KINDS and "parent" not in msg:
+            problem = (
+                f"kind {kind!r} is a review decision: it needs parent, the id of the event "
+                "it reviews (null for an item with no state)"
+            )
+            return [_refused(ids, problem)]
+        tier = msg.get("tier")
+        if tier is None:
+            tier = "review" if kind in REVIEW_MESSAGE_KINDS else "annotate"
+        elif tier not in TIERS:
+            return [_refused(ids, f"tier must be one of {list(TIERS)}, got {tier!r}")]
         item_id = msg.get("item_id")
         if not isinstance(item_id, str) or not item_id:
             return [_refused(ids, f"item_id must be a non-empty string, got {item_id!r}")]
@@ -282,7 +342,7 @@ class LabelStream:
 
         fields: dict[str, Any] = {
             "client_id": client_id, "seq": seq, "duration_ms": duration_ms,
-            "annotator": self.annotator,
+            "annotator": self.annotator, "tier": tier,
         }  # fmt: skip
         if self.store.missing_items([item_id]):
             return [_refused(ids, f"no item {item_id!r} in this project")]
@@ -311,6 +371,11 @@ class LabelStream:
             fields["parent"] = parent
         else:
             value = msg.get("value")
+            if kind in REVIEW_MESSAGE_KINDS:
+                checked = self._check_review(item_id, task, kind, value, msg.get("parent"))
+                if isinstance(checked, str):
+                    return [_refused(ids, checked)]
+                value, fields["parent"] = checked
         try:
             event = self.project.make_event(item_id, value, task=task, kind=kind, **fields)
         except (SchemaError, StoreError) as exc:  # unknown class or task, malformed value
@@ -475,11 +540,15 @@ class LabelStream:
         cost = self._progress_cost
         every = 0.0 if cost < 0.005 else max(PROGRESS_EVERY_S, 20 * cost)
         if force or self._progress is None or now - self._progress_at >= every:
-            done, total = self.store.progress(self.task)
+            done, total = self.count()
             self._progress = {"done": int(done), "total": int(total)}
             self._progress_at = time.monotonic()
             self._progress_cost = self._progress_at - now
         return dict(self._progress)
+
+    def count(self) -> tuple[int, int]:
+        """``(done, total)`` behind :meth:`progress`: items with a state for the task."""
+        return self.store.progress(self.task)
 
     def _ack(self, ids: dict[str, Any], event_id: int, *, duplicate: bool) -> Reply:
         reply = {
@@ -499,6 +568,314 @@ class LabelStream:
         if r["kind"] in ("retract", "prelabel"):
             return f"event {parent} is a {r['kind']}, which cannot be undone this way"
         return None
+
+    def _check_review(
+        self, item_id: str, task: str, kind: str, value: Any, parent: Any
+    ) -> tuple[Any, int | None] | str:
+        """``(value, parent)`` of a review decision, or why it is refused.
+
+        ``parent`` must still be the event deciding the item's state: a decision
+        about a label someone has changed since is refused, never written over it.
+        (A check then an append: a writer in another process could slip in between.)
+        """
+        if parent is not None and (
+            isinstance(parent, bool) or not isinstance(parent, numbers.Integral)
+        ):
+            return f"parent must be an event id or null, got {parent!r}"
+        parent = None if parent is None else int(parent)
+        try:
+            task_obj = self.project.schema.task(task)
+        except SchemaError as exc:
+            return str(exc)
+        state = state_event(self.store.events(item_id=item_id), task_obj.name)
+        current = None if state is None else state["id"]
+        if parent != current:
+            if state is None:
+                now = "it has no label or other state now"
+            else:
+                what = f" {state['value']!r}" if state["kind"] in LABEL_KINDS else ""
+                now = (
+                    f"its state is now event {current} ({state['kind']}{what} by "
+                    f"{state['annotator']})"
+                )
+            return (
+                f"item {item_id!r} changed since it was shown: {now}, not event {parent}; "
+                "look at it again"
+            )
+        if kind == "review-accept":
+            try:
+                value = task_obj.validate(value)
+            except SchemaError as exc:
+                return str(exc)
+            if state is not None and state["kind"] in LABEL_KINDS and value != state["value"]:
+                return (
+                    f"review-accept of {value!r}, but the label of item {item_id!r} under "
+                    f"review is {state['value']!r}"
+                )
+        return value, parent
+
+
+#: Current states that count as reviewed in a review's progress.
+REVIEWED_KINDS = ("review-accept", "review-correct", "ambiguous")
+#: An annotator's own decisions shown on a review card.
+ANNOTATOR_KINDS = ("label", "ambiguous", "skip")
+#: Cards sent for one ``cards`` request at most.
+MAX_CARDS = 200
+
+
+@dataclass(frozen=True)
+class ReviewIssue:
+    """One row of a review list: an item and what the audit knew of it."""
+
+    item_id: str
+    quality: float | None = None
+    suggested: Any = None
+    label: Any = None
+    annotators: dict[str, Any] | None = None
+
+
+class ReviewStream(LabelStream):
+    """The label stream of a review: a fixed, ranked list of items to decide on.
+
+    Parameters
+    ----------
+    project : Project
+        Where items are read and decisions stored.
+    task : str, optional
+        The task reviewed; the schema's first task by default.
+    issues : DataFrame or sequence of str
+        See :func:`read_issues`: the items in the order to review them.
+    annotator : str, optional
+        Recorded on every decision; the project's annotator by default.
+    max_size : int
+        Longest side, in pixels, of images sent.
+
+    Decisions come as ``label`` messages of the review kinds (see the module
+    docstring); items come as ``cards`` by position in the list; progress
+    counts the items of the list whose current state is a review decision.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        task: str | None = None,
+        issues: Any = (),
+        *,
+        annotator: str | None = None,
+        max_size: int = 512,
+    ) -> None:
+        super().__init__(project, task, annotator=annotator, max_size=max_size)
+        self.issues = read_issues(issues, project, self.task)
+        self.item_ids = [i.item_id for i in self.issues]
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
+        return {**super().handlers(), "cards": self.cards}
+
+    def count(self) -> tuple[int, int]:
+        states = self.store.current_values(self.task, self.item_ids) if self.item_ids else {}
+        done = sum(1 for kind, _ in states.values() if kind in REVIEWED_KINDS)
+        return done, len(self.item_ids)
+
+    def cards(self, msg: Mapping[str, Any]) -> list[Reply]:
+        start = _int(msg.get("start", 0), "start", 0, 10**9)
+        n = _int(msg.get("n", 1), "n", 0, MAX_CARDS)
+        chosen = self.issues[start : start + n]
+        items, buffers = self.payloads([i.item_id for i in chosen])
+        for pos, (issue, item) in enumerate(zip(chosen, items, strict=True), start):
+            item["review"] = self.review_of(issue, item, pos)
+        reply = {
+            **_echo(msg),
+            "type": "cards",
+            "start": start,
+            "total": len(self.issues),
+            "items": items,
+            "progress": self.progress(force=True),
+        }
+        return [(reply, buffers)]
+
+    def review_of(self, issue: ReviewIssue, item: Mapping[str, Any], position: int) -> dict:
+        """The ``review`` part of a card (see the module docstring)."""
+        events = self.store.events(item_id=issue.item_id)
+        state = state_event(events, self.task)
+        people = annotator_decisions(events, self.task)
+        for name, value in (issue.annotators or {}).items():
+            if all(p["annotator"] != name for p in people):  # the store's word wins
+                people.append({"annotator": name, "kind": "label", "value": value})
+        given = issue.label
+        given_event = given_kind = given_by = reviewed = None
+        if state is not None:
+            given_event, given_kind, given_by = state["id"], state["kind"], state["annotator"]
+            if state["kind"] in LABEL_KINDS:
+                given = state["value"]
+            if state["kind"] in REVIEWED_KINDS and (
+                state["kind"] != "ambiguous" or state["tier"] != "annotate"
+            ):
+                reviewed = {
+                    "kind": state["kind"], "value": state["value"],
+                    "annotator": state["annotator"], "event_id": state["id"],
+                }  # fmt: skip
+        pre = item.get("prelabel")
+        suggested = issue.suggested
+        if suggested is None and pre is not None:
+            suggested = pre["value"]
+        score = pre["score"] if pre is not None and pre["value"] == suggested else None
+        return {
+            "position": position,
+            "quality": issue.quality,
+            "suggested": suggested,
+            "suggested_score": score,
+            "given": given,
+            "given_event": given_event,
+            "given_kind": given_kind,
+            "given_by": given_by,
+            "audit_label": issue.label,
+            "annotators": people,
+            "reviewed": reviewed,
+        }
+
+
+def read_issues(issues: Any, project: Project, task: str) -> list[ReviewIssue]:
+    """The review list from a DataFrame or a sequence of item ids.
+
+    A DataFrame needs an ``item_id`` column (or index); the optional columns
+    ``quality`` (a number; lower is more suspicious), ``suggested`` (the
+    model's class), ``label`` (the label the audit saw) and ``annotators``
+    (``{name: label}``) are read, others ignored. Missing values (None, NaN)
+    mean "not known". Rows stay in their order.
+
+    Raises :class:`UnknownItemError` naming an id not in the project,
+    ``ValueError`` for a repeated id or a missing column, :class:`SchemaError`
+    for a ``suggested`` or ``label`` that is not a class of ``task``, and
+    ``TypeError`` for values of the wrong type.
+    """
+    import pandas as pd
+
+    if isinstance(issues, pd.DataFrame):
+        df = issues
+        if "item_id" not in df.columns:
+            if df.index.name != "item_id":
+                raise ValueError(
+                    f"issues needs an item_id column; it has columns {list(map(str, df.columns))}"
+                )
+            df = df.reset_index()
+        rows = df.to_dict("records")
+    elif isinstance(issues, str | bytes | Mapping) or not isinstance(issues, Iterable):
+        raise TypeError(
+            "issues must be a DataFrame with an item_id column or a list of item ids, "
+            f"got {type(issues).__name__}"
+        )
+    else:
+        rows = [{"item_id": i} for i in issues]
+    task_obj = project.schema.task(task)
+    out: list[ReviewIssue] = []
+    seen: set[str] = set()
+    for row in rows:
+        iid = row.get("item_id")
+        if _missing(iid):
+            raise ValueError(f"issues: row {len(out)} has no item_id")
+        iid = str(iid)
+        if iid in seen:
+            raise ValueError(f"issues name item {iid!r} twice")
+        seen.add(iid)
+        quality = row.get("quality")
+        if _missing(quality):
+            quality = None
+        elif isinstance(quality, bool) or not isinstance(quality, numbers.Real):
+            raise TypeError(f"issues: quality of item {iid!r} must be a number, got {quality!r}")
+        annotators = row.get("annotators")
+        if _missing(annotators):
+            annotators = None
+        elif isinstance(annotators, Mapping):
+            annotators = {str(k): _plain(v) for k, v in annotators.items()}
+        else:
+            raise TypeError(
+                f"issues: annotators of item {iid!r} must be a dict {{name: label}}, "
+                f"got {annotators!r}"
+            )
+        values = {}
+        for col in ("suggested", "label"):
+            v = row.get(col)
+            if _missing(v):
+                values[col] = None
+                continue
+            try:
+                values[col] = task_obj.validate(_plain(v))
+            except SchemaError as exc:
+                raise type(exc)(f"issues: {col} of item {iid!r}: {exc}") from None
+        out.append(
+            ReviewIssue(
+                iid,
+                None if quality is None else float(quality),
+                values["suggested"],
+                values["label"],
+                annotators,
+            )
+        )
+    missing = project.store.missing_items([i.item_id for i in out])
+    if missing:
+        raise UnknownItemError(
+            f"issues name item {missing[0]!r}, which is not in this project"
+            + (f" ({len(missing) - 1} more missing)" if len(missing) > 1 else "")
+        )
+    return out
+
+
+def state_event(events: pd.DataFrame, task: str) -> dict[str, Any] | None:
+    """The event deciding an item's state for ``task``, from the item's log
+    (``store.events(item_id=...)``): its latest state event that is not retracted,
+    as the store's ``item_state`` keeps it. ``{id, kind, value, annotator, tier}``."""
+    if events.empty:
+        return None
+    retracted = {int(p) for p in events.loc[events["kind"] == "retract", "parent"].dropna()}
+    rows = events[(events["task"] == task) & events["kind"].isin(STATE_KINDS)]
+    for ev in reversed(rows.to_dict("records")):
+        if int(ev["id"]) not in retracted:
+            return {
+                "id": int(ev["id"]), "kind": ev["kind"], "value": ev["value"],
+                "annotator": ev["annotator"], "tier": ev["tier"],
+            }  # fmt: skip
+    return None
+
+
+def annotator_decisions(events: pd.DataFrame, task: str) -> list[dict[str, Any]]:
+    """Each annotator's latest own decision (a label, ``ambiguous`` or ``skip`` of the
+    annotate tier, not retracted) from one item's log: ``[{annotator, kind, value}]``
+    in the order the annotators first labeled it."""
+    if events.empty:
+        return []
+    retracted = {int(p) for p in events.loc[events["kind"] == "retract", "parent"].dropna()}
+    rows = events[
+        (events["task"] == task)
+        & events["kind"].isin(ANNOTATOR_KINDS)
+        & (events["tier"] == "annotate")
+    ]
+    latest: dict[str, dict[str, Any]] = {}
+    for ev in rows.to_dict("records"):
+        if int(ev["id"]) in retracted:
+            continue
+        value = ev["value"] if ev["kind"] == "label" else None
+        if ev["annotator"] in latest:
+            latest[ev["annotator"]].update(kind=ev["kind"], value=value)
+        else:
+            latest[ev["annotator"]] = {"annotator": ev["annotator"], "kind": ev["kind"],
+                                       "value": value}  # fmt: skip
+    return list(latest.values())
+
+
+def _missing(v: Any) -> bool:
+    """None, NaN, pd.NA or NaT: a cell with no value (never true for a list or array)."""
+    import pandas as pd
+
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
+
+
+def _plain(v: Any) -> Any:
+    """A value from a DataFrame cell as plain JSON-able Python (numpy scalars, arrays)."""
+    if hasattr(v, "tolist"):  # numpy arrays and scalars
+        return v.tolist()
+    if isinstance(v, tuple | list):
+        return [_plain(x) for x in v]
+    return v
 
 
 def _echo(msg: Mapping[str, Any]) -> dict[str, Any]:

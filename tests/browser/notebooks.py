@@ -58,3 +58,39 @@ def classify_cells(db: Path, n_items: int, *, prefetch: int = 16, items: str = "
 def gallery_cells(db: Path, n_items: int, **settings: object) -> list[str]:
     args = ", ".join(f"{k}={v!r}" for k, v in settings.items())
     return [project_cell(db, n_items, items="image"), f"gallery = project.gallery({args})\ngallery"]
+
+
+def review_setup_cell(n_issues: int) -> str:
+    """Labels from two annotators and a model's pre-labels; ``issues``, the first
+    ``n_issues`` items with ascending quality. Item ``i`` is labeled ``CLASSES[i % 3]``
+    by alice; even items then ``CLASSES[(i + 1) % 3]`` by bob (their current label);
+    the model suggests ``CLASSES[(i + 2) % 3]`` (score 0.7). Runs its writes once."""
+    return "\n".join(
+        [
+            "import pandas as pd",
+            f"CLASSES = {list(CLASSES)!r}",
+            "if project.events().empty:",
+            "    for i, iid in enumerate(IDS):",
+            "        project.label(iid, CLASSES[i % 3], annotator='alice')",
+            "        if i % 2 == 0:",
+            "            project.label(iid, CLASSES[(i + 1) % 3], annotator='bob')",
+            "    project.add_prelabels({iid: CLASSES[(i + 2) % 3] for i, iid in enumerate(IDS)},",
+            "                          model='clf@1', scores={iid: 0.7 for iid in IDS})",
+            f"issues = pd.DataFrame({{'item_id': IDS[:{n_issues}],",
+            f"                        'quality': [0.01 * (k + 1) for k in range({n_issues})]}})",
+            "len(issues)",
+        ]
+    )
+
+
+def review_given(i: int) -> str:
+    """The current label of item ``i`` after :func:`review_setup_cell`."""
+    return CLASSES[(i + 1) % 3] if i % 2 == 0 else CLASSES[i % 3]
+
+
+def review_cells(db: Path, n_items: int, n_issues: int, *, prefetch: int = 4) -> list[str]:
+    return [
+        project_cell(db, n_items),
+        review_setup_cell(n_issues),
+        f"review = project.review(issues, prefetch={prefetch})\nreview",
+    ]

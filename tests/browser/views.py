@@ -1,7 +1,7 @@
 """Page objects for workbench widgets, on top of :class:`harness.LabPage`.
 
 They rely only on the widgets' documented DOM hooks: the root element's class
-(``wb-classify``, ``wb-gallery``) and its ``data-*`` attributes
+(``wb-classify``, ``wb-gallery``, ``wb-review``) and its ``data-*`` attributes
 (``data-ready="1"`` once the first item is painted, ``data-item-id`` of the
 item shown, ``data-queue`` items prefetched, ``data-outbox`` labels not yet
 acknowledged), plus the outbox's documented storage layout (one key per label:
@@ -98,3 +98,13 @@ class ClassifyView(WidgetView):
 
 class GalleryView(WidgetView):
     root_class = "wb-gallery"
+
+
+class ReviewView(WidgetView):
+    """Also ``data-position`` (0-based), ``data-total`` and ``data-decision``."""
+
+    root_class = "wb-review"
+
+    def text(self, part: str) -> str:
+        """The text content of a part of the live view (``.wb-given``, ``.wb-errors`` ...)."""
+        return self.page.locator(f"{self.selector} {part}").first.text_content() or ""

@@ -36,8 +36,25 @@ export type GalleryAction =
   | { type: "undo" }
   | { type: "help" };
 
+export type ReviewAction =
+  | { type: "class"; name: string }
+  | { type: "commit" }
+  | { type: "accept" }
+  | { type: "suggestion" }
+  | { type: "ambiguous" }
+  | { type: "skip" }
+  | { type: "back" }
+  | { type: "forward" }
+  | { type: "undo" }
+  | { type: "help" }
+  | { type: "close" };
+
 export const SKIP_KEY = "s";
 export const HELP_KEY = "?";
+/** Review keys that give way to a class bound to the same key. */
+export const ACCEPT_KEY = "a";
+export const SUGGESTION_KEY = "m";
+export const AMBIGUOUS_KEY = "x";
 
 /** key → class name. A class with no key (more classes than keys) is only clickable. */
 export function buildKeymap(classes: ClassSpec[]): Map<string, string> {
@@ -114,6 +131,44 @@ export function galleryAction(ev: KeyLike, keymap: Map<string, string>): Gallery
       return { type: "undo" };
     case HELP_KEY:
       return { type: "help" };
+    default:
+      return null;
+  }
+}
+
+/**
+ * What a key does in the review widget, or null when it is not ours. Class keys
+ * come first; `a`, `m` and `x` work only when no class is bound to them, while
+ * Enter (accept or, multi-label, save), Tab (the model's suggestion; Shift+Tab
+ * is never ours, so the keyboard can leave the widget) always do.
+ */
+export function reviewAction(ev: KeyLike, keymap: Map<string, string>): ReviewAction | null {
+  if (hasCommandModifier(ev)) return null;
+  const name = classForKey(ev.key, keymap);
+  if (name !== undefined) return { type: "class", name };
+  switch (ev.key) {
+    case "Enter":
+      return { type: "commit" };
+    case ACCEPT_KEY:
+      return { type: "accept" };
+    case "Tab":
+      return ev.shiftKey ? null : { type: "suggestion" };
+    case SUGGESTION_KEY:
+      return { type: "suggestion" };
+    case AMBIGUOUS_KEY:
+      return { type: "ambiguous" };
+    case SKIP_KEY:
+      return { type: "skip" };
+    case "ArrowLeft":
+      return { type: "back" };
+    case "ArrowRight":
+      return { type: "forward" };
+    case "Backspace":
+      return { type: "undo" };
+    case HELP_KEY:
+      return { type: "help" };
+    case "Escape":
+      return { type: "close" };
     default:
       return null;
   }

@@ -3,9 +3,12 @@
  * module docstring is the reference for every message.
  */
 
-export type LabelKind = "label" | "skip" | "retract";
+/** Review decisions (the review widget): they name the event they review as `parent`. */
+export type ReviewKind = "review-accept" | "review-correct" | "ambiguous";
 
-/** Front end → kernel: one label, skip or retraction. Also what the outbox stores. */
+export type LabelKind = "label" | "skip" | "retract" | ReviewKind;
+
+/** Front end → kernel: one label, skip, retraction or review decision. Also what the outbox stores. */
 export interface LabelMessage {
   type: "label";
   client_id: string;
@@ -15,6 +18,10 @@ export interface LabelMessage {
   kind: LabelKind;
   value: unknown;
   retracts?: { client_id: string; seq: number };
+  /** Review decisions: the id of the event under review (null: the item had no state). */
+  parent?: number | null;
+  /** "annotate" (default), "review" or "qa". */
+  tier?: string;
   duration_ms: number | null;
   /** Epoch ms when the label was made; orders resends (targets before their retractions). */
   created: number;

@@ -71,6 +71,8 @@ export class LabelSender {
       created: Date.now(),
     };
     if (input.retracts) msg.retracts = input.retracts;
+    if (input.parent !== undefined) msg.parent = input.parent;
+    if (input.tier !== undefined) msg.tier = input.tier;
     this.outbox.add(msg);
     if (send) this.transmit(msg);
     return msg;

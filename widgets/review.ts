@@ -1,0 +1,890 @@
+/**
+ * ReviewWidget front end: a ranked list of suspected label errors, one card at
+ * a time, each decided with one key.
+ *
+ * A card shows the item, the label under review (the item's current label and
+ * who gave it), every annotator's latest label, the model's suggestion with the
+ * pre-label's score, and the audit's quality score. Decisions travel as label
+ * messages of the review kinds (`review-accept`, `review-correct`,
+ * `ambiguous`) through the shared outbox (lib/sender.ts), each naming the event
+ * under review as `parent`; Backspace retracts the last one. Cards are fetched
+ * by position (`cards` messages) and prefetched ahead of the one shown. The
+ * protocol is documented in workbench/stream.py.
+ *
+ * Keys: Enter (or `a` when no class uses it) accepts the label; a class key
+ * corrects to that class (the label's own class accepts); Tab (or `m` when no
+ * class uses it) takes the model's suggestion; `x` (when no class uses it)
+ * marks the item ambiguous; `s` moves on without a decision; ← → move;
+ * Backspace undoes; `?` guidelines. Multi-label: class keys toggle a draft that
+ * starts from the label, Enter saves it.
+ *
+ * DOM hooks for browser tests: root `.wb-review` with data-ready="1" once a
+ * card (or the end of the list) is painted, data-item-id (card shown, or ""),
+ * data-position (0-based), data-total, data-decision (this view's decision on
+ * the card shown: its kind, or ""), data-outbox (unacknowledged messages).
+ * Parts: `.wb-given`, `.wb-annotator[data-annotator]`, `.wb-suggestion`,
+ * `.wb-quality`, `.wb-position`, `.wb-decision`, buttons `[data-action]`.
+ */
+
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import { AMBIGUOUS_KEY, ACCEPT_KEY, SUGGESTION_KEY, buildKeymap, reviewAction, swallows, type ReviewAction } from "./lib/keys";
+import type { StorageLike } from "./lib/outbox";
+import { LabelSender } from "./lib/sender";
+import type { ClassSpec, KernelMessage, LabelMessage, Progress, ReviewKind, TaskSpec, WireItem } from "./lib/protocol";
+import { TypeAhead } from "./lib/queue";
+import {
+  cancelRaf,
+  classChip,
+  colorOf,
+  fitImage,
+  guidelinesOverlay,
+  h,
+  imageUrl,
+  listen,
+  now,
+  paintStatus,
+  pushError,
+  raf,
+  ratePerMinute,
+  recordTiming,
+  revoke,
+  valueText,
+} from "./lib/dom";
+
+interface Model {
+  project_id: string;
+  task: string;
+  schema: TaskSpec;
+  guidelines: string;
+  annotator: string;
+  prefetch: number;
+  max_size: number;
+  total: number;
+  progress: Progress;
+}
+
+/** The `review` part of a card (workbench/stream.py, "Card"). */
+export interface ReviewInfo {
+  position: number;
+  quality: number | null;
+  suggested: unknown;
+  suggested_score: number | null;
+  given: unknown;
+  given_event: number | null;
+  given_kind: string | null;
+  given_by: string | null;
+  audit_label: unknown;
+  annotators: { annotator: string; kind: string; value: unknown }[];
+  reviewed: { kind: string; value: unknown; annotator: string; event_id: number } | null;
+}
+
+interface Card extends WireItem {
+  review: ReviewInfo;
+  url: string | null;
+  img: HTMLImageElement | null;
+}
+
+/** A decision of this view: what was sent, and about which event. */
+interface Decision {
+  kind: ReviewKind;
+  value: unknown;
+  parent: number | null;
+  client_id: string;
+  seq: number;
+}
+
+interface UndoEntry {
+  item_id: string;
+  position: number;
+  client_id: string;
+  seq: number;
+  /** The decision this one replaced (it was retracted); restored by an undo. */
+  prev: Decision | undefined;
+}
+
+const TICK_MS = 2000;
+const REQUEST_TIMEOUT_MS = 10000;
+/** Cards asked for in one request at most. */
+const MAX_REQUEST = 100;
+/** Cards kept in memory beyond the prefetch window (for going back). */
+const CACHE_LIMIT = 200;
+
+const KIND_TEXT: Record<string, string> = {
+  "review-accept": "accepted",
+  "review-correct": "corrected to",
+  ambiguous: "marked ambiguous",
+  label: "label",
+  skip: "skipped",
+  "send-back": "sent back",
+};
+
+export interface ReviewOptions {
+  /** Storage for the outbox; defaults to localStorage. */
+  storage?: StorageLike | null;
+}
+
+export class ReviewView {
+  readonly root: HTMLElement;
+  readonly clientId: string;
+  private req = 0;
+  private sender: LabelSender;
+  private task: TaskSpec;
+  private multi: boolean;
+  private keymap: Map<string, string>;
+  private cards = new Map<number, Card>();
+  private pos = 0;
+  private total: number;
+  private local = new Map<string, Decision>();
+  private drafts = new Map<string, Set<string>>();
+  private undoStack: UndoEntry[] = [];
+  private typeahead = new TypeAhead<ReviewAction>();
+  private inFlight: { req: number; at: number } | null = null;
+  private shownSince = now();
+  private paintKeys: number[] = [];
+  private painted = false;
+  private decisionTimes: number[] = [];
+  private errors: string[] = [];
+  private notice = "";
+  private progress: Progress;
+  private overlay: HTMLElement | null = null;
+  private rafs = new Set<number>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private cleanups: (() => void)[] = [];
+  private destroyed = false;
+
+  // DOM parts
+  private stage: HTMLElement;
+  private positionLine: HTMLElement;
+  private progressLine: HTMLElement;
+  private facts: HTMLElement;
+  private decisionLine: HTMLElement;
+  private chips = new Map<string, HTMLElement>();
+  private buttons = new Map<string, HTMLButtonElement>();
+  private statusLine: HTMLElement;
+  private errorBox: HTMLElement;
+
+  constructor(
+    private model: AnyModel<Model>,
+    el: HTMLElement,
+    options: ReviewOptions = {},
+  ) {
+    this.task = model.get("schema");
+    this.multi = Boolean(this.task.multi_label);
+    this.keymap = buildKeymap(this.task.classes);
+    this.total = Math.max(0, Number(model.get("total")) || 0);
+    this.progress = model.get("progress") ?? { done: 0, total: this.total };
+    this.sender = new LabelSender(
+      model,
+      model.get("project_id"),
+      {
+        refused: (entry, clientId, seq) => this.onRefused(entry, clientId, seq),
+        error: (text, final) => this.showError(text, final),
+      },
+      options.storage,
+    );
+    this.clientId = this.sender.clientId;
+
+    this.root = h("div", {
+      class: "wb-root wb-review",
+      attrs: {
+        tabindex: "0",
+        "data-item-id": "",
+        "data-position": "0",
+        "data-total": String(this.total),
+        "data-decision": "",
+        "data-outbox": "0",
+        "aria-label": "Review labels",
+      },
+    });
+    if (this.multi) this.root.classList.add("wb-multi");
+    this.positionLine = h("span", { class: "wb-position" });
+    this.progressLine = h("span", { class: "wb-progress" });
+    const head = h("div", { class: "wb-head" }, [
+      h("span", { class: "wb-task", text: `${this.task.name} · review` }),
+      this.positionLine,
+      this.progressLine,
+    ]);
+    this.stage = h("div", { class: "wb-stage", attrs: { "aria-live": "polite" } });
+    this.facts = h("div", { class: "wb-facts" });
+    this.decisionLine = h("div", { class: "wb-decision" });
+    const classes = h("div", { class: "wb-classes" });
+    for (const c of this.task.classes) {
+      const chip = classChip(c);
+      this.onClick(chip, { type: "class", name: c.name });
+      this.chips.set(c.name, chip);
+      classes.appendChild(chip);
+    }
+    const actions = h("div", { class: "wb-actions" });
+    const free = (k: string) => !this.keymap.has(k);
+    const actionSpecs: [string, string, string[], ReviewAction][] = [
+      ["accept", "Accept", ["Enter", ...(free(ACCEPT_KEY) ? [ACCEPT_KEY] : [])], { type: "accept" }],
+      ["suggestion", "Model's class", ["Tab", ...(free(SUGGESTION_KEY) ? [SUGGESTION_KEY] : [])], { type: "suggestion" }],
+      ["ambiguous", "Ambiguous", free(AMBIGUOUS_KEY) ? [AMBIGUOUS_KEY] : [], { type: "ambiguous" }],
+      ["skip", "Next", ["s"], { type: "skip" }],
+    ];
+    for (const [name, text, keys, action] of actionSpecs) {
+      const button = h("button", { class: "wb-button", attrs: { type: "button", "data-action": name, tabindex: "-1" } });
+      button.append(h("span", { text }));
+      for (const k of keys) button.append(h("kbd", { class: "wb-key", text: k }));
+      this.onClick(button, action);
+      this.buttons.set(name, button);
+      actions.appendChild(button);
+    }
+    const hint = h("div", {
+      class: "wb-hint",
+      text: this.multi
+        ? "class keys toggle · Enter saves (unchanged = accept) · Tab model's class · ← → move · Backspace undo · s next · ? guidelines"
+        : "Enter accepts · a class key corrects · Tab model's class · ← → move · Backspace undo · s next · ? guidelines",
+    });
+    this.statusLine = h("div", { class: "wb-status" });
+    this.errorBox = h("div", { class: "wb-errors", attrs: { role: "alert" } });
+    this.root.append(head, this.stage, this.facts, this.decisionLine, classes, actions, hint, this.statusLine, this.errorBox);
+    el.appendChild(this.root);
+
+    this.listen(this.root, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
+    this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
+    const onMsg = (msg: KernelMessage, buffers: unknown[]) => this.onMessage(msg, buffers ?? []);
+    model.on("msg:custom", onMsg);
+    this.cleanups.push(() => model.off("msg:custom", onMsg));
+    const onProgress = () => {
+      const p = model.get("progress");
+      if (p) this.progress = p;
+      this.renderStatus();
+    };
+    model.on("change:progress", onProgress);
+    this.cleanups.push(() => model.off("change:progress", onProgress));
+
+    this.paint();
+    this.sender.send({ type: "hello", client_id: this.clientId });
+    this.sender.resend(true);
+    this.ensureCards();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  // -- plumbing ---------------------------------------------------------------
+  private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
+    listen(this.cleanups, target, type, fn);
+  }
+
+  /** A chip or button that acts like its key; the keyboard focus stays on the root. */
+  private onClick(node: HTMLElement, action: ReviewAction): void {
+    this.listen(node, "mousedown", (ev) => ev.preventDefault());
+    this.listen(node, "click", (ev) => {
+      ev.preventDefault();
+      this.root.focus({ preventScroll: true });
+      this.dispatch(action, now());
+    });
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const id of this.rafs) cancelRaf(id);
+    this.rafs.clear();
+    for (const fn of this.cleanups.splice(0)) fn();
+    for (const card of this.cards.values()) revoke(card.url);
+    this.cards.clear();
+    this.root.remove();
+  }
+
+  // -- keys -------------------------------------------------------------------
+  private onKey(ev: KeyboardEvent): void {
+    const target = ev.target as HTMLElement | null;
+    if (target && target !== this.root && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    const action = reviewAction(ev, this.keymap);
+    if (!action) {
+      if (swallows(ev)) ev.stopPropagation(); // an unbound letter must not reach command mode
+      return;
+    }
+    if (action.type === "close" && !this.overlay) return; // Escape with nothing to close is not ours
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (ev.repeat && isDecision(action)) return;
+    let t = ev.timeStamp;
+    const n = now();
+    if (!(t > 0) || Math.abs(n - t) > 3_600_000) t = n; // an epoch-based timeStamp (jsdom)
+    this.dispatch(action, t);
+  }
+
+  /** Apply an action now, or queue it behind earlier keys still waiting for their card. */
+  dispatch(action: ReviewAction, t: number): void {
+    if (action.type === "help") return this.toggleOverlay();
+    if (action.type === "close") return this.toggleOverlay(false);
+    if (this.typeahead.length > 0 || (isDecision(action) && !this.shownCard() && this.pos < this.total)) {
+      if (!this.typeahead.push(action, t)) this.notice = "too many keys waiting for cards; key ignored";
+      this.ensureCards();
+      this.renderStatus();
+      return;
+    }
+    this.apply(action, t);
+  }
+
+  private apply(action: ReviewAction, t: number): void {
+    const card = this.shownCard();
+    if (isDecision(action) && !card) {
+      this.notice = this.pos >= this.total ? "end of the list: nothing to decide on" : "no card shown";
+      this.renderStatus();
+      return;
+    }
+    this.notice = "";
+    switch (action.type) {
+      case "class":
+        if (this.multi) {
+          const draft = this.draftOf(card!);
+          if (draft.has(action.name)) draft.delete(action.name);
+          else draft.add(action.name);
+          this.paint();
+          return;
+        }
+        this.decide(card!, sameValue(action.name, card!.review.given) ? "review-accept" : "review-correct", action.name);
+        this.advance(t);
+        return;
+      case "commit":
+        if (this.multi) {
+          const value = this.classOrder(this.draftOf(card!));
+          this.decide(card!, sameValue(value, card!.review.given) ? "review-accept" : "review-correct", value);
+          this.advance(t);
+        } else {
+          this.acceptGiven(card!, t);
+        }
+        return;
+      case "accept":
+        this.acceptGiven(card!, t);
+        return;
+      case "suggestion": {
+        const suggested = card!.review.suggested;
+        if (suggested === null || suggested === undefined) {
+          this.notice = "no model suggestion for this item";
+          this.renderStatus();
+          return;
+        }
+        this.decide(card!, sameValue(suggested, card!.review.given) ? "review-accept" : "review-correct", suggested);
+        this.advance(t);
+        return;
+      }
+      case "ambiguous":
+        this.decide(card!, "ambiguous", null);
+        this.advance(t);
+        return;
+      case "skip":
+        this.advance(t);
+        return;
+      case "back":
+        if (this.pos > 0) this.moveTo(this.pos - 1, t);
+        return;
+      case "forward":
+        if (this.pos < this.total) this.moveTo(this.pos + 1, t);
+        return;
+      case "undo":
+        this.undo(t);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // -- decisions --------------------------------------------------------------
+  private acceptGiven(card: Card, t: number): void {
+    const given = card.review.given;
+    if (given === null || given === undefined) {
+      this.notice = "this item has no label to accept: press a class key to give one";
+      this.renderStatus();
+      return;
+    }
+    this.decide(card, "review-accept", given);
+    this.advance(t);
+  }
+
+  /** Send a decision; a second one on the same item retracts this view's first. */
+  private decide(card: Card, kind: ReviewKind, value: unknown): void {
+    const id = card.item_id;
+    const prev = this.local.get(id);
+    this.drafts.delete(id);
+    if (prev && prev.kind === kind && sameValue(prev.value, value)) return; // nothing changes
+    // The event under review: what the card showed, or what this view's first
+    // decision reviewed (its retraction makes that the item's state again).
+    const parent = prev ? prev.parent : (card.review.given_event ?? null);
+    if (prev) this.retract(id, prev);
+    const msg = this.post(id, kind, value, parent);
+    this.local.set(id, { kind, value, parent, client_id: msg.client_id, seq: msg.seq });
+    this.undoStack.push({ item_id: id, position: card.review.position, client_id: msg.client_id, seq: msg.seq, prev });
+    if (this.undoStack.length > 1000) this.undoStack.shift();
+    this.decisionTimes.push(now());
+    if (this.decisionTimes.length > 1000) this.decisionTimes.shift();
+  }
+
+  private post(itemId: string, kind: ReviewKind, value: unknown, parent: number | null): LabelMessage {
+    return this.sender.post({
+      item_id: itemId,
+      task: this.task.name,
+      kind,
+      value,
+      parent,
+      tier: "review",
+      duration_ms: Math.max(0, Math.round(now() - this.shownSince)),
+    });
+  }
+
+  private retract(itemId: string, d: Decision): void {
+    this.sender.post({
+      item_id: itemId,
+      task: this.task.name,
+      kind: "retract",
+      value: null,
+      retracts: { client_id: d.client_id, seq: d.seq },
+      tier: "review",
+      duration_ms: null,
+    });
+  }
+
+  private undo(t: number): void {
+    const last = this.undoStack.pop();
+    if (!last) {
+      this.notice = "nothing to undo";
+      this.renderStatus();
+      return;
+    }
+    const live = this.local.get(last.item_id);
+    if (live) this.retract(last.item_id, live);
+    if (last.prev) {
+      // The undone decision had replaced an earlier one: decide that again.
+      const p = last.prev;
+      const msg = this.post(last.item_id, p.kind, p.value, p.parent);
+      this.local.set(last.item_id, { ...p, client_id: msg.client_id, seq: msg.seq });
+    } else {
+      this.local.delete(last.item_id);
+    }
+    this.drafts.delete(last.item_id);
+    this.notice = "undone";
+    this.moveTo(last.position, t);
+  }
+
+  private advance(t: number): void {
+    this.moveTo(Math.min(this.total, this.pos + 1), t);
+  }
+
+  private moveTo(pos: number, t: number): void {
+    this.pos = Math.max(0, Math.min(this.total, pos));
+    this.show(t);
+    this.ensureCards();
+  }
+
+  private draftOf(card: Card): Set<string> {
+    let d = this.drafts.get(card.item_id);
+    if (!d) {
+      d = new Set(asList(this.draftStart(card)));
+      this.drafts.set(card.item_id, d);
+    }
+    return d;
+  }
+
+  /** Where a multi-label draft starts: this view's decision, else the label under review. */
+  private draftStart(card: Card): unknown {
+    const local = this.local.get(card.item_id);
+    return local && local.kind !== "ambiguous" ? local.value : card.review.given;
+  }
+
+  /** Class names of a set in the schema's order (as the kernel stores them). */
+  private classOrder(set: Set<string>): string[] {
+    return this.task.classes.map((c) => c.name).filter((n) => set.has(n));
+  }
+
+  // -- cards ------------------------------------------------------------------
+  private shownCard(): Card | null {
+    return this.cards.get(this.pos) ?? null;
+  }
+
+  /** Ask for the missing cards of the window [pos - 1, pos + prefetch], the shown one first. */
+  private ensureCards(): void {
+    if (this.destroyed) return;
+    const t = now();
+    if (this.inFlight && t - this.inFlight.at < REQUEST_TIMEOUT_MS) return;
+    this.inFlight = null;
+    const ahead = Math.max(0, Math.floor(Number(this.model.get("prefetch")) || 0));
+    const hi = Math.min(this.total, this.pos + ahead + 1);
+    let start = -1;
+    if (this.pos < this.total && !this.cards.has(this.pos)) start = this.pos;
+    else
+      for (let p = Math.max(0, this.pos - 1); p < hi; p++)
+        if (!this.cards.has(p)) {
+          start = p;
+          break;
+        }
+    if (start < 0) return;
+    let n = 0;
+    while (start + n < Math.max(hi, start + 1) && !this.cards.has(start + n) && n < MAX_REQUEST) n++;
+    const req = ++this.req;
+    this.inFlight = { req, at: t };
+    this.sender.send({ type: "cards", client_id: this.clientId, req, start, n });
+  }
+
+  private makeCard(w: WireItem & { review: ReviewInfo }, buffers: unknown[]): Card {
+    const url = imageUrl(w, buffers);
+    let img: HTMLImageElement | null = null;
+    if (url) {
+      img = h("img", { class: "wb-image", attrs: { alt: w.item_id, draggable: "false" } });
+      img.src = url;
+      fitImage(img, w.width ?? 0, w.height ?? 0, Math.max(16, Number(this.model.get("max_size")) || 512));
+      const decode = (img as { decode?: () => Promise<void> }).decode;
+      if (typeof decode === "function") decode.call(img).catch(() => undefined);
+    }
+    return { ...w, url, img };
+  }
+
+  private remember(card: Card): void {
+    const pos = card.review.position;
+    const old = this.cards.get(pos);
+    if (old && old.url !== card.url) revoke(old.url);
+    this.cards.set(pos, card);
+    if (this.cards.size <= CACHE_LIMIT) return;
+    // Forget the cards farthest from the one shown.
+    const far = [...this.cards.keys()].sort((a, b) => Math.abs(b - this.pos) - Math.abs(a - this.pos));
+    for (const p of far.slice(0, this.cards.size - CACHE_LIMIT)) {
+      revoke(this.cards.get(p)?.url);
+      this.cards.delete(p);
+    }
+  }
+
+  /** Drop an item's card so that it is fetched again (its label changed). */
+  private forget(itemId: string): void {
+    for (const [p, c] of this.cards) {
+      if (c.item_id === itemId) {
+        revoke(c.url);
+        this.cards.delete(p);
+      }
+    }
+  }
+
+  // -- messages from the kernel -------------------------------------------------
+  onMessage(msg: KernelMessage, buffers: unknown[]): void {
+    if (this.destroyed || !msg || typeof msg !== "object") return;
+    const mine = msg.client_id === this.clientId;
+    if (this.sender.handle(msg)) {
+      if (msg.type === "ack") this.setProgress(msg.progress);
+      this.paint();
+      this.ensureCards();
+      return;
+    }
+    switch (msg.type) {
+      case "cards":
+        if (mine) this.onCards(msg, buffers);
+        break;
+      case "hello":
+        if (mine) this.setProgress(msg.progress);
+        break;
+      case "error":
+        if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
+        if (mine && this.inFlight && msg.req === this.inFlight.req) this.inFlight = null;
+        break;
+      default:
+        break;
+    }
+    this.renderStatus();
+  }
+
+  private setProgress(p: unknown): void {
+    if (p && typeof p === "object" && "done" in p && "total" in p) this.progress = p as Progress;
+  }
+
+  private onCards(msg: KernelMessage, buffers: unknown[]): void {
+    if (this.inFlight && msg.req === this.inFlight.req) this.inFlight = null;
+    this.setProgress(msg.progress);
+    if (typeof msg.total === "number" && msg.total >= 0 && msg.total !== this.total) {
+      this.total = msg.total;
+      if (this.pos > this.total) this.pos = this.total;
+    }
+    const wire = Array.isArray(msg.items) ? (msg.items as (WireItem & { review: ReviewInfo })[]) : [];
+    for (const w of wire) {
+      if (w && typeof w === "object" && w.review && typeof w.review.position === "number") this.remember(this.makeCard(w, buffers));
+    }
+    // Keys that waited for a card, in order.
+    let applied = false;
+    while (this.typeahead.length) {
+      const head = this.typeahead.peek()!;
+      if (isDecision(head.action) && !this.shownCard() && this.pos < this.total) break;
+      this.typeahead.shift();
+      this.apply(head.action, head.t);
+      applied = true;
+    }
+    if (!applied) this.show(null);
+    this.ensureCards();
+  }
+
+  private onRefused(entry: LabelMessage | undefined, clientId: string, seq: number): void {
+    if (!entry || entry.kind === "retract") return;
+    const at = this.undoStack.findIndex((u) => u.client_id === clientId && u.seq === seq);
+    if (at >= 0) this.undoStack.splice(at, 1);
+    const live = this.local.get(entry.item_id);
+    if (live && live.client_id === clientId && live.seq === seq) this.local.delete(entry.item_id);
+    // Most likely the item changed since its card was fetched: fetch it again.
+    this.forget(entry.item_id);
+    this.ensureCards();
+    this.paint();
+  }
+
+  private showError(text: string, final: boolean): void {
+    pushError(this.errors, text, final);
+    this.renderStatus();
+  }
+
+  private tick(): void {
+    if (this.destroyed) return;
+    this.sender.resend();
+    this.ensureCards();
+    this.renderStatus();
+  }
+
+  // -- painting ---------------------------------------------------------------
+  private show(t: number | null): void {
+    if (t !== null && this.paintKeys.length < 10000) this.paintKeys.push(t);
+    this.shownSince = now();
+    this.paint();
+  }
+
+  private paint(): void {
+    if (this.destroyed) return;
+    const card = this.shownCard();
+    const end = this.pos >= this.total;
+    this.root.dataset.itemId = card ? card.item_id : "";
+    this.root.dataset.position = String(this.pos);
+    this.root.dataset.total = String(this.total);
+    this.root.dataset.decision = card ? (this.local.get(card.item_id)?.kind ?? "") : "";
+    let node: HTMLElement;
+    if (card) node = this.itemNode(card);
+    else if (end && this.total === 0) node = h("div", { class: "wb-done", text: "Nothing to review." });
+    else if (end)
+      node = h("div", {
+        class: "wb-done",
+        text: `End of the list: ${this.progress.done} of ${this.total} reviewed. ← goes back.`,
+      });
+    else node = h("div", { class: "wb-loading", text: "loading…" });
+    this.stage.replaceChildren(node);
+    this.renderFacts(card);
+    this.renderChips(card);
+    this.renderDecision(card);
+    this.renderStatus();
+    if (card || end) {
+      if (!this.painted) {
+        this.painted = true;
+        this.root.dataset.ready = "1";
+      }
+    }
+    if (card && this.paintKeys.length) {
+      const keys = this.paintKeys;
+      this.paintKeys = [];
+      const itemId = card.item_id;
+      const frame = raf(() => {
+        this.rafs.delete(frame);
+        const at = now();
+        for (const t0 of keys) recordTiming(itemId, at - t0);
+      });
+      this.rafs.add(frame);
+    }
+  }
+
+  private itemNode(card: Card): HTMLElement {
+    const box = h("div", { class: "wb-item", attrs: { "data-kind": card.kind } });
+    if (card.kind === "image" && card.img) box.appendChild(card.img);
+    else if (card.kind === "text") box.appendChild(h("div", { class: "wb-text", text: card.text ?? "" }));
+    else box.appendChild(h("div", { class: "wb-item-error", text: card.error || `item ${card.item_id} could not be shown` }));
+    box.appendChild(h("div", { class: "wb-caption" }, [h("span", { class: "wb-item-id", text: card.item_id })]));
+    return box;
+  }
+
+  /** A class value as coloured text. */
+  private valueNode(value: unknown, cls = "wb-value"): HTMLElement {
+    const span = h("span", { class: cls });
+    const names = asList(value);
+    if (!names.length) {
+      span.textContent = Array.isArray(value) ? "(none)" : "–";
+      return span;
+    }
+    names.forEach((name, i) => {
+      if (i) span.append(", ");
+      const one = h("span", { class: "wb-value-class", text: name });
+      one.style.borderColor = colorOf(this.task.classes as ClassSpec[], name);
+      span.append(one);
+    });
+    return span;
+  }
+
+  private renderFacts(card: Card | null): void {
+    if (!card) {
+      this.facts.replaceChildren();
+      return;
+    }
+    const r = card.review;
+    const row = (cls: string, label: string, ...content: (Node | string)[]) => {
+      const dd = h("dd", { class: cls });
+      dd.append(...content);
+      return [h("dt", { text: label }), dd];
+    };
+    // The label under review.
+    const given: (Node | string)[] = [];
+    if (r.given !== null && r.given !== undefined) given.push(this.valueNode(r.given));
+    else given.push(h("span", { class: "wb-muted", text: "no label" }));
+    if (r.given_kind && r.given_kind !== "label") given.push(` (${KIND_TEXT[r.given_kind] ?? r.given_kind})`);
+    if (r.given_by) given.push(h("span", { class: "wb-by", text: ` by ${r.given_by}` }));
+    if (r.audit_label !== null && r.audit_label !== undefined && !sameValue(r.audit_label, r.given)) {
+      given.push(h("span", { class: "wb-changed", text: ` changed since the audit (was ${valueText(r.audit_label)})` }));
+    }
+    // Every annotator's latest decision.
+    const people: Node[] = [];
+    for (const a of r.annotators ?? []) {
+      const agrees = a.kind === "label" && sameValue(a.value, r.given);
+      const span = h("span", {
+        class: `wb-annotator ${agrees ? "wb-agrees" : "wb-disagrees"}`,
+        attrs: { "data-annotator": a.annotator, "data-kind": a.kind },
+      });
+      span.append(h("span", { class: "wb-annotator-name", text: `${a.annotator}: ` }));
+      if (a.kind === "label") span.append(this.valueNode(a.value));
+      else span.append(h("span", { class: "wb-muted", text: KIND_TEXT[a.kind] ?? a.kind }));
+      people.push(span);
+    }
+    if (!people.length) people.push(h("span", { class: "wb-muted", text: "none recorded" }));
+    // The model's suggestion, with the pre-label's score.
+    const model: (Node | string)[] = [];
+    if (r.suggested !== null && r.suggested !== undefined) {
+      model.push(this.valueNode(r.suggested));
+      if (typeof r.suggested_score === "number") model.push(` (${Math.round(r.suggested_score * 100)}%)`);
+    } else model.push(h("span", { class: "wb-muted", text: "none" }));
+    const pre = card.prelabel;
+    if (pre && !sameValue(pre.value, r.suggested)) {
+      const score = typeof pre.score === "number" ? ` ${Math.round(pre.score * 100)}%` : "";
+      model.push(h("span", { class: "wb-muted", text: ` · pre-label ${valueText(pre.value)}${score}` }));
+    }
+    const quality = typeof r.quality === "number" ? formatQuality(r.quality) : "–";
+    const nodes = [
+      ...row("wb-given", "label", ...given),
+      ...row("wb-annotators", "annotators", ...people),
+      ...row("wb-suggestion", "model", ...model),
+      ...row("wb-quality", "quality", quality),
+    ];
+    if (r.reviewed && !this.local.has(card.item_id)) {
+      const rv = r.reviewed;
+      const what = rv.kind === "review-correct" ? `corrected to ${valueText(rv.value)}` : KIND_TEXT[rv.kind] ?? rv.kind;
+      nodes.push(...row("wb-reviewed", "reviewed", `${what} by ${rv.annotator}`));
+    }
+    const dl = h("dl", { class: "wb-fact-list" });
+    dl.append(...nodes);
+    this.facts.replaceChildren(dl);
+  }
+
+  private renderChips(card: Card | null): void {
+    const given = new Set(card ? asList(card.review.given) : []);
+    const suggested = new Set(card ? asList(card.review.suggested) : []);
+    const local = card ? this.local.get(card.item_id) : undefined;
+    let on = new Set<string>();
+    if (card && this.multi) on = this.drafts.get(card.item_id) ?? new Set(asList(this.draftStart(card)));
+    else if (local && local.kind !== "ambiguous") on = new Set(asList(local.value));
+    for (const [name, chip] of this.chips) {
+      chip.classList.toggle("wb-current", given.has(name));
+      chip.classList.toggle("wb-suggested", suggested.has(name));
+      chip.classList.toggle("wb-on", on.has(name));
+      chip.setAttribute("aria-pressed", on.has(name) ? "true" : "false");
+    }
+    const noCard = !card;
+    for (const [name, button] of this.buttons) {
+      if (name === "skip") button.disabled = this.pos >= this.total;
+      else if (name === "suggestion") button.disabled = noCard || card!.review.suggested == null;
+      else if (name === "accept") button.disabled = noCard || (!this.multi && card!.review.given == null);
+      else button.disabled = noCard;
+    }
+  }
+
+  private renderDecision(card: Card | null): void {
+    const d = card ? this.local.get(card.item_id) : undefined;
+    this.decisionLine.classList.toggle("wb-decided", Boolean(d));
+    if (!card || !d) {
+      const draft = card && this.multi ? this.drafts.get(card.item_id) : undefined;
+      this.decisionLine.textContent = draft ? `draft: ${valueText(this.classOrder(draft))} · Enter saves` : "";
+      return;
+    }
+    if (this.multi && this.drafts.has(card.item_id)) {
+      this.decisionLine.textContent = `draft: ${valueText(this.classOrder(this.drafts.get(card.item_id)!))} · Enter saves`;
+      return;
+    }
+    const what =
+      d.kind === "review-accept"
+        ? `accepted ${valueText(d.value)}`
+        : d.kind === "review-correct"
+          ? `corrected to ${valueText(d.value)}`
+          : "marked ambiguous";
+    const saved = this.sender.outbox.has(d.client_id, d.seq) ? "saving…" : "saved";
+    this.decisionLine.textContent = `your decision: ${what} · ${saved}`;
+  }
+
+  private renderStatus(): void {
+    if (this.destroyed) return;
+    const unsaved = this.sender.unsaved;
+    this.root.dataset.outbox = String(unsaved);
+    this.positionLine.textContent = this.total ? `${Math.min(this.pos + 1, this.total)} / ${this.total}` : "0 / 0";
+    const { done, total } = this.progress;
+    const rate = ratePerMinute(this.decisionTimes, now());
+    this.progressLine.textContent =
+      `${done}/${total} reviewed · ${Math.max(0, total - done)} left · ` +
+      (rate === null ? "– decisions/min" : `${rate.toFixed(1)} decisions/min`);
+    const waiting = this.typeahead.length ? `${this.typeahead.length} keys waiting for cards` : null;
+    const notes = [waiting, this.sender.outbox.problem, this.sender.problem, this.notice];
+    paintStatus(this.statusLine, this.errorBox, unsaved, notes, this.errors);
+  }
+
+  private toggleOverlay(open?: boolean): void {
+    const want = open ?? !this.overlay;
+    if (want && !this.overlay) {
+      const free = (k: string) => !this.keymap.has(k);
+      const keys: [string, string][] = [
+        ["Enter", this.multi ? "save (unchanged = accept)" : "accept the label"],
+        ...(free(ACCEPT_KEY) ? ([[ACCEPT_KEY, "accept the label"]] as [string, string][]) : []),
+        ["key", this.multi ? "toggle class" : "correct to that class"],
+        [free(SUGGESTION_KEY) ? `Tab / ${SUGGESTION_KEY}` : "Tab", "take the model's class"],
+        ...(free(AMBIGUOUS_KEY) ? ([[AMBIGUOUS_KEY, "ambiguous"]] as [string, string][]) : []),
+        ["s", "next, no decision"],
+        ["← →", "back / forward"],
+        ["Backspace", "undo"],
+        ["?", "guidelines"],
+        ["Esc", "close"],
+      ];
+      this.overlay = guidelinesOverlay(this.model.get("guidelines") ?? "", this.task.classes as ClassSpec[], keys, () =>
+        this.toggleOverlay(false),
+      );
+      this.root.appendChild(this.overlay);
+    } else if (!want && this.overlay) {
+      this.overlay.remove();
+      this.overlay = null;
+      this.root.focus({ preventScroll: true });
+    }
+  }
+}
+
+function isDecision(a: ReviewAction): boolean {
+  return a.type === "class" || a.type === "commit" || a.type === "accept" || a.type === "suggestion" || a.type === "ambiguous";
+}
+
+function asList(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
+/** Equal class values: the same name, or the same set of names. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === null || a === undefined || b === null || b === undefined) return a == b;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return false;
+    const sa = new Set(a.map(String));
+    const sb = new Set(b.map(String));
+    return sa.size === sb.size && [...sa].every((x) => sb.has(x));
+  }
+  return String(a) === String(b);
+}
+
+function formatQuality(q: number): string {
+  return Math.abs(q) >= 0.001 || q === 0 ? q.toFixed(3) : q.toExponential(1);
+}
+
+function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {
+  const view = new ReviewView(model as AnyModel<Model>, el);
+  return () => view.destroy();
+}
+
+export default { render };
