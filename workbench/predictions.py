@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import pandas as pd
 
 from .errors import WorkbenchError
 
-__all__ = ["Predictions", "save", "load", "versions", "model_name"]
+__all__ = ["Predictions", "PredictionsWriter", "save", "load", "versions", "model_name"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
@@ -129,31 +130,108 @@ def save(preds: Predictions, models_dir: str | Path) -> Predictions:
     Writing goes to a temporary folder that is renamed into place, so a
     half-written version is never loaded.
     """
-    final = _folder(Path(models_dir), preds.task, preds.model)
-    tmp = final.with_name(final.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    out = np.lib.format.open_memmap(
-        tmp / "probs.npy", mode="w+", dtype=np.float32, shape=preds.probs.shape
-    )
-    step = 1 << 16
-    for s in range(0, len(preds.ids), step):
-        out[s : s + step] = preds.probs[s : s + step]
-    out.flush()
-    del out
-    (tmp / "ids.json").write_text(json.dumps(list(preds.ids)))
-    meta = {"classes": list(preds.classes), "model": preds.model, "task": preds.task,
-            "created_at": preds.created_at}  # fmt: skip
-    (tmp / "meta.json").write_text(json.dumps(meta))
-    if final.exists():
-        old = final.with_name(final.name + f".old{os.getpid()}")
-        final.rename(old)
-        tmp.rename(final)
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
-    else:
-        tmp.rename(final)
-    return load(models_dir, preds.task, preds.model)
+    with PredictionsWriter(
+        models_dir, ids=preds.ids, classes=preds.classes, model=preds.model, task=preds.task,
+        created_at=preds.created_at,
+    ) as writer:  # fmt: skip
+        step = 1 << 16
+        for s in range(0, len(preds.ids), step):
+            writer.write(s, preds.probs[s : s + step])
+        return writer.commit()
+
+
+class PredictionsWriter:
+    """Stream probabilities into a new saved model version, block by block.
+
+    For pools too large to hold twice: rows go straight into a memory-mapped
+    ``probs.npy`` in a temporary folder; :meth:`commit` renames it into place
+    (replacing an earlier save of the same version) and :meth:`abort`, or
+    leaving a ``with`` block by an exception, deletes it, so a half-written
+    version is never loaded.
+
+    Parameters
+    ----------
+    models_dir : str or Path
+        The project's models folder.
+    ids : sequence of str
+        The N item ids, one per row.
+    classes : sequence of str
+        The K class names, one per column.
+    model : str
+        ``"name@version"``.
+    task : str
+        The task the probabilities are for.
+
+    Attributes
+    ----------
+    probs : numpy.memmap, shape (N, K), float32
+        The array being written (zeros until rows are written).
+    """
+
+    def __init__(
+        self,
+        models_dir: str | Path,
+        *,
+        ids: Sequence[str],
+        classes: Sequence[str],
+        model: str,
+        task: str,
+        created_at: float | None = None,
+    ) -> None:
+        self.models_dir = Path(models_dir)
+        self.ids = [str(i) for i in ids]
+        self.classes = [str(c) for c in classes]
+        self.model = model_name(model)
+        self.task = task
+        self.created_at = time.time() if created_at is None else created_at
+        self._final = _folder(self.models_dir, task, self.model)
+        self._tmp = self._final.with_name(self._final.name + f".tmp{os.getpid()}")
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        self.probs = np.lib.format.open_memmap(
+            self._tmp / "probs.npy", mode="w+", dtype=np.float32,
+            shape=(len(self.ids), len(self.classes)),
+        )  # fmt: skip
+        self._open = True
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        """Write ``block`` (``n × K``) as rows ``start … start + n - 1``."""
+        if not self._open:
+            raise WorkbenchError("this PredictionsWriter is closed")
+        self.probs[start : start + len(block)] = block
+
+    def commit(self) -> Predictions:
+        """Finish the version and return it, memory-mapped from its final place."""
+        if not self._open:
+            raise WorkbenchError("this PredictionsWriter is closed")
+        self.probs.flush()
+        del self.probs
+        self._open = False
+        (self._tmp / "ids.json").write_text(json.dumps(self.ids))
+        meta = {"classes": self.classes, "model": self.model, "task": self.task,
+                "created_at": self.created_at}  # fmt: skip
+        (self._tmp / "meta.json").write_text(json.dumps(meta))
+        if self._final.exists():
+            old = self._final.with_name(self._final.name + f".old{os.getpid()}")
+            self._final.rename(old)
+            self._tmp.rename(self._final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            self._tmp.rename(self._final)
+        return load(self.models_dir, self.task, self.model)
+
+    def abort(self) -> None:
+        """Throw away what was written; nothing is saved."""
+        if self._open:
+            del self.probs
+            self._open = False
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> PredictionsWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None or self._open:
+            self.abort()
 
 
 def load(models_dir: str | Path, task: str, model: str | None = None) -> Predictions:
