@@ -5,6 +5,9 @@
 >>> project.add_arrays(images)
 >>> project.classify()          # label with the keyboard
 >>> project.labels()            # a DataFrame of current labels with provenance
+>>> loop = wb.ActiveLearningLoop(project, LogisticRegression(), strategy="margin")
+>>> issues = wb.audit.find_issues_out_of_fold(project)   # suspected label errors
+>>> project.review(issues)      # accept, correct or mark ambiguous, one key each
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .errors import (
     UnknownItemError,
     WorkbenchError,
 )
+from .predictions import Predictions
 from .project import Project
 from .schema import Classification, LabelClass, Schema, Task
 
@@ -33,6 +37,14 @@ __all__ = [
     "LabelClass",
     "ClassifyWidget",
     "GalleryWidget",
+    "ReviewWidget",
+    "ActiveLearningLoop",
+    "Predictions",
+    "audit",
+    "sampling",
+    "train",
+    "prelabel",
+    "dashboards",
     "WorkbenchError",
     "SchemaError",
     "UnknownItemError",
@@ -46,7 +58,20 @@ __all__ = [
 ]
 
 
+#: Modules loaded on first use: they import scikit-learn, torch or cleanlab lazily anyway,
+#: but keep ``import workbench`` itself light.
+_SUBMODULES = ("audit", "sampling", "train", "prelabel", "dashboards", "loop", "features")
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    if name == "ActiveLearningLoop":
+        from .loop import ActiveLearningLoop
+
+        return ActiveLearningLoop
     # Widgets import anywidget and the built front end; load them only when asked.
     if name == "ClassifyWidget":
         from .widgets.classify import ClassifyWidget
@@ -56,4 +81,8 @@ def __getattr__(name: str):
         from .widgets.gallery import GalleryWidget
 
         return GalleryWidget
+    if name == "ReviewWidget":
+        from .widgets.review import ReviewWidget
+
+        return ReviewWidget
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

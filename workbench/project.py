@@ -14,7 +14,7 @@ from . import items as _items
 from .errors import SchemaError, StoreError, UnknownItemError
 from .predictions import Predictions
 from .schema import Schema
-from .store import Event, ItemRecord, Store, open_store
+from .store import LABEL_KINDS, Event, ItemRecord, Store, open_store
 
 __all__ = ["Project"]
 
@@ -212,6 +212,44 @@ class Project:
             [Event(ev.item_id, ev.task, None, kind="retract", parent=int(event_id),
                    annotator=self.annotator, note=note, schema_version=self._schema.version)]
         )[0].id  # fmt: skip
+
+    def review_label(
+        self,
+        item_id: str,
+        decision: str,
+        value: Any = None,
+        *,
+        task: str | None = None,
+        note: str = "",
+        annotator: str | None = None,
+    ) -> int:
+        """Record a reviewer's decision on an item's current label; returns the event id.
+
+        ``decision`` is ``"accept"`` (the current label stands), ``"correct"``
+        (``value`` is the right label) or ``"ambiguous"``. The event is written
+        with tier ``review`` and the reviewed event as its ``parent``, exactly as
+        the :class:`~workbench.ReviewWidget` writes it.
+        """
+        from .stream import state_event
+
+        kinds = {"accept": "review-accept", "correct": "review-correct", "ambiguous": "ambiguous"}
+        if decision not in kinds:
+            raise ValueError(f"decision must be one of {list(kinds)}, got {decision!r}")
+        task_name = self._task(task)
+        if self.store.missing_items([item_id]):
+            raise UnknownItemError(f"no item {item_id!r} in this project")
+        state = state_event(self.store.events(item_id=item_id), task_name)
+        if decision == "accept":
+            if state is None or state["kind"] not in LABEL_KINDS:
+                raise StoreError(f"item {item_id!r} has no label to accept")
+            value = state["value"]
+        elif decision == "correct" and value is None:
+            raise ValueError("a correction needs the right label: review_label(id, 'correct', v)")
+        ev = self.make_event(
+            item_id, value, task=task_name, kind=kinds[decision], tier="review", note=note,
+            annotator=annotator, parent=None if state is None else state["id"],
+        )  # fmt: skip
+        return self.store.append([ev])[0].id
 
     def add_prelabels(
         self,

@@ -163,3 +163,26 @@ def test_schema_must_be_a_schema(tmp_path):
 def test_public_api_is_listed():
     for name in wb.__all__:
         assert hasattr(wb, name), name
+
+
+def test_review_label_writes_review_events_with_the_reviewed_parent(project):
+    t0, t1, t2 = project.item_ids()[:3]
+    first = project.label(t0, "cat")
+    accepted = project.review_label(t0, "accept")
+    ev = project.store.get_event(accepted)
+    assert (ev.kind, ev.value, ev.parent, ev.tier) == ("review-accept", "cat", first, "review")
+    corrected = project.review_label(t0, "correct", "dog", note="ears")
+    ev = project.store.get_event(corrected)
+    assert (ev.kind, ev.value, ev.parent, ev.note) == ("review-correct", "dog", accepted, "ears")
+    assert project.labels().set_index("item_id").loc[t0, "label"] == "dog"
+    amb = project.store.get_event(project.review_label(t1, "ambiguous"))
+    assert (amb.kind, amb.parent) == ("ambiguous", None)
+    with pytest.raises(wb.StoreError, match="no label to accept"):
+        project.review_label(t2, "accept")
+    with pytest.raises(wb.UnknownClassError):
+        project.review_label(t0, "correct", "zebra")
+    with pytest.raises(ValueError, match="decision"):
+        project.review_label(t0, "maybe")
+    with pytest.raises(wb.UnknownItemError):
+        project.review_label("nope", "accept")
+    assert len(project.history(t0)) == 3  # nothing written by the refused calls

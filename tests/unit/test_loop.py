@@ -1,0 +1,180 @@
+"""The active-learning loop end to end: rounds, batches, checkpoints, widget re-ranking."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import workbench as wb
+from workbench import sampling
+
+pytest.importorskip("sklearn")
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+CLASSES = list("0123456789")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load_digits()
+    return d.data / 16.0, d.target.astype(str)
+
+
+@pytest.fixture
+def setup(tmp_path, digits):
+    X, y = digits
+    pool_X, pool_y = X[:400], y[:400]
+    project = wb.Project(tmp_path / "al.db", schema=wb.Schema.classification("digit", CLASSES))
+    ids = [f"d{i}" for i in range(len(pool_X))]
+    project.add_arrays(pool_X.reshape(-1, 8, 8), ids=ids)
+    truth = dict(zip(ids, pool_y, strict=True))
+    yield project, pool_X, truth, (X[1400:], y[1400:])
+    project.close()
+
+
+def model():
+    return LogisticRegression(max_iter=300)
+
+
+def test_run_rounds_pick_the_strategys_batch_and_checkpoint(setup):
+    project, X, truth, holdout = setup
+    loop = wb.ActiveLearningLoop(project, model(), strategy="margin", batch_size=10,
+                                 features=X, holdout=holdout, initial=20, seed=1)  # fmt: skip
+    asked: list[list[str]] = []
+
+    def oracle(batch):
+        asked.append(list(batch))
+        return [truth[i] for i in batch]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = loop.run(oracle, rounds=4, progress=False)
+    assert list(history["round"]) == [0, 1, 2, 3]
+    # Round 0 had no model: 20 random seed labels; then 10 a round.
+    assert list(history["labels"]) == [0, 20, 30, 40]
+    assert [len(b) for b in asked] == [20, 10, 10, 10]
+    assert len(set(sum(asked, []))) == 50  # never the same item twice
+    labels = project.labels()
+    assert len(labels) == 50 and set(labels["annotator"]) == {"oracle"}
+    assert all(truth[i] == v for i, v in zip(labels["item_id"], labels["label"], strict=True))
+    assert history["accuracy"].iloc[1:].notna().all()
+    assert 0.5 < history["accuracy"].iloc[-1] <= 1.0
+    # The last batch is exactly margin's top 10 over the unlabeled pool for the model of that
+    # round, which the checkpoint holds.
+    fitted = loop.load_checkpoint(3)
+    before = set(sum(asked[:3], []))
+    pool = [i for i in project.item_ids() if i not in before]
+    probs = loop.pool_probs(fitted, pool)
+    idx, _ = sampling.margin(probs, k=10)
+    assert asked[3] == [pool[i] for i in idx]
+    assert (loop.checkpoint_dir / "round-0003" / "round.json").is_file()
+    # The user's estimator was never fitted.
+    assert not hasattr(loop.model, "classes_")
+
+
+def test_run_stops_at_target_or_ceiling(setup):
+    project, X, truth, holdout = setup
+    loop = wb.ActiveLearningLoop(project, model(), strategy="random", batch_size=25,
+                                 features=X, holdout=holdout, initial=25)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loop.run(lambda b: [truth[i] for i in b], max_labels=60, progress=False)
+    assert len(project.labels()) == 60
+    assert loop.labels_to(0.0) == 25
+    assert loop.labels_to(1.01) is None
+
+
+def test_step_labels_from_elsewhere_finish_the_round_and_rerank_the_widget(setup):
+    project, X, truth, holdout = setup
+    loop = wb.ActiveLearningLoop(project, model(), strategy="entropy", batch_size=5,
+                                 features=X, holdout=holdout, initial=12)  # fmt: skip
+    widget = loop.widget(prefetch=4)
+    loop.step()
+    first = loop.rounds[0].batch
+    assert len(first) == 12 and widget.stream._order == first
+    for iid in first:  # the widget's labels arrive like this, through the store
+        project.label(iid, truth[iid])
+    # The batch is labeled: the round ends and the next trains in the background.
+    assert loop.rounds[0].finished_at is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loop.wait(timeout=60)
+    assert len(loop.rounds) == 2
+    second = loop.rounds[1]
+    assert second.labels == 12 and len(second.batch) == 5
+    assert not set(second.batch) & set(first)
+    assert widget.stream._order == second.batch
+    assert "accuracy" in second.metrics
+    loop.stop()
+    project.label(second.batch[0], truth[second.batch[0]])  # no listener any more
+    assert len(loop.rounds) == 2
+
+
+def test_round_end_from_another_thread_runs_on_the_kernel_loop(setup):
+    project, X, truth, holdout = setup
+
+    async def main():
+        loop = wb.ActiveLearningLoop(project, model(), strategy="margin", batch_size=5,
+                                     features=X, initial=10)  # fmt: skip
+        loop.step(auto=False)
+        batch = loop.rounds[0].batch
+        finish = loop._finish
+        loop._finish = lambda rnd: (threads.append(threading.current_thread()), finish(rnd))
+        await asyncio.to_thread(lambda: [project.label(i, truth[i]) for i in batch])
+        await asyncio.sleep(0.05)
+        return loop
+
+    threads: list[threading.Thread] = []
+    loop = asyncio.run(main())
+    # The labels were written from a worker thread; the round ended on the loop's thread.
+    assert threads == [threading.main_thread()]
+    assert loop.rounds[0].finished_at is not None and len(loop.rounds) == 1
+
+
+def test_plot_draws_one_curve_per_loop(setup):
+    project, X, truth, holdout = setup
+    loop = wb.ActiveLearningLoop(project, model(), batch_size=10, features=X,
+                                 holdout=holdout, initial=20)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loop.run(lambda b: [truth[i] for i in b], rounds=3, progress=False)
+    fig = loop.plot(others={"again": loop})
+    assert [t.name for t in fig.data] == ["margin", "again"]
+    assert list(fig.data[0].x) == [20, 30]
+
+
+def test_bad_arguments_get_clear_errors(setup):
+    project, X, _, holdout = setup
+    with pytest.raises(ValueError, match="strategy 'nope'"):
+        wb.ActiveLearningLoop(project, model(), strategy="nope")
+    with pytest.raises(ValueError, match="batch_size"):
+        wb.ActiveLearningLoop(project, model(), batch_size=0)
+    with pytest.raises(TypeError, match="fit and predict_proba"):
+        wb.ActiveLearningLoop(project, object())
+    with pytest.raises(wb.WorkbenchError, match="not classes of the schema"):
+        wb.ActiveLearningLoop(project, model(), holdout=(X[:2], ["cat", "0"]))
+    loop = wb.ActiveLearningLoop(project, model(), features=X)
+    with pytest.raises(ValueError, match="rounds="):
+        loop.run(lambda b: b)
+    with pytest.raises(wb.WorkbenchError, match="oracle returned"):
+        loop.run(lambda b: [], rounds=1, progress=False)
+    assert project.labels().empty  # nothing half-written
+
+
+def test_holdout_metrics_match_sklearn(setup):
+    project, X, truth, holdout = setup
+    loop = wb.ActiveLearningLoop(project, model(), features=X, holdout=holdout)
+    fitted = model().fit(X[:100], [truth[f"d{i}"] for i in range(100)])
+    m = loop.evaluate(fitted)
+    assert m["accuracy"] == pytest.approx(fitted.score(*holdout))
+    from sklearn.metrics import log_loss
+
+    assert m["log_loss"] == pytest.approx(
+        log_loss(holdout[1], fitted.predict_proba(holdout[0]), labels=fitted.classes_), rel=1e-5
+    )
+    assert np.isfinite(m["log_loss"])
