@@ -34,6 +34,8 @@ from .errors import WorkbenchError
 __all__ = ["Predictions", "PredictionsWriter", "save", "load", "versions", "model_name"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+#: The class-major (K × N) copy of ``probs.npy`` saved beside it.
+BY_CLASS = "probs_by_class.npy"
 
 
 @dataclass
@@ -54,6 +56,11 @@ class Predictions:
         The task they are for.
     path : Path or None
         The folder they are saved in, once saved.
+    by_class : ndarray, shape (K, N), or None
+        The same probabilities laid out class-major (one row per class), saved
+        beside ``probs``: the acquisition functions of :mod:`workbench.sampling`
+        read it when given a ``Predictions``, several times faster than
+        ``probs`` for a large pool.
     """
 
     ids: list[str]
@@ -63,6 +70,7 @@ class Predictions:
     task: str
     path: Path | None = None
     created_at: float = field(default_factory=time.time)
+    by_class: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         probs = self.probs
@@ -72,6 +80,10 @@ class Predictions:
             raise WorkbenchError(
                 f"probs has shape {probs.shape} but there are {len(self.ids)} ids and "
                 f"{len(self.classes)} classes"
+            )
+        if self.by_class is not None and self.by_class.shape != probs.shape[::-1]:
+            raise WorkbenchError(
+                f"by_class has shape {self.by_class.shape}, not {probs.shape[::-1]} (K × N)"
             )
         self._index: dict[str, int] | None = None
 
@@ -166,6 +178,8 @@ class PredictionsWriter:
     ----------
     probs : numpy.memmap, shape (N, K), float32
         The array being written (zeros until rows are written).
+    by_class : numpy.memmap, shape (K, N), float32
+        Its class-major copy, written alongside.
     """
 
     def __init__(
@@ -191,6 +205,10 @@ class PredictionsWriter:
             self._tmp / "probs.npy", mode="w+", dtype=np.float32,
             shape=(len(self.ids), len(self.classes)),
         )  # fmt: skip
+        self.by_class = np.lib.format.open_memmap(
+            self._tmp / BY_CLASS, mode="w+", dtype=np.float32,
+            shape=(len(self.classes), len(self.ids)),
+        )  # fmt: skip
         self._open = True
 
     def write(self, start: int, block: np.ndarray) -> None:
@@ -198,13 +216,15 @@ class PredictionsWriter:
         if not self._open:
             raise WorkbenchError("this PredictionsWriter is closed")
         self.probs[start : start + len(block)] = block
+        self.by_class[:, start : start + len(block)] = np.asarray(block).T
 
     def commit(self) -> Predictions:
         """Finish the version and return it, memory-mapped from its final place."""
         if not self._open:
             raise WorkbenchError("this PredictionsWriter is closed")
         self.probs.flush()
-        del self.probs
+        self.by_class.flush()
+        del self.probs, self.by_class
         self._open = False
         (self._tmp / "ids.json").write_text(json.dumps(self.ids))
         meta = {"classes": self.classes, "model": self.model, "task": self.task,
@@ -222,7 +242,7 @@ class PredictionsWriter:
     def abort(self) -> None:
         """Throw away what was written; nothing is saved."""
         if self._open:
-            del self.probs
+            del self.probs, self.by_class
             self._open = False
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -247,8 +267,11 @@ def load(models_dir: str | Path, task: str, model: str | None = None) -> Predict
     meta = json.loads((folder / "meta.json").read_text())
     ids = json.loads((folder / "ids.json").read_text())
     probs = np.load(folder / "probs.npy", mmap_mode="r")
+    by_class = None
+    if (folder / BY_CLASS).is_file():  # versions saved before it existed have none
+        by_class = np.load(folder / BY_CLASS, mmap_mode="r")
     return Predictions(ids, probs, meta["classes"], meta["model"], meta["task"], folder,
-                       meta.get("created_at", 0.0))  # fmt: skip
+                       meta.get("created_at", 0.0), by_class)  # fmt: skip
 
 
 def versions(models_dir: str | Path, task: str) -> list[str]:

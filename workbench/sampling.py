@@ -22,7 +22,9 @@ How the uncertainty measures stay fast on pools of millions of rows:
   per-row maximum, second maximum and sum are a few vectorised operations
   across ``K`` rows instead of slow reductions over a short last axis. A pool
   stored class-major already (``class_major=True``, see :func:`to_class_major`)
-  skips that copy;
+  skips that copy, and so does a :class:`~workbench.predictions.Predictions`
+  passed as it is (``sampling.margin(preds, k=50)``): pre-labeling saves a
+  class-major copy beside the probabilities;
 * the top two values are found on the bit patterns as unsigned integers: for
   non-negative floats the order is the same, and a negative value, NaN or
   infinity becomes larger than any probability, so checking the row maximum
@@ -93,6 +95,18 @@ def _check_k(k: Any) -> int:
     if k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
     return int(k)
+
+
+def _layout(probs: Any, class_major: bool) -> tuple[Any, bool]:
+    """A :class:`~workbench.predictions.Predictions` stands for its class-major copy
+    when it has one (the fast layout), else for its ``N × K`` probabilities."""
+    if hasattr(probs, "by_class") and hasattr(probs, "ids"):
+        if class_major:
+            raise ValueError("class_major=True is for a K × N array, not a Predictions")
+        if probs.by_class is not None:
+            return probs.by_class, True
+        return probs.probs, False
+    return probs, class_major
 
 
 def _as_array(a: Any, name: str) -> np.ndarray:
@@ -316,6 +330,7 @@ def _stream_keys(
     probs: Any, measure: _Uncertainty, class_major: bool, chunk_rows: int | None
 ) -> tuple[int, np.dtype, Iterator[tuple[int, np.ndarray]]]:
     """``(N, dtype, iterator of (start, key))`` for an uncertainty measure."""
+    probs, class_major = _layout(probs, class_major)
     arr = _as_array(probs, "probs")
     cdt = _compute_dtype(arr.dtype, "probs")
     n, k_ = _probs_shape(arr, class_major, measure.min_classes)
@@ -883,6 +898,7 @@ def hybrid(
     if pool_factor < 1:
         raise ValueError(f"pool_factor must be a positive int, got {pool_factor!r}")
     emb = _embeddings(embeddings)
+    probs, class_major = _layout(probs, class_major)
     arr = _as_array(probs, "probs")
     n = arr.shape[1] if class_major and arr.ndim == 2 else len(arr)
     if len(emb) != n:

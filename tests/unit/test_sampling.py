@@ -448,3 +448,31 @@ def test_mc_dropout_probs():
         sampling.mc_dropout_probs(torch.nn.Linear(6, 3), x)
     with pytest.raises(ValueError, match="passes"):
         sampling.mc_dropout_probs(model, x, passes=0)
+
+
+def test_saved_predictions_are_read_class_major(tmp_path):
+    from workbench import predictions as P
+
+    rng = np.random.default_rng(7)
+    probs = rng.random((5000, 6)).astype(np.float32)
+    probs /= probs.sum(axis=1, keepdims=True)
+    ids = [f"i{i}" for i in range(len(probs))]
+    saved = P.save(P.Predictions(ids, probs, list("abcdef"), "m@1", "t"), tmp_path)
+    assert saved.by_class is not None and saved.by_class.shape == (6, 5000)
+    np.testing.assert_array_equal(saved.by_class, probs.T)
+    for fn in (sampling.margin, sampling.entropy, sampling.least_confidence):
+        got = fn(saved, k=40, exclude=[0, 1])
+        want = fn(probs, k=40, exclude=[0, 1])
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_allclose(got.scores, want.scores, rtol=1e-6)
+    np.testing.assert_array_equal(
+        sampling.hybrid(saved, probs, k=5).indices, sampling.hybrid(probs, probs, k=5).indices
+    )
+    # A version saved without the copy still works, from its N × K probabilities.
+    (saved.path / P.BY_CLASS).unlink()
+    old = P.load(tmp_path, "t", "m@1")
+    assert old.by_class is None
+    np.testing.assert_array_equal(sampling.margin(old, k=40).indices,
+                                  sampling.margin(probs, k=40).indices)  # fmt: skip
+    with pytest.raises(ValueError, match="not a Predictions"):
+        sampling.margin(saved, k=3, class_major=True)
