@@ -70,6 +70,7 @@ class Round:
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     checkpoint: str | None = None
+    trained: bool = False
 
 
 class ActiveLearningLoop:
@@ -252,6 +253,7 @@ class ActiveLearningLoop:
                 else:
                     rnd = Round(len(self.rounds), len(labeled), batch=self._random_batch(labeled))
                 self.rounds.append(rnd)
+                self._checkpoint(rnd)
                 bar.update(1)
                 done += 1
                 acc = rnd.metrics.get("accuracy")
@@ -281,7 +283,7 @@ class ActiveLearningLoop:
 
     # -- the round ---------------------------------------------------------------
     def _choose(self, fitted: Any, labeled: set[str], *, train_s: float) -> Round:
-        rnd = Round(len(self.rounds), len(labeled), train_s=train_s)
+        rnd = Round(len(self.rounds), len(labeled), train_s=train_s, trained=True)
         rnd.metrics = self.evaluate(fitted)
         started = time.perf_counter()
         pool = [i for i in self.project.item_ids() if i not in labeled]
@@ -326,6 +328,7 @@ class ActiveLearningLoop:
         with self._lock:
             self.rounds.append(rnd)
             self._current = rnd
+            self._checkpoint(rnd)
             labeled = self._labeled_ids()
             self._pending = {i for i in rnd.batch if i not in labeled}
         if self._widget is not None and rnd.batch:
@@ -368,21 +371,26 @@ class ActiveLearningLoop:
 
     def _finish(self, rnd: Round) -> None:
         rnd.finished_at = time.time()
-        if self.fitted is not None and rnd.metrics:
-            rnd.checkpoint = str(self._checkpoint(rnd))
+        self._checkpoint(rnd)
 
     def _checkpoint(self, rnd: Round) -> Path:
+        """Write ``round-NNNN/round.json`` (the round's metrics and batch) and, once,
+        ``model.pkl`` (the model it trained). Written when the round begins, so the
+        batch it asked for is on disk, and again when it ends."""
         folder = self.checkpoint_dir / f"round-{rnd.round:04d}"
         folder.mkdir(parents=True, exist_ok=True)
-        try:
-            (folder / "model.pkl").write_bytes(pickle.dumps(self.fitted))
-        except Exception as exc:  # an unpicklable model still gets its metrics saved
-            logger.warning(
-                "workbench loop: cannot pickle the model of round %d: %s", rnd.round, exc
-            )
+        model = folder / "model.pkl"
+        if rnd.trained and not model.is_file():
+            try:
+                _atomic_write(model, pickle.dumps(self.fitted))
+            except Exception as exc:  # an unpicklable model still gets its metrics saved
+                logger.warning(
+                    "workbench loop: cannot pickle the model of round %d: %s", rnd.round, exc
+                )
+        rnd.checkpoint = str(folder)
         row = {k: v for k, v in asdict(rnd).items() if k != "checkpoint"}
         row.update(strategy=self.strategy_name, batch_size=self.batch_size, task=self.task)
-        (folder / "round.json").write_text(json.dumps(row, default=str))
+        _atomic_write(folder / "round.json", json.dumps(row, default=str).encode())
         return folder
 
     def load_checkpoint(self, round: int) -> Any:  # noqa: A002 - the round's number
@@ -493,6 +501,12 @@ def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def _safe(name: str) -> str:

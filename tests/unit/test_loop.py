@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import warnings
 
@@ -73,6 +74,9 @@ def test_run_rounds_pick_the_strategys_batch_and_checkpoint(setup):
     idx, _ = sampling.margin(probs, k=10)
     assert asked[3] == [pool[i] for i in idx]
     assert (loop.checkpoint_dir / "round-0003" / "round.json").is_file()
+    first = json.loads((loop.checkpoint_dir / "round-0000" / "round.json").read_text())
+    assert first["batch"] == asked[0] and first["finished_at"] is not None
+    assert not (loop.checkpoint_dir / "round-0000" / "model.pkl").exists()  # no model yet
     # The user's estimator was never fitted.
     assert not hasattr(loop.model, "classes_")
 
