@@ -17,40 +17,15 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { classifyAction, buildKeymap, swallows, type ClassifyAction } from "./lib/keys";
-import type { StorageLike } from "./lib/outbox";
-import { LabelSender } from "./lib/sender";
-import type { ClassSpec, KernelMessage, LabelMessage, Progress, TaskSpec, WireItem } from "./lib/protocol";
+import { classifyAction, type ClassifyAction } from "./lib/keys";
+import type { ClassSpec, KernelMessage, LabelMessage, WireItem } from "./lib/protocol";
 import { ItemQueue, TypeAhead } from "./lib/queue";
-import {
-  cancelRaf,
-  classChip,
-  exampleTile,
-  type ExampleItem,
-  fitImage,
-  guidelinesOverlay,
-  h,
-  imageUrl,
-  listen,
-  now,
-  paintStatus,
-  progressText,
-  pushError,
-  raf,
-  recordTiming,
-  revoke,
-  valueText,
-} from "./lib/dom";
+import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
+import { exampleTile, type ExampleItem, h, imageUrl, itemImage, itemNode, now, PaintTimings, progressText, revoke, valueText } from "./lib/dom";
 
-interface Model {
-  project_id: string;
-  task: string;
-  schema: TaskSpec;
-  guidelines: string;
-  annotator: string;
+interface Model extends ViewModel {
   prefetch: number;
   max_size: number;
-  progress: Progress;
 }
 
 /** An item in the browser: the wire fields plus its decoded image. */
@@ -72,27 +47,14 @@ interface UndoEntry {
   wasInHistory: boolean;
 }
 
-/** How often unacknowledged labels are checked for resending, and the item supply topped up. */
-const TICK_MS = 2000;
 /** Items kept in memory beyond those queued, for going back. */
 const CACHE_LIMIT = 300;
-/** A need or item request unanswered this long is asked again. */
-const REQUEST_TIMEOUT_MS = 10000;
 /** After the kernel said "no more items", ask again this often (another view may undo). */
 const EXHAUSTED_RECHECK_MS = 15000;
 
-export interface ClassifyOptions {
-  /** Storage for the outbox; defaults to localStorage. */
-  storage?: StorageLike | null;
-}
+export type ClassifyOptions = ViewOptions;
 
-export class ClassifyView {
-  readonly root: HTMLElement;
-  readonly clientId: string;
-  private req = 0;
-  private sender: LabelSender;
-  private task: TaskSpec;
-  private keymap: Map<string, string>;
+export class ClassifyView extends StreamView<Model, ClassifyAction> {
   private queue = new ItemQueue<Item>();
   private typeahead = new TypeAhead<ClassifyAction>();
   private cache = new Map<string, Item>();
@@ -106,76 +68,35 @@ export class ClassifyView {
   private needInFlight: { req: number; at: number } | null = null;
   private itemRequests = new Map<string, { req: number; at: number }>();
   private exhaustedAt: number | null = null;
-  /** keydown timestamps of keys whose effect is not painted yet (one timing each). */
-  private paintKeys: number[] = [];
   /** Labels in the outbox not yet handed to the kernel (see `label`). */
   private unsent: LabelMessage[] = [];
-  private painted = false;
   private labelTimes: number[] = [];
-  private errors: string[] = [];
-  private notice = "";
-  private progress: Progress;
-  private overlay: HTMLElement | null = null;
+  private timings = new PaintTimings();
   /** Class examples for the guidelines, asked once per view when they first open. */
   private examples: Map<string, ExampleItem[]> | null = null;
   private examplesReq: { req: number; at: number } | null = null;
   private examplesError = "";
   /** The examples node of each class row in the open overlay. */
   private exampleSlots = new Map<string, HTMLElement>();
-  private rafs = new Set<number>();
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private cleanups: (() => void)[] = [];
-  private destroyed = false;
 
   // DOM parts
   private stage: HTMLElement;
-  private chips = new Map<string, HTMLElement>();
   private prelabelLine: HTMLElement;
   private progressLine: HTMLElement;
-  private statusLine: HTMLElement;
-  private errorBox: HTMLElement;
 
-  constructor(
-    private model: AnyModel<Model>,
-    el: HTMLElement,
-    options: ClassifyOptions = {},
-  ) {
-    this.task = model.get("schema");
-    this.keymap = buildKeymap(this.task.classes);
-    this.progress = model.get("progress") ?? { done: 0, total: 0 };
-    this.sender = new LabelSender(
+  constructor(model: AnyModel<Model>, el: HTMLElement, options: ClassifyOptions = {}) {
+    super(
       model,
-      model.get("project_id"),
-      {
-        refused: (_entry, clientId, seq) => this.onRefused(clientId, seq),
-        error: (text, final) => this.showError(text, final),
-      },
-      options.storage,
+      el,
+      { name: "classify", label: "Classify items", data: { "data-item-id": "", "data-queue": "0" }, keys: classifyAction },
+      { refused: (_entry, clientId, seq) => this.onRefused(clientId, seq) },
+      options,
     );
-    this.clientId = this.sender.clientId;
-
-    this.root = h("div", {
-      class: "wb-root wb-classify",
-      attrs: { tabindex: "0", "data-item-id": "", "data-queue": "0", "data-outbox": "0", "aria-label": "Classify items" },
-    });
     if (this.task.multi_label) this.root.classList.add("wb-multi");
     this.stage = h("div", { class: "wb-stage", attrs: { "aria-live": "polite" } });
     this.prelabelLine = h("div", { class: "wb-prelabel" });
-    const classes = h("div", { class: "wb-classes" });
-    for (const c of this.task.classes) {
-      const chip = classChip(c);
-      this.listen(chip, "mousedown", (ev) => ev.preventDefault()); // keep focus on the root
-      this.listen(chip, "click", (ev) => {
-        ev.preventDefault();
-        this.root.focus({ preventScroll: true });
-        this.dispatch({ type: "class", name: c.name }, now());
-      });
-      this.chips.set(c.name, chip);
-      classes.appendChild(chip);
-    }
+    const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
     this.progressLine = h("div", { class: "wb-progress" });
-    this.statusLine = h("div", { class: "wb-status" });
-    this.errorBox = h("div", { class: "wb-errors", attrs: { role: "alert" } });
     const hint = h("div", {
       class: "wb-hint",
       text: this.task.multi_label
@@ -187,73 +108,36 @@ export class ClassifyView {
       this.progressLine,
     ]);
     this.root.append(head, this.stage, this.prelabelLine, classes, hint, this.statusLine, this.errorBox);
-    el.appendChild(this.root);
-
-    this.listen(this.root, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
     this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
-    const onMsg = (msg: KernelMessage, buffers: unknown[]) => this.onMessage(msg, buffers ?? []);
-    model.on("msg:custom", onMsg);
-    this.cleanups.push(() => model.off("msg:custom", onMsg));
-    const onProgress = () => {
-      const p = model.get("progress");
-      if (p) this.progress = p;
-      this.renderStatus();
-    };
-    model.on("change:progress", onProgress);
-    this.cleanups.push(() => model.off("change:progress", onProgress));
 
     this.paint();
-    this.send({ type: "hello", client_id: this.clientId });
-    this.sender.resend(true);
+    this.start();
     this.ensureSupply();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-  }
-
-  // -- plumbing ---------------------------------------------------------------
-  private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
-    listen(this.cleanups, target, type, fn);
   }
 
   private send(content: object): void {
     this.sender.send(content);
   }
 
-  destroy(): void {
-    this.destroyed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    for (const id of this.rafs) cancelRaf(id);
-    this.rafs.clear();
-    for (const fn of this.cleanups.splice(0)) fn();
+  protected release(): void {
+    this.timings.cancel();
     for (const item of this.cache.values()) revoke(item.url);
     for (const item of this.queue.clear()) revoke(item.url);
     for (const list of this.examples?.values() ?? []) for (const ex of list) revoke(ex.url);
     this.cache.clear();
-    this.root.remove();
+  }
+
+  protected poll(): void {
+    this.ensureSupply();
   }
 
   // -- keys -------------------------------------------------------------------
-  private onKey(ev: KeyboardEvent): void {
-    const target = ev.target as HTMLElement | null;
-    if (target && target !== this.root && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
-    const action = classifyAction(ev, this.keymap);
-    if (!action) {
-      if (swallows(ev)) ev.stopPropagation(); // an unbound letter must not reach command mode
-      return;
-    }
-    if (action.type === "close" && !this.overlay) return; // let Escape through when there is nothing to close
-    ev.preventDefault();
-    ev.stopPropagation();
-    if (ev.repeat && (action.type === "class" || action.type === "skip" || action.type === "commit")) return;
-    let t = ev.timeStamp;
-    const n = now();
-    if (!(t > 0) || Math.abs(n - t) > 3_600_000) t = n; // an epoch-based timeStamp (old browsers, jsdom)
-    this.dispatch(action, t);
+  protected once(action: ClassifyAction): boolean {
+    return needsItem(action);
   }
 
   /** Apply an action now, or queue it behind earlier keys still waiting for items. */
   dispatch(action: ClassifyAction, t: number): void {
-    if (action.type === "help") return this.toggleOverlay();
-    if (action.type === "close") return this.toggleOverlay(false);
     if (this.typeahead.length > 0 || (needsItem(action) && !this.shownItem())) {
       // Nothing left last time we asked: ask again now (items may have been added or
       // undone elsewhere); if there is still nothing, the waiting keys are reported.
@@ -468,21 +352,7 @@ export class ClassifyView {
   }
 
   private makeItem(w: WireItem, buffers: unknown[]): Item {
-    const url = imageUrl(w, buffers);
-    let img: HTMLImageElement | null = null;
-    if (url) {
-      img = h("img", { class: "wb-image", attrs: { alt: w.item_id, draggable: "false" } });
-      img.src = url;
-      fitImage(img, w.width ?? 0, w.height ?? 0, this.box());
-      // Decode now so that showing it later costs no decode in the key handler's frame.
-      const decode = (img as { decode?: () => Promise<void> }).decode;
-      if (typeof decode === "function") decode.call(img).catch(() => undefined);
-    }
-    return { ...w, url, img };
-  }
-
-  private box(): number {
-    return Math.max(16, Number(this.model.get("max_size")) || 512);
+    return { ...w, ...itemImage(w, buffers, Math.max(16, Number(this.model.get("max_size")) || 512)) };
   }
 
   private remember(item: Item): void {
@@ -504,23 +374,13 @@ export class ClassifyView {
   }
 
   // -- messages from the kernel ----------------------------------------------------
-  onMessage(msg: KernelMessage, buffers: unknown[]): void {
-    if (this.destroyed || !msg || typeof msg !== "object") return;
-    const mine = msg.client_id === this.clientId;
-    if (this.sender.handle(msg)) {
-      if (msg.type === "ack") this.setProgress(msg.progress);
-      this.renderStatus();
-      return;
-    }
+  protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
     switch (msg.type) {
       case "items":
         if (mine) this.onItems(msg, buffers);
         break;
       case "item":
         if (mine) this.onItem(msg, buffers);
-        break;
-      case "hello":
-        if (mine) this.setProgress(msg.progress);
         break;
       case "requeue":
         this.requeue();
@@ -540,7 +400,6 @@ export class ClassifyView {
       default:
         break;
     }
-    this.renderStatus();
   }
 
   /** The kernel's order changed: forget prefetched items (not the one shown) and ask again. */
@@ -555,10 +414,6 @@ export class ClassifyView {
     this.exhaustedAt = null;
     this.renderStatus();
     this.ensureSupply();
-  }
-
-  private setProgress(p: unknown): void {
-    if (p && typeof p === "object" && "done" in p && "total" in p) this.progress = p as Progress;
   }
 
   private onItems(msg: KernelMessage, buffers: unknown[]): void {
@@ -623,22 +478,10 @@ export class ClassifyView {
     }
   }
 
-  private showError(text: string, final: boolean): void {
-    pushError(this.errors, text, final);
-    this.renderStatus();
-  }
-
-  private tick(): void {
-    if (this.destroyed) return;
-    this.sender.resend();
-    this.ensureSupply();
-    this.renderStatus();
-  }
-
   // -- painting ---------------------------------------------------------------
   /** Paint the shown item; `t` is the timestamp of the key that led here. */
   private show(t: number | null): void {
-    if (t !== null && this.paintKeys.length < 10000) this.paintKeys.push(t);
+    this.timings.key(t);
     this.shownSince = now();
     this.paint();
   }
@@ -657,39 +500,14 @@ export class ClassifyView {
     this.renderChips(item);
     this.renderStatus();
     if (item) {
-      if (!this.painted) {
-        this.painted = true;
-        this.root.dataset.ready = "1";
-      }
-      if (this.paintKeys.length) {
-        // One timing per key that led here: keydown to the first frame with this item.
-        const keys = this.paintKeys;
-        this.paintKeys = [];
-        const itemId = item.item_id;
-        const frame = raf(() => {
-          this.rafs.delete(frame);
-          const at = now();
-          for (const t0 of keys) recordTiming(itemId, at - t0);
-        });
-        this.rafs.add(frame);
-      }
+      this.markReady();
+      this.timings.painted(item.item_id);
     }
   }
 
   private itemNode(item: Item): HTMLElement {
-    const box = h("div", { class: "wb-item", attrs: { "data-kind": item.kind } });
-    if (item.kind === "image" && item.img) {
-      box.appendChild(item.img);
-    } else if (item.kind === "text") {
-      box.appendChild(h("div", { class: "wb-text", text: item.text ?? "" }));
-    } else {
-      box.appendChild(h("div", { class: "wb-item-error", text: item.error || `item ${item.item_id} could not be shown` }));
-    }
-    const caption = h("div", { class: "wb-caption" });
-    caption.appendChild(h("span", { class: "wb-item-id", text: item.item_id }));
-    if (this.reviewIdx !== null) caption.appendChild(h("span", { class: "wb-badge", text: `back ${this.history.length - this.reviewIdx}` }));
-    box.appendChild(caption);
-    return box;
+    const back = this.reviewIdx !== null ? h("span", { class: "wb-badge", text: `back ${this.history.length - this.reviewIdx}` }) : null;
+    return itemNode(item, item.img, back);
   }
 
   private currentState(item: Item): LocalState | null {
@@ -727,15 +545,10 @@ export class ClassifyView {
     this.prelabelLine.textContent = parts.join(" · ");
   }
 
-  private renderStatus(): void {
-    if (this.destroyed) return;
-    const unsaved = this.sender.unsaved;
+  protected renderCounts(): string | null {
     this.root.dataset.queue = String(this.queue.length);
-    this.root.dataset.outbox = String(unsaved);
     this.progressLine.textContent = progressText(this.progress, this.labelTimes);
-    const waiting = this.typeahead.length ? `${this.typeahead.length} keys waiting for items` : null;
-    const notes = [waiting, this.sender.outbox.problem, this.sender.problem, this.notice];
-    paintStatus(this.statusLine, this.errorBox, unsaved, notes, this.errors);
+    return this.typeahead.length ? `${this.typeahead.length} keys waiting for items` : null;
   }
 
   // -- class examples in the guidelines ----------------------------------------------
@@ -781,7 +594,7 @@ export class ClassifyView {
   }
 
   /** The examples node of one class row in the overlay, or null for a class without examples. */
-  private exampleSlot(c: ClassSpec): HTMLElement | null {
+  protected examplesOf(c: ClassSpec): HTMLElement | null {
     if (!Array.isArray(c.examples) || !c.examples.length) return null;
     const slot = h("div", { class: "wb-class-examples", attrs: { "data-class": c.name } });
     this.exampleSlots.set(c.name, slot);
@@ -802,27 +615,18 @@ export class ClassifyView {
     for (const [name, slot] of this.exampleSlots) this.fillExamples(name, slot);
   }
 
-  private toggleOverlay(open?: boolean): void {
-    const want = open ?? !this.overlay;
-    if (want && !this.overlay) {
-      this.exampleSlots.clear();
-      this.overlay = guidelinesOverlay(
-        this.model.get("guidelines") ?? "",
-        this.task.classes as ClassSpec[],
-        this.task.multi_label
-          ? [["key", "toggle class"], ["Enter", "save"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]]
-          : [["key", "label"], ["Enter", "accept suggestion"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]],
-        () => this.toggleOverlay(false),
-        (c) => this.exampleSlot(c),
-      );
-      this.root.appendChild(this.overlay);
-      this.requestExamples();
-    } else if (!want && this.overlay) {
-      this.overlay.remove();
-      this.overlay = null;
-      this.exampleSlots.clear();
-      this.root.focus({ preventScroll: true });
-    }
+  protected keysHelp(): [string, string][] {
+    return this.task.multi_label
+      ? [["key", "toggle class"], ["Enter", "save"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]]
+      : [["key", "label"], ["Enter", "accept suggestion"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]];
+  }
+
+  /** The overlay's example slots are its own: forgotten when it opens or closes; examples asked for on opening. */
+  protected toggleOverlay(open?: boolean): void {
+    if ((open ?? !this.overlay) === Boolean(this.overlay)) return; // open already, or closed already
+    this.exampleSlots.clear();
+    super.toggleOverlay(open);
+    if (this.overlay) this.requestExamples();
   }
 }
 

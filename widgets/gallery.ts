@@ -16,37 +16,16 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { buildKeymap, galleryAction, swallows, type GalleryAction } from "./lib/keys";
-import type { StorageLike } from "./lib/outbox";
-import type { ClassSpec, KernelMessage, Progress, TaskSpec, WireItem } from "./lib/protocol";
+import { galleryAction, type GalleryAction } from "./lib/keys";
+import type { ClassSpec, KernelMessage, Progress, WireItem } from "./lib/protocol";
 import { GridSelection } from "./lib/selection";
-import { LabelSender } from "./lib/sender";
-import {
-  classChip,
-  colorOf,
-  fitImage,
-  guidelinesOverlay,
-  h,
-  imageUrl,
-  listen,
-  now,
-  paintStatus,
-  progressText,
-  pushError,
-  revoke,
-  valueText,
-} from "./lib/dom";
+import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
+import { colorOf, fitImage, h, imageUrl, now, progressText, revoke, valueText } from "./lib/dom";
 
-interface Model {
-  project_id: string;
-  task: string;
-  schema: TaskSpec;
-  guidelines: string;
-  annotator: string;
+interface Model extends ViewModel {
   page_size: number;
   thumb_size: number;
   filter: string;
-  progress: Progress;
 }
 
 interface State {
@@ -68,27 +47,17 @@ interface UndoEntry {
   prev: State | undefined;
 }
 
-const TICK_MS = 2000;
-const REQUEST_TIMEOUT_MS = 10000;
 /** Columns assumed when the layout cannot be measured (no rendering engine). */
 const FALLBACK_COLUMNS = 10;
 
-export interface GalleryOptions {
-  storage?: StorageLike | null;
-}
+export type GalleryOptions = ViewOptions;
 
-export class GalleryView {
-  readonly root: HTMLElement;
-  readonly clientId: string;
-  private sender: LabelSender;
-  private task: TaskSpec;
-  private keymap: Map<string, string>;
+export class GalleryView extends StreamView<Model, GalleryAction> {
   private selection = new GridSelection(0);
   private tiles: Tile[] = [];
   private page = 0;
   private total = 0;
   private filter: string;
-  private req = 0;
   private pending: { req: number; at: number; page: number } | null = null;
   private states = new Map<string, State>();
   /** item id -> labels of it not yet acknowledged. */
@@ -96,59 +65,32 @@ export class GalleryView {
   private undoStack: UndoEntry[][] = [];
   private labelTimes: number[] = [];
   private lastActionAt = now();
-  private progress: Progress;
-  private errors: string[] = [];
-  private notice = "";
-  private overlay: HTMLElement | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private cleanups: (() => void)[] = [];
-  private destroyed = false;
 
   private grid: HTMLElement;
-  private chips = new Map<string, HTMLElement>();
   private filterSelect: HTMLSelectElement;
   private pageInfo: HTMLElement;
   private prevButton: HTMLButtonElement;
   private nextButton: HTMLButtonElement;
   private selectionInfo: HTMLElement;
   private progressLine: HTMLElement;
-  private statusLine: HTMLElement;
-  private errorBox: HTMLElement;
 
-  constructor(
-    private model: AnyModel<Model>,
-    el: HTMLElement,
-    options: GalleryOptions = {},
-  ) {
-    this.task = model.get("schema");
-    this.keymap = buildKeymap(this.task.classes);
-    this.progress = model.get("progress") ?? { done: 0, total: 0 };
-    this.filter = model.get("filter") || "all";
-    this.sender = new LabelSender(
+  constructor(model: AnyModel<Model>, el: HTMLElement, options: GalleryOptions = {}) {
+    super(
       model,
-      model.get("project_id"),
+      el,
       {
-        acked: (clientId, seq, msg) => this.onAck(clientId, seq, msg),
+        name: "gallery",
+        label: "Gallery of items",
+        data: { "data-item-id": "", "data-page": "0", "data-total": "0", "data-selected": "0", "data-queue": "0" },
+        keys: galleryAction,
+      },
+      {
+        acked: (clientId, seq) => this.settle(clientId, seq),
         refused: (entry, clientId, seq) => this.onRefused(entry?.item_id, clientId, seq),
-        error: (text, final) => this.showError(text, final),
       },
-      options.storage,
+      options,
     );
-    this.clientId = this.sender.clientId;
-
-    this.root = h("div", {
-      class: "wb-root wb-gallery",
-      attrs: {
-        tabindex: "0",
-        "data-item-id": "",
-        "data-page": "0",
-        "data-total": "0",
-        "data-selected": "0",
-        "data-outbox": "0",
-        "data-queue": "0",
-        "aria-label": "Gallery of items",
-      },
-    });
+    this.filter = model.get("filter") || "all";
     this.root.style.setProperty("--wb-thumb", `${this.thumbSize()}px`);
 
     this.filterSelect = h("select", { class: "wb-filter", attrs: { "aria-label": "Filter by label" } });
@@ -171,12 +113,7 @@ export class GalleryView {
     this.nextButton = h("button", { class: "wb-button", text: "next ›", attrs: { type: "button", title: "PageDown" } });
     const refresh = h("button", { class: "wb-button", text: "↻", attrs: { type: "button", title: "Reload this page" } });
     for (const [button, delta] of [[this.prevButton, -1], [this.nextButton, 1], [refresh, 0]] as const) {
-      // Buttons never take the focus: keys keep going to the grid.
-      this.listen(button, "mousedown", (ev) => ev.preventDefault());
-      this.listen(button, "click", () => {
-        this.root.focus({ preventScroll: true });
-        this.requestPage(this.page + delta);
-      });
+      this.clickable(button, () => this.requestPage(this.page + delta)); // keys keep going to the grid
     }
     this.pageInfo = h("span", { class: "wb-page-info" });
     this.selectionInfo = h("span", { class: "wb-selection-info" });
@@ -189,18 +126,7 @@ export class GalleryView {
       this.selectionInfo,
     ]);
 
-    const classes = h("div", { class: "wb-classes" });
-    for (const c of this.task.classes) {
-      const chip = classChip(c);
-      this.listen(chip, "mousedown", (ev) => ev.preventDefault());
-      this.listen(chip, "click", (ev) => {
-        ev.preventDefault();
-        this.root.focus({ preventScroll: true });
-        this.labelTargets(c.name);
-      });
-      this.chips.set(c.name, chip);
-      classes.appendChild(chip);
-    }
+    const classes = this.classChips((name) => this.labelTargets(name));
     this.grid = h("div", { class: "wb-grid", attrs: { role: "grid", "aria-multiselectable": "true" } });
     this.listen(this.grid, "mousedown", (ev) => {
       const me = ev as MouseEvent;
@@ -209,8 +135,6 @@ export class GalleryView {
     });
     this.listen(this.grid, "click", (ev) => this.onTileClick(ev as MouseEvent));
     this.progressLine = h("div", { class: "wb-progress" });
-    this.statusLine = h("div", { class: "wb-status" });
-    this.errorBox = h("div", { class: "wb-errors", attrs: { role: "alert" } });
     const hint = h("div", {
       class: "wb-hint",
       text: "select (click, shift-click, ctrl-click, arrows, space, a) · class key labels the selection · Backspace undo · PageUp/PageDown · Esc clears · ? guidelines",
@@ -224,43 +148,20 @@ export class GalleryView {
       this.statusLine,
       this.errorBox,
     );
-    el.appendChild(this.root);
-
-    this.listen(this.root, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
-    const onMsg = (msg: KernelMessage, buffers: unknown[]) => this.onMessage(msg, buffers ?? []);
-    model.on("msg:custom", onMsg);
-    this.cleanups.push(() => model.off("msg:custom", onMsg));
-    const onProgress = () => {
-      const p = model.get("progress");
-      if (p) this.progress = p;
-      this.renderStatus();
-    };
-    model.on("change:progress", onProgress);
-    this.cleanups.push(() => model.off("change:progress", onProgress));
-    const onFilter = () => {
+    this.onModel("change:filter", () => {
       const f = model.get("filter");
       if (f && f !== this.filter) {
         this.filter = f;
         this.filterSelect.value = f;
         this.requestPage(0);
       }
-    };
-    model.on("change:filter", onFilter);
-    this.cleanups.push(() => model.off("change:filter", onFilter));
-    const onPageSize = () => this.requestPage(0);
-    model.on("change:page_size", onPageSize);
-    this.cleanups.push(() => model.off("change:page_size", onPageSize));
+    });
+    this.onModel("change:page_size", () => this.requestPage(0));
 
     this.grid.appendChild(h("div", { class: "wb-loading", text: "loading…" }));
-    this.sender.send({ type: "hello", client_id: this.clientId });
-    this.sender.resend(true);
+    this.start();
     this.requestPage(0);
     this.renderStatus();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-  }
-
-  private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
-    listen(this.cleanups, target, type, fn);
   }
 
   private thumbSize(): number {
@@ -275,13 +176,14 @@ export class GalleryView {
     return Math.max(0, Math.ceil(this.total / this.pageSize()) - 1);
   }
 
-  destroy(): void {
-    this.destroyed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    for (const fn of this.cleanups.splice(0)) fn();
+  protected release(): void {
     for (const t of this.tiles) revoke(t.url);
     this.tiles = [];
-    this.root.remove();
+  }
+
+  /** A page asked for and not answered in time is asked again. */
+  protected poll(): void {
+    if (this.pending && now() - this.pending.at > REQUEST_TIMEOUT_MS) this.requestPage(this.pending.page);
   }
 
   // -- pages ------------------------------------------------------------------
@@ -330,7 +232,7 @@ export class GalleryView {
     for (const t of this.tiles) this.renderBadge(t);
     this.renderSelection(false);
     this.lastActionAt = now();
-    this.root.dataset.ready = "1";
+    this.markReady();
     this.renderStatus();
   }
 
@@ -400,19 +302,13 @@ export class GalleryView {
   }
 
   // -- keys -------------------------------------------------------------------
-  private onKey(ev: KeyboardEvent): void {
-    const target = ev.target as HTMLElement | null;
-    if (target && target !== this.root && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
-    const action = galleryAction(ev, this.keymap);
-    if (!action) {
-      if (swallows(ev)) ev.stopPropagation();
-      return;
-    }
-    if (action.type === "clear" && !this.overlay && this.selection.selected.size === 0) return; // let Escape through
-    ev.preventDefault();
-    ev.stopPropagation();
-    if (ev.repeat && action.type === "class") return;
-    this.dispatch(action);
+  /** Escape is ours only while there is an overlay to close or a selection to clear. */
+  protected letsThrough(action: GalleryAction): boolean {
+    return action.type === "clear" && !this.overlay && this.selection.selected.size === 0;
+  }
+
+  protected once(action: GalleryAction): boolean {
+    return action.type === "class";
   }
 
   dispatch(action: GalleryAction): void {
@@ -448,9 +344,6 @@ export class GalleryView {
       }
       case "undo":
         this.undo();
-        return;
-      case "help":
-        this.toggleOverlay();
         return;
       default:
         return;
@@ -548,11 +441,6 @@ export class GalleryView {
     }
   }
 
-  private onAck(clientId: string, seq: number, msg: KernelMessage): void {
-    if (msg.progress) this.progress = msg.progress as Progress;
-    this.settle(clientId, seq);
-  }
-
   private onRefused(itemId: string | undefined, clientId: string, seq: number): void {
     if (clientId !== this.clientId) return;
     for (const [b, batch] of this.undoStack.entries()) {
@@ -610,20 +498,11 @@ export class GalleryView {
   }
 
   // -- messages ---------------------------------------------------------------
-  onMessage(msg: KernelMessage, buffers: unknown[]): void {
-    if (this.destroyed || !msg || typeof msg !== "object") return;
-    if (this.sender.handle(msg)) {
-      this.renderStatus();
-      return;
-    }
-    const mine = msg.client_id === this.clientId;
+  protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
     if (!mine) return;
     switch (msg.type) {
       case "page":
         this.onPage(msg, buffers);
-        break;
-      case "hello":
-        if (msg.progress) this.progress = msg.progress as Progress;
         break;
       case "error":
         if (this.pending && msg.req === this.pending.req) {
@@ -635,25 +514,9 @@ export class GalleryView {
       default:
         break;
     }
-    this.renderStatus();
   }
 
-  private showError(text: string, final: boolean): void {
-    pushError(this.errors, text, final);
-    this.renderStatus();
-  }
-
-  private tick(): void {
-    if (this.destroyed) return;
-    this.sender.resend();
-    if (this.pending && now() - this.pending.at > REQUEST_TIMEOUT_MS) this.requestPage(this.pending.page);
-    this.renderStatus();
-  }
-
-  private renderStatus(): void {
-    if (this.destroyed) return;
-    const unsaved = this.sender.unsaved;
-    this.root.dataset.outbox = String(unsaved);
+  protected renderCounts(): string | null {
     this.root.dataset.page = String(this.page);
     this.root.dataset.total = String(this.total);
     const pages = this.lastPage() + 1;
@@ -661,37 +524,23 @@ export class GalleryView {
     this.prevButton.disabled = this.page <= 0;
     this.nextButton.disabled = this.page >= this.lastPage();
     this.progressLine.textContent = progressText(this.progress, this.labelTimes);
-    const notes = [this.sender.outbox.problem, this.sender.problem, this.notice];
-    paintStatus(this.statusLine, this.errorBox, unsaved, notes, this.errors);
+    return null;
   }
 
-  private toggleOverlay(open?: boolean): void {
-    const want = open ?? !this.overlay;
-    if (want && !this.overlay) {
-      this.overlay = guidelinesOverlay(
-        this.model.get("guidelines") ?? "",
-        this.task.classes as ClassSpec[],
-        [
-          ["key", this.task.multi_label ? "add / remove class on the selection" : "label the selection"],
-          ["click", "select one"],
-          ["shift-click", "select a range"],
-          ["ctrl/⌘-click", "toggle one"],
-          ["arrows", "move (shift extends)"],
-          ["Space", "toggle"],
-          ["a, ctrl/⌘+A", "select the page"],
-          ["Esc", "clear the selection"],
-          ["PageUp/PageDown", "previous / next page"],
-          ["Backspace", "undo the last labels"],
-          ["?", "guidelines"],
-        ],
-        () => this.toggleOverlay(false),
-      );
-      this.root.appendChild(this.overlay);
-    } else if (!want && this.overlay) {
-      this.overlay.remove();
-      this.overlay = null;
-      this.root.focus({ preventScroll: true });
-    }
+  protected keysHelp(): [string, string][] {
+    return [
+      ["key", this.task.multi_label ? "add / remove class on the selection" : "label the selection"],
+      ["click", "select one"],
+      ["shift-click", "select a range"],
+      ["ctrl/⌘-click", "toggle one"],
+      ["arrows", "move (shift extends)"],
+      ["Space", "toggle"],
+      ["a, ctrl/⌘+A", "select the page"],
+      ["Esc", "clear the selection"],
+      ["PageUp/PageDown", "previous / next page"],
+      ["Backspace", "undo the last labels"],
+      ["?", "guidelines"],
+    ];
   }
 }
 

@@ -27,40 +27,16 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { AMBIGUOUS_KEY, ACCEPT_KEY, SUGGESTION_KEY, buildKeymap, reviewAction, swallows, type ReviewAction } from "./lib/keys";
-import type { StorageLike } from "./lib/outbox";
-import { LabelSender } from "./lib/sender";
-import type { ClassSpec, KernelMessage, LabelMessage, Progress, ReviewKind, TaskSpec, WireItem } from "./lib/protocol";
+import { AMBIGUOUS_KEY, ACCEPT_KEY, SUGGESTION_KEY, reviewAction, type ReviewAction } from "./lib/keys";
+import type { ClassSpec, KernelMessage, LabelMessage, ReviewKind, WireItem } from "./lib/protocol";
 import { TypeAhead } from "./lib/queue";
-import {
-  cancelRaf,
-  classChip,
-  colorOf,
-  fitImage,
-  guidelinesOverlay,
-  h,
-  imageUrl,
-  listen,
-  now,
-  paintStatus,
-  pushError,
-  raf,
-  ratePerMinute,
-  recordTiming,
-  revoke,
-  valueText,
-} from "./lib/dom";
+import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
+import { colorOf, h, itemImage, itemNode, now, PaintTimings, ratePerMinute, revoke, valueText } from "./lib/dom";
 
-interface Model {
-  project_id: string;
-  task: string;
-  schema: TaskSpec;
-  guidelines: string;
-  annotator: string;
+interface Model extends ViewModel {
   prefetch: number;
   max_size: number;
   total: number;
-  progress: Progress;
 }
 
 /** The `review` part of a card (workbench/stream.py, "Card"). */
@@ -102,8 +78,6 @@ interface UndoEntry {
   prev: Decision | undefined;
 }
 
-const TICK_MS = 2000;
-const REQUEST_TIMEOUT_MS = 10000;
 /** Cards asked for in one request at most. */
 const MAX_REQUEST = 100;
 /** Cards kept in memory beyond the prefetch window (for going back). */
@@ -118,19 +92,10 @@ const KIND_TEXT: Record<string, string> = {
   "send-back": "sent back",
 };
 
-export interface ReviewOptions {
-  /** Storage for the outbox; defaults to localStorage. */
-  storage?: StorageLike | null;
-}
+export type ReviewOptions = ViewOptions;
 
-export class ReviewView {
-  readonly root: HTMLElement;
-  readonly clientId: string;
-  private req = 0;
-  private sender: LabelSender;
-  private task: TaskSpec;
+export class ReviewView extends StreamView<Model, ReviewAction> {
   private multi: boolean;
-  private keymap: Map<string, string>;
   private cards = new Map<number, Card>();
   private pos = 0;
   private total: number;
@@ -140,17 +105,8 @@ export class ReviewView {
   private typeahead = new TypeAhead<ReviewAction>();
   private inFlight: { req: number; at: number } | null = null;
   private shownSince = now();
-  private paintKeys: number[] = [];
-  private painted = false;
   private decisionTimes: number[] = [];
-  private errors: string[] = [];
-  private notice = "";
-  private progress: Progress;
-  private overlay: HTMLElement | null = null;
-  private rafs = new Set<number>();
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private cleanups: (() => void)[] = [];
-  private destroyed = false;
+  private timings = new PaintTimings();
 
   // DOM parts
   private stage: HTMLElement;
@@ -158,44 +114,25 @@ export class ReviewView {
   private progressLine: HTMLElement;
   private facts: HTMLElement;
   private decisionLine: HTMLElement;
-  private chips = new Map<string, HTMLElement>();
   private buttons = new Map<string, HTMLButtonElement>();
-  private statusLine: HTMLElement;
-  private errorBox: HTMLElement;
 
-  constructor(
-    private model: AnyModel<Model>,
-    el: HTMLElement,
-    options: ReviewOptions = {},
-  ) {
-    this.task = model.get("schema");
-    this.multi = Boolean(this.task.multi_label);
-    this.keymap = buildKeymap(this.task.classes);
-    this.total = Math.max(0, Number(model.get("total")) || 0);
-    this.progress = model.get("progress") ?? { done: 0, total: this.total };
-    this.sender = new LabelSender(
+  constructor(model: AnyModel<Model>, el: HTMLElement, options: ReviewOptions = {}) {
+    const total = Math.max(0, Number(model.get("total")) || 0);
+    super(
       model,
-      model.get("project_id"),
+      el,
       {
-        refused: (entry, clientId, seq) => this.onRefused(entry, clientId, seq),
-        error: (text, final) => this.showError(text, final),
+        name: "review",
+        label: "Review labels",
+        data: { "data-item-id": "", "data-position": "0", "data-total": String(total), "data-decision": "" },
+        keys: reviewAction,
       },
-      options.storage,
+      { refused: (entry, clientId, seq) => this.onRefused(entry, clientId, seq) },
+      options,
     );
-    this.clientId = this.sender.clientId;
-
-    this.root = h("div", {
-      class: "wb-root wb-review",
-      attrs: {
-        tabindex: "0",
-        "data-item-id": "",
-        "data-position": "0",
-        "data-total": String(this.total),
-        "data-decision": "",
-        "data-outbox": "0",
-        "aria-label": "Review labels",
-      },
-    });
+    this.multi = Boolean(this.task.multi_label);
+    this.total = total;
+    this.progress = model.get("progress") ?? { done: 0, total };
     if (this.multi) this.root.classList.add("wb-multi");
     this.positionLine = h("span", { class: "wb-position" });
     this.progressLine = h("span", { class: "wb-progress" });
@@ -207,13 +144,7 @@ export class ReviewView {
     this.stage = h("div", { class: "wb-stage", attrs: { "aria-live": "polite" } });
     this.facts = h("div", { class: "wb-facts" });
     this.decisionLine = h("div", { class: "wb-decision" });
-    const classes = h("div", { class: "wb-classes" });
-    for (const c of this.task.classes) {
-      const chip = classChip(c);
-      this.onClick(chip, { type: "class", name: c.name });
-      this.chips.set(c.name, chip);
-      classes.appendChild(chip);
-    }
+    const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
     const actions = h("div", { class: "wb-actions" });
     const free = (k: string) => !this.keymap.has(k);
     const actionSpecs: [string, string, string[], ReviewAction][] = [
@@ -226,7 +157,7 @@ export class ReviewView {
       const button = h("button", { class: "wb-button", attrs: { type: "button", "data-action": name, tabindex: "-1" } });
       button.append(h("span", { text }));
       for (const k of keys) button.append(h("kbd", { class: "wb-key", text: k }));
-      this.onClick(button, action);
+      this.clickable(button, () => this.dispatch(action, now()));
       this.buttons.set(name, button);
       actions.appendChild(button);
     }
@@ -236,80 +167,31 @@ export class ReviewView {
         ? "class keys toggle · Enter saves (unchanged = accept) · Tab model's class · ← → move · Backspace undo · s next · ? guidelines"
         : "Enter accepts · a class key corrects · Tab model's class · ← → move · Backspace undo · s next · ? guidelines",
     });
-    this.statusLine = h("div", { class: "wb-status" });
-    this.errorBox = h("div", { class: "wb-errors", attrs: { role: "alert" } });
     this.root.append(head, this.stage, this.facts, this.decisionLine, classes, actions, hint, this.statusLine, this.errorBox);
-    el.appendChild(this.root);
-
-    this.listen(this.root, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
     this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
-    const onMsg = (msg: KernelMessage, buffers: unknown[]) => this.onMessage(msg, buffers ?? []);
-    model.on("msg:custom", onMsg);
-    this.cleanups.push(() => model.off("msg:custom", onMsg));
-    const onProgress = () => {
-      const p = model.get("progress");
-      if (p) this.progress = p;
-      this.renderStatus();
-    };
-    model.on("change:progress", onProgress);
-    this.cleanups.push(() => model.off("change:progress", onProgress));
 
     this.paint();
-    this.sender.send({ type: "hello", client_id: this.clientId });
-    this.sender.resend(true);
+    this.start();
     this.ensureCards();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
-  // -- plumbing ---------------------------------------------------------------
-  private listen(target: EventTarget, type: string, fn: (ev: Event) => void): void {
-    listen(this.cleanups, target, type, fn);
-  }
-
-  /** A chip or button that acts like its key; the keyboard focus stays on the root. */
-  private onClick(node: HTMLElement, action: ReviewAction): void {
-    this.listen(node, "mousedown", (ev) => ev.preventDefault());
-    this.listen(node, "click", (ev) => {
-      ev.preventDefault();
-      this.root.focus({ preventScroll: true });
-      this.dispatch(action, now());
-    });
-  }
-
-  destroy(): void {
-    this.destroyed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    for (const id of this.rafs) cancelRaf(id);
-    this.rafs.clear();
-    for (const fn of this.cleanups.splice(0)) fn();
+  protected release(): void {
+    this.timings.cancel();
     for (const card of this.cards.values()) revoke(card.url);
     this.cards.clear();
-    this.root.remove();
+  }
+
+  protected poll(): void {
+    this.ensureCards();
   }
 
   // -- keys -------------------------------------------------------------------
-  private onKey(ev: KeyboardEvent): void {
-    const target = ev.target as HTMLElement | null;
-    if (target && target !== this.root && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
-    const action = reviewAction(ev, this.keymap);
-    if (!action) {
-      if (swallows(ev)) ev.stopPropagation(); // an unbound letter must not reach command mode
-      return;
-    }
-    if (action.type === "close" && !this.overlay) return; // Escape with nothing to close is not ours
-    ev.preventDefault();
-    ev.stopPropagation();
-    if (ev.repeat && isDecision(action)) return;
-    let t = ev.timeStamp;
-    const n = now();
-    if (!(t > 0) || Math.abs(n - t) > 3_600_000) t = n; // an epoch-based timeStamp (jsdom)
-    this.dispatch(action, t);
+  protected once(action: ReviewAction): boolean {
+    return isDecision(action);
   }
 
   /** Apply an action now, or queue it behind earlier keys still waiting for their card. */
   dispatch(action: ReviewAction, t: number): void {
-    if (action.type === "help") return this.toggleOverlay();
-    if (action.type === "close") return this.toggleOverlay(false);
     if (this.typeahead.length > 0 || (isDecision(action) && !this.shownCard() && this.pos < this.total)) {
       if (!this.typeahead.push(action, t)) this.notice = "too many keys waiting for cards; key ignored";
       this.ensureCards();
@@ -519,16 +401,7 @@ export class ReviewView {
   }
 
   private makeCard(w: WireItem & { review: ReviewInfo }, buffers: unknown[]): Card {
-    const url = imageUrl(w, buffers);
-    let img: HTMLImageElement | null = null;
-    if (url) {
-      img = h("img", { class: "wb-image", attrs: { alt: w.item_id, draggable: "false" } });
-      img.src = url;
-      fitImage(img, w.width ?? 0, w.height ?? 0, Math.max(16, Number(this.model.get("max_size")) || 512));
-      const decode = (img as { decode?: () => Promise<void> }).decode;
-      if (typeof decode === "function") decode.call(img).catch(() => undefined);
-    }
-    return { ...w, url, img };
+    return { ...w, ...itemImage(w, buffers, Math.max(16, Number(this.model.get("max_size")) || 512)) };
   }
 
   private remember(card: Card): void {
@@ -556,21 +429,16 @@ export class ReviewView {
   }
 
   // -- messages from the kernel -------------------------------------------------
-  onMessage(msg: KernelMessage, buffers: unknown[]): void {
-    if (this.destroyed || !msg || typeof msg !== "object") return;
-    const mine = msg.client_id === this.clientId;
-    if (this.sender.handle(msg)) {
-      if (msg.type === "ack") this.setProgress(msg.progress);
-      this.paint();
-      this.ensureCards();
-      return;
-    }
+  /** An answer about a decision may change what the card says about it ("saving…", a refusal). */
+  protected afterAnswer(): void {
+    this.paint();
+    this.ensureCards();
+  }
+
+  protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
     switch (msg.type) {
       case "cards":
         if (mine) this.onCards(msg, buffers);
-        break;
-      case "hello":
-        if (mine) this.setProgress(msg.progress);
         break;
       case "error":
         if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
@@ -579,11 +447,6 @@ export class ReviewView {
       default:
         break;
     }
-    this.renderStatus();
-  }
-
-  private setProgress(p: unknown): void {
-    if (p && typeof p === "object" && "done" in p && "total" in p) this.progress = p as Progress;
   }
 
   private onCards(msg: KernelMessage, buffers: unknown[]): void {
@@ -622,21 +485,9 @@ export class ReviewView {
     this.paint();
   }
 
-  private showError(text: string, final: boolean): void {
-    pushError(this.errors, text, final);
-    this.renderStatus();
-  }
-
-  private tick(): void {
-    if (this.destroyed) return;
-    this.sender.resend();
-    this.ensureCards();
-    this.renderStatus();
-  }
-
   // -- painting ---------------------------------------------------------------
   private show(t: number | null): void {
-    if (t !== null && this.paintKeys.length < 10000) this.paintKeys.push(t);
+    this.timings.key(t);
     this.shownSince = now();
     this.paint();
   }
@@ -650,7 +501,7 @@ export class ReviewView {
     this.root.dataset.total = String(this.total);
     this.root.dataset.decision = card ? (this.local.get(card.item_id)?.kind ?? "") : "";
     let node: HTMLElement;
-    if (card) node = this.itemNode(card);
+    if (card) node = itemNode(card, card.img);
     else if (end && this.total === 0) node = h("div", { class: "wb-done", text: "Nothing to review." });
     else if (end)
       node = h("div", {
@@ -663,32 +514,8 @@ export class ReviewView {
     this.renderChips(card);
     this.renderDecision(card);
     this.renderStatus();
-    if (card || end) {
-      if (!this.painted) {
-        this.painted = true;
-        this.root.dataset.ready = "1";
-      }
-    }
-    if (card && this.paintKeys.length) {
-      const keys = this.paintKeys;
-      this.paintKeys = [];
-      const itemId = card.item_id;
-      const frame = raf(() => {
-        this.rafs.delete(frame);
-        const at = now();
-        for (const t0 of keys) recordTiming(itemId, at - t0);
-      });
-      this.rafs.add(frame);
-    }
-  }
-
-  private itemNode(card: Card): HTMLElement {
-    const box = h("div", { class: "wb-item", attrs: { "data-kind": card.kind } });
-    if (card.kind === "image" && card.img) box.appendChild(card.img);
-    else if (card.kind === "text") box.appendChild(h("div", { class: "wb-text", text: card.text ?? "" }));
-    else box.appendChild(h("div", { class: "wb-item-error", text: card.error || `item ${card.item_id} could not be shown` }));
-    box.appendChild(h("div", { class: "wb-caption" }, [h("span", { class: "wb-item-id", text: card.item_id })]));
-    return box;
+    if (card || end) this.markReady();
+    if (card) this.timings.painted(card.item_id);
   }
 
   /** A class value as coloured text. */
@@ -814,46 +641,30 @@ export class ReviewView {
     this.decisionLine.textContent = `your decision: ${what} · ${saved}`;
   }
 
-  private renderStatus(): void {
-    if (this.destroyed) return;
-    const unsaved = this.sender.unsaved;
-    this.root.dataset.outbox = String(unsaved);
+  protected renderCounts(): string | null {
     this.positionLine.textContent = this.total ? `${Math.min(this.pos + 1, this.total)} / ${this.total}` : "0 / 0";
     const { done, total } = this.progress;
     const rate = ratePerMinute(this.decisionTimes, now());
     this.progressLine.textContent =
       `${done}/${total} reviewed · ${Math.max(0, total - done)} left · ` +
       (rate === null ? "– decisions/min" : `${rate.toFixed(1)} decisions/min`);
-    const waiting = this.typeahead.length ? `${this.typeahead.length} keys waiting for cards` : null;
-    const notes = [waiting, this.sender.outbox.problem, this.sender.problem, this.notice];
-    paintStatus(this.statusLine, this.errorBox, unsaved, notes, this.errors);
+    return this.typeahead.length ? `${this.typeahead.length} keys waiting for cards` : null;
   }
 
-  private toggleOverlay(open?: boolean): void {
-    const want = open ?? !this.overlay;
-    if (want && !this.overlay) {
-      const free = (k: string) => !this.keymap.has(k);
-      const keys: [string, string][] = [
-        ["Enter", this.multi ? "save (unchanged = accept)" : "accept the label"],
-        ...(free(ACCEPT_KEY) ? ([[ACCEPT_KEY, "accept the label"]] as [string, string][]) : []),
-        ["key", this.multi ? "toggle class" : "correct to that class"],
-        [free(SUGGESTION_KEY) ? `Tab / ${SUGGESTION_KEY}` : "Tab", "take the model's class"],
-        ...(free(AMBIGUOUS_KEY) ? ([[AMBIGUOUS_KEY, "ambiguous"]] as [string, string][]) : []),
-        ["s", "next, no decision"],
-        ["← →", "back / forward"],
-        ["Backspace", "undo"],
-        ["?", "guidelines"],
-        ["Esc", "close"],
-      ];
-      this.overlay = guidelinesOverlay(this.model.get("guidelines") ?? "", this.task.classes as ClassSpec[], keys, () =>
-        this.toggleOverlay(false),
-      );
-      this.root.appendChild(this.overlay);
-    } else if (!want && this.overlay) {
-      this.overlay.remove();
-      this.overlay = null;
-      this.root.focus({ preventScroll: true });
-    }
+  protected keysHelp(): [string, string][] {
+    const free = (k: string) => !this.keymap.has(k);
+    return [
+      ["Enter", this.multi ? "save (unchanged = accept)" : "accept the label"],
+      ...(free(ACCEPT_KEY) ? ([[ACCEPT_KEY, "accept the label"]] as [string, string][]) : []),
+      ["key", this.multi ? "toggle class" : "correct to that class"],
+      [free(SUGGESTION_KEY) ? `Tab / ${SUGGESTION_KEY}` : "Tab", "take the model's class"],
+      ...(free(AMBIGUOUS_KEY) ? ([[AMBIGUOUS_KEY, "ambiguous"]] as [string, string][]) : []),
+      ["s", "next, no decision"],
+      ["← →", "back / forward"],
+      ["Backspace", "undo"],
+      ["?", "guidelines"],
+      ["Esc", "close"],
+    ];
   }
 }
 

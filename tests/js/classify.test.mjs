@@ -1,29 +1,14 @@
-import { test, beforeEach, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setupDom, FakeModel, FakeKernel, textItems, press, sleep, classifyState, classSchema } from "./helpers.mjs";
+import { widgetTests, FakeModel, FakeKernel, textItems, press, sleep, classifyState, classSchema } from "./helpers.mjs";
 import classify from "../../widgets/classify.ts";
-const { render } = classify;
 
-let cleanups = [];
-
-beforeEach(() => {
-  setupDom();
-  cleanups = [];
-});
-
-afterEach(() => {
-  for (const fn of cleanups) fn();
-});
+const { show, defer } = widgetTests(classify.render, ".wb-classify");
 
 function mount(state = {}, kernelOpts = {}, items = textItems(20)) {
   const model = new FakeModel(classifyState(state));
   const kernel = new FakeKernel(model, items, kernelOpts);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const cleanup = render({ model, el });
-  cleanups.push(cleanup);
-  const root = el.querySelector(".wb-classify");
-  return { model, kernel, el, root, cleanup };
+  return { model, kernel, ...show(model) };
 }
 
 // The outbox in localStorage: one key per entry, `workbench-outbox:<project_id>:<client_id>:<seq>`.
@@ -303,9 +288,7 @@ test("replies for another view of the same widget are ignored", () => {
 test("images come from binary buffers and small ones are upscaled crisply", () => {
   const items = [{ item_id: "img1", kind: "image", mime: "image/png", width: 8, height: 8 }];
   const model = new FakeModel(classifyState());
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  cleanups.push(render({ model, el }));
+  const { el } = show(model);
   const need = model.sentOf("need")[0];
   const png = new Uint8Array([137, 80, 78, 71]);
   model.deliver({ type: "items", client_id: need.client_id, req: need.req, n: 5, items: [{ ...items[0], buffer: 0 }] }, [new DataView(png.buffer)]);
@@ -321,7 +304,6 @@ test("cleanup removes listeners, timers and the DOM", async () => {
   kernel.flush();
   assert.ok(model.listenerCount() > 0);
   cleanup();
-  cleanups = [];
   assert.equal(model.listenerCount(), 0);
   assert.equal(el.querySelector(".wb-classify"), null);
   const before = model.sent.length;
@@ -401,7 +383,7 @@ test("? asks once for class examples: thumbnails and excerpts under their classe
   const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
   const made = [];
   const { createObjectURL, revokeObjectURL } = URL;
-  cleanups.push(() => Object.assign(URL, { createObjectURL, revokeObjectURL }));
+  defer(() => Object.assign(URL, { createObjectURL, revokeObjectURL }));
   URL.createObjectURL = (blob) => {
     made.push(blob);
     return `blob:example-${made.length}`;

@@ -1,27 +1,15 @@
-import { test, beforeEach, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setupDom, FakeModel, FakeKernel, textItems, press, click, galleryState, classSchema } from "./helpers.mjs";
+import { widgetTests, FakeModel, FakeKernel, textItems, press, click, galleryState, classSchema } from "./helpers.mjs";
 import gallery from "../../widgets/gallery.ts";
-const { render } = gallery;
 
-let cleanups = [];
-beforeEach(() => {
-  setupDom();
-  cleanups = [];
-});
-afterEach(() => {
-  for (const fn of cleanups) fn();
-});
+const { show } = widgetTests(gallery.render, ".wb-gallery");
 
 function mount(state = {}, items = textItems(120), kernelOpts = {}) {
   const model = new FakeModel(galleryState(state));
   const kernel = new FakeKernel(model, items, kernelOpts);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const cleanup = render({ model, el });
-  cleanups.push(cleanup);
+  const { el, root, cleanup } = show(model);
   kernel.flush();
-  const root = el.querySelector(".wb-gallery");
   const tiles = () => [...root.querySelectorAll(".wb-tile")];
   return { model, kernel, el, root, tiles, cleanup };
 }
@@ -192,7 +180,6 @@ test("text from data is text: item ids and texts cannot inject HTML", () => {
 test("cleanup removes listeners and the DOM", () => {
   const { model, el, root, cleanup } = mount();
   cleanup();
-  cleanups = [];
   assert.equal(model.listenerCount(), 0);
   assert.equal(el.children.length, 0);
   const n = model.sent.length;

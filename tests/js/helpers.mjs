@@ -1,6 +1,7 @@
 // Shared test helpers: a jsdom window installed as globals, a fake anywidget
 // model, and a fake kernel that answers the label-stream protocol like
 // workbench/stream.py does.
+import { beforeEach, afterEach } from "node:test";
 import { JSDOM } from "jsdom";
 
 export function setupDom() {
@@ -19,6 +20,37 @@ export function setupDom() {
   globalThis.cancelAnimationFrame = w.cancelAnimationFrame.bind(w);
   globalThis.__workbenchTimings = [];
   return dom;
+}
+
+/**
+ * The per-test setup of a widget's tests: a fresh jsdom before each test;
+ * after it, the cleanups given to `defer` run, and those of the widgets
+ * rendered with `show` (each at most once).
+ */
+export function widgetTests(render, rootSelector) {
+  let cleanups = [];
+  beforeEach(() => {
+    setupDom();
+    cleanups = [];
+  });
+  afterEach(() => {
+    for (const fn of cleanups.splice(0)) fn();
+  });
+  const defer = (fn) => cleanups.push(fn);
+  /** Render the widget of `model` into a new element of the body. */
+  const show = (model) => {
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    const destroy = render({ model, el });
+    let done = false;
+    const cleanup = () => {
+      if (!done) destroy();
+      done = true;
+    };
+    defer(cleanup);
+    return { el, root: el.querySelector(rootSelector), cleanup };
+  };
+  return { show, defer };
 }
 
 export class FakeModel {
@@ -133,30 +165,45 @@ export class FakeKernel {
         const items = pool.slice(page * msg.page_size, (page + 1) * msg.page_size).map((i) => this.wire(i));
         return this.reply({ ...base, type: "page", page, page_size: msg.page_size, filter: msg.filter, total: pool.length, items, progress: this.progress() });
       }
-      case "label": {
-        const key = `${msg.client_id}:${msg.seq}`;
-        const ids = { client_id: msg.client_id, seq: msg.seq };
-        if (this.byKey.has(key)) return this.reply({ type: "ack", ...ids, event_id: this.byKey.get(key).id, duplicate: true, progress: this.progress() });
-        if (!this.items.some((i) => i.item_id === msg.item_id)) return this.reply({ type: "refused", ...ids, error: `no item ${msg.item_id}` });
-        if (msg.kind === "label" && this.classes) {
-          const vals = Array.isArray(msg.value) ? msg.value : [msg.value];
-          const bad = vals.find((v) => !this.classes.includes(v));
-          if (bad !== undefined) return this.reply({ type: "refused", ...ids, error: `no class ${bad}` });
-        }
-        if (msg.kind === "retract") {
-          const target = this.byKey.get(`${msg.retracts.client_id}:${msg.retracts.seq}`);
-          if (!target) return this.reply({ type: "deferred", ...ids, error: "not stored yet" });
-          target.retracted = true;
-        }
-        const ev = { id: this.events.length + 1, ...msg };
-        this.events.push(ev);
-        this.byKey.set(key, ev);
-        this.recompute(msg.item_id);
-        return this.reply({ type: "ack", ...ids, event_id: ev.id, duplicate: false, progress: this.progress() });
-      }
+      case "label":
+        return this.receiveLabel(msg);
       default:
         return undefined;
     }
+  }
+  /** A label: acked once stored (again for a duplicate), refused, or deferred (a retraction before its target). */
+  receiveLabel(msg) {
+    const key = `${msg.client_id}:${msg.seq}`;
+    const ids = { client_id: msg.client_id, seq: msg.seq };
+    if (this.byKey.has(key)) return this.reply({ type: "ack", ...ids, event_id: this.byKey.get(key).id, duplicate: true, progress: this.progress() });
+    const error = this.refusal(msg);
+    if (error) return this.reply({ type: "refused", ...ids, error });
+    let target = null;
+    if (msg.kind === "retract") {
+      target = this.byKey.get(`${msg.retracts.client_id}:${msg.retracts.seq}`);
+      if (!target) return this.reply({ type: "deferred", ...ids, error: "not stored yet" });
+      target.retracted = true;
+    }
+    const ev = this.event(msg, target);
+    this.events.push(ev);
+    this.byKey.set(key, ev);
+    this.recompute(msg.item_id);
+    return this.reply({ type: "ack", ...ids, event_id: ev.id, duplicate: false, progress: this.progress() });
+  }
+  /** Why the kernel refuses `msg`, or null. */
+  refusal(msg) {
+    if (!this.items.some((i) => i.item_id === msg.item_id)) return `no item ${msg.item_id}`;
+    return msg.kind === "label" ? this.badClass(msg.value) : null;
+  }
+  /** `no class X` when a class of `value` is not in the schema, else null. */
+  badClass(value) {
+    if (!this.classes) return null;
+    const bad = [].concat(value).find((v) => !this.classes.includes(v));
+    return bad === undefined ? null : `no class ${bad}`;
+  }
+  /** The stored event of a label (`target`: the event a retraction retracts). */
+  event(msg, _target) {
+    return { id: this.events.length + 1, ...msg };
   }
   recompute(itemId) {
     const live = this.events.filter((e) => e.item_id === itemId && e.kind !== "retract" && !e.retracted);
@@ -193,33 +240,25 @@ export function classSchema(names, { multi = false, keys = null } = {}) {
   };
 }
 
-export function classifyState(overrides = {}) {
+/** A widget's model state: the traits every widget syncs, its own (`own`), then `overrides`. */
+export function widgetState(own, overrides = {}) {
   return {
     project_id: "proj1",
     task: "label",
     schema: classSchema(["cat", "dog", "bird"]),
-    guidelines: "# Rules\n\nLabel **carefully**.",
     annotator: "tester",
-    prefetch: 4,
-    max_size: 256,
     progress: { done: 0, total: 0 },
+    ...own,
     ...overrides,
   };
 }
 
+export function classifyState(overrides = {}) {
+  return widgetState({ guidelines: "# Rules\n\nLabel **carefully**.", prefetch: 4, max_size: 256 }, overrides);
+}
+
 export function galleryState(overrides = {}) {
-  return {
-    project_id: "proj1",
-    task: "label",
-    schema: classSchema(["cat", "dog", "bird"]),
-    guidelines: "Pick **one**.",
-    annotator: "tester",
-    page_size: 50,
-    thumb_size: 96,
-    filter: "all",
-    progress: { done: 0, total: 0 },
-    ...overrides,
-  };
+  return widgetState({ guidelines: "Pick **one**.", page_size: 50, thumb_size: 96, filter: "all" }, overrides);
 }
 
 export function click(target, init = {}) {

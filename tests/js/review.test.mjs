@@ -1,33 +1,18 @@
-import { test, beforeEach, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setupDom, FakeModel, press, sleep, classSchema, click } from "./helpers.mjs";
+import { widgetTests, widgetState, FakeModel, FakeKernel, press, sleep, classSchema, click } from "./helpers.mjs";
 import review from "../../widgets/review.ts";
-const { render } = review;
 
-let cleanups = [];
-
-beforeEach(() => {
-  setupDom();
-  cleanups = [];
-});
-
-afterEach(() => {
-  for (const fn of cleanups) fn();
-});
+const { show } = widgetTests(review.render, ".wb-review");
 
 /**
  * A kernel answering the review protocol like workbench/stream.py: cards by
  * position, decisions checked against the item's current state event.
  */
-class FakeReviewKernel {
+class FakeReviewKernel extends FakeKernel {
   constructor(model, issues, { auto = false, classes = null } = {}) {
-    this.model = model;
+    super(model, issues, { auto, classes });
     this.issues = issues; // [{item_id, text, given, annotators, suggested, score, quality}]
-    this.events = [];
-    this.byKey = new Map();
-    this.pending = [];
-    this.auto = auto;
-    this.classes = classes;
     // The state event of each item: given labels are events 1000 + i.
     this.state = new Map();
     issues.forEach((it, i) => {
@@ -37,16 +22,6 @@ class FakeReviewKernel {
         this.state.set(it.item_id, ev);
       }
     });
-    model.onSend = (msg) => this.receive(msg);
-  }
-  reply(msg) {
-    this.pending.push(msg);
-    if (this.auto) setTimeout(() => this.flush(), 0);
-  }
-  flush() {
-    const out = this.pending.splice(0);
-    for (const m of out) this.model.deliver(m, []);
-    return out.length;
   }
   reviewed() {
     return this.issues.filter((it) => ["review-accept", "review-correct", "ambiguous"].includes(this.state.get(it.item_id)?.kind)).length;
@@ -84,42 +59,20 @@ class FakeReviewKernel {
     else this.state.delete(itemId);
   }
   receive(msg) {
-    const base = { client_id: msg.client_id, req: msg.req };
-    switch (msg.type) {
-      case "hello":
-        return this.reply({ ...base, type: "hello", progress: this.progress() });
-      case "cards": {
-        const items = this.issues.slice(msg.start, msg.start + msg.n).map((it, i) => this.card(it, msg.start + i));
-        return this.reply({ ...base, type: "cards", start: msg.start, total: this.issues.length, items, progress: this.progress() });
-      }
-      case "label": {
-        const key = `${msg.client_id}:${msg.seq}`;
-        const ids = { client_id: msg.client_id, seq: msg.seq };
-        if (this.byKey.has(key)) return this.reply({ type: "ack", ...ids, event_id: this.byKey.get(key).id, duplicate: true, progress: this.progress() });
-        let parent = msg.parent ?? null;
-        if (msg.kind === "retract") {
-          const target = this.byKey.get(`${msg.retracts.client_id}:${msg.retracts.seq}`);
-          if (!target) return this.reply({ type: "deferred", ...ids, error: "not stored yet" });
-          target.retracted = true;
-          parent = target.id;
-        } else {
-          if (!("parent" in msg)) return this.reply({ type: "refused", ...ids, error: "needs parent" });
-          const current = this.state.get(msg.item_id)?.id ?? null;
-          if (current !== parent) return this.reply({ type: "refused", ...ids, error: `item ${msg.item_id} changed since it was shown` });
-          if (this.classes && msg.value !== null) {
-            const bad = [].concat(msg.value).find((v) => !this.classes.includes(v));
-            if (bad !== undefined) return this.reply({ type: "refused", ...ids, error: `no class ${bad}` });
-          }
-        }
-        const ev = { ...msg, id: this.events.length + 1, parent };
-        this.events.push(ev);
-        this.byKey.set(key, ev);
-        this.recompute(msg.item_id);
-        return this.reply({ type: "ack", ...ids, event_id: ev.id, duplicate: false, progress: this.progress() });
-      }
-      default:
-        return undefined;
-    }
+    if (msg.type !== "cards") return super.receive(msg);
+    const items = this.issues.slice(msg.start, msg.start + msg.n).map((it, i) => this.card(it, msg.start + i));
+    return this.reply({ client_id: msg.client_id, req: msg.req, type: "cards", start: msg.start, total: this.issues.length, items, progress: this.progress() });
+  }
+  /** A decision must name the item's current state event as its parent. */
+  refusal(msg) {
+    if (msg.kind === "retract") return null;
+    if (!("parent" in msg)) return "needs parent";
+    const current = this.state.get(msg.item_id)?.id ?? null;
+    if (current !== (msg.parent ?? null)) return `item ${msg.item_id} changed since it was shown`;
+    return msg.value === null ? null : this.badClass(msg.value);
+  }
+  event(msg, target) {
+    return { ...super.event(msg), parent: target ? target.id : (msg.parent ?? null) };
   }
   /** Someone else relabels an item in the store. */
   relabel(itemId, value) {
@@ -150,29 +103,14 @@ function issues(n = 5) {
 }
 
 function reviewState(overrides = {}) {
-  return {
-    project_id: "proj1",
-    task: "label",
-    schema: classSchema(CLASSES),
-    guidelines: "Look **twice**.",
-    annotator: "reviewer",
-    prefetch: 2,
-    max_size: 256,
-    total: 5,
-    progress: { done: 0, total: 5 },
-    ...overrides,
-  };
+  const own = { schema: classSchema(CLASSES), guidelines: "Look **twice**.", annotator: "reviewer", prefetch: 2, max_size: 256 };
+  return widgetState({ ...own, total: 5, progress: { done: 0, total: 5 } }, overrides);
 }
 
 function mount(state = {}, list = issues(), kernelOpts = {}) {
   const model = new FakeModel(reviewState({ total: list.length, ...state }));
   const kernel = new FakeReviewKernel(model, list, kernelOpts);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const cleanup = render({ model, el });
-  cleanups.push(cleanup);
-  const root = el.querySelector(".wb-review");
-  return { model, kernel, el, root, cleanup };
+  return { model, kernel, ...show(model) };
 }
 
 const outboxKeys = (pid = "proj1") => {

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import workbench as wb
+from tests.widget_wire import Wire
 from workbench.stream import ReviewStream
 from workbench.widgets import ReviewWidget
 
@@ -35,24 +36,6 @@ def labeled(project):
     return project, ids
 
 
-class Wire:
-    """Captures what a widget sends; feeds messages into its handler."""
-
-    def __init__(self, widget):
-        self.widget = widget
-        self.sent: list[tuple[dict, list]] = []
-        widget.send = lambda content, buffers=None: self.sent.append((content, buffers or []))
-
-    def __call__(self, content, buffers=()):
-        start = len(self.sent)
-        self.widget._on_msg(self.widget, content, list(buffers))
-        return self.sent[start:]
-
-    def one(self, content):
-        (reply,) = self(content)
-        return reply[0]
-
-
 def decision(seq, item_id, kind, value=None, *, parent, client_id="c1", **extra):
     return {
         "type": "label", "client_id": client_id, "seq": seq, "item_id": item_id,
@@ -62,7 +45,7 @@ def decision(seq, item_id, kind, value=None, *, parent, client_id="c1", **extra)
 
 
 def cards(wire, start=0, n=10):
-    return wire.one({"type": "cards", "client_id": "c1", "req": 1, "start": start, "n": n})
+    return wire.reply({"type": "cards", "client_id": "c1", "req": 1, "start": start, "n": n})
 
 
 def event(project, event_id):
@@ -140,10 +123,10 @@ def test_accept_correct_ambiguous_write_kinds_values_parents_and_tier(labeled):
     project, ids = labeled
     w = project.review(["t0", "t1", "t2"], annotator="rita")
     wire = Wire(w)
-    acc = wire.one(decision(1, "t0", "review-accept", "dog", parent=ids["t0b"]))
+    acc = wire.reply(decision(1, "t0", "review-accept", "dog", parent=ids["t0b"]))
     assert acc["type"] == "ack" and acc["progress"] == {"done": 1, "total": 3}
-    cor = wire.one(decision(2, "t1", "review-correct", "cat", parent=ids["t1a"]))
-    amb = wire.one(decision(3, "t2", "ambiguous", "ignored", parent=None))
+    cor = wire.reply(decision(2, "t1", "review-correct", "cat", parent=ids["t1a"]))
+    amb = wire.reply(decision(3, "t2", "ambiguous", "ignored", parent=None))
     assert cor["type"] == amb["type"] == "ack"
     assert w.progress == {"done": 3, "total": 3}
     rows = [event(project, r["event_id"]) for r in (acc, cor, amb)]
@@ -171,8 +154,8 @@ def test_undo_retracts_the_review_and_the_label_under_review_comes_back(labeled)
     project, ids = labeled
     w = project.review(["t0", "t1"])
     wire = Wire(w)
-    acc = wire.one(decision(1, "t1", "review-correct", "dog", parent=ids["t1a"]))
-    undo = wire.one(
+    acc = wire.reply(decision(1, "t1", "review-correct", "dog", parent=ids["t1a"]))
+    undo = wire.reply(
         decision(2, "t1", "retract", parent=None, retracts={"client_id": "c1", "seq": 1})
     )
     assert undo["type"] == "ack" and undo["progress"] == {"done": 0, "total": 2}
@@ -180,7 +163,7 @@ def test_undo_retracts_the_review_and_the_label_under_review_comes_back(labeled)
     assert (r["kind"], r["parent"], r["tier"]) == ("retract", acc["event_id"], "review")
     assert project.labels().set_index("item_id").loc["t1", "label"] == "bird"
     # The item can be reviewed again, against the label that is back.
-    again = wire.one(decision(3, "t1", "review-accept", "bird", parent=ids["t1a"]))
+    again = wire.reply(decision(3, "t1", "review-accept", "bird", parent=ids["t1a"]))
     assert again["type"] == "ack"
 
 
@@ -188,13 +171,13 @@ def test_a_second_decision_replaces_the_first_through_a_retraction(labeled):
     """What the front end does when a key is pressed again on a reviewed item."""
     project, ids = labeled
     wire = Wire(project.review(["t0"]))
-    assert wire.one(decision(1, "t0", "review-accept", "dog", parent=ids["t0b"]))["type"] == "ack"
+    assert wire.reply(decision(1, "t0", "review-accept", "dog", parent=ids["t0b"]))["type"] == "ack"
     # Without retracting first, the first decision is now the item's state: refused.
-    stale = wire.one(decision(2, "t0", "ambiguous", parent=ids["t0b"]))
+    stale = wire.reply(decision(2, "t0", "ambiguous", parent=ids["t0b"]))
     assert stale["type"] == "refused" and "changed since it was shown" in stale["error"]
     undo = decision(3, "t0", "retract", parent=None, retracts={"client_id": "c1", "seq": 1})
-    assert wire.one(undo)["type"] == "ack"
-    assert wire.one(decision(4, "t0", "ambiguous", parent=ids["t0b"]))["type"] == "ack"
+    assert wire.reply(undo)["type"] == "ack"
+    assert wire.reply(decision(4, "t0", "ambiguous", parent=ids["t0b"]))["type"] == "ack"
     assert project.store.current_values("animal", ["t0"]) == {"t0": ("ambiguous", None)}
 
 
@@ -215,13 +198,13 @@ def test_refused_decisions_write_nothing(labeled):
         (decision(9, "t1", "review-correct", "cat", parent=None), "its state is now event"),
     ]
     for msg, error in cases:
-        reply = wire.one(msg)
+        reply = wire.reply(msg)
         assert reply["type"] == "refused", (msg, reply)
         assert reply["seq"] == msg["seq"]
         assert error in reply["error"], (error, reply["error"])
     no_parent = decision(10, "t1", "review-accept", "bird", parent=None)
     del no_parent["parent"]
-    reply = wire.one(no_parent)
+    reply = wire.reply(no_parent)
     assert reply["type"] == "refused" and "needs parent" in reply["error"]
     assert len(project.events()) == before, "nothing refused was written"
 
@@ -230,8 +213,8 @@ def test_resend_of_the_same_client_id_and_seq_is_stored_once(labeled):
     project, ids = labeled
     wire = Wire(project.review(["t1"]))
     msg = decision(7, "t1", "review-correct", "dog", parent=ids["t1a"], client_id="old-view")
-    first = wire.one(msg)
-    again = wire.one(msg)  # after a reconnect: the parent is no longer current, still an ack
+    first = wire.reply(msg)
+    again = wire.reply(msg)  # after a reconnect: the parent is no longer current, still an ack
     assert first["type"] == again["type"] == "ack"
     assert again["duplicate"] is True and again["event_id"] == first["event_id"]
     reviews = project.events().query("kind == 'review-correct'")
@@ -243,7 +226,7 @@ def test_any_views_stream_stores_review_decisions_left_in_the_outbox(labeled):
     """The outbox is per project: a classify view may resend a review view's entries."""
     project, ids = labeled
     wire = Wire(project.classify())
-    reply = wire.one(decision(1, "t1", "review-accept", "bird", parent=ids["t1a"]))
+    reply = wire.reply(decision(1, "t1", "review-accept", "bird", parent=ids["t1a"]))
     assert reply["type"] == "ack"
     r = event(project, reply["event_id"])
     assert (r["kind"], r["parent"], r["tier"]) == ("review-accept", ids["t1a"], "review")
@@ -279,9 +262,9 @@ def test_multi_label_review(tmp_path):
         r = cards(wire)["items"][0]["review"]
         assert r["given"] == ["cat", "dog"] and r["suggested"] == ["dog"]
         msg = {**decision(1, "m0", "review-accept", ["dog", "cat"], parent=e0), "task": "tags"}
-        assert wire.one(msg)["type"] == "ack", "order does not matter"
+        assert wire.reply(msg)["type"] == "ack", "order does not matter"
         msg = {**decision(2, "m1", "review-correct", ["dog", "bird"], parent=e1), "task": "tags"}
-        assert wire.one(msg)["type"] == "ack"
+        assert wire.reply(msg)["type"] == "ack"
         current = p.labels().set_index("item_id")["label"].to_dict()
         assert current == {"m0": ["cat", "dog"], "m1": ["dog", "bird"]}
 
@@ -304,7 +287,7 @@ def test_hello_reports_review_progress(labeled):
         [project.make_event("t0", "dog", kind="review-accept", parent=ids["t0b"], tier="review")]
     )
     wire = Wire(project.review(["t0", "t1", "t5"]))
-    reply = wire.one({"type": "hello", "client_id": "c1"})
+    reply = wire.reply({"type": "hello", "client_id": "c1"})
     assert reply["progress"] == {"done": 1, "total": 3}
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import workbench as wb
+from tests.widget_wire import Wire
 from workbench.stream import LabelStream
 from workbench.widgets import ClassifyWidget, GalleryWidget
 
@@ -33,24 +34,6 @@ def images(project):
     arrays = rng.integers(0, 255, size=(6, 8, 8), dtype=np.uint8)
     project.add_arrays(arrays, ids=[f"img{i}" for i in range(6)])
     return project
-
-
-class Wire:
-    """Captures what a widget sends; feeds messages into its handler."""
-
-    def __init__(self, widget):
-        self.widget = widget
-        self.sent: list[tuple[dict, list]] = []
-        widget.send = lambda content, buffers=None: self.sent.append((content, buffers or []))
-
-    def __call__(self, content, buffers=()):
-        start = len(self.sent)
-        self.widget._on_msg(self.widget, content, list(buffers))
-        return self.sent[start:]
-
-    def one(self, content):
-        (reply,) = self(content)
-        return reply
 
 
 def label(seq, item_id, value="cat", *, kind="label", client_id="c1", **extra):

@@ -85,6 +85,36 @@ export function fitImage(img: HTMLImageElement, width: number, height: number, b
   img.dataset.scale = String(Math.round(scale * 1000) / 1000);
 }
 
+/**
+ * An item's image, sized to `box` and decoding already, so that showing it
+ * later costs no decode in the key handler's frame; url and img are null for
+ * an item without image bytes. Revoke the url when the item goes.
+ */
+export function itemImage(
+  item: WireItem,
+  buffers: unknown[],
+  box: number,
+): { url: string | null; img: HTMLImageElement | null } {
+  const url = imageUrl(item, buffers);
+  if (!url) return { url, img: null };
+  const img = h("img", { class: "wb-image", attrs: { alt: item.item_id, draggable: "false" } });
+  img.src = url;
+  fitImage(img, item.width ?? 0, item.height ?? 0, box);
+  const decode = (img as { decode?: () => Promise<void> }).decode;
+  if (typeof decode === "function") decode.call(img).catch(() => undefined);
+  return { url, img };
+}
+
+/** The stage's content for one item: its image or text (or why not), then a caption with its id and `extra`. */
+export function itemNode(item: WireItem, img: HTMLImageElement | null, extra: HTMLElement | null = null): HTMLElement {
+  const box = h("div", { class: "wb-item", attrs: { "data-kind": item.kind } });
+  if (item.kind === "image" && img) box.appendChild(img);
+  else if (item.kind === "text") box.appendChild(h("div", { class: "wb-text", text: item.text ?? "" }));
+  else box.appendChild(h("div", { class: "wb-item-error", text: item.error || `item ${item.item_id} could not be shown` }));
+  box.appendChild(h("div", { class: "wb-caption" }, [h("span", { class: "wb-item-id", text: item.item_id }), extra]));
+  return box;
+}
+
 /** A class example in the browser: the wire fields plus a blob: URL for an image's thumbnail. */
 export interface ExampleItem {
   item_id: string;
@@ -160,6 +190,50 @@ export function recordTiming(itemId: string, ms: number): void {
   const list = (g.__workbenchTimings ??= []);
   list.push({ item_id: itemId, ms });
   if (list.length > TIMINGS_LIMIT) list.splice(0, list.length - TIMINGS_LIMIT);
+}
+
+/**
+ * When a key was pressed, on now()'s clock: the event's timeStamp, unless it
+ * is epoch-based (old browsers, jsdom); then now.
+ */
+export function keyTime(ev: Event): number {
+  const t = ev.timeStamp;
+  const n = now();
+  return !(t > 0) || Math.abs(n - t) > 3_600_000 ? n : t;
+}
+
+/**
+ * Key-to-paint timings of a view that shows one item at a time: each key
+ * whose effect the next paint shows is timed from its keydown to the first
+ * animation frame with the new item in the DOM.
+ */
+export class PaintTimings {
+  /** keydown timestamps of keys whose effect is not painted yet (one timing each). */
+  private keys: number[] = [];
+  private frames = new Set<number>();
+
+  /** The key pressed at `t` (null: no key) leads to the next paint. */
+  key(t: number | null): void {
+    if (t !== null && this.keys.length < 10000) this.keys.push(t);
+  }
+
+  /** `itemId` is painted: time the keys that led here at the next frame. */
+  painted(itemId: string): void {
+    if (!this.keys.length) return;
+    const keys = this.keys;
+    this.keys = [];
+    const frame = raf(() => {
+      this.frames.delete(frame);
+      const at = now();
+      for (const t0 of keys) recordTiming(itemId, at - t0);
+    });
+    this.frames.add(frame);
+  }
+
+  cancel(): void {
+    for (const id of this.frames) cancelRaf(id);
+    this.frames.clear();
+  }
 }
 
 export function now(): number {

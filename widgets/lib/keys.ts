@@ -16,6 +16,7 @@ export interface KeyLike {
   repeat?: boolean;
 }
 
+/** Keys of the one-at-a-time views (classify, review): a class, then step through items. */
 export type ClassifyAction =
   | { type: "class"; name: string }
   | { type: "commit" }
@@ -36,18 +37,7 @@ export type GalleryAction =
   | { type: "undo" }
   | { type: "help" };
 
-export type ReviewAction =
-  | { type: "class"; name: string }
-  | { type: "commit" }
-  | { type: "accept" }
-  | { type: "suggestion" }
-  | { type: "ambiguous" }
-  | { type: "skip" }
-  | { type: "back" }
-  | { type: "forward" }
-  | { type: "undo" }
-  | { type: "help" }
-  | { type: "close" };
+export type ReviewAction = ClassifyAction | { type: "accept" } | { type: "suggestion" } | { type: "ambiguous" };
 
 export const SKIP_KEY = "s";
 export const HELP_KEY = "?";
@@ -75,12 +65,15 @@ function hasCommandModifier(ev: KeyLike): boolean {
   return Boolean(ev.ctrlKey || ev.metaKey || ev.altKey);
 }
 
-/** What a key does in the classify widget, or null when it is not ours. */
-export function classifyAction(ev: KeyLike, keymap: Map<string, string>): ClassifyAction | null {
-  if (hasCommandModifier(ev)) return null;
+/** A class key's action, or null when no class is bound to the key. */
+function classKey(ev: KeyLike, keymap: Map<string, string>): { type: "class"; name: string } | null {
   const name = classForKey(ev.key, keymap);
-  if (name !== undefined) return { type: "class", name };
-  switch (ev.key) {
+  return name === undefined ? null : { type: "class", name };
+}
+
+/** The keys classify and review share, after their class keys: Enter, s, ← →, Backspace, ?, Escape. */
+function stepAction(key: string): ClassifyAction | null {
+  switch (key) {
     case "Enter":
       return { type: "commit" };
     case SKIP_KEY:
@@ -100,13 +93,19 @@ export function classifyAction(ev: KeyLike, keymap: Map<string, string>): Classi
   }
 }
 
+/** What a key does in the classify widget, or null when it is not ours. */
+export function classifyAction(ev: KeyLike, keymap: Map<string, string>): ClassifyAction | null {
+  if (hasCommandModifier(ev)) return null;
+  return classKey(ev, keymap) ?? stepAction(ev.key);
+}
+
 /** What a key does in the gallery, or null when it is not ours. */
 export function galleryAction(ev: KeyLike, keymap: Map<string, string>): GalleryAction | null {
   const lower = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
   if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && lower === "a") return { type: "selectAll" };
   if (hasCommandModifier(ev)) return null;
-  const name = classForKey(ev.key, keymap);
-  if (name !== undefined) return { type: "class", name };
+  const cls = classKey(ev, keymap);
+  if (cls) return cls;
   const extend = Boolean(ev.shiftKey);
   switch (ev.key) {
     case "ArrowLeft":
@@ -144,11 +143,9 @@ export function galleryAction(ev: KeyLike, keymap: Map<string, string>): Gallery
  */
 export function reviewAction(ev: KeyLike, keymap: Map<string, string>): ReviewAction | null {
   if (hasCommandModifier(ev)) return null;
-  const name = classForKey(ev.key, keymap);
-  if (name !== undefined) return { type: "class", name };
+  const cls = classKey(ev, keymap);
+  if (cls) return cls;
   switch (ev.key) {
-    case "Enter":
-      return { type: "commit" };
     case ACCEPT_KEY:
       return { type: "accept" };
     case "Tab":
@@ -157,20 +154,8 @@ export function reviewAction(ev: KeyLike, keymap: Map<string, string>): ReviewAc
       return { type: "suggestion" };
     case AMBIGUOUS_KEY:
       return { type: "ambiguous" };
-    case SKIP_KEY:
-      return { type: "skip" };
-    case "ArrowLeft":
-      return { type: "back" };
-    case "ArrowRight":
-      return { type: "forward" };
-    case "Backspace":
-      return { type: "undo" };
-    case HELP_KEY:
-      return { type: "help" };
-    case "Escape":
-      return { type: "close" };
     default:
-      return null;
+      return stepAction(ev.key);
   }
 }
 

@@ -65,6 +65,7 @@ def check_int(name: str, value: Any, lo: int, hi: int) -> int:
 
 
 def check_settings(cls_name: str, settings: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """A TypeError naming the keyword arguments of ``cls_name`` that are not in ``allowed``."""
     unknown = sorted(set(settings) - set(allowed))
     if unknown:
         names = ", ".join(repr(k) for k in unknown)
@@ -72,6 +73,25 @@ def check_settings(cls_name: str, settings: Mapping[str, Any], allowed: Sequence
             f"{cls_name} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} "
             f"{names}; it accepts: {', '.join(allowed)}"
         )
+
+
+class Setting(t.Int):
+    """A synced int setting from ``lo`` to ``hi``; a wrong value raises :func:`check_int`'s errors.
+
+    With ``stream=True`` the widget's stream reads the setting too (an attribute
+    of the same name): a new value is copied onto it.
+    """
+
+    def __init__(self, default: int, lo: int, hi: int, *, stream: bool = False) -> None:
+        super().__init__(default)
+        self.lo, self.hi, self.stream = lo, hi, stream
+        self.tag(sync=True)
+
+    def validate(self, obj: Any, value: Any) -> int:
+        value = check_int(self.name, value, self.lo, self.hi)
+        if self.stream and hasattr(obj, "stream"):
+            setattr(obj.stream, self.name, value)
+        return value
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -90,6 +110,17 @@ class StreamWidget(anywidget.AnyWidget):
     progress = t.Dict({"done": 0, "total": 0}).tag(sync=True)
 
     stream: LabelStream
+
+    @classmethod
+    def _check_settings(cls, settings: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, int]:
+        """Refuse unknown settings; return each :class:`Setting` in ``allowed``, checked."""
+        check_settings(cls.__name__, settings, allowed)
+        traits = cls.class_traits()
+        return {
+            name: check_int(name, settings.get(name, trait.default_value), trait.lo, trait.hi)
+            for name in allowed
+            if isinstance(trait := traits.get(name), Setting)
+        }
 
     def _setup(self, project: Project, task: str | None, annotator: str | None) -> dict[str, Any]:
         """Validate the common arguments; return the common trait values."""

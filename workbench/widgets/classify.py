@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import traitlets as t
-
 from ..stream import LabelStream
-from ._base import StreamWidget, bundle, check_int, check_settings, stylesheet
+from ._base import Setting, StreamWidget, bundle, stylesheet
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -51,22 +49,20 @@ class ClassifyWidget(StreamWidget):
     _esm = bundle("classify")
     _css = stylesheet("classify")
 
-    prefetch = t.Int(16).tag(sync=True)
-    max_size = t.Int(512).tag(sync=True)
+    prefetch = Setting(16, 0, 1000)
+    max_size = Setting(512, 16, 4096, stream=True)
 
     def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
-        check_settings(type(self).__name__, settings, _SETTINGS)
-        prefetch = check_int("prefetch", settings.get("prefetch", 16), 0, 1000)
-        max_size = check_int("max_size", settings.get("max_size", 512), 16, 4096)
+        ints = self._check_settings(settings, _SETTINGS)
         common = self._setup(project, task, settings.get("annotator"))
         self.stream = LabelStream(
             project,
             common["task"],
             annotator=common["annotator"],
-            max_size=max_size,
+            max_size=ints["max_size"],
             order=settings.get("order"),
         )
-        super().__init__(prefetch=prefetch, max_size=max_size, **common)
+        super().__init__(**ints, **common)
         self._connect()
 
     def set_order(self, order: Iterable[str]) -> None:
@@ -74,14 +70,3 @@ class ClassifyWidget(StreamWidget):
         by an acquisition function; the browser drops the items it had prefetched."""
         self.stream.set_order(order)
         self.send({"type": "requeue"})
-
-    @t.validate("prefetch")
-    def _valid_prefetch(self, proposal: dict[str, Any]) -> int:
-        return check_int("prefetch", proposal["value"], 0, 1000)
-
-    @t.validate("max_size")
-    def _valid_max_size(self, proposal: dict[str, Any]) -> int:
-        value = check_int("max_size", proposal["value"], 16, 4096)
-        if hasattr(self, "stream"):
-            self.stream.max_size = value
-        return value

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets as t
 
 from ..stream import LabelStream
-from ._base import StreamWidget, bundle, check_int, check_settings, stylesheet
+from ._base import Setting, StreamWidget, bundle, stylesheet
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -48,21 +48,19 @@ class GalleryWidget(StreamWidget):
     _esm = bundle("gallery")
     _css = stylesheet("gallery")
 
-    page_size = t.Int(100).tag(sync=True)
-    thumb_size = t.Int(128).tag(sync=True)
+    page_size = Setting(100, 50, 200)
+    thumb_size = Setting(128, 32, 512, stream=True)
     filter = t.Unicode("all").tag(sync=True)
 
     def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
-        check_settings(type(self).__name__, settings, _SETTINGS)
-        page_size = check_int("page_size", settings.get("page_size", 100), 50, 200)
-        thumb_size = check_int("thumb_size", settings.get("thumb_size", 128), 32, 512)
+        ints = self._check_settings(settings, _SETTINGS)
         common = self._setup(project, task, settings.get("annotator"))
         filt = settings.get("filter", "all")
         self._check_filter(filt, common["schema"])
         self.stream = LabelStream(
-            project, common["task"], annotator=common["annotator"], thumb_size=thumb_size
+            project, common["task"], annotator=common["annotator"], thumb_size=ints["thumb_size"]
         )
-        super().__init__(page_size=page_size, thumb_size=thumb_size, filter=filt, **common)
+        super().__init__(filter=filt, **ints, **common)
         self._connect()
 
     @staticmethod
@@ -72,17 +70,6 @@ class GalleryWidget(StreamWidget):
         if filt not in allowed:
             raise ValueError(f"filter must be one of {allowed}, got {filt!r}")
         return filt
-
-    @t.validate("page_size")
-    def _valid_page_size(self, proposal: dict[str, Any]) -> int:
-        return check_int("page_size", proposal["value"], 50, 200)
-
-    @t.validate("thumb_size")
-    def _valid_thumb_size(self, proposal: dict[str, Any]) -> int:
-        value = check_int("thumb_size", proposal["value"], 32, 512)
-        if hasattr(self, "stream"):
-            self.stream.thumb_size = value
-        return value
 
     @t.validate("filter")
     def _valid_filter(self, proposal: dict[str, Any]) -> str:

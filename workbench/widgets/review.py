@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets as t
 
 from ..stream import ReviewStream
-from ._base import StreamWidget, bundle, check_int, check_settings, stylesheet
+from ._base import Setting, StreamWidget, bundle, stylesheet
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -75,39 +75,28 @@ class ReviewWidget(StreamWidget):
     _esm = bundle("review")
     _css = stylesheet("review")
 
-    prefetch = t.Int(8).tag(sync=True)
-    max_size = t.Int(512).tag(sync=True)
+    prefetch = Setting(8, 0, 1000)
+    max_size = Setting(512, 16, 4096, stream=True)
     #: Length of the review list.
     total = t.Int(0).tag(sync=True)
 
     def __init__(
         self, project: Project, issues: Any, task: str | None = None, **settings: Any
     ) -> None:
-        check_settings(type(self).__name__, settings, _SETTINGS)
-        prefetch = check_int("prefetch", settings.get("prefetch", 8), 0, 1000)
-        max_size = check_int("max_size", settings.get("max_size", 512), 16, 4096)
+        ints = self._check_settings(settings, _SETTINGS)
         common = self._setup(project, task, settings.get("annotator"))
         self.stream = ReviewStream(
-            project, common["task"], issues, annotator=common["annotator"], max_size=max_size
+            project,
+            common["task"],
+            issues,
+            annotator=common["annotator"],
+            max_size=ints["max_size"],
         )
         common["progress"] = self.stream.progress(force=True)
-        super().__init__(
-            prefetch=prefetch, max_size=max_size, total=len(self.stream.issues), **common
-        )
+        super().__init__(total=len(self.stream.issues), **ints, **common)
         self._connect()
 
     @property
     def item_ids(self) -> list[str]:
         """The items under review, in review order."""
         return list(self.stream.item_ids)
-
-    @t.validate("prefetch")
-    def _valid_prefetch(self, proposal: dict[str, Any]) -> int:
-        return check_int("prefetch", proposal["value"], 0, 1000)
-
-    @t.validate("max_size")
-    def _valid_max_size(self, proposal: dict[str, Any]) -> int:
-        value = check_int("max_size", proposal["value"], 16, 4096)
-        if hasattr(self, "stream"):
-            self.stream.max_size = value
-        return value
