@@ -70,6 +70,8 @@ def _round(folder: Path, n: int) -> dict:
 
 def _label_shown(lp: LabPage, view: ClassifyView, key_of) -> str:
     """Press the key for the item on show; wait until the view moves on. Returns its id."""
+    # Between a requeue and the next item arriving the view shows nothing: wait for one.
+    wait_for(lambda: view.state().get("itemId"), timeout=20, what="an item on show")
     shown = view.state()["itemId"]
     lp.press_keys([key_of(shown)], interval=0)
     wait_for(lambda: view.state().get("itemId") != shown, timeout=20, what=f"{shown} done")
