@@ -499,7 +499,8 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
 
   // -- messages ---------------------------------------------------------------
   protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
-    if (!mine) return;
+    // Errors with no client id are the kernel's own (a failed handler): every view shows them.
+    if (!mine && !(msg.type === "error" && msg.client_id === undefined)) return;
     switch (msg.type) {
       case "page":
         this.onPage(msg, buffers);

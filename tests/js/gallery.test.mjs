@@ -170,6 +170,14 @@ test("refused labels are shown and dropped", () => {
   assert.equal(tiles()[0].dataset.label, undefined, "the badge falls back");
 });
 
+test("the kernel's own errors (no client id) are shown; other views' are not", () => {
+  const { model, root } = mount();
+  model.deliver({ type: "error", client_id: "someone-else", error: "not for this view" });
+  assert.equal(root.querySelector(".wb-errors").textContent, "");
+  model.deliver({ type: "error", error: "handler failed: boom" });
+  assert.match(root.querySelector(".wb-errors").textContent, /handler failed: boom/);
+});
+
 test("text from data is text: item ids and texts cannot inject HTML", () => {
   const items = [{ item_id: "<img src=x onerror=alert(1)>", kind: "text", text: "<b>bold?</b>" }];
   const { root } = mount({}, items);
