@@ -52,8 +52,12 @@ __all__ = ["ActiveLearningLoop", "Round"]
 logger = logging.getLogger("workbench.loop")
 logger.addHandler(logging.NullHandler())
 
-#: Acquisition functions that need only class probabilities.
-PROB_STRATEGIES = ("least_confidence", "margin", "entropy", "random")
+#: Strategies that need more of the model than ``predict_proba``: the method, and what to use.
+NEEDS = {
+    "bald": ("predict_proba_mc", "a model with MC dropout, e.g. wb.train.MLPHead(dropout=0.2)"),
+    "vote_entropy": ("estimators", "a committee, e.g. wb.train.Committee([model1, model2])"),
+    "kl_to_consensus": ("estimators", "a committee, e.g. wb.train.Committee([model1, model2])"),
+}
 
 
 @dataclass
@@ -85,10 +89,14 @@ class ActiveLearningLoop:
         ``classes_``), e.g. ``LogisticRegression()`` or :class:`workbench.train.MLPHead`.
         It is cloned every round; the object passed is never fitted.
     strategy : str or callable
-        ``"margin"`` (default), ``"entropy"``, ``"least_confidence"``,
-        ``"random"`` or any name in :data:`workbench.sampling.STRATEGIES` that
-        takes class probabilities; or a callable ``fn(probs, *, k) ->
-        (indices, scores)``.
+        Any name in :data:`workbench.sampling.STRATEGIES`: ``"margin"``
+        (default), ``"entropy"``, ``"least_confidence"``, ``"random"``;
+        ``"bald"`` (a model with ``predict_proba_mc``, e.g.
+        :class:`workbench.train.MLPHead`); ``"vote_entropy"`` or
+        ``"kl_to_consensus"`` (a :class:`workbench.train.Committee`);
+        ``"k_center"`` (diversity over ``features``) or ``"hybrid"``
+        (k-center among the most uncertain). Or a callable ``fn(probs, *, k)
+        -> (indices, scores)``.
     batch_size : int
         Items chosen per round.
     task : str, optional
@@ -139,7 +147,7 @@ class ActiveLearningLoop:
         if getattr(task_obj, "multi_label", False):
             raise WorkbenchError("ActiveLearningLoop handles single-label classification tasks")
         self.classes: list[str] = [c.name for c in task_obj.classes]
-        self.strategy_name, self._strategy = _strategy(strategy)
+        self.strategy_name, self._strategy = _strategy(strategy, model)
         self.batch_size = _positive_int("batch_size", batch_size)
         self.initial = _positive_int("initial", initial)
         self.features = features
@@ -286,17 +294,45 @@ class ActiveLearningLoop:
         rnd = Round(len(self.rounds), len(labeled), train_s=train_s, trained=True)
         rnd.metrics = self.evaluate(fitted)
         started = time.perf_counter()
-        pool = [i for i in self.project.item_ids() if i not in labeled]
-        if pool:
-            probs = self.pool_probs(fitted, pool)
-            k = min(self.batch_size, len(pool))
-            if self.strategy_name == "random":
-                idx, _ = sampling.random(len(pool), k=k, seed=self._rng.integers(1 << 31))
-            else:
-                idx, _ = self._strategy(probs, k=k)
-            rnd.batch = [pool[i] for i in idx]
+        rnd.batch = self.choose(fitted, labeled)
         rnd.score_s = time.perf_counter() - started
         return rnd
+
+    def choose(self, fitted: Any, labeled: set[str]) -> list[str]:
+        """The next batch: ids the strategy picks, for ``fitted``, from the items not in
+        ``labeled``."""
+        ids = self.project.item_ids()
+        pool = [i for i in ids if i not in labeled]
+        if not pool:
+            return []
+        k = min(self.batch_size, len(pool))
+        name, fn = self.strategy_name, self._strategy
+        if name == "random":
+            idx, _ = sampling.random(len(pool), k=k, seed=self._rng.integers(1 << 31))
+        elif name in ("k_center", "hybrid"):
+            # Diversity needs the labeled items too: they are the centres to keep away from.
+            done = np.array([i for i, iid in enumerate(ids) if iid in labeled], dtype=np.int64)
+            emb = item_features(self.project, ids, self.features)
+            if name == "k_center":
+                sel, _ = fn(emb, k=k, labeled=done, seed=self.seed)
+            else:
+                sel, _ = fn(self.pool_probs(fitted, ids), emb, k=k, labeled=done, exclude=done)
+            return [ids[i] for i in sel]
+        elif name == "bald":
+            idx, _ = fn(self._members(fitted, pool, "predict_proba_mc"), k=k)
+        elif name in ("vote_entropy", "kl_to_consensus"):
+            idx, _ = fn(self._members(fitted, pool, "predict_proba_members"), k=k)
+        else:
+            idx, _ = fn(self.pool_probs(fitted, pool), k=k)
+        return [pool[i] for i in idx]
+
+    def _members(self, fitted: Any, item_ids: Sequence[str], method: str) -> np.ndarray:
+        """``M × n × K`` (committee members, or MC dropout passes) in the schema's order."""
+        X = item_features(self.project, item_ids, self.features)
+        got = np.asarray(getattr(fitted, method)(X), dtype=np.float32)
+        out = np.zeros((len(got), len(item_ids), len(self.classes)), dtype=np.float32)
+        out[:, :, _columns(fitted, self.classes)] = got
+        return out
 
     def pool_probs(self, fitted: Any, item_ids: Sequence[str], *, chunk: int = 65536) -> np.ndarray:
         """``len(item_ids) × K`` probabilities of ``fitted`` in the schema's class order."""
@@ -458,16 +494,19 @@ class ActiveLearningLoop:
         )
 
 
-def _strategy(strategy: Any) -> tuple[str, Callable[..., Any]]:
+def _strategy(strategy: Any, model: Any) -> tuple[str, Callable[..., Any]]:
     if callable(strategy):
         return getattr(strategy, "__name__", "custom"), strategy
     if not isinstance(strategy, str):
         raise TypeError(f"strategy must be a name or a callable, got {type(strategy).__name__}")
-    if strategy not in PROB_STRATEGIES:
+    if strategy not in sampling.STRATEGIES:
         raise ValueError(
-            f"strategy {strategy!r} is not one the loop can run from probabilities alone; "
-            f"choose one of {list(PROB_STRATEGIES)} or pass a callable"
+            f"strategy {strategy!r} is not one of {list(sampling.STRATEGIES)}; "
+            "or pass a callable fn(probs, *, k) -> (indices, scores)"
         )
+    needs = NEEDS.get(strategy)
+    if needs and not hasattr(model, needs[0]):
+        raise TypeError(f"strategy {strategy!r} needs {needs[1]}, got {type(model).__name__}")
     return strategy, sampling.get(strategy)
 
 

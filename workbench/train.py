@@ -52,6 +52,7 @@ __all__ = [
     "MLPHead",
     "LinearHead",
     "MultiLabelClassifier",
+    "Committee",
 ]
 
 logger = logging.getLogger("workbench.train")
@@ -747,12 +748,63 @@ class _MultiLabel:
         return [[str(c) for c in self.classes_[row]] for row in chosen]
 
 
+class _Committee:
+    """Several classifiers trained on the same labels: query by committee.
+
+    Each member is cloned and fitted on the same rows. ``predict_proba`` is the
+    members' mean; :meth:`predict_proba_members` gives each member's, which is
+    what committee disagreement (``sampling.vote_entropy``,
+    ``sampling.kl_to_consensus``) measures.
+
+    Parameters
+    ----------
+    estimators : sequence of scikit-learn-style classifiers
+        At least two.
+
+    Attributes
+    ----------
+    estimators_ : list
+        The fitted clones.
+    classes_ : ndarray, shape (K,)
+    """
+
+    def __init__(self, estimators: Sequence[Any] = ()) -> None:
+        self.estimators = estimators
+
+    def fit(self, X: Any, y: Sequence[Any]) -> Any:
+        require("sklearn", "ml")
+        from sklearn.base import clone
+
+        if len(self.estimators) < 2:
+            raise ValueError(f"a Committee needs at least 2 estimators, got {len(self.estimators)}")
+        self.estimators_ = [clone(e).fit(X, y) for e in self.estimators]
+        self.classes_ = np.asarray(self.estimators_[0].classes_)
+        return self
+
+    def predict_proba_members(self, X: Any) -> np.ndarray:
+        """``M × n × K`` probabilities, one slice per member, columns in ``classes_`` order."""
+        out = np.zeros((len(self.estimators_), len(X), len(self.classes_)), dtype=np.float64)
+        col = {c: i for i, c in enumerate(self.classes_.tolist())}
+        for m, est in enumerate(self.estimators_):
+            out[m][:, [col[c] for c in est.classes_.tolist()]] = est.predict_proba(X)
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``n × K``: the members' mean probabilities."""
+        return self.predict_proba_members(X).mean(axis=0)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ makes them
     MLPHead = _MLPHead
     LinearHead = _LinearHead
     MultiLabelClassifier = _MultiLabel
+    Committee = _Committee
 
-_PUBLIC = {"MLPHead": _MLPHead, "LinearHead": _LinearHead, "MultiLabelClassifier": _MultiLabel}
+_PUBLIC = {"MLPHead": _MLPHead, "LinearHead": _LinearHead, "MultiLabelClassifier": _MultiLabel,
+           "Committee": _Committee}  # fmt: skip
 _DEFINE_LOCK = threading.Lock()
 
 

@@ -182,3 +182,60 @@ def test_holdout_metrics_match_sklearn(setup):
         log_loss(holdout[1], fitted.predict_proba(holdout[0]), labels=fitted.classes_), rel=1e-5
     )
     assert np.isfinite(m["log_loss"])
+
+
+@pytest.mark.parametrize("strategy", ["bald", "vote_entropy", "kl_to_consensus", "k_center",
+                                      "hybrid", "least_confidence", "entropy"])  # fmt: skip
+def test_every_sampling_strategy_runs_in_the_loop(setup, strategy):
+    project, X, truth, holdout = setup
+    from sklearn.neighbors import KNeighborsClassifier
+
+    if strategy == "bald":
+        est = wb.train.MLPHead(hidden=(32,), dropout=0.3, epochs=5, min_steps=20)
+    elif strategy in ("vote_entropy", "kl_to_consensus"):
+        est = wb.train.Committee([model(), KNeighborsClassifier(3)])
+    else:
+        est = model()
+    loop = wb.ActiveLearningLoop(project, est, strategy=strategy, batch_size=7,
+                                 features=X, holdout=holdout, initial=20, seed=3)  # fmt: skip
+    asked: list[list[str]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loop.run(lambda b: asked.append(list(b)) or [truth[i] for i in b], rounds=2,
+                 progress=False)  # fmt: skip
+    assert [len(b) for b in asked] == [20, 7]
+    assert not set(asked[0]) & set(asked[1])
+    # The second batch is the strategy's own pick for the checkpointed model.
+    fitted = loop.load_checkpoint(1)
+    ids = project.item_ids()
+    pool = [i for i in ids if i not in asked[0]]
+    done = np.array([ids.index(i) for i in asked[0]])
+    if strategy == "bald":
+        want = [
+            pool[i]
+            for i in sampling.bald(
+                fitted.predict_proba_mc(X[[ids.index(i) for i in pool]]), k=7
+            ).indices
+        ]  # noqa: E501
+    elif strategy in ("vote_entropy", "kl_to_consensus"):
+        members = fitted.predict_proba_members(X[[ids.index(i) for i in pool]])
+        want = [pool[i] for i in sampling.get(strategy)(members, k=7).indices]
+    elif strategy == "k_center":
+        want = [ids[i] for i in sampling.k_center(X, k=7, labeled=done, seed=3).indices]
+    elif strategy == "hybrid":
+        probs = loop.pool_probs(fitted, ids)
+        want = [ids[i] for i in sampling.hybrid(probs, X, k=7, labeled=done, exclude=done).indices]
+    else:
+        probs = loop.pool_probs(fitted, pool)
+        want = [pool[i] for i in sampling.get(strategy)(probs, k=7).indices]
+    assert asked[1] == want
+
+
+def test_strategies_that_need_more_of_the_model_say_what(setup):
+    project, X, _, _ = setup
+    with pytest.raises(TypeError, match="MC dropout"):
+        wb.ActiveLearningLoop(project, model(), strategy="bald")
+    with pytest.raises(TypeError, match="Committee"):
+        wb.ActiveLearningLoop(project, model(), strategy="vote_entropy")
+    with pytest.raises(ValueError, match="at least 2"):
+        wb.train.Committee([model()]).fit(X[:20], [str(i % 2) for i in range(20)])
