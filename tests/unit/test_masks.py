@@ -1,0 +1,223 @@
+"""COCO run-length encoding: round trips, parity with pycocotools, malformed input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from workbench import masks
+
+
+def _mask_strategy(max_side: int = 24):
+    shapes = st.tuples(st.integers(0, max_side), st.integers(0, max_side))
+    return shapes.flatmap(lambda s: arrays(np.uint8, s, elements=st.integers(0, 1)))
+
+
+@st.composite
+def _blocky_masks(draw, max_side: int = 40):
+    """Masks of a few rectangles: long runs, unlike i.i.d. pixels."""
+    h, w = draw(st.integers(0, max_side)), draw(st.integers(0, max_side))
+    m = np.zeros((h, w), np.uint8)
+    for _ in range(draw(st.integers(0, 4))):
+        if h and w:
+            y0, x0 = draw(st.integers(0, h - 1)), draw(st.integers(0, w - 1))
+            y1, x1 = draw(st.integers(y0, h)), draw(st.integers(x0, w))
+            m[y0:y1, x0:x1] = draw(st.integers(0, 1))
+    return m
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(_mask_strategy(), _blocky_masks()), st.booleans())
+def test_round_trip(mask, compressed):
+    rle = masks.encode(mask, compressed=compressed)
+    assert rle["size"] == list(mask.shape)
+    out = masks.decode(rle)
+    assert out.dtype == np.uint8 and out.shape == mask.shape
+    np.testing.assert_array_equal(out, mask)
+    assert masks.area(rle) == int(mask.sum())
+    # Compressed and uncompressed forms describe the same runs.
+    other = masks.encode(mask, compressed=not compressed)
+    np.testing.assert_array_equal(masks.decode(other), mask)
+
+
+@pytest.mark.parametrize(
+    "mask, counts",
+    [
+        (np.zeros((0, 5), np.uint8), [0]),
+        (np.zeros((3, 0), np.uint8), [0]),
+        (np.zeros((2, 3), np.uint8), [6]),
+        (np.ones((2, 3), np.uint8), [0, 6]),
+        (np.array([[0, 1], [0, 0]], np.uint8), [2, 1, 1]),  # column-major
+        (np.array([[1]], bool), [0, 1]),
+    ],
+)
+def test_known_counts(mask, counts):
+    assert masks.encode(mask, compressed=False)["counts"] == counts
+    np.testing.assert_array_equal(masks.decode(masks.encode(mask)), mask)
+
+
+def test_single_pixel_bbox_and_area():
+    m = np.zeros((10, 8), np.uint8)
+    m[5, 3] = 1
+    rle = masks.encode(m)
+    assert masks.to_bbox(rle) == [3.0, 5.0, 1.0, 1.0]
+    assert masks.area(rle) == 1
+    assert masks.to_bbox(np.zeros((4, 4), np.uint8)) == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_long_runs_beyond_16_bits():
+    h, w = 300, 700  # 210,000 pixels: runs longer than 2**16 and 2**17
+    m = np.zeros((h, w), np.uint8)
+    m[:, 250:600] = 1
+    m[7, 650] = 1
+    rle = masks.encode(m)
+    assert masks.encode(m, compressed=False)["counts"] == [75000, 105000, 15007, 1, 14992]
+    np.testing.assert_array_equal(masks.decode(rle), m)
+    assert masks.area(rle) == 105001
+    assert masks.to_bbox(rle) == [250.0, 0.0, 401.0, 300.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(_mask_strategy(), _blocky_masks()), st.one_of(_mask_strategy(), _blocky_masks()))
+def test_iou_against_pixels(a, b):
+    if a.shape != b.shape:
+        b = np.resize(b, a.shape) if b.size else np.zeros(a.shape, np.uint8)
+    inter = int((a & b).sum())
+    union = int((a | b).sum())
+    expected = inter / union if union else 0.0
+    assert masks.iou(masks.encode(a), masks.encode(b, compressed=False)) == pytest.approx(expected)
+    assert masks.iou(a, b) == pytest.approx(expected)
+
+
+def test_bbox_against_pixels():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        h, w = rng.integers(1, 30, 2)
+        m = (rng.random((h, w)) < rng.random() * 0.2).astype(np.uint8)
+        ys, xs = np.nonzero(m)
+        expected = (
+            [float(xs.min()), float(ys.min()), float(np.ptp(xs) + 1), float(np.ptp(ys) + 1)]
+            if xs.size
+            else [0.0] * 4
+        )
+        assert masks.to_bbox(masks.encode(m)) == expected
+
+
+# ---------------------------------------------------------------------------
+# parity with pycocotools (tests only: workbench never imports it)
+
+
+def _random_masks(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        h, w = (int(v) for v in rng.integers(0, 48, 2))
+        kind = i % 3
+        if kind == 0:
+            m = rng.random((h, w)) < rng.random()
+        elif kind == 1:  # a few blocks: long runs, large deltas
+            m = np.zeros((h, w), bool)
+            for _ in range(3):
+                if h and w:
+                    y, x = rng.integers(0, h), rng.integers(0, w)
+                    m[y : y + rng.integers(1, h + 1), x : x + rng.integers(1, w + 1)] ^= True
+        else:
+            m = np.zeros((h, w), bool) if i % 2 else np.ones((h, w), bool)
+        yield m.astype(np.uint8)
+
+
+# pycocotools 2.0.11 warns about numpy 2 copy semantics when decoding.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_parity_with_pycocotools():
+    cm = pytest.importorskip("pycocotools.mask")
+    for m in _random_masks(300, seed=0):
+        ref = cm.encode(np.asfortranarray(m))
+        ours = masks.encode(m)
+        assert ours["counts"] == ref["counts"].decode("ascii")
+        assert ours["size"] == list(ref["size"])
+        np.testing.assert_array_equal(masks.decode(ref), m)
+        np.testing.assert_array_equal(cm.decode(ours), m)
+        assert masks.area(ours) == int(cm.area(ref))
+        assert masks.to_bbox(ours) == cm.toBbox(ref).tolist()
+
+
+def test_iou_parity_with_pycocotools():
+    cm = pytest.importorskip("pycocotools.mask")
+    ms = list(_random_masks(90, seed=3))
+    for a, b in zip(ms[::2], ms[1::2], strict=True):
+        b = np.resize(b, a.shape) if b.size else np.zeros(a.shape, np.uint8)
+        ra, rb = cm.encode(np.asfortranarray(a)), cm.encode(np.asfortranarray(b))
+        ref = cm.iou([ra], [rb], [0])
+        ref = float(ref[0, 0]) if np.size(ref) else 0.0
+        assert masks.iou(masks.encode(a), masks.encode(b)) == pytest.approx(ref)
+
+
+def test_long_run_parity_with_pycocotools():
+    cm = pytest.importorskip("pycocotools.mask")
+    m = np.zeros((400, 500), np.uint8)
+    m[:, 100:450] = 1  # a run of 140,000
+    m[3, 470] = 1
+    assert masks.encode(m)["counts"] == cm.encode(np.asfortranarray(m))["counts"].decode()
+
+
+def test_decode_accepts_bytes_counts():
+    m = np.eye(5, dtype=np.uint8)
+    rle = masks.encode(m)
+    rle_b = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+    np.testing.assert_array_equal(masks.decode(rle_b), m)
+
+
+# ---------------------------------------------------------------------------
+# malformed input
+
+
+@pytest.mark.parametrize(
+    "rle, match",
+    [
+        ({"size": [2, 2], "counts": [1, 2]}, "sum to 3"),
+        ({"size": [2, 2], "counts": [5, -1]}, "must be >= 0"),
+        ({"size": [2, 2], "counts": "4 "}, "invalid character"),
+        ({"size": [2, 2], "counts": "4é"}, "ASCII"),
+        ({"size": [2, 2], "counts": "P"}, "truncated"),  # continuation bit set
+        ({"size": [2, 2], "counts": "o" * 13 + "0"}, "too large"),
+        ({"size": [2], "counts": [4]}, r"\[h, w\]"),
+        ({"size": [2, -2], "counts": [0]}, "w must be >= 0"),
+        ({"size": [2.0, 2], "counts": [4]}, "h must be an int"),
+        ({"size": "ab", "counts": [4]}, "size"),
+        ({"counts": [4]}, "missing"),
+        ({"size": [2, 2], "counts": [[4]]}, "flat list"),
+        ({"size": [2, 2], "counts": [1.5, 2.5]}, "ints"),
+        ([4], "dict"),
+    ],
+)
+def test_malformed_rle(rle, match):
+    with pytest.raises(ValueError, match=match):
+        masks.decode(rle)
+
+
+def test_negative_run_in_compressed_string():
+    # "0" "0" "O": counts [0, 0, -1] (one final group 0x1F, sign bit set).
+    with pytest.raises(ValueError, match="run 2 is -1"):
+        masks.decode({"size": [0, 0], "counts": "00O"})
+
+
+@pytest.mark.parametrize(
+    "mask, match",
+    [
+        (np.zeros((2, 2, 1)), "2-D"),
+        (np.zeros(4), "2-D"),
+        (np.array([[0, 2]]), "only 0 and 1"),
+        (np.array([[0.5, 1.0]]), "only 0 and 1"),
+        (np.array([["a"]]), "dtype"),
+    ],
+)
+def test_malformed_mask(mask, match):
+    with pytest.raises(ValueError, match=match):
+        masks.encode(mask)
+
+
+def test_iou_size_mismatch():
+    with pytest.raises(ValueError, match="same size"):
+        masks.iou(np.zeros((2, 3), np.uint8), np.zeros((3, 2), np.uint8))

@@ -1,0 +1,340 @@
+"""Run-length encoding of binary masks, compatible with COCO (pycocotools).
+
+A mask is an ``h × w`` array of 0/1 (or bool). Its run-length encoding (RLE)
+is a dict ``{"size": [h, w], "counts": …}``:
+
+* the pixels are read in column-major (Fortran) order, and ``counts`` lists
+  the lengths of alternating runs of 0s and 1s, *starting with 0s* (so a mask
+  whose first pixel is 1 starts with a run of length 0);
+* uncompressed, ``counts`` is that list of ints (COCO's ``iscrowd`` form);
+* compressed, ``counts`` is an ASCII string, byte for byte what pycocotools
+  writes: each count, minus the count two places before it (from the fourth
+  on), is written as signed 5-bit groups, least significant first, one
+  character ``chr(48 + group)`` each, with bit ``0x20`` set on every group but
+  the last.
+
+Everything here is vectorised numpy: no per-pixel or per-run Python loops, so
+masks of tens of megapixels encode in milliseconds. :func:`area`,
+:func:`to_bbox` and :func:`iou` work on the runs without decoding the mask.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["encode", "decode", "area", "to_bbox", "iou"]
+
+RLE = dict[str, Any]
+MaskOrRLE = np.ndarray | Mapping[str, Any]
+
+# A count is at most h*w; 12 groups hold 60 bits, more than any real mask and
+# still safely inside int64 while decoding.
+_MAX_GROUPS = 12
+
+
+# ---------------------------------------------------------------------------
+# validation
+
+
+def _check_mask(mask: Any) -> np.ndarray:
+    arr = np.asarray(mask)
+    if arr.ndim != 2:
+        raise ValueError(f"mask must be a 2-D (h, w) array; got shape {arr.shape}")
+    if arr.dtype == bool:
+        return arr.view(np.uint8)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"mask must be bool or numeric 0/1; got dtype {arr.dtype}")
+    bad = (arr != 0) & (arr != 1)
+    if bad.any():
+        sample = np.unique(arr[bad])[:5].tolist()
+        raise ValueError(f"mask must hold only 0 and 1; found other values, e.g. {sample}")
+    return arr.astype(np.uint8, copy=False)
+
+
+def _check_size(size: Any) -> tuple[int, int]:
+    if isinstance(size, (str, bytes)) or not isinstance(size, (Sequence, np.ndarray)):
+        raise ValueError(f"RLE 'size' must be [h, w]; got {size!r}")
+    if len(size) != 2:
+        raise ValueError(f"RLE 'size' must be [h, w] (2 values); got {len(size)} values")
+    out = []
+    for name, v in zip(("h", "w"), size, strict=True):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise ValueError(f"RLE 'size' {name} must be an int; got {v!r}")
+        if v < 0:
+            raise ValueError(f"RLE 'size' {name} must be >= 0; got {v}")
+        out.append(int(v))
+    return out[0], out[1]
+
+
+def _parse(rle: Any) -> tuple[int, int, np.ndarray]:
+    """Validate an RLE dict; return ``(h, w, counts)`` with counts as int64."""
+    if not isinstance(rle, Mapping):
+        raise ValueError(f"RLE must be a dict with 'size' and 'counts'; got {type(rle).__name__}")
+    missing = [k for k in ("size", "counts") if k not in rle]
+    if missing:
+        raise ValueError(f"RLE is missing key(s) {missing}")
+    h, w = _check_size(rle["size"])
+    raw = rle["counts"]
+    if isinstance(raw, (str, bytes)):
+        counts = _string_to_counts(raw)
+    else:
+        counts = _list_to_counts(raw)
+    if counts.size and counts.min() < 0:
+        i = int(np.argmax(counts < 0))
+        raise ValueError(f"RLE counts must be >= 0; run {i} is {int(counts[i])}")
+    total = int(counts.sum())
+    if total != h * w:
+        raise ValueError(f"RLE counts sum to {total}, but size {[h, w]} has {h * w} pixels")
+    return h, w, counts
+
+
+def _list_to_counts(raw: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(raw)
+    except (TypeError, ValueError) as e:  # ragged nesting and the like
+        raise ValueError(f"RLE counts must be a string or a list of ints: {e}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"RLE counts must be a flat list of ints; got shape {arr.shape}")
+    if arr.size == 0:
+        return np.zeros(0, np.int64)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"RLE counts must be ints; got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# the compressed string form
+
+
+def _counts_to_string(counts: np.ndarray) -> str:
+    x = counts.astype(np.int64, copy=True)
+    if x.size > 3:
+        x[3:] -= counts[1:-2]
+    # Groups needed: the fewest n with -2**(5n-1) <= x < 2**(5n-1).
+    n = np.ones(x.shape, np.int64)
+    for k in range(1, _MAX_GROUPS + 1):
+        lim = np.int64(1) << (5 * k - 1)
+        n += (x < -lim) | (x >= lim)
+    width = int(n.max()) if x.size else 0
+    k = np.arange(width, dtype=np.int64)
+    groups = (x[:, None] >> (5 * k[None, :])) & 0x1F
+    groups |= np.where(k[None, :] < n[:, None] - 1, 0x20, 0)
+    chars = (groups + 48).astype(np.uint8)
+    keep = k[None, :] < n[:, None]
+    return chars[keep].tobytes().decode("ascii")
+
+
+def _string_to_counts(s: str | bytes) -> np.ndarray:
+    if isinstance(s, str):
+        try:
+            s = s.encode("ascii")
+        except UnicodeEncodeError:
+            raise ValueError("RLE counts string must be ASCII") from None
+    c = np.frombuffer(s, np.uint8).astype(np.int64) - 48
+    bad = (c < 0) | (c > 63)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"RLE counts string has an invalid character {chr(s[i])!r} at position {i}"
+            " (allowed: '0' to 'o')"
+        )
+    if c.size == 0:
+        return np.zeros(0, np.int64)
+    last = (c & 0x20) == 0  # a group without the continuation bit ends a value
+    if not last[-1]:
+        raise ValueError("RLE counts string is truncated: its last character continues a value")
+    ends = np.flatnonzero(last)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts + 1
+    if lengths.max() > _MAX_GROUPS:
+        i = int(np.argmax(lengths > _MAX_GROUPS))
+        raise ValueError(f"RLE counts string: value {i} is too large ({lengths[i]} characters)")
+    value_of = np.repeat(np.arange(ends.size), lengths)
+    shift = 5 * (np.arange(c.size) - starts[value_of])
+    x = np.zeros(ends.size, np.int64)
+    np.add.at(x, value_of, (c & 0x1F) << shift)
+    negative = (c[ends] & 0x10) != 0
+    x[negative] -= np.int64(1) << (5 * lengths[negative])
+    # Undo the delta: counts[i] = x[i] + counts[i - 2] for i > 2.
+    counts = x.copy()
+    if counts.size > 3:
+        counts[3::2] = np.cumsum(x[3::2]) + x[1]
+    if counts.size > 4:
+        counts[4::2] = np.cumsum(x[4::2]) + x[2]
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# public API
+
+
+def _mask_counts(mask: np.ndarray) -> np.ndarray:
+    flat = mask.ravel(order="F")
+    if flat.size == 0:
+        return np.zeros(1, np.int64)
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    bounds = np.concatenate(([0], change, [flat.size]))
+    runs = np.diff(bounds).astype(np.int64)
+    if flat[0]:
+        runs = np.concatenate(([0], runs))
+    return runs
+
+
+def encode(mask: Any, *, compressed: bool = True) -> RLE:
+    """Run-length encode a binary mask, as COCO does.
+
+    Parameters
+    ----------
+    mask : array-like, shape (h, w)
+        bool, or numbers that are all 0 or 1. ``h`` or ``w`` may be 0.
+    compressed : bool, default True
+        True gives ``counts`` as COCO's compressed ASCII string (identical to
+        ``pycocotools.mask.encode(...)["counts"].decode()``); False gives the
+        list of run lengths.
+
+    Returns
+    -------
+    dict
+        ``{"size": [h, w], "counts": str | list[int]}``. Runs are column-major
+        and start with 0s. An all-zero mask is ``[h * w]``; a 0-pixel mask is
+        ``[0]``.
+
+    Raises
+    ------
+    ValueError
+        If ``mask`` is not 2-D or holds values other than 0 and 1.
+    """
+    arr = _check_mask(mask)
+    counts = _mask_counts(arr)
+    h, w = arr.shape
+    out = _counts_to_string(counts) if compressed else counts.tolist()
+    return {"size": [int(h), int(w)], "counts": out}
+
+
+def decode(rle: Mapping[str, Any]) -> np.ndarray:
+    """Decode an RLE, compressed or not, to a mask.
+
+    Parameters
+    ----------
+    rle : dict
+        ``{"size": [h, w], "counts": str | bytes | list[int]}``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (h, w), dtype uint8
+        0/1 values, C-contiguous.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing, ``size`` is not two non-negative ints, the counts
+        string has a character outside ``'0'``–``'o'`` or is truncated, a run is
+        negative, or the runs do not sum to ``h * w``.
+    """
+    h, w, counts = _parse(rle)
+    values = (np.arange(counts.size) % 2).astype(np.uint8)
+    flat = np.repeat(values, counts)
+    return np.ascontiguousarray(flat.reshape((h, w), order="F"))
+
+
+def _foreground_runs(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start offsets and lengths (column-major) of the non-empty runs of 1s."""
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if counts.size else counts
+    s, n = starts[1::2], counts[1::2]
+    nonempty = n > 0
+    return s[nonempty], n[nonempty]
+
+
+def area(rle: MaskOrRLE) -> int:
+    """Number of foreground pixels.
+
+    Parameters
+    ----------
+    rle : dict or array-like, shape (h, w)
+        An RLE (either form) or a mask.
+
+    Returns
+    -------
+    int
+    """
+    _, _, counts = _as_counts(rle)
+    return int(counts[1::2].sum())
+
+
+def to_bbox(rle: MaskOrRLE) -> list[float]:
+    """Tight bounding box of the foreground, COCO ``[x, y, w, h]`` in pixels.
+
+    Parameters
+    ----------
+    rle : dict or array-like, shape (h, w)
+        An RLE (either form) or a mask.
+
+    Returns
+    -------
+    list of float
+        ``[x, y, width, height]``: ``x``/``y`` the first foreground column/row,
+        the size counting whole pixels (a single pixel at (3, 5) gives
+        ``[3, 5, 1, 1]``). An empty mask gives ``[0, 0, 0, 0]``, as in
+        pycocotools.
+    """
+    h, _, counts = _as_counts(rle)
+    s, n = _foreground_runs(counts)
+    if s.size == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    e = s + n - 1  # last pixel of each run
+    x0, y0 = np.divmod(s, h)
+    x1, y1 = np.divmod(e, h)
+    crosses = x1 > x0  # a run into the next column covers row h-1 and row 0
+    ys = 0 if crosses.any() else int(y0.min())
+    ye = h - 1 if crosses.any() else int(y1.max())
+    xs, xe = int(x0.min()), int(x1.max())
+    return [float(xs), float(ys), float(xe - xs + 1), float(ye - ys + 1)]
+
+
+def iou(a: MaskOrRLE, b: MaskOrRLE) -> float:
+    """Intersection over union of two masks, each given as an RLE or an array.
+
+    Computed on the runs, without decoding either mask.
+
+    Parameters
+    ----------
+    a, b : dict or array-like, shape (h, w)
+        RLEs (either form) or masks of the same size.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when both masks are empty (as pycocotools gives).
+
+    Raises
+    ------
+    ValueError
+        If the sizes differ, or either input is malformed.
+    """
+    ha, wa, ca = _as_counts(a)
+    hb, wb, cb = _as_counts(b)
+    if (ha, wa) != (hb, wb):
+        raise ValueError(f"iou needs masks of the same size; got {[ha, wa]} and {[hb, wb]}")
+    ba = np.concatenate(([0], np.cumsum(ca)))
+    bb = np.concatenate(([0], np.cumsum(cb)))
+    cuts = np.union1d(ba, bb)
+    seg_len = np.diff(cuts)
+    seg = cuts[:-1]
+    # Value at a position = parity of the last run boundary at or before it;
+    # side="right" steps over zero-length runs.
+    va = (np.searchsorted(ba, seg, side="right") - 1) % 2
+    vb = (np.searchsorted(bb, seg, side="right") - 1) % 2
+    inter = int((seg_len * (va & vb)).sum())
+    union = int((seg_len * (va | vb)).sum())
+    return inter / union if union else 0.0
+
+
+def _as_counts(x: MaskOrRLE) -> tuple[int, int, np.ndarray]:
+    if isinstance(x, Mapping):
+        return _parse(x)
+    arr = _check_mask(x)
+    return int(arr.shape[0]), int(arr.shape[1]), _mask_counts(arr)
