@@ -26,6 +26,7 @@ from .errors import (
 from .predictions import Predictions
 from .project import Project
 from .schema import Classification, LabelClass, Schema, Task
+from .shapes import Attribute, Shapes, Skeleton
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,9 @@ __all__ = [
     "Task",
     "Classification",
     "LabelClass",
+    "Shapes",
+    "Attribute",
+    "Skeleton",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",

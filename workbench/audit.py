@@ -1219,10 +1219,8 @@ def issues(
         everyone who labeled the item). Flagged items come first, each group
         by ascending quality.
     """
-    spec = project.schema.task(task)
-    classes = list(getattr(spec, "class_names", []))
-    if not classes:
-        raise WorkbenchError(f"task {spec.name!r} is not a classification task")
+    spec = project.schema.classification_task(task, purpose="an audit")
+    classes = list(spec.class_names)
     current = project.labels(spec.name)
     if current.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
@@ -1302,10 +1300,8 @@ def out_of_fold_predictions(
     from .features import item_features
     from .train import out_of_fold
 
-    spec = project.schema.task(task)
-    classes = list(getattr(spec, "class_names", []))
-    if not classes:
-        raise WorkbenchError(f"task {spec.name!r} is not a classification task")
+    spec = project.schema.classification_task(task, purpose="an audit")
+    classes = list(spec.class_names)
     if getattr(spec, "multi_label", False):
         raise WorkbenchError(
             f"task {spec.name!r} is multi-label: out-of-fold training here is single-label; "

@@ -142,8 +142,8 @@ class ActiveLearningLoop:
             )
         self.project = project
         self.model = model
-        self.task = project.schema.task(task).name
-        task_obj = project.schema.task(self.task)
+        task_obj = project.schema.classification_task(task, purpose="ActiveLearningLoop")
+        self.task = task_obj.name
         if getattr(task_obj, "multi_label", False):
             raise WorkbenchError("ActiveLearningLoop handles single-label classification tasks")
         self.classes: list[str] = [c.name for c in task_obj.classes]

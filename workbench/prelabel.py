@@ -215,13 +215,12 @@ def _check_options(batch_size: int, outputs: str, num_workers: int) -> None:
 
 
 def _class_names(task_obj: Any) -> list[str]:
-    names = getattr(task_obj, "class_names", None)
-    if names is None:
+    if getattr(task_obj, "kind", None) != "classification":
         raise SchemaError(
             f"task {task_obj.name!r} is of kind {getattr(task_obj, 'kind', '?')!r}: "
             "pre-labeling writes class probabilities, so it needs a classification task"
         )
-    return list(names() if callable(names) else names)
+    return list(task_obj.class_names)
 
 
 def _model_kind(model: Any, torch: Any) -> str:

@@ -1,9 +1,10 @@
 """Label schemas: tasks, classes, key bindings, colours and guidelines.
 
 A :class:`Schema` is a list of tasks plus Markdown guidelines. Each task has a
-``kind`` (``"classification"`` today; boxes, polygons and spans later) and
-validates the values written for it. A schema is versioned by the store: saving
-a schema whose content differs from the latest version creates a new version,
+``kind`` (``"classification"`` here, ``"shapes"`` in :mod:`workbench.shapes`;
+text spans later) and validates the values written for it. A schema is
+versioned by the store: saving a schema whose content differs from the latest
+version creates a new version,
 and every event records the version it was written under.
 
 New task kinds subclass :class:`Task`, set ``kind`` and register themselves
@@ -260,6 +261,19 @@ class Schema:
             if t.name == name:
                 return t
         raise SchemaError(f"schema has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
+
+    def classification_task(
+        self, name: str | None = None, *, purpose: str = "this"
+    ) -> Classification:
+        """The task called ``name`` (see :meth:`task`), which must be a classification
+        task; otherwise a :class:`SchemaError` saying that ``purpose`` needs one."""
+        task = self.task(name)
+        if not isinstance(task, Classification):
+            raise SchemaError(
+                f"{purpose} needs a classification task; task {task.name!r} is of kind "
+                f"{task.kind!r}"
+            )
+        return task
 
     def validate(self, task: str, value: Any) -> Any:
         return self.task(task).validate(value)

@@ -73,11 +73,8 @@ class _Snapshot:
 
 
 def _snapshot(project: Project, task: str | None, ids: Sequence[str] | None) -> _Snapshot:
-    task_obj = project.schema.task(task)
-    names = getattr(task_obj, "class_names", None)
-    if names is None:
-        raise WorkbenchError(f"task {task_obj.name!r} is not a classification task: nothing to fit")
-    classes = list(names() if callable(names) else names)
+    task_obj = project.schema.classification_task(task, purpose="training")
+    classes = list(task_obj.class_names)
     multi_label = bool(getattr(task_obj, "multi_label", False))
     df = project.labels(task_obj.name)
     df = df[df["label"].notna()]

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets as t
 
-from ..errors import SchemaError
 from ..stream import LabelStream
 
 if TYPE_CHECKING:
@@ -130,12 +129,7 @@ class StreamWidget(anywidget.AnyWidget):
             raise TypeError(
                 f"{type(self).__name__} needs a workbench.Project, got {type(project).__name__}"
             )
-        task_obj = project.schema.task(task)
-        if not hasattr(task_obj, "classes"):
-            raise SchemaError(
-                f"{type(self).__name__} labels classification tasks; task {task_obj.name!r} "
-                f"is of kind {task_obj.kind!r}"
-            )
+        task_obj = project.schema.classification_task(task, purpose=type(self).__name__)
         if annotator is not None and (not isinstance(annotator, str) or not annotator.strip()):
             raise ValueError(f"annotator must be a non-empty string, got {annotator!r}")
         done, total = project.store.progress(task_obj.name)

@@ -1,0 +1,377 @@
+"""Spatial annotation tasks: boxes, polygons, polylines, keypoints, masks and cuboids.
+
+A :class:`Shapes` task holds the classes shapes may have, which shape types its
+tools offer, per-shape attributes (``occluded``, ``truncated`` ...), a named
+skeleton for each keypoint class, and whether masks are per object
+(``"instance"``) or per class (``"semantic"``).
+
+Its value (one per item, as for every task) is the item's whole list of
+shapes; each shape is a dict:
+
+=============  ==================================================================
+``type``       ``"box"``, ``"polygon"``, ``"polyline"``, ``"keypoints"``,
+               ``"mask"`` or ``"cuboid"``
+``class``      a class name of the task
+``id``         unique within the item (given ``"s1"``, ``"s2"`` … when missing)
+``z``          drawing order, int (0 when missing)
+``attributes`` ``{name: value}`` of the task's attributes (defaults filled in)
+``score``      optional: a model's confidence, for pre-labels
+geometry       by type, in pixels of the item's full-size image:
+
+               - box: ``bbox: [x, y, w, h]`` (COCO convention, ``w, h >= 0``)
+               - polygon: ``points: [[x, y], ...]``, at least 3
+               - polyline: ``points: [[x, y], ...]``, at least 2 (an open path)
+               - keypoints: ``points: [[x, y, v], ...]``, one per point of the
+                 class's skeleton, ``v`` COCO visibility (0 not labeled,
+                 1 labeled but hidden, 2 visible)
+               - mask: ``rle: {"size": [h, w], "counts": str}``, COCO's
+                 compressed RLE (:mod:`workbench.masks`), never pixel lists
+               - cuboid: ``front`` and ``back``, each four ``[x, y]`` corners
+=============  ==================================================================
+
+:meth:`Shapes.validate` checks all of that, converts numbers to plain floats
+(numpy scalars and tuples are fine on input) and returns the value to store.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from . import masks
+from .errors import SchemaError, UnknownClassError
+from .schema import Classification, LabelClass, Task, register_task_kind
+
+__all__ = ["Shapes", "Attribute", "Skeleton", "SHAPE_TYPES", "MASK_MODES"]
+
+SHAPE_TYPES = ("box", "polygon", "polyline", "keypoints", "mask", "cuboid")
+MASK_MODES = ("instance", "semantic")
+ATTRIBUTE_KINDS = ("bool", "choice", "text", "number")
+#: Keys of a shape dict besides its geometry.
+_COMMON = ("type", "class", "id", "z", "attributes", "score")
+_GEOMETRY = {"box": ("bbox",), "polygon": ("points",), "polyline": ("points",),
+             "keypoints": ("points",), "mask": ("rle",), "cuboid": ("front", "back")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A per-shape attribute: ``bool`` (default False), ``choice`` (one of
+    ``choices``; the first by default), ``text`` or ``number``."""
+
+    name: str
+    kind: str = "bool"
+    choices: tuple[str, ...] = ()
+    default: Any = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemaError(f"attribute name must be a non-empty string, got {self.name!r}")
+        if self.kind not in ATTRIBUTE_KINDS:
+            raise SchemaError(
+                f"attribute {self.name!r}: kind must be one of {list(ATTRIBUTE_KINDS)}, "
+                f"got {self.kind!r}"
+            )
+        choices = tuple(str(c) for c in self.choices)
+        object.__setattr__(self, "choices", choices)
+        if self.kind == "choice" and not choices:
+            raise SchemaError(f"attribute {self.name!r} is a choice: give choices=")
+        if self.default is None:
+            default = {"bool": False, "choice": choices[0] if choices else None,
+                       "text": "", "number": None}[self.kind]  # fmt: skip
+            object.__setattr__(self, "default", default)
+        else:
+            object.__setattr__(self, "default", self.check(self.default, "default"))
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` for storage, or a :class:`SchemaError` saying ``where`` it was."""
+        ok = {
+            "bool": isinstance(value, bool),
+            "choice": isinstance(value, str) and value in self.choices,
+            "text": isinstance(value, str),
+            "number": value is None or (_is_number(value) and math.isfinite(float(value))),
+        }[self.kind]
+        if not ok:
+            expected = {"bool": "true or false", "choice": f"one of {list(self.choices)}",
+                        "text": "a string", "number": "a finite number"}[self.kind]  # fmt: skip
+            raise SchemaError(f"{where}: attribute {self.name!r} must be {expected}, got {value!r}")
+        return float(value) if self.kind == "number" and value is not None else value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "choices": list(self.choices),
+                "default": self.default}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """Named keypoints and the edges drawn between them (pairs of point names)."""
+
+    points: tuple[str, ...]
+    edges: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        points = tuple(str(p) for p in self.points)
+        if not points:
+            raise SchemaError("a skeleton needs at least one point")
+        if len(set(points)) != len(points):
+            raise SchemaError(f"skeleton points repeat: {sorted(points)}")
+        edges = tuple((str(a), str(b)) for a, b in self.edges)
+        for a, b in edges:
+            if a not in points or b not in points:
+                raise SchemaError(f"skeleton edge ({a!r}, {b!r}) names a point not in {points}")
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "edges", edges)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"points": list(self.points), "edges": [list(e) for e in self.edges]}
+
+
+@register_task_kind
+@dataclass(frozen=True)
+class Shapes(Task):
+    """Spatial annotation of an item: a list of shapes, each with a class.
+
+    Parameters
+    ----------
+    name : str
+    classes : sequence of LabelClass or str
+        Keys and colours are filled in as for :class:`~workbench.Classification`.
+    types : sequence of str
+        The shape types the tools offer (all of :data:`SHAPE_TYPES` by default).
+    attributes : sequence of Attribute
+        Attributes every shape has.
+    skeletons : mapping of class name to Skeleton
+        The keypoints of each class that is labeled with keypoints.
+    masks : {"instance", "semantic"}
+        Per-object masks, or at most one mask per class on an item.
+    """
+
+    kind: ClassVar[str] = "shapes"
+    classes: tuple[LabelClass, ...] = ()
+    types: tuple[str, ...] = SHAPE_TYPES
+    attributes: tuple[Attribute, ...] = ()
+    skeletons: tuple[tuple[str, Skeleton], ...] = ()
+    masks: str = "instance"
+
+    def __post_init__(self) -> None:
+        # Classes: the same rules, keys and colours as classification.
+        filled = Classification(self.name, classes=tuple(self.classes)).classes
+        object.__setattr__(self, "classes", filled)
+        types = tuple(self.types)
+        unknown = [t for t in types if t not in SHAPE_TYPES]
+        if unknown or not types:
+            raise SchemaError(
+                f"task {self.name!r}: shape types must be some of {list(SHAPE_TYPES)}, "
+                f"got {list(types)}"
+            )
+        object.__setattr__(self, "types", types)
+        attrs = tuple(a if isinstance(a, Attribute) else Attribute(str(a)) for a in self.attributes)
+        names = [a.name for a in attrs]
+        if len(set(names)) != len(names):
+            raise SchemaError(f"task {self.name!r}: attribute names repeat: {sorted(names)}")
+        object.__setattr__(self, "attributes", attrs)
+        pairs = self.skeletons.items() if isinstance(self.skeletons, Mapping) else self.skeletons
+        skeletons = tuple(
+            (str(c), s if isinstance(s, Skeleton) else Skeleton(**s)) for c, s in pairs
+        )
+        for cls_name, _ in skeletons:
+            if cls_name not in self.class_names:
+                raise UnknownClassError(
+                    f"task {self.name!r}: a skeleton for {cls_name!r}, which is not a class"
+                )
+        object.__setattr__(self, "skeletons", skeletons)
+        if self.masks not in MASK_MODES:
+            raise SchemaError(
+                f"task {self.name!r}: masks must be one of {list(MASK_MODES)}, got {self.masks!r}"
+            )
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def skeleton(self, cls_name: str) -> Skeleton | None:
+        return dict(self.skeletons).get(cls_name)
+
+    # -- values -----------------------------------------------------------------
+    def validate(self, value: Any) -> list[dict[str, Any]]:
+        """The item's shapes, normalised for storage, or a :class:`SchemaError` naming
+        the shape (by position and id) and the field that is wrong."""
+        if isinstance(value, Mapping) or isinstance(value, str) or not isinstance(value, Iterable):
+            raise SchemaError(
+                f"task {self.name!r}: the value is a list of shapes, got {type(value).__name__}"
+            )
+        out: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        for i, shape in enumerate(value):
+            out.append(self._shape(shape, i))
+        n = 0
+        for s in out:
+            if s["id"] is None:
+                n += 1
+                while f"s{n}" in ids or any(o["id"] == f"s{n}" for o in out):
+                    n += 1
+                s["id"] = f"s{n}"
+            if s["id"] in ids:
+                raise SchemaError(f"task {self.name!r}: shape id {s['id']!r} is used twice")
+            ids.add(s["id"])
+        if self.masks == "semantic":
+            seen: set[str] = set()
+            for s in out:
+                if s["type"] == "mask":
+                    if s["class"] in seen:
+                        raise SchemaError(
+                            f"task {self.name!r} has semantic masks: one mask per class, but "
+                            f"class {s['class']!r} has two"
+                        )
+                    seen.add(s["class"])
+        return out
+
+    def _shape(self, shape: Any, i: int) -> dict[str, Any]:
+        where = f"task {self.name!r}, shape {i}"
+        if not isinstance(shape, Mapping):
+            raise SchemaError(f"{where}: a shape is a dict, got {type(shape).__name__}")
+        if shape.get("id") is not None:
+            where += f" (id {shape['id']!r})"
+        kind = shape.get("type")
+        if kind not in SHAPE_TYPES:
+            raise SchemaError(f"{where}: type must be one of {list(SHAPE_TYPES)}, got {kind!r}")
+        if kind not in self.types:
+            raise SchemaError(f"{where}: this task has no {kind!r} tool; types: {list(self.types)}")
+        extra = sorted(set(shape) - set(_COMMON) - set(_GEOMETRY[kind]))
+        if extra:
+            raise SchemaError(f"{where}: unknown field {extra[0]!r} for a {kind}")
+        cls_name = shape.get("class")
+        if cls_name not in self.class_names:
+            raise UnknownClassError(f"{where}: no class {cls_name!r}; classes: {self.class_names}")
+        sid = shape.get("id")
+        if sid is not None and not isinstance(sid, str | int):
+            raise SchemaError(f"{where}: id must be a string, got {sid!r}")
+        z = shape.get("z", 0)
+        if isinstance(z, bool) or not isinstance(z, int | float) or int(z) != z:
+            raise SchemaError(f"{where}: z must be an int, got {z!r}")
+        out: dict[str, Any] = {"type": kind, "class": cls_name,
+                               "id": None if sid is None else str(sid), "z": int(z)}  # fmt: skip
+        out["attributes"] = self._attributes(shape.get("attributes") or {}, where)
+        if shape.get("score") is not None:
+            score = shape["score"]
+            if not _is_number(score) or not 0.0 <= float(score) <= 1.0:
+                raise SchemaError(f"{where}: score must be a number from 0 to 1, got {score!r}")
+            out["score"] = float(score)
+        out.update(self._geometry(kind, shape, cls_name, where))
+        return out
+
+    def _attributes(self, given: Any, where: str) -> dict[str, Any]:
+        if not isinstance(given, Mapping):
+            raise SchemaError(f"{where}: attributes must be a dict, got {type(given).__name__}")
+        known = {a.name: a for a in self.attributes}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise SchemaError(f"{where}: no attribute {unknown[0]!r}; attributes: {sorted(known)}")
+        return {n: a.check(given[n], where) if n in given else a.default for n, a in known.items()}
+
+    def _geometry(self, kind: str, shape: Mapping[str, Any], cls_name: str, where: str) -> dict:
+        for key in _GEOMETRY[kind]:
+            if key not in shape:
+                raise SchemaError(f"{where}: a {kind} needs {key!r}")
+        if kind == "box":
+            box = _numbers(shape["bbox"], f"{where}: bbox", length=4)
+            if box[2] < 0 or box[3] < 0:
+                raise SchemaError(f"{where}: bbox width and height must be >= 0, got {box}")
+            return {"bbox": box}
+        if kind in ("polygon", "polyline"):
+            least = 3 if kind == "polygon" else 2
+            points = _points(shape["points"], f"{where}: points", dims=2)
+            if len(points) < least:
+                raise SchemaError(
+                    f"{where}: a {kind} needs at least {least} points, got {len(points)}"
+                )
+            return {"points": points}
+        if kind == "keypoints":
+            skeleton = self.skeleton(cls_name)
+            if skeleton is None:
+                raise SchemaError(f"{where}: class {cls_name!r} has no skeleton in this task")
+            points = _points(shape["points"], f"{where}: points", dims=3)
+            if len(points) != len(skeleton.points):
+                raise SchemaError(
+                    f"{where}: {cls_name!r} keypoints are {list(skeleton.points)}: "
+                    f"{len(skeleton.points)} points, got {len(points)}"
+                )
+            for name, p in zip(skeleton.points, points, strict=True):
+                if p[2] not in (0, 1, 2):
+                    raise SchemaError(
+                        f"{where}: visibility of {name!r} must be 0, 1 or 2, got {p[2]!r}"
+                    )
+                p[2] = int(p[2])
+            return {"points": points}
+        if kind == "mask":
+            rle = shape["rle"]
+            try:
+                masks.area(rle)  # checks size and counts without decoding the pixels
+            except (ValueError, TypeError) as exc:
+                raise SchemaError(f"{where}: rle: {exc}") from None
+            return {"rle": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"]}}
+        front = _points(shape["front"], f"{where}: front", dims=2)
+        back = _points(shape["back"], f"{where}: back", dims=2)
+        if len(front) != 4 or len(back) != 4:
+            raise SchemaError(f"{where}: a cuboid's front and back have 4 corners each")
+        return {"front": front, "back": back}
+
+    # -- schema -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "classes": [c.to_dict() for c in self.classes],
+            "types": list(self.types),
+            "attributes": [a.to_dict() for a in self.attributes],
+            "skeletons": {c: s.to_dict() for c, s in self.skeletons},
+            "masks": self.masks,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Shapes:
+        return cls(
+            name=data["name"],
+            description=data.get("description", ""),
+            classes=tuple(
+                LabelClass(c["name"], key=c.get("key"), color=c.get("color"),
+                           description=c.get("description", ""),
+                           examples=tuple(c.get("examples", ())))
+                for c in data["classes"]
+            ),
+            types=tuple(data.get("types", SHAPE_TYPES)),
+            attributes=tuple(
+                Attribute(a["name"], kind=a.get("kind", "bool"),
+                          choices=tuple(a.get("choices", ())), default=a.get("default"))
+                for a in data.get("attributes", ())
+            ),
+            skeletons=tuple(
+                (c, Skeleton(tuple(s["points"]), tuple(tuple(e) for e in s.get("edges", ()))))
+                for c, s in data.get("skeletons", {}).items()
+            ),
+            masks=data.get("masks", "instance"),
+        )  # fmt: skip
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)  # numpy scalars included
+
+
+def _numbers(values: Any, where: str, *, length: int | None = None) -> list[float]:
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise SchemaError(f"{where} must be a list of numbers, got {values!r}")
+    out = []
+    for v in values:
+        if not _is_number(v) or not math.isfinite(float(v)):
+            raise SchemaError(f"{where} must hold finite numbers, got {v!r}")
+        out.append(float(v))
+    if length is not None and len(out) != length:
+        raise SchemaError(f"{where} must hold {length} numbers, got {len(out)}")
+    return out
+
+
+def _points(values: Any, where: str, *, dims: int) -> list[list[float]]:
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise SchemaError(f"{where} must be a list of [x, y] points, got {values!r}")
+    return [_numbers(p, f"{where}[{j}]", length=dims) for j, p in enumerate(values)]
