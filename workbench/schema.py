@@ -4,8 +4,8 @@ A :class:`Schema` is a list of tasks plus Markdown guidelines. Each task has a
 ``kind`` (``"classification"`` here, ``"shapes"`` in :mod:`workbench.shapes`;
 text spans later) and validates the values written for it. A schema is
 versioned by the store: saving a schema whose content differs from the latest
-version creates a new version,
-and every event records the version it was written under.
+version creates a new version, and every event records the version it was
+written under.
 
 New task kinds subclass :class:`Task`, set ``kind`` and register themselves
 with :func:`register_task_kind`; nothing else has to change.
