@@ -49,6 +49,7 @@ __all__ = [
     "train",
     "prelabel",
     "dashboards",
+    "formats",
     "WorkbenchError",
     "SchemaError",
     "UnknownItemError",
@@ -64,7 +65,9 @@ __all__ = [
 
 #: Modules loaded on first use: they import scikit-learn, torch or cleanlab lazily anyway,
 #: but keep ``import workbench`` itself light.
-_SUBMODULES = ("audit", "sampling", "train", "prelabel", "dashboards", "loop", "features")
+_SUBMODULES = (
+    "audit", "sampling", "train", "prelabel", "dashboards", "loop", "features", "formats",
+)  # fmt: skip
 
 
 def __getattr__(name: str):

@@ -1,0 +1,523 @@
+"""COCO object-detection JSON for a :class:`~workbench.Shapes` task.
+
+:func:`to_coco` writes the current labels of a Shapes task as a COCO dict
+(``images``, ``annotations``, ``categories``, see
+https://cocodataset.org/#format-data); :func:`from_coco` reads one back as
+label events. How shapes map to annotations:
+
+=============  ==================================================================
+box            ``bbox``
+polygon        ``segmentation: [[x0, y0, x1, y1, ...]]``, ``bbox`` and ``area``
+               computed from the points
+mask           ``segmentation: {"size": [h, w], "counts": str}`` (compressed
+               RLE), ``area``/``bbox`` from the runs; ``iscrowd`` stays 0
+keypoints      ``keypoints: [x, y, v, ...]``, ``num_keypoints`` (points with
+               ``v > 0``), ``bbox`` around those points; the category lists the
+               skeleton's point names and its edges as 1-based index pairs
+polyline,      no COCO form: dropped with a warning that names them
+cuboid         (``strict=True`` refuses instead)
+=============  ==================================================================
+
+Every other field of a shape is kept in fields COCO readers ignore:
+``attributes`` (CVAT's convention), ``score``, ``workbench_shape_id`` and
+``workbench_z``; each image keeps its item id in ``workbench_id``. Numbers are
+written as Python floats, so an export then import gives back the same shapes.
+
+On import, a segmentation list with several polygons gives one polygon shape
+each; an annotation with keypoints and a segmentation gives both shapes; an
+annotation with neither gives a box.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import warnings
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import geometry, masks
+from ..errors import ItemReadError, SchemaError, WorkbenchError
+from ..shapes import Shapes
+
+__all__ = ["to_coco", "from_coco", "CocoFormatError"]
+
+#: Shape types COCO cannot hold, and why.
+_NO_COCO_FORM = {
+    "polyline": "COCO has no open paths",
+    "cuboid": "COCO has no 3-D boxes",
+}
+_MATCH = ("file_name", "workbench_id")
+
+
+class CocoFormatError(WorkbenchError, ValueError):
+    """A COCO file is malformed or does not fit the project; the message names the
+    file, the record (``annotations[12] (id 57)``) and the field."""
+
+
+# ---------------------------------------------------------------------------
+# export
+
+
+def to_coco(
+    project: Any,
+    *,
+    task: str | None = None,
+    path: str | os.PathLike | None = None,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """The current labels of a Shapes task as a COCO dict.
+
+    Parameters
+    ----------
+    project : Project
+    task : str, optional
+        The Shapes task (the schema's first task by default).
+    path : str or PathLike, optional
+        Also write the dict there as JSON.
+    strict : bool, default False
+        Raise :class:`CocoFormatError` instead of warning when a shape has no
+        COCO form (polylines and cuboids).
+
+    Returns
+    -------
+    dict
+        ``images`` (one per labeled item, ``id`` 1..N in item order, with
+        ``file_name`` the item's URI, or its id for items with no file,
+        ``width``/``height`` read from the image, or from a mask's RLE size when
+        the image cannot be read, left out when neither is known, and
+        ``workbench_id``), ``annotations`` (ids 1..M) and ``categories`` (the
+        task's classes, ids 1..K).
+
+    Warns
+    -----
+    UserWarning
+        Naming how many shapes of each type were dropped, and why.
+    """
+    shapes_task = _shapes_task(project, task)
+    labels = project.labels(shapes_task.name)
+    values = {
+        str(i): v for i, v in zip(labels["item_id"], labels["label"], strict=True)
+        if isinstance(v, list)
+    }  # fmt: skip
+    order = [i for i in project.item_ids() if i in values]
+    records = {r.item_id: r for r in project.store.get_items(order)} if order else {}
+    cat_ids = {name: k for k, name in enumerate(shapes_task.class_names, start=1)}
+
+    dropped: Counter[str] = Counter()
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for image_id, item_id in enumerate(order, start=1):
+        record = records[item_id]
+        shapes = values[item_id]
+        image: dict[str, Any] = {"id": image_id, "file_name": _file_name(record)}
+        size = _image_size(project, record, shapes)
+        if size is not None:
+            image["width"], image["height"] = size
+        image["workbench_id"] = item_id
+        images.append(image)
+        for shape in shapes:
+            if shape["type"] in _NO_COCO_FORM:
+                dropped[shape["type"]] += 1
+                continue
+            ann = {"id": len(annotations) + 1, "image_id": image_id,
+                   "category_id": cat_ids[shape["class"]], "iscrowd": 0}  # fmt: skip
+            ann.update(_geometry_to_coco(shape))
+            ann["attributes"] = dict(shape.get("attributes") or {})
+            if shape.get("score") is not None:
+                ann["score"] = shape["score"]
+            ann["workbench_shape_id"] = shape["id"]
+            ann["workbench_z"] = shape.get("z", 0)
+            annotations.append(ann)
+
+    if dropped:
+        parts = [f"{n} {t}{'s' if n != 1 else ''} ({_NO_COCO_FORM[t]})" for t, n in
+                 sorted(dropped.items())]  # fmt: skip
+        message = f"task {shapes_task.name!r}: COCO cannot hold them, dropped " + ", ".join(parts)
+        if strict:
+            raise CocoFormatError(message)
+        warnings.warn(message, UserWarning, stacklevel=2)
+
+    out = {
+        "info": {"description": f"workbench task {shapes_task.name!r}"},
+        "images": images,
+        "annotations": annotations,
+        "categories": [_category(shapes_task, name, k) for name, k in cat_ids.items()],
+    }
+    if path is not None:
+        Path(path).write_text(json.dumps(out), encoding="utf-8")
+    return out
+
+
+def _shapes_task(project: Any, task: str | None) -> Shapes:
+    t = project.schema.task(task)
+    if not isinstance(t, Shapes):
+        raise SchemaError(f"COCO needs a shapes task; task {t.name!r} is {t.kind!r}")
+    return t
+
+
+def _file_name(record: Any) -> str:
+    uri = record.uri
+    if uri is None or uri.startswith(("npy://", "items://")):
+        return record.item_id
+    return uri
+
+
+def _image_size(project: Any, record: Any, shapes: list[dict]) -> tuple[int, int] | None:
+    try:
+        return tuple(project.reader.load(record).size)  # (width, height), EXIF applied
+    except (ItemReadError, OSError, ValueError, AttributeError):
+        pass
+    for s in shapes:  # a mask knows the size of the image it was drawn on
+        if s["type"] == "mask":
+            h, w = s["rle"]["size"]
+            return int(w), int(h)
+    return None
+
+
+def _category(shapes_task: Shapes, name: str, k: int) -> dict[str, Any]:
+    cat: dict[str, Any] = {"id": k, "name": name, "supercategory": ""}
+    skeleton = shapes_task.skeleton(name)
+    if skeleton is not None:
+        index = {p: j for j, p in enumerate(skeleton.points, start=1)}
+        cat["keypoints"] = list(skeleton.points)
+        cat["skeleton"] = [[index[a], index[b]] for a, b in skeleton.edges]
+    return cat
+
+
+def _geometry_to_coco(shape: Mapping[str, Any]) -> dict[str, Any]:
+    kind = shape["type"]
+    if kind == "box":
+        x, y, w, h = shape["bbox"]
+        return {"bbox": [x, y, w, h], "area": w * h, "segmentation": []}
+    if kind == "polygon":
+        flat = [float(c) for p in shape["points"] for c in p]
+        return {"segmentation": [flat], "bbox": geometry.bbox_of(shape["points"]),
+                "area": geometry.polygon_area(shape["points"])}  # fmt: skip
+    if kind == "mask":
+        rle = {"size": list(shape["rle"]["size"]), "counts": shape["rle"]["counts"]}
+        return {"segmentation": rle, "bbox": masks.to_bbox(rle), "area": float(masks.area(rle))}
+    # keypoints
+    flat = [float(c) if j < 2 else int(c) for p in shape["points"] for j, c in enumerate(p)]
+    seen = [p[:2] for p in shape["points"] if p[2] > 0]
+    bbox = geometry.bbox_of(seen) if seen else [0.0, 0.0, 0.0, 0.0]
+    return {"keypoints": flat, "num_keypoints": len(seen), "bbox": bbox,
+            "area": bbox[2] * bbox[3], "segmentation": []}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# import
+
+
+def from_coco(
+    project: Any,
+    source: Mapping[str, Any] | str | os.PathLike,
+    *,
+    task: str | None = None,
+    annotator: str = "coco-import",
+    match: str = "file_name",
+) -> int:
+    """Label the project's items from a COCO dict or JSON file.
+
+    Parameters
+    ----------
+    project : Project
+    source : dict, or str or PathLike of a JSON file
+    task : str, optional
+        The Shapes task to label (the schema's first task by default).
+    annotator : str
+        Who the label events are recorded as.
+    match : {"file_name", "workbench_id"}
+        How an image finds its item. ``"file_name"``: by ``workbench_id`` when
+        the image has one the project knows, else the item whose URI or id
+        equals ``file_name``, else the only item whose file has that basename.
+        ``"workbench_id"``: by ``workbench_id`` only.
+
+    Returns
+    -------
+    int
+        How many items were labeled: one label event per image, holding the
+        whole list of its shapes (an image with no annotations gets ``[]``).
+
+    Raises
+    ------
+    CocoFormatError
+        On a malformed file, an image not in the project, or a category that is
+        not a class of the task. The message names the file, the record and the
+        field. Nothing is written unless everything is well formed.
+    """
+    if match not in _MATCH:
+        raise ValueError(f"match must be one of {list(_MATCH)}, got {match!r}")
+    shapes_task = _shapes_task(project, task)
+    data, where = _load(source)
+    images = _records(data, "images", where)
+    anns = _records(data, "annotations", where)
+    cats = _records(data, "categories", where)
+
+    categories: dict[int, str] = {}
+    for i, cat in enumerate(cats):
+        rec = _rec("categories", i, cat)
+        cid = _int(cat, "id", where, rec)
+        name = _field(cat, "name", where, rec)
+        if not isinstance(name, str):
+            raise _error(where, rec, "name", f"must be a string, got {name!r}")
+        if cid in categories:
+            raise _error(where, rec, "id", f"category id {cid} is used twice")
+        categories[cid] = name
+
+    items = _match_images(project, images, where, match)  # image id -> item id
+    sizes = {
+        _int(im, "id", where, _rec("images", i, im)): (im.get("height"), im.get("width"))
+        for i, im in enumerate(images)
+    }
+    shapes: dict[int, list[tuple[str, dict[str, Any]]]] = {k: [] for k in items}
+    used_classes: set[str] = set()
+    for i, ann in enumerate(anns):
+        rec = _rec("annotations", i, ann)
+        _int(ann, "id", where, rec)
+        image_id = _int(ann, "image_id", where, rec)
+        if image_id not in items:
+            raise _error(where, rec, "image_id", f"no image with id {image_id} in 'images'")
+        cid = _int(ann, "category_id", where, rec)
+        if cid not in categories:
+            raise _error(where, rec, "category_id", f"no category with id {cid} in 'categories'")
+        cls_name = categories[cid]
+        if cls_name not in shapes_task.class_names:
+            raise _error(
+                where, f"categories (id {cid})", "name",
+                f"category {cls_name!r} is not a class of task {shapes_task.name!r}; "
+                f"classes: {shapes_task.class_names}",
+            )  # fmt: skip
+        used_classes.add(cls_name)
+        for shape in _annotation_shapes(ann, cls_name, shapes_task, sizes[image_id], where, rec):
+            try:
+                shapes_task.validate([shape])
+            except SchemaError as exc:
+                raise _error(where, rec, _blame(shape, exc), str(exc)) from None
+            shapes[image_id].append((rec, shape))
+
+    events = []
+    for image_id, item_id in items.items():
+        value = [s for _, s in shapes[image_id]]
+        try:
+            events.append(project.make_event(item_id, value, task=shapes_task.name,
+                                             annotator=annotator))  # fmt: skip
+        except SchemaError as exc:  # ids used twice, two semantic masks of a class ...
+            i = next(j for j, im in enumerate(images) if im.get("id") == image_id)
+            raise _error(where, _rec("images", i, images[i]), "annotations", str(exc)) from None
+    project.store.append(events)  # one transaction: all or nothing
+    return len(events)
+
+
+def _load(source: Any) -> tuple[Mapping[str, Any], str]:
+    if isinstance(source, Mapping):
+        return source, "<COCO dict>"
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(f"source must be a COCO dict or a JSON file path, got {type(source)}")
+    where = os.fspath(source)
+    try:
+        data = json.loads(Path(where).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CocoFormatError(f"{where}: not JSON: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise CocoFormatError(f"{where}: a COCO file holds a JSON object, got {type(data)}")
+    return data, where
+
+
+def _records(data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
+    if key not in data:
+        raise CocoFormatError(f"{where}: no {key!r} list")
+    recs = data[key]
+    if not isinstance(recs, list):
+        raise CocoFormatError(f"{where}: {key!r} must be a list, got {type(recs).__name__}")
+    for i, r in enumerate(recs):
+        if not isinstance(r, Mapping):
+            raise CocoFormatError(f"{where}: {key}[{i}] must be an object, got {r!r:.60}")
+    return recs
+
+
+def _rec(key: str, i: int, record: Mapping[str, Any]) -> str:
+    return f"{key}[{i}]" + (f" (id {record['id']!r})" if "id" in record else "")
+
+
+def _error(where: str, rec: str, field: str, message: str) -> CocoFormatError:
+    return CocoFormatError(f"{where}: {rec}: field {field!r}: {message}")
+
+
+def _field(record: Mapping[str, Any], key: str, where: str, rec: str) -> Any:
+    if key not in record:
+        raise _error(where, rec, key, "missing")
+    return record[key]
+
+
+def _int(record: Mapping[str, Any], key: str, where: str, rec: str) -> int:
+    v = _field(record, key, where, rec)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise _error(where, rec, key, f"must be an int, got {v!r}")
+    return int(v)
+
+
+def _floats(v: Any, where: str, rec: str, key: str) -> list[float]:
+    if not isinstance(v, list) or not all(
+        isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c) for c in v
+    ):
+        raise _error(where, rec, key, f"must be a list of finite numbers, got {v!r:.80}")
+    return [float(c) for c in v]
+
+
+def _blame(shape: Mapping[str, Any], exc: Exception) -> str:
+    text = str(exc)
+    for key in ("attribute", "score", "points", "bbox", "rle"):
+        if key in text:
+            return {"points": "keypoints" if shape["type"] == "keypoints" else "segmentation",
+                    "rle": "segmentation", "attribute": "attributes"}.get(key, key)  # fmt: skip
+    return "workbench_shape_id" if "id" in text else "segmentation"
+
+
+def _match_images(
+    project: Any, images: list[Mapping[str, Any]], where: str, match: str
+) -> dict[int, str]:
+    ids = project.item_ids()
+    known = set(ids)
+    by_name: dict[str, str] = {}
+    by_base: dict[str, list[str]] = {}
+    if match == "file_name":
+        for r in project.store.get_items(ids) if ids else []:
+            by_name[r.item_id] = r.item_id
+            if r.uri is not None:
+                by_name[r.uri] = r.item_id
+                if r.uri.startswith("file://"):
+                    by_name[r.uri[len("file://") :]] = r.item_id
+                by_base.setdefault(_basename(r.uri), []).append(r.item_id)
+    out: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    missing: list[str] = []
+    for i, im in enumerate(images):
+        rec = _rec("images", i, im)
+        image_id = _int(im, "id", where, rec)
+        if image_id in out:
+            raise _error(where, rec, "id", f"image id {image_id} is used twice")
+        wid = im.get("workbench_id")
+        item = str(wid) if wid is not None and str(wid) in known else None
+        if item is None and match == "workbench_id":
+            missing.append(f"{rec}: workbench_id {wid!r}")
+            continue
+        if item is None:
+            name = _field(im, "file_name", where, rec)
+            if not isinstance(name, str):
+                raise _error(where, rec, "file_name", f"must be a string, got {name!r}")
+            item = by_name.get(name)
+            if item is None:
+                candidates = by_base.get(_basename(name), [])
+                if len(candidates) > 1:
+                    raise _error(
+                        where, rec, "file_name",
+                        f"{name!r} matches {len(candidates)} items by basename; give "
+                        "'workbench_id' or the full URI",
+                    )  # fmt: skip
+                item = candidates[0] if candidates else None
+            if item is None:
+                missing.append(f"{rec}: file_name {name!r}")
+                continue
+        if item in seen:
+            raise _error(where, rec, "file_name", f"item {item!r} is also {seen[item]}")
+        seen[item] = rec
+        out[image_id] = item
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise CocoFormatError(
+            f"{where}: {len(missing)} image(s) are not in the project: "
+            + "; ".join(missing[:5]) + more
+        )  # fmt: skip
+    return out
+
+
+def _basename(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+
+
+def _annotation_shapes(
+    ann: Mapping[str, Any],
+    cls_name: str,
+    shapes_task: Shapes,
+    size: tuple[Any, Any],
+    where: str,
+    rec: str,
+) -> list[dict[str, Any]]:
+    bbox = _floats(_field(ann, "bbox", where, rec), where, rec, "bbox")
+    if len(bbox) != 4 or bbox[2] < 0 or bbox[3] < 0:
+        raise _error(where, rec, "bbox", f"must be [x, y, w, h] with w, h >= 0, got {bbox}")
+    common: dict[str, Any] = {"class": cls_name}
+    if ann.get("attributes") is not None:
+        common["attributes"] = ann["attributes"]
+    if ann.get("score") is not None:
+        common["score"] = ann["score"]
+    if ann.get("workbench_z") is not None:
+        common["z"] = ann["workbench_z"]
+    geometries: list[dict[str, Any]] = []
+
+    seg = ann.get("segmentation")
+    if isinstance(seg, Mapping):
+        geometries.append({"type": "mask", "rle": _rle(seg, size, where, rec)})
+    elif isinstance(seg, list):
+        for j, poly in enumerate(seg):
+            key = f"segmentation[{j}]"
+            flat = _floats(poly, where, rec, key)
+            if len(flat) % 2:
+                raise _error(where, rec, key, f"holds {len(flat)} numbers, an odd count")
+            if len(flat) < 6:
+                raise _error(where, rec, key, f"a polygon needs 3 points, got {len(flat) // 2}")
+            points = [flat[k : k + 2] for k in range(0, len(flat), 2)]
+            geometries.append({"type": "polygon", "points": points})
+    elif seg is not None:
+        raise _error(where, rec, "segmentation", f"must be a list of polygons or an RLE dict, "
+                     f"got {type(seg).__name__}")  # fmt: skip
+
+    kps = ann.get("keypoints")
+    if kps is not None and kps != []:
+        flat = _floats(kps, where, rec, "keypoints")
+        skeleton = shapes_task.skeleton(cls_name)
+        if len(flat) % 3:
+            raise _error(where, rec, "keypoints", f"holds {len(flat)} numbers, not x, y, v triples")
+        if skeleton is None or len(skeleton.points) != len(flat) // 3:
+            want = "no skeleton" if skeleton is None else f"{len(skeleton.points)} points"
+            raise _error(where, rec, "keypoints",
+                         f"{len(flat) // 3} points, but class {cls_name!r} has {want}")  # fmt: skip
+        points = [[flat[k], flat[k + 1], flat[k + 2]] for k in range(0, len(flat), 3)]
+        geometries.append({"type": "keypoints", "points": points})
+
+    if not geometries:
+        geometries.append({"type": "box", "bbox": bbox})
+    sid = ann.get("workbench_shape_id")
+    out = []
+    for j, geom in enumerate(geometries):
+        shape = {**common, **geom}
+        if sid is not None:
+            shape["id"] = sid if len(geometries) == 1 else f"{sid}.{j + 1}"
+        out.append(shape)
+    return out
+
+
+def _rle(seg: Mapping[str, Any], size: tuple[Any, Any], where: str, rec: str) -> dict[str, Any]:
+    counts = seg.get("counts")
+    if isinstance(counts, bytes):  # pycocotools' own output, before json.dumps
+        seg = {**seg, "counts": counts.decode("ascii")}
+    try:
+        masks.area(seg)  # checks size and counts without decoding
+        if isinstance(seg["counts"], list):  # uncompressed: store COCO's compressed form
+            rle = masks.encode(masks.decode(seg))
+        else:
+            rle = {"size": [int(v) for v in seg["size"]], "counts": seg["counts"]}
+    except (ValueError, TypeError) as exc:
+        raise _error(where, rec, "segmentation", f"bad RLE: {exc}") from None
+    h, w = size
+    if h is not None and w is not None and list(rle["size"]) != [h, w]:
+        raise _error(
+            where, rec, "segmentation",
+            f"RLE size {rle['size']} differs from its image's [height, width] {[h, w]}",
+        )  # fmt: skip
+    return rle
