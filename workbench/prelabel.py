@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import SchemaError, UnknownItemError, WorkbenchError, require
+from .errors import UnknownItemError, WorkbenchError, require
 from .features import Features, item_features
 from .predictions import Predictions, PredictionsWriter, versions
 
@@ -152,8 +152,9 @@ def prelabel(
     torch = require("torch", "ml")
     started = time.perf_counter()
     _check_options(batch_size, outputs, num_workers)
-    task_obj = project.schema.task(task)
-    classes = _class_names(task_obj)
+    # Pre-labels are class probabilities: only a classification task has columns for them.
+    task_obj = project.schema.classification_task(task, purpose="pre-labeling")
+    classes = list(task_obj.class_names)
     multi_label = bool(getattr(task_obj, "multi_label", False))
     item_ids = project.item_ids() if ids is None else [str(i) for i in ids]
     if ids is not None:
@@ -212,15 +213,6 @@ def _check_options(batch_size: int, outputs: str, num_workers: int) -> None:
         raise ValueError(f"outputs must be one of {OUTPUTS}, got {outputs!r}")
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
         raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
-
-
-def _class_names(task_obj: Any) -> list[str]:
-    if getattr(task_obj, "kind", None) != "classification":
-        raise SchemaError(
-            f"task {task_obj.name!r} is of kind {getattr(task_obj, 'kind', '?')!r}: "
-            "pre-labeling writes class probabilities, so it needs a classification task"
-        )
-    return list(task_obj.class_names)
 
 
 def _model_kind(model: Any, torch: Any) -> str:
