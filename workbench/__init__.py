@@ -39,6 +39,7 @@ __all__ = [
     "Shapes",
     "Attribute",
     "Skeleton",
+    "AnnotateWidget",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",
@@ -67,7 +68,14 @@ __all__ = [
 #: but keep ``import workbench`` itself light.
 _SUBMODULES = (
     "audit", "sampling", "train", "prelabel", "dashboards", "loop", "features", "formats",
+    "agreement", "audit_shapes",
 )  # fmt: skip
+
+
+_WIDGETS = {
+    "AnnotateWidget": "annotate", "ClassifyWidget": "classify", "GalleryWidget": "gallery",
+    "ReviewWidget": "review",
+}  # fmt: skip
 
 
 def __getattr__(name: str):
@@ -80,16 +88,8 @@ def __getattr__(name: str):
 
         return ActiveLearningLoop
     # Widgets import anywidget and the built front end; load them only when asked.
-    if name == "ClassifyWidget":
-        from .widgets.classify import ClassifyWidget
+    if name in _WIDGETS:
+        import importlib
 
-        return ClassifyWidget
-    if name == "GalleryWidget":
-        from .widgets.gallery import GalleryWidget
-
-        return GalleryWidget
-    if name == "ReviewWidget":
-        from .widgets.review import ReviewWidget
-
-        return ReviewWidget
+        return getattr(importlib.import_module(f".widgets.{_WIDGETS[name]}", __name__), name)
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

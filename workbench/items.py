@@ -848,10 +848,12 @@ class ItemReader:
     def render(self, record: ItemRecord, *, max_size: int = 512) -> dict[str, Any]:
         """What a widget sends for an item.
 
-        Images: ``{"kind": "image", "mime", "width", "height", "data": bytes}``,
-        downscaled (never upscaled) so the longer side is at most ``max_size``;
-        PNG for small, grey or transparent images, JPEG (quality 90) for larger
-        photos, and a PNG or JPEG file that already fits is sent as it is.
+        Images: ``{"kind": "image", "mime", "width", "height", "full_width",
+        "full_height", "data": bytes}``, where ``full_*`` is the size of the whole
+        upright image (the pixels shapes are given in), downscaled (never
+        upscaled) so the longer side is at most ``max_size``; PNG for small,
+        grey or transparent images, JPEG (quality 90) for larger photos, and a
+        PNG or JPEG file that already fits is sent as it is.
         Texts: ``{"kind": "text", "text": str}``.
         """
         if isinstance(max_size, bool) or not isinstance(max_size, numbers.Integral) or max_size < 1:
@@ -863,9 +865,10 @@ class ItemReader:
         start = time.perf_counter()
         if _is_npy(record.uri):
             im = self._npy_image(record)
+            full = im.size
             if max(im.size) > max_size:
                 im.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
-            out = _encode(im)
+            out = {**_encode(im), "full_width": full[0], "full_height": full[1]}
         else:
             out = self._render_file(record, max_size)
         took = time.perf_counter() - start
@@ -1004,15 +1007,16 @@ class ItemReader:
         try:
             im = Image.open(io.BytesIO(data))
             fmt = im.format or ""
-            if (
-                max(im.size) <= max_size
-                and im.mode in _PASS_MODES.get(fmt, ())
-                and im.getexif().get(0x0112, 1) == 1
-            ):
+            orientation = im.getexif().get(0x0112, 1)
+            # The size shapes are drawn in: the whole image, upright (EXIF 5-8 turn it).
+            full = im.size[::-1] if orientation in (5, 6, 7, 8) else im.size
+            sizes = {"full_width": full[0], "full_height": full[1]}
+            fits = max(im.size) <= max_size and orientation == 1
+            if fits and im.mode in _PASS_MODES.get(fmt, ()):
                 im.load()  # decode once, so a truncated file fails here and not in the browser
                 mime = "image/png" if fmt == "PNG" else "image/jpeg"
                 return {"kind": "image", "mime": mime, "width": im.width, "height": im.height,
-                        "data": data}  # fmt: skip
+                        "data": data, **sizes}  # fmt: skip
             # JPEG decodes straight at 1/2, 1/4 or 1/8 scale: a 20-megapixel photo
             # costs about as much as a 1-megapixel one.
             # draft() needs both sides at least as asked, so ask in the image's aspect.
@@ -1022,7 +1026,7 @@ class ItemReader:
             im = _display_mode(ImageOps.exif_transpose(im))
             if max(im.size) > max_size:
                 im.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
-            return _encode(im)
+            return {**_encode(im), **sizes}
         except ItemReadError:
             raise
         except Exception as exc:

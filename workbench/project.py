@@ -323,6 +323,13 @@ class Project:
 
         return ClassifyWidget(self, task=task, **settings)
 
+    def annotate(self, task: str | None = None, **settings: Any):
+        """An :class:`~workbench.AnnotateWidget` drawing the shapes of a
+        :class:`~workbench.Shapes` task (the schema's first one by default)."""
+        from .widgets.annotate import AnnotateWidget
+
+        return AnnotateWidget(self, task=task, **settings)
+
     def gallery(self, task: str | None = None, **settings: Any):
         """A :class:`~workbench.GalleryWidget`: a paged grid for bulk labeling and audits."""
         from .widgets.gallery import GalleryWidget

@@ -267,11 +267,22 @@ class Schema:
     ) -> Classification:
         """The task called ``name`` (see :meth:`task`), which must be a classification
         task; otherwise a :class:`SchemaError` saying that ``purpose`` needs one."""
+        return self.task_of_kind(name, "classification", purpose=purpose)  # type: ignore[return-value]
+
+    def task_of_kind(self, name: str | None, kind: str, *, purpose: str = "this") -> Task:
+        """The task called ``name``, which must be of ``kind`` (``"classification"``,
+        ``"shapes"`` ...); with no name, the first task of that kind. Otherwise a
+        :class:`SchemaError` saying that ``purpose`` needs one."""
+        if name is None:
+            for t in self.tasks:
+                if t.kind == kind:
+                    return t
+            kinds = {t.name: t.kind for t in self.tasks}
+            raise SchemaError(f"{purpose} needs a {kind} task; the schema has {kinds}")
         task = self.task(name)
-        if not isinstance(task, Classification):
+        if task.kind != kind:
             raise SchemaError(
-                f"{purpose} needs a classification task; task {task.name!r} is of kind "
-                f"{task.kind!r}"
+                f"{purpose} needs a {kind} task; task {task.name!r} is of kind {task.kind!r}"
             )
         return task
 

@@ -59,6 +59,12 @@ front end → kernel
     - ``{type: "error", client_id, seq, error}``: the kernel failed to store it
       this time (database locked, disk full): not final, resend later.
 
+``{type: "full", client_id, req, item_id}`` (annotate)
+    The item's image at full size (longest side at most 8192 px), asked once
+    when the view zooms past the resolution of the image it was sent. Reply
+    ``{type: "full", client_id, req, item_id, width, height, mime, buffer: 0}``
+    or ``{..., error}``.
+
 ``{type: "page", client_id, req, page, page_size, filter}`` (gallery)
     ``filter`` is ``"all"``, ``"unlabeled"`` or a class name. Reply ``{type:
     "page", client_id, req, page, page_size, filter, total, items: [Item, ...],
@@ -89,7 +95,13 @@ kernel → front end, unasked
 
 Item
     ``{item_id, kind: "image" | "text" | "error", buffer: int | null, mime?,
-    width?, height?, text?, error?, state?, label?, prelabel?: {value, score}}``
+    width?, height?, full_width?, full_height?, text?, error?, state?, label?,
+    prelabel?: {value, score}}``; ``width``/``height`` are those of the image
+    sent, ``full_*`` those of the whole image (not on thumbnails): shapes are
+    in its pixels. For a shapes task ``label`` and ``prelabel.value`` are shape
+    lists (:mod:`workbench.shapes`), and the drawing widget sends each
+    committed change of an item's shapes as one ``label`` whose value is the
+    whole list.
     where ``state`` is the kind of the event deciding the item's current state
     (``"label"``, ``"skip"`` ...), ``label`` its value when that is a label, and
     ``prelabel`` the latest model pre-label with its score. An item whose bytes
@@ -131,6 +143,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LabelStream",
+    "AnnotateStream",
     "ReviewStream",
     "Reply",
     "LABEL_MESSAGE_KINDS",
@@ -161,6 +174,8 @@ MAX_EXAMPLES = 24
 EXCERPT_CHARS = 160
 #: Progress is a count over the pool: recompute it at most this often while labels stream in.
 PROGRESS_EVERY_S = 0.5
+#: Longest side of the full-size image the drawing widget asks for when zoomed in.
+MAX_FULL_SIZE = 8192
 #: A message handled slower than this is logged as a warning.
 SLOW_S = 1.0
 
@@ -513,6 +528,9 @@ class LabelStream:
                         height=int(shown.get("height") or 0),
                         buffer=len(buffers),
                     )
+                    if not thumbnail:
+                        out["full_width"] = int(shown.get("full_width") or out["width"])
+                        out["full_height"] = int(shown.get("full_height") or out["height"])
                     buffers.append(shown["data"])
                 elif kind == "text":
                     out.update(kind="text", text=str(shown.get("text", "")))
@@ -632,6 +650,38 @@ class ReviewIssue:
     suggested: Any = None
     label: Any = None
     annotators: dict[str, Any] | None = None
+
+
+class AnnotateStream(LabelStream):
+    """The label stream of the drawing widget: a :class:`LabelStream` over a
+    :class:`~workbench.Shapes` task whose labels are whole shape lists, plus the
+    ``full`` message for the full-size image when the view zooms in.
+    """
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
+        return {**super().handlers(), "full": self.full}
+
+    def full(self, msg: Mapping[str, Any]) -> list[Reply]:
+        """The item's image at full size (longest side at most ``MAX_FULL_SIZE``)."""
+        item_id = msg.get("item_id")
+        base = {**_echo(msg), "type": "full", "item_id": item_id}
+        if not isinstance(item_id, str):
+            return [({**base, "error": f"item_id must be a string, got {item_id!r}"}, [])]
+        if self.store.missing_items([item_id]):
+            return [({**base, "error": f"no item {item_id!r} in this project"}, [])]
+        (record,) = self.store.get_items([item_id])
+        try:
+            shown = self.project.reader.render(record, max_size=MAX_FULL_SIZE)
+        except Exception as exc:  # a file gone since the item was shown: say so, keep going
+            logger.warning("workbench widget: cannot read item %s at full size: %s", item_id, exc)
+            return [({**base, "error": str(exc)}, [])]
+        if shown.get("kind") != "image":
+            return [({**base, "error": f"item {item_id!r} is not an image"}, [])]
+        reply = {
+            **base, "width": int(shown["width"]), "height": int(shown["height"]),
+            "mime": shown.get("mime", "image/png"), "buffer": 0,
+        }  # fmt: skip
+        return [(reply, [shown["data"]])]
 
 
 class ReviewStream(LabelStream):

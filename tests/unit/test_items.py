@@ -566,7 +566,7 @@ def test_small_png_and_jpeg_files_are_sent_as_they_are(tmp_path):
     a, b = items.from_uris([tmp_path / "a.png", tmp_path / "b.jpg"])
     reader = ItemReader(tmp_path)
     assert reader.render(a) == {"kind": "image", "mime": "image/png", "width": 20, "height": 30,
-                                "data": png}  # fmt: skip
+                                "full_width": 20, "full_height": 30, "data": png}  # fmt: skip
     assert reader.render(b)["data"] == jpg and reader.render(b)["mime"] == "image/jpeg"
     assert reader.render(a, max_size=10)["data"] != png
 
@@ -584,6 +584,8 @@ def test_exif_rotated_16_bit_and_palette_images_render_for_the_browser(tmp_path)
     reader = ItemReader(tmp_path)
     out = reader.render(rot)
     assert (out["width"], out["height"]) == (30, 40)
+    assert (out["full_width"], out["full_height"]) == (30, 40)  # upright, as shapes are drawn
+    assert (reader.render(rot, max_size=20)["full_width"], out["full_height"]) == (30, 40)
     assert reader.load(rot).size == (30, 40)
     im = decode(reader.render(deep_rec))
     assert im.mode == "L" and np.asarray(im).min() == 0 and np.asarray(im).max() == 255

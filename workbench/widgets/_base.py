@@ -109,6 +109,8 @@ class StreamWidget(anywidget.AnyWidget):
     progress = t.Dict({"done": 0, "total": 0}).tag(sync=True)
 
     stream: LabelStream
+    #: The kind of task the widget labels (:meth:`Schema.task_of_kind`).
+    task_kind = "classification"
 
     @classmethod
     def _check_settings(cls, settings: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, int]:
@@ -129,7 +131,7 @@ class StreamWidget(anywidget.AnyWidget):
             raise TypeError(
                 f"{type(self).__name__} needs a workbench.Project, got {type(project).__name__}"
             )
-        task_obj = project.schema.classification_task(task, purpose=type(self).__name__)
+        task_obj = project.schema.task_of_kind(task, self.task_kind, purpose=type(self).__name__)
         if annotator is not None and (not isinstance(annotator, str) or not annotator.strip()):
             raise ValueError(f"annotator must be a non-empty string, got {annotator!r}")
         done, total = project.store.progress(task_obj.name)

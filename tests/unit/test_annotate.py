@@ -1,0 +1,149 @@
+"""The drawing widget's kernel side: items with their full size, shape lists as labels,
+the full-size image on request, and refusals."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import workbench as wb
+from tests.widget_wire import Wire
+from workbench import masks
+from workbench.widgets import AnnotateWidget
+
+
+def schema():
+    return wb.Schema(
+        (
+            wb.Classification("quality", classes=("good", "bad")),
+            wb.Shapes(
+                "objects",
+                classes=["car", "person"],
+                attributes=[wb.Attribute("occluded")],
+                skeletons={"person": wb.Skeleton(("head", "foot"), (("head", "foot"),))},
+            ),
+        )
+    )
+
+
+@pytest.fixture
+def project(tmp_path):
+    folder = tmp_path / "img"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i, (w, h) in enumerate([(300, 200), (64, 48), (900, 600)]):
+        arr = rng.integers(0, 255, size=(h, w, 3), dtype=np.uint8)
+        Image.fromarray(arr).save(folder / f"im{i}.png")
+    with wb.Project(tmp_path / "p.db", schema=schema(), annotator="ann") as p:
+        p.add_uris([str(f) for f in sorted(folder.glob("*.png"))], ids=["a", "b", "c"])
+        yield p
+
+
+def label(seq, item_id, value, *, kind="label", client_id="c1"):
+    return {"type": "label", "client_id": client_id, "seq": seq, "item_id": item_id,
+            "task": "objects", "kind": kind, "value": value, "duration_ms": 50}  # fmt: skip
+
+
+def test_widget_picks_the_shapes_task_and_syncs_its_spec(project):
+    w = project.annotate()
+    assert isinstance(w, AnnotateWidget)
+    assert w.task == "objects"
+    assert w.schema["kind"] == "shapes"
+    assert w.schema["skeletons"]["person"]["points"] == ["head", "foot"]
+    assert w.max_size == 2048 and w.prefetch == 4
+    assert w.progress == {"done": 0, "total": 3}
+
+
+def test_other_widgets_and_kinds_are_refused_by_name(project):
+    with pytest.raises(wb.SchemaError, match="AnnotateWidget needs a shapes task; task 'quality'"):
+        project.annotate("quality")
+    with pytest.raises(wb.SchemaError, match="ClassifyWidget needs a classification task"):
+        project.classify("objects")
+    # With no task named, each widget takes the first task of its kind.
+    assert project.classify().task == "quality"
+
+
+def test_items_carry_the_full_size_that_shapes_are_drawn_in(project):
+    w = project.annotate(max_size=128)
+    reply, buffers = Wire(w).one({"type": "need", "client_id": "v", "req": 1, "n": 3})
+    sizes = {it["item_id"]: it for it in reply["items"]}
+    assert (sizes["a"]["full_width"], sizes["a"]["full_height"]) == (300, 200)
+    assert (sizes["a"]["width"], sizes["a"]["height"]) == (128, 85)
+    assert (sizes["b"]["full_width"], sizes["b"]["width"]) == (64, 64)
+    im = Image.open(io.BytesIO(buffers[sizes["c"]["buffer"]]))
+    assert max(im.size) == 128
+
+
+def test_full_message_returns_the_whole_image(project):
+    wire = Wire(project.annotate(max_size=128))
+    reply, buffers = wire.one({"type": "full", "client_id": "v", "req": 7, "item_id": "c"})
+    assert reply["req"] == 7 and reply["buffer"] == 0
+    assert (reply["width"], reply["height"]) == (900, 600)
+    assert Image.open(io.BytesIO(buffers[0])).size == (900, 600)
+    bad = wire.reply({"type": "full", "client_id": "v", "req": 8, "item_id": "nope"})
+    assert "no item 'nope'" in bad["error"]
+
+
+def test_a_shape_list_is_stored_acked_and_comes_back_with_the_item(project):
+    wire = Wire(project.annotate())
+    m = np.zeros((200, 300), np.uint8)
+    m[10:40, 20:90] = 1
+    shapes = [
+        {"type": "box", "class": "car", "bbox": [10.5, 20, 30, 40], "id": "s1"},
+        {"type": "keypoints", "class": "person", "points": [[5, 6, 2], [7, 8, 0]], "id": "s2"},
+        {"type": "mask", "class": "car", "rle": masks.encode(m), "id": "s3",
+         "attributes": {"occluded": True}},
+    ]  # fmt: skip
+    ack = wire.reply(label(0, "a", shapes))
+    assert ack["type"] == "ack" and ack["progress"]["done"] == 1
+    (stored,) = project.labels("objects")["label"].tolist()
+    assert [s["type"] for s in stored] == ["box", "keypoints", "mask"]
+    assert stored[0]["bbox"] == [10.5, 20.0, 30.0, 40.0]
+    assert stored[2]["attributes"] == {"occluded": True}
+    np.testing.assert_array_equal(masks.decode(stored[2]["rle"]), m)
+    # A later snapshot of the same item replaces it; resending an old one stores nothing.
+    assert wire.reply(label(1, "a", shapes[:1]))["type"] == "ack"
+    assert wire.reply(label(0, "a", shapes))["duplicate"] is True
+    item = wire.reply({"type": "item", "client_id": "v", "req": 2, "item_id": "a"})["item"]
+    assert item["state"] == "label" and [s["id"] for s in item["label"]] == ["s1"]
+    # An empty list is a label too: "nothing to draw here".
+    assert wire.reply(label(2, "b", []))["type"] == "ack"
+    assert project.store.progress("objects") == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([{"type": "box", "class": "truck", "bbox": [0, 0, 1, 1]}], "truck"),
+        ([{"type": "box", "class": "car", "bbox": [0, 0, -1, 1]}], "bbox"),
+        ([{"type": "polygon", "class": "car", "points": [[0, 0], [1, 1]]}], "points"),
+        ([{"type": "keypoints", "class": "person", "points": [[0, 0, 2]]}], "points"),
+        ("car", "list"),
+    ],
+)
+def test_bad_shapes_are_refused_and_nothing_is_stored(project, value, message):
+    reply = Wire(project.annotate()).reply(label(0, "a", value))
+    assert reply["type"] == "refused"
+    assert message in reply["error"]
+    assert project.store.progress("objects") == (0, 3)
+
+
+def test_prelabel_suggestions_come_with_the_item(project):
+    suggestion = [{"type": "box", "class": "car", "bbox": [1, 2, 3, 4], "score": 0.8}]
+    project.store.append([project.make_event("a", suggestion, task="objects", kind="prelabel",
+                                             annotator="model:det@1", score=0.8)])  # fmt: skip
+    item = Wire(project.annotate()).reply({"type": "item", "client_id": "v", "req": 1,
+                                           "item_id": "a"})["item"]  # fmt: skip
+    assert item["prelabel"]["score"] == pytest.approx(0.8)
+    assert item["prelabel"]["value"][0]["bbox"] == [1.0, 2.0, 3.0, 4.0]
+    assert "state" not in item
+
+
+def test_settings_are_checked(project):
+    with pytest.raises(ValueError, match="max_size must be from 64 to 8192"):
+        project.annotate(max_size=10)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tool'"):
+        project.annotate(tool="box")
