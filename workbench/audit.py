@@ -1333,3 +1333,9 @@ def find_issues_out_of_fold(
         project, estimator, features=features, folds=folds, task=task, seed=seed
     )
     return issues(project, preds, task=task, filter_by=filter_by)
+
+
+# Spatial labels (object detection, segmentation) are audited in audit_shapes; re-exported here.
+from .audit_shapes import shape_issues  # noqa: E402
+
+__all__ += ["shape_issues"]
