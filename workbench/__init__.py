@@ -68,7 +68,7 @@ __all__ = [
 #: but keep ``import workbench`` itself light.
 _SUBMODULES = (
     "audit", "sampling", "train", "prelabel", "dashboards", "loop", "features", "formats",
-    "agreement", "audit_shapes",
+    "agreement", "audit_shapes", "prelabel_shapes",
 )  # fmt: skip
 
 

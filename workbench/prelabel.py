@@ -21,6 +21,10 @@ probabilities are written batch by batch into a memory-mapped ``probs.npy``
 twice, and saved as one model version; then one ``prelabel`` event per item is
 appended, in chunks, with ``model:<name>@<version>`` as annotator. The label
 widgets show that pre-label with its confidence, and accept it with one key.
+
+Shapes tasks (boxes, polygons, masks, keypoints) go to
+:mod:`workbench.prelabel_shapes`: detection and segmentation models, no
+probability array.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from .predictions import Predictions, PredictionsWriter, versions
 if TYPE_CHECKING:
     import torch
 
+    from .prelabel_shapes import ShapePrelabels
     from .project import Project
 
 __all__ = ["prelabel", "resolve_device", "to_probabilities"]
@@ -59,7 +64,7 @@ def prelabel(
     project: Project,
     model: Any,
     *,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     device: str = "auto",
     task: str | None = None,
     name: str | None = None,
@@ -72,8 +77,16 @@ def prelabel(
     num_workers: int = 0,
     write_events: bool = True,
     progress: bool = True,
-) -> Predictions:
+    **shape_options: Any,
+) -> Predictions | ShapePrelabels:
     """Run ``model`` over items in batches; save its probabilities and ``prelabel`` events.
+
+    This page describes classification tasks. For a :class:`~workbench.Shapes`
+    task (``task=`` names one, or the schema has no classification task) the
+    call goes to :func:`workbench.prelabel_shapes.prelabel_shapes`, which takes
+    detection and segmentation models and the options listed there
+    (``label_map``, ``score_threshold`` …) and returns a
+    :class:`~workbench.prelabel_shapes.ShapePrelabels` summary.
 
     Parameters
     ----------
@@ -83,8 +96,8 @@ def prelabel(
         moved to ``device`` for the run; afterwards it is moved back to the
         device its parameters were on and its train/eval mode is restored, so
         the object passed in ends up as it was.
-    batch_size : int
-        Items per batch.
+    batch_size : int, optional
+        Items per batch; 256 by default (8 for a shapes task).
     device : str
         ``"auto"`` (the device a torch module's parameters already sit on if
         that is a GPU, else ``cuda`` when available, else ``mps``, else
@@ -149,6 +162,23 @@ def prelabel(
     probability ≥ 0.5 and the score the confidence of the least certain of
     those per-class decisions, ``min_k max(p_k, 1 - p_k)``.
     """
+    if _is_shapes_task(project, task):
+        from .prelabel_shapes import prelabel_shapes
+
+        if features is not None:
+            raise TypeError("features= is for classification tasks; a shapes model sees images")
+        return prelabel_shapes(
+            project, model, task=task, batch_size=8 if batch_size is None else batch_size,
+            device=device, name=name, version=version, ids=ids, transform=transform,
+            outputs=outputs, amp=amp, num_workers=num_workers, write_events=write_events,
+            progress=progress, **shape_options,
+        )  # fmt: skip
+    if shape_options:
+        raise TypeError(
+            f"prelabel() got unexpected keyword argument(s) {sorted(shape_options)}; "
+            "label_map, score_threshold and the other shape options apply to shapes tasks only"
+        )
+    batch_size = 256 if batch_size is None else batch_size
     torch = require("torch", "ml")
     started = time.perf_counter()
     _check_options(batch_size, outputs, num_workers)
@@ -156,14 +186,7 @@ def prelabel(
     task_obj = project.schema.classification_task(task, purpose="pre-labeling")
     classes = list(task_obj.class_names)
     multi_label = bool(getattr(task_obj, "multi_label", False))
-    item_ids = project.item_ids() if ids is None else [str(i) for i in ids]
-    if ids is not None:
-        if len(set(item_ids)) != len(item_ids):
-            dupe = next(i for i in item_ids if item_ids.count(i) > 1)
-            raise ValueError(f"ids must be unique; {dupe!r} appears more than once")
-        missing = project.store.missing_items(item_ids)
-        if missing:
-            raise UnknownItemError(f"no item {missing[0]!r} in this project")
+    item_ids = _item_ids(project, ids)
 
     kind = _model_kind(model, torch)
     dev = resolve_device(device, model=model if kind == "torch" else None)
@@ -206,6 +229,15 @@ def prelabel(
 
 
 # -- options --------------------------------------------------------------------------
+def _is_shapes_task(project: Project, task: str | None) -> bool:
+    """Whether pre-labeling goes to the shapes path: ``task`` names a shapes task, or
+    no task is named and the schema has no classification task but a shapes one."""
+    if task is not None:
+        return project.schema.task(task).kind == "shapes"
+    kinds = [t.kind for t in project.schema.tasks]
+    return "classification" not in kinds and "shapes" in kinds
+
+
 def _check_options(batch_size: int, outputs: str, num_workers: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -213,6 +245,20 @@ def _check_options(batch_size: int, outputs: str, num_workers: int) -> None:
         raise ValueError(f"outputs must be one of {OUTPUTS}, got {outputs!r}")
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
         raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
+
+
+def _item_ids(project: Project, ids: Sequence[str] | None) -> list[str]:
+    """``ids`` as strings, checked unique and known; every item in project order if None."""
+    if ids is None:
+        return project.item_ids()
+    item_ids = [str(i) for i in ids]
+    if len(set(item_ids)) != len(item_ids):
+        dupe = next(i for i in item_ids if item_ids.count(i) > 1)
+        raise ValueError(f"ids must be unique; {dupe!r} appears more than once")
+    missing = project.store.missing_items(item_ids)
+    if missing:
+        raise UnknownItemError(f"no item {missing[0]!r} in this project")
+    return item_ids
 
 
 def _model_kind(model: Any, torch: Any) -> str:
@@ -283,7 +329,9 @@ def _module_device(module: Any) -> torch.device | None:
 
 
 def _model_id(model: Any, name: str | None, version: int | str | None, project: Project,
-              task: str) -> str:  # fmt: skip
+              task: str, *, saved: Sequence[str] = ()) -> str:  # fmt: skip
+    """``name@version``; a new version is the next integer after those saved under
+    ``models_dir`` for ``task`` (probabilities) and those in ``saved``."""
     if name is None:
         target = model.func if hasattr(model, "func") and hasattr(model, "args") else model
         base = getattr(target, "__name__", None) or type(target).__name__
@@ -298,8 +346,8 @@ def _model_id(model: Any, name: str | None, version: int | str | None, project: 
     if not name:
         raise ValueError("the model name must not be empty")
     if version is None:
-        saved = [v.rpartition("@") for v in versions(project.models_dir, task)]
-        numbers = [int(v) for n, _, v in saved if n == name and v.isdigit()]
+        known = [v.rpartition("@") for v in [*versions(project.models_dir, task), *saved]]
+        numbers = [int(v) for n, _, v in known if n == name and v.isdigit()]
         version = max(numbers, default=0) + 1
     return f"{name}@{version}"
 
@@ -468,24 +516,28 @@ class _TorchRunner(_Runner):
             self.module.to(self._home)
         self.module.train(self._was_training)
 
+    def call_module(self, x: Any) -> Any:
+        """``module(x)``, under autocast when mixed precision is on (dropped for the
+        rest of the run if this device refuses it). Call inside ``inference_mode``."""
+        if self.amp_dtype is None:
+            return self.module(x)
+        try:
+            with self.torch.autocast(device_type=self.device.type, dtype=self.amp_dtype):
+                return self.module(x)
+        except RuntimeError as exc:
+            if "autocast" not in str(exc).lower():
+                raise
+            logger.warning("workbench prelabel: no autocast on %s (%s)", self.device, exc)
+            self.amp_dtype = None
+            return self.module(x)
+
     def _forward(self, x: Any) -> np.ndarray:
         torch = self.torch
         if not isinstance(x, torch.Tensor):
             x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         x = x.to(self.device, non_blocking=True)
         with torch.inference_mode():
-            if self.amp_dtype is not None:
-                try:
-                    with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype):
-                        out = self.module(x)
-                except RuntimeError as exc:
-                    if "autocast" not in str(exc).lower():
-                        raise
-                    logger.warning("workbench prelabel: no autocast on %s (%s)", self.device, exc)
-                    self.amp_dtype = None
-                    out = self.module(x)
-            else:
-                out = self.module(x)
+            out = self.call_module(x)
             out = getattr(out, "logits", out)  # Hugging Face style outputs
             if isinstance(out, tuple | list):
                 out = out[0]

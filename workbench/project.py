@@ -298,13 +298,16 @@ class Project:
 
     # -- models -----------------------------------------------------------------
     def prelabel(
-        self, model: Any, *, batch_size: int = 256, device: str = "auto", **options: Any
-    ) -> Predictions:
+        self, model: Any, *, batch_size: int | None = None, device: str = "auto", **options: Any
+    ) -> Any:
         """Run ``model`` over the items and store its suggestions as ``prelabel`` events.
 
         See :func:`workbench.prelabel.prelabel` for the models and options accepted.
-        Returns the :class:`~workbench.predictions.Predictions`, saved memory-mapped
-        under ``models_dir``.
+        For a classification task, returns the
+        :class:`~workbench.predictions.Predictions`, saved memory-mapped under
+        ``models_dir`` (batches of 256 by default); for a :class:`~workbench.Shapes`
+        task (a detection or segmentation model), a
+        :class:`~workbench.prelabel_shapes.ShapePrelabels` summary (batches of 8).
         """
         from .prelabel import prelabel
 

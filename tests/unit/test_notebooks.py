@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 #: Notebooks whose own test below runs them and checks what they print.
-CHECKED = ("active_learning.ipynb", "audit.ipynb")
+CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb")
 PLAIN = [p for p in NOTEBOOKS if p.name not in CHECKED]
 
 
@@ -76,3 +76,34 @@ def test_audit_notebook_finds_and_fixes_flipped_labels(tmp_path):
     assert f1 and before_after, text[-2000:]
     assert float(f1[1]) >= 0.8
     assert float(before_after[2]) > float(before_after[1]) + 0.05
+
+
+def test_detection_notebook_prelabels_and_round_trips_every_shape(tmp_path):
+    import re
+
+    pytest.importorskip("skimage")
+    text = _run("detection.ipynb", tmp_path)
+    coins = re.search(r"coins pre-labeled: (\d+), mean score ([0-9.]+)", text)
+    trip = re.search(
+        r"round trip: (\d+) shapes, (\d+) back, max coordinate difference (\S+) px, "
+        r"(\d+) mask pixels differ, (\d+) fields differ",
+        text,
+    )
+    exported = re.search(r"exported: +(\{.*\})", text)
+    read_back = re.search(r"read back: (\{.*\})", text)
+    assert coins and trip and exported and read_back, text[-2000:]
+    assert int(coins[1]) >= 15 and float(coins[2]) >= 0.9  # most of the 24 coins, round
+    # Six shapes drawn from code, one mask per coin accepted; all of them back from COCO.
+    assert int(trip[1]) == int(trip[2]) == 6 + int(coins[1])
+    assert (float(trip[3]), int(trip[4]), int(trip[5])) == (0.0, 0, 0)
+    assert exported[1] == read_back[1]
+    assert "'box': 3, 'keypoints': 1" in exported[1] and "'polygon': 1" in exported[1]
+    import workbench as wb
+
+    with wb.Project(tmp_path / "detection.db") as project:
+        events = project.events()
+        pre = events[events["kind"] == "prelabel"]
+        assert pre["annotator"].tolist() == ["model:find_coins@1"]
+        assert sorted(project.labels()["item_id"]) == [
+            "astronaut", "camera", "chelsea", "coffee", "coins",
+        ]  # fmt: skip
