@@ -656,10 +656,97 @@ class AnnotateStream(LabelStream):
     """The label stream of the drawing widget: a :class:`LabelStream` over a
     :class:`~workbench.Shapes` task whose labels are whole shape lists, plus the
     ``full`` message for the full-size image when the view zooms in.
+
+    With ``issues`` (a DataFrame from
+    :func:`workbench.audit_shapes.shape_issues`, or item ids) it serves exactly
+    those items, labeled or not, in their order: a review of suspect labels.
+    An item counts as reviewed once its current state is an event newer than
+    the one it had when the list was given (a correction, or Enter to confirm
+    it); progress counts those, and a reloaded view starts at the first item
+    not reviewed. Each item then carries ``issue: {position, total, quality,
+    label, suggested, suspects}`` from the list's columns, where it has them.
     """
+
+    def __init__(self, project: Project, task: str | None = None, *, issues: Any = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(project, task, **kwargs)
+        self._issues: list[str] | None = None
+        self._issue_info: dict[str, dict[str, Any]] = {}
+        self._base: dict[str, int] = {}
+        self._served: dict[str, set[str]] = {}
+        self._client: str | None = None
+        if issues is not None:
+            self.set_issues(issues)
 
     def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
         return {**super().handlers(), "full": self.full}
+
+    def set_issues(self, issues: Any) -> None:
+        """Review these items (see the class docstring); replaces any earlier list."""
+        rows = _issue_rows(issues)
+        ids = [r["item_id"] for r in rows]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"issues: item {dup!r} is listed twice")
+        missing = self.store.missing_items(ids)
+        if missing:
+            raise UnknownItemError(
+                f"issues names item {missing[0]!r}, which is not in this project"
+                + (f" ({len(missing) - 1} more missing)" if len(missing) > 1 else "")
+            )
+        total = len(ids)
+        self._issue_info = {
+            r["item_id"]: {"position": pos, "total": total,
+                           **{k: _plain(v) for k, v in r.items()
+                              if k in _ISSUE_FIELDS and not _missing_cell(v)}}
+            for pos, r in enumerate(rows)
+        }  # fmt: skip
+        self._base = self.store.state_event_ids(self.task, ids)
+        self._issues = ids
+        self._served = {}
+        self._progress = None
+
+    def need(self, msg: Mapping[str, Any]) -> list[Reply]:
+        self._client = str(msg.get("client_id") or "")
+        return super().need(msg)
+
+    def next_ids(self, n: int, exclude: set[str]) -> list[str]:
+        if self._issues is None:
+            return super().next_ids(n, exclude)
+        served = self._served.setdefault(self._client or "", set())
+        out: list[str] = []
+        window = 64
+        todo = [i for i in self._issues if i not in served and i not in exclude]
+        for start in range(0, len(todo), window):
+            chunk = todo[start : start + window]
+            reviewed = self._reviewed(chunk)
+            for iid in chunk:
+                if iid not in reviewed:
+                    out.append(iid)
+                    if len(out) >= n:
+                        break
+            if len(out) >= n:
+                break
+        served.update(out)
+        return out
+
+    def payloads(self, ids: Sequence[str], **kwargs: Any) -> tuple[list[dict], list]:
+        items, buffers = super().payloads(ids, **kwargs)
+        for it in items:
+            info = self._issue_info.get(it["item_id"])
+            if info is not None:
+                it["issue"] = dict(info)
+        return items, buffers
+
+    def count(self) -> tuple[int, int]:
+        if self._issues is None:
+            return super().count()
+        return len(self._reviewed(self._issues)), len(self._issues)
+
+    def _reviewed(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` whose state changed since the list was given."""
+        now = self.store.state_event_ids(self.task, ids)
+        return {i for i, eid in now.items() if eid != self._base.get(i)}
 
     def full(self, msg: Mapping[str, Any]) -> list[Reply]:
         """The item's image at full size (longest side at most ``MAX_FULL_SIZE``)."""
@@ -925,7 +1012,47 @@ def _plain(v: Any) -> Any:
         return v.tolist()
     if isinstance(v, tuple | list):
         return [_plain(x) for x in v]
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
     return v
+
+
+#: Columns of an issues table that the drawing widget shows with each item.
+_ISSUE_FIELDS = ("quality", "label", "suggested", "suspects", "is_issue")
+
+
+def _issue_rows(issues: Any) -> list[dict[str, Any]]:
+    """Rows ``{item_id, ...}`` of an issues DataFrame (``item_id`` column or index) or of
+    a sequence of item ids."""
+    import pandas as pd
+
+    if isinstance(issues, pd.DataFrame):
+        df = issues
+        if "item_id" not in df.columns:
+            if df.index.name != "item_id":
+                raise ValueError(
+                    f"issues needs an item_id column or index; it has columns "
+                    f"{list(map(str, df.columns))}"
+                )
+            df = df.reset_index()
+        rows = df.to_dict("records")
+    elif isinstance(issues, str | bytes | Mapping) or not isinstance(issues, Iterable):
+        raise TypeError(
+            "issues must be a DataFrame with an item_id column or a list of item ids, "
+            f"got {type(issues).__name__}"
+        )
+    else:
+        rows = [{"item_id": i} for i in issues]
+    for pos, r in enumerate(rows):
+        if _missing(r.get("item_id")):
+            raise ValueError(f"issues: row {pos} has no item_id")
+        r["item_id"] = str(r["item_id"])
+    return rows
+
+
+def _missing_cell(v: Any) -> bool:
+    """:func:`_missing` for any cell: lists and arrays are never missing."""
+    return not isinstance(v, list | tuple | dict) and not hasattr(v, "__len__") and _missing(v)
 
 
 def _echo(msg: Mapping[str, Any]) -> dict[str, Any]:

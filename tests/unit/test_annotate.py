@@ -4,6 +4,7 @@ the full-size image on request, and refusals."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -147,3 +148,54 @@ def test_settings_are_checked(project):
         project.annotate(max_size=10)
     with pytest.raises(TypeError, match="unexpected keyword argument 'tool'"):
         project.annotate(tool="box")
+
+
+def test_issues_review_serves_labeled_suspects_in_order_with_their_details(project):
+    import pandas as pd
+
+    box = [{"type": "box", "class": "car", "bbox": [1, 2, 3, 4], "id": "s1"}]
+    for iid in ("a", "b", "c"):
+        project.label(iid, box, task="objects")
+    issues = pd.DataFrame(
+        {"quality": [0.1, np.nan], "label": ["car", "car"], "suggested": ["person", None],
+         "suspects": [[{"issue": "swap", "shape": "s1", "score": np.float32(0.2)}], []]},
+        index=pd.Index(["c", "a"], name="item_id"),
+    )  # fmt: skip
+    w = project.annotate(issues=issues)
+    assert w.progress == {"done": 0, "total": 2}
+    wire = Wire(w)
+    reply = wire.reply({"type": "need", "client_id": "v1", "req": 1, "n": 1})
+    (first,) = reply["items"]
+    assert (
+        first["item_id"] == "c"
+        and first["label"] == project.labels("objects").set_index("item_id").loc["c", "label"]
+    )
+    assert first["issue"] == {
+        "position": 0, "total": 2, "quality": 0.1, "label": "car", "suggested": "person",
+        "suspects": [{"issue": "swap", "shape": "s1", "score": pytest.approx(0.2)}],
+    }  # fmt: skip
+    json.dumps(first["issue"])  # plain JSON: numpy scalars converted
+    assert (
+        "quality"
+        not in wire.reply({"type": "need", "client_id": "v1", "req": 2, "n": 5})["items"][0][
+            "issue"
+        ]
+    )  # NaN quality left out
+    # Nothing more for this view; a correction of c counts as reviewed.
+    assert wire.reply({"type": "need", "client_id": "v1", "req": 3, "n": 5})["items"] == []
+    ack = wire.reply(label(0, "c", [{**box[0], "class": "person"}]))
+    assert ack["progress"] == {"done": 1, "total": 2}
+    # A new view (a reload) starts at the first item not reviewed.
+    again = wire.reply({"type": "need", "client_id": "v2", "req": 1, "n": 5})["items"]
+    assert [it["item_id"] for it in again] == ["a"]
+    # Confirming a as it is (the same list sent again) counts too.
+    assert wire.reply(label(1, "a", box))["progress"] == {"done": 2, "total": 2}
+
+
+def test_issues_are_checked(project):
+    with pytest.raises(wb.UnknownItemError, match="'zz'"):
+        project.annotate(issues=["a", "zz"])
+    with pytest.raises(ValueError, match="listed twice"):
+        project.annotate(issues=["a", "a"])
+    with pytest.raises(TypeError, match="DataFrame with an item_id column"):
+        project.annotate(issues="a")

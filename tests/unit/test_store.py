@@ -241,6 +241,18 @@ def test_prelabels_latest_wins_and_retract(store):
     assert store.prelabels(TASK, ids) == {ids[1]: ("bird", None)}
 
 
+def test_state_event_ids_follow_labels_skips_and_retracts(store):
+    ids = add(store, 3)
+    a = put(store, ids[0], "cat")
+    put(store, ids[1], "dog", kind="prelabel", annotator="model:m@1")
+    assert store.state_event_ids(TASK, ids) == {ids[0]: a}
+    b = put(store, ids[0], "dog")
+    s = put(store, ids[2], kind="skip")
+    assert store.state_event_ids(TASK, ids) == {ids[0]: b, ids[2]: s}
+    put(store, ids[0], kind="retract", parent=b)
+    assert store.state_event_ids(TASK, ids[:1]) == {ids[0]: a}
+
+
 # -- queue ----------------------------------------------------------------------------
 def test_next_unlabeled_by_priority_then_position(store):
     ids = add(store, 8)

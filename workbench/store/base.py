@@ -225,6 +225,10 @@ class Store(ABC):
     def current_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
         """``{item_id: (kind, value)}`` of the current state of items that have one."""
 
+    @abstractmethod
+    def state_event_ids(self, task: str, item_ids: Sequence[str]) -> dict[str, int]:
+        """``{item_id: event_id}`` of the event deciding each item's current state."""
+
     # -- queue ----------------------------------------------------------------
     @abstractmethod
     def next_unlabeled(self, task: str, n: int, *, exclude: Iterable[str] = ()) -> list[str]:
@@ -596,6 +600,10 @@ class SQLStore(Store):
     def current_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
         rows = self._state_values(task, item_ids, "state_event", "e.kind, e.value")
         return {iid: (k, _json(v)) for iid, k, v in rows}
+
+    def state_event_ids(self, task: str, item_ids: Sequence[str]) -> dict[str, int]:
+        rows = self._state_values(task, item_ids, "state_event", "e.id")
+        return {iid: int(eid) for iid, eid in rows}
 
     # -- queue ----------------------------------------------------------------
     def next_unlabeled(self, task: str, n: int, *, exclude: Iterable[str] = ()) -> list[str]:

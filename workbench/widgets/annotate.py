@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AnnotateWidget"]
 
-_SETTINGS = ("prefetch", "max_size", "annotator", "order")
+_SETTINGS = ("prefetch", "max_size", "annotator", "order", "issues")
 
 
 class AnnotateWidget(StreamWidget):
@@ -39,8 +39,13 @@ class AnnotateWidget(StreamWidget):
     annotator : str, optional
         Name recorded on the labels; the project's annotator by default.
     order : iterable of str, optional
-        Item ids to present first (those not yet labeled), e.g. the suspects of
-        :func:`workbench.audit_shapes.shape_issues`; then the store's order.
+        Item ids to present first (those not yet labeled), e.g. a batch an
+        acquisition function picked; then the store's order.
+    issues : DataFrame or iterable of str, optional
+        Review these items, labeled or not, in this order, instead of the
+        unlabeled queue: e.g. :func:`workbench.audit_shapes.shape_issues`, whose
+        quality, suggestion and suspect shapes show with each item. Progress
+        counts the items whose label changed or was confirmed (Enter) since.
 
     Keys (``?`` in the widget lists them all): ``v`` select, ``b`` box, ``p``
     polygon, ``l`` polyline, ``k`` keypoints, ``m`` brush, ``e`` eraser, ``c``
@@ -66,9 +71,18 @@ class AnnotateWidget(StreamWidget):
             annotator=common["annotator"],
             max_size=ints["max_size"],
             order=settings.get("order"),
+            issues=settings.get("issues"),
         )
         super().__init__(**ints, **common)
         self._connect()
+        if settings.get("issues") is not None:
+            self.refresh()  # progress over the review list, not the pool
+
+    def set_issues(self, issues: Any) -> None:
+        """Review these items next (see ``issues``); the browser drops its queue."""
+        self.stream.set_issues(issues)
+        self.refresh()
+        self.send({"type": "requeue"})
 
     def set_order(self, order: Iterable[str]) -> None:
         """Present these item ids next (those still unlabeled); the browser drops the
