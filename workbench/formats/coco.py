@@ -43,6 +43,7 @@ from typing import Any
 from .. import geometry, masks
 from ..errors import ItemReadError, SchemaError, WorkbenchError
 from ..shapes import Shapes
+from ._images import image_header
 
 __all__ = ["to_coco", "from_coco", "CocoFormatError"]
 
@@ -168,8 +169,9 @@ def _file_name(record: Any) -> str:
 
 
 def _image_size(project: Any, record: Any, shapes: list[dict]) -> tuple[int, int] | None:
-    try:
-        return tuple(project.reader.load(record).size)  # (width, height), EXIF applied
+    try:  # from the file's header: no pixel is decoded
+        w, h, _ = image_header(project, record)  # EXIF orientation applied, as load() does
+        return w, h
     except (ItemReadError, OSError, ValueError, AttributeError):
         pass
     for s in shapes:  # a mask knows the size of the image it was drawn on
