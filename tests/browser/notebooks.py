@@ -94,3 +94,61 @@ def review_cells(db: Path, n_items: int, n_issues: int, *, prefetch: int = 4) ->
         review_setup_cell(n_issues),
         f"review = project.review(issues, prefetch={prefetch})\nreview",
     ]
+
+
+#: The drawing tests' image size (full size: shapes are in these pixels).
+ANNOTATE_SIZE = (640, 480)
+
+
+def annotate_cells(
+    db: Path,
+    n_items: int = 3,
+    *,
+    prefetch: int = 2,
+    prelabel: bool = False,
+    size: tuple[int, int] = ANNOTATE_SIZE,
+    review: bool = False,
+) -> list[str]:
+    """A Shapes project over ``n_items`` PNG files of ``size`` and its AnnotateWidget.
+
+    Classes ``car`` (key 1), ``person`` (key 2, a skeleton head → foot) and
+    ``road`` (key 3); a bool attribute ``occluded``. With ``prelabel``, item 0
+    has a model's suggestions: a car box and a road polygon. With ``review``, the
+    widget reviews every item in order (``issues=IDS``), labeled or not, so a
+    re-run of the cell shows item 0 again.
+    """
+    w, h = size
+    setup = [
+        "import numpy as np",
+        "from pathlib import Path",
+        "from PIL import Image",
+        "import workbench as wb",
+        f"DB = Path({str(db)!r})",
+        "folder = DB.parent / 'images'",
+        "folder.mkdir(exist_ok=True)",
+        "rng = np.random.default_rng(0)",
+        f"IDS = [f'item-{{i:04d}}' for i in range({n_items})]",
+        "for iid in IDS:",
+        f"    arr = rng.integers(60, 200, size=({h}, {w}, 3), dtype=np.uint8)",
+        "    Image.fromarray(arr).save(folder / f'{iid}.png')",
+        "schema = wb.Schema((wb.Shapes('objects', classes=['car', 'person', 'road'],",
+        "    attributes=[wb.Attribute('occluded')],",
+        "    skeletons={'person': wb.Skeleton(('head', 'foot'), (('head', 'foot'),))}),))",
+        "project = wb.Project(DB, schema=schema, annotator='browser')",
+        "project.add_uris([str(folder / f'{i}.png') for i in IDS], ids=IDS)",
+    ]
+    if prelabel:
+        setup += [
+            "SUGGESTED = [",
+            "    {'type': 'box', 'class': 'car', 'bbox': [100, 100, 120, 80], 'score': 0.9,"
+            " 'id': 'p1'},",
+            "    {'type': 'polygon', 'class': 'road', 'points': [[300, 300], [400, 300],"
+            " [350, 400]], 'score': 0.6, 'id': 'p2'},",
+            "]",
+            "if not project.store.prelabels('objects', [IDS[0]]):",
+            "    project.add_prelabels({IDS[0]: SUGGESTED}, model='det', scores={IDS[0]: 0.75},"
+            " task='objects')",
+        ]
+    setup.append("len(project)")
+    extra = ", issues=IDS" if review else ""
+    return ["\n".join(setup), f"w = project.annotate(prefetch={prefetch}{extra})\nw"]

@@ -108,3 +108,54 @@ class ReviewView(WidgetView):
     def text(self, part: str) -> str:
         """The text content of a part of the live view (``.wb-given``, ``.wb-errors`` ...)."""
         return self.page.locator(f"{self.selector} {part}").first.text_content() or ""
+
+
+class AnnotateView(WidgetView):
+    """The drawing widget. Besides ``data-item-id``/``data-ready`` it has ``data-tool``
+    and ``root.wbAnnotate``: ``toClient(ix, iy)`` (image px → client px),
+    ``shapes()``, ``suggestions()``, ``viewport()``, ``frames()`` and ``paints()``."""
+
+    root_class = "wb-annotate"
+
+    def hook(self, expr: str, *args: Any) -> Any:
+        """Evaluate ``h => <expr>`` with ``h`` the live view's ``wbAnnotate``."""
+        return self.page.evaluate(
+            "([s, args]) => { const all = document.querySelectorAll(s);"
+            " const h = all[all.length - 1].wbAnnotate;"
+            f" return (function (h, ...args) {{ return {expr}; }})(h, ...args); }}",
+            [self.selector, list(args)],
+        )
+
+    def client(self, x: float, y: float) -> tuple[float, float]:
+        cx, cy = self.hook("h.toClient(args[0], args[1])", x, y)
+        return float(cx), float(cy)
+
+    def shapes(self) -> list[dict[str, Any]]:
+        return self.hook("h.shapes()")
+
+    def suggestions(self) -> list[dict[str, Any]]:
+        return self.hook("h.suggestions()")
+
+    def scale(self) -> float:
+        return float(self.hook("h.viewport().scale"))
+
+    def scroll_into_view(self) -> None:
+        self.page.locator(f"{self.selector} canvas.wb-canvas").first.scroll_into_view_if_needed()
+
+    # Real mouse events at image coordinates.
+    def move(self, x: float, y: float, *, steps: int = 1) -> None:
+        self.page.mouse.move(*self.client(x, y), steps=steps)
+
+    def click(self, x: float, y: float, **kw: Any) -> None:
+        self.move(x, y)
+        self.page.mouse.down(**kw)
+        self.page.mouse.up(**kw)
+
+    def drag(self, points: list[tuple[float, float]], *, steps: int = 4, button: str = "left"):
+        """Press at the first point, move through the others, release at the last."""
+        screen = [self.client(x, y) for x, y in points]
+        self.page.mouse.move(*screen[0])
+        self.page.mouse.down(button=button)
+        for p in screen[1:]:
+            self.page.mouse.move(*p, steps=steps)
+        self.page.mouse.up(button=button)

@@ -35,6 +35,9 @@ export interface WireItem {
   mime?: string;
   width?: number;
   height?: number;
+  /** Size of the whole image when the one sent is downscaled (the drawing widget's shapes are in its pixels). */
+  full_width?: number;
+  full_height?: number;
   buffer?: number | null;
   /** Current value when the item has a label for the task. */
   label?: unknown;

@@ -1,0 +1,285 @@
+"""AnnotateWidget in a real JupyterLab: shapes drawn with real mouse events, edited,
+undone, reloaded, and compared with what the store holds.
+
+Every image is 640 × 480 (``notebooks.ANNOTATE_SIZE``); positions are given in
+image pixels and turned into client pixels by the view's ``toClient`` hook, so
+each check allows one screen pixel of rounding (in image pixels: ``1 / scale``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench import masks
+
+from .harness import LabPage, kill_kernel, process_state, read_events, wait_events, wait_for
+from .notebooks import annotate_cells, item_id
+from .views import AnnotateView
+
+
+def _open(open_notebook, db: Path, **kw) -> tuple[LabPage, AnnotateView]:
+    lp = open_notebook(annotate_cells(db, **kw))
+    view = AnnotateView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.scroll_into_view()
+    view.focus()
+    assert view.state()["itemId"] == item_id(0)
+    return lp, view
+
+
+def _labels(db: Path, item: str) -> list[dict]:
+    return [e for e in read_events(db, kinds=("label",)) if e["item_id"] == item]
+
+
+def _wait_label(db: Path, item: str, n: int, what: str) -> list[dict]:
+    """Wait for the ``n``-th label of ``item``; return its shapes."""
+    wait_events(db, lambda ev: sum(e["item_id"] == item for e in ev) >= n, timeout=30, what=what)
+    return _labels(db, item)[n - 1]["value"]
+
+
+def _close(a, b, tol: float) -> bool:
+    return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), atol=tol))
+
+
+def _key(lp: LabPage, *keys: str) -> None:
+    lp.press_keys(list(keys), interval=0.05)
+
+
+def test_each_shape_type_drawn_with_the_mouse_is_stored(open_notebook, workdir):
+    db = workdir / "draw.db"
+    lp, view = _open(open_notebook, db)
+    tol = 1.5 / view.scale() + 1e-6
+    item = item_id(0)
+
+    # Box: a drag from corner to corner, class car (the first class).
+    _key(lp, "b")
+    assert view.state()["tool"] == "box"
+    view.drag([(50, 60), (100, 100), (150, 140)])
+    (box,) = _wait_label(db, item, 1, "box stored")
+    assert box["type"] == "box" and box["class"] == "car"
+    assert _close(box["bbox"], [50, 60, 100, 80], tol), box
+
+    # Polygon: three clicks and Enter, class road (key 3).
+    _key(lp, "Escape", "3", "p")
+    for x, y in [(300, 50), (400, 60), (350, 150)]:
+        view.click(x, y)
+    _key(lp, "Enter")
+    shapes = _wait_label(db, item, 2, "polygon stored")
+    poly = shapes[-1]
+    assert poly["type"] == "polygon" and poly["class"] == "road"
+    assert _close(poly["points"], [[300, 50], [400, 60], [350, 150]], tol), poly
+
+    # Polyline (a lane): three clicks and Enter.
+    _key(lp, "Escape", "l")
+    for x, y in [(20, 400), (200, 380), (400, 420)]:
+        view.click(x, y)
+    _key(lp, "Enter")
+    line = _wait_label(db, item, 3, "polyline stored")[-1]
+    assert line["type"] == "polyline"
+    assert _close(line["points"], [[20, 400], [200, 380], [400, 420]], tol), line
+
+    # Keypoints of a person: head then foot, in the skeleton's order.
+    _key(lp, "Escape", "2", "k")
+    view.click(500, 100)
+    view.click(510, 200)
+    kp = _wait_label(db, item, 4, "keypoints stored")[-1]
+    assert kp["type"] == "keypoints" and kp["class"] == "person"
+    assert _close([p[:2] for p in kp["points"]], [[500, 100], [510, 200]], tol), kp
+    assert [p[2] for p in kp["points"]] == [2, 2]
+
+    # Brush: one stroke paints a car mask, stored as RLE at the full image size.
+    _key(lp, "Escape", "1", "m")
+    view.drag([(200, 250), (260, 250), (320, 260)], steps=8)
+    mask = _wait_label(db, item, 5, "mask stored")[-1]
+    assert mask["type"] == "mask" and mask["class"] == "car"
+    assert mask["rle"]["size"] == [480, 640]
+    m = masks.decode(mask["rle"])
+    assert m[250, 200] and m[250, 260] and m[258, 318] and not m[100, 100]
+    assert 200 < masks.area(mask["rle"]) < 640 * 480 // 4
+
+    # Cuboid: drag the front face, then move and click to place the back face.
+    _key(lp, "Escape", "c")
+    view.drag([(420, 250), (480, 320)])
+    view.click(450, 230)
+    cub = _wait_label(db, item, 6, "cuboid stored")[-1]
+    assert cub["type"] == "cuboid"
+    front = np.asarray(cub["front"], float)
+    assert _close(front.min(0), [420, 250], tol) and _close(front.max(0), [480, 320], tol)
+    back = np.asarray(cub["back"], float)
+    assert _close(back.mean(0) - front.mean(0), [30, -20], tol * 2), cub
+
+    # The whole list each time, ids unique, and the view shows what the store holds.
+    final = _labels(db, item)[-1]["value"]
+    assert [s["type"] for s in final] == ["box", "polygon", "polyline", "keypoints", "mask",
+                                          "cuboid"]  # fmt: skip
+    assert len({s["id"] for s in final}) == 6
+    view.wait_outbox_empty()
+    assert [s["id"] for s in view.shapes()] == [s["id"] for s in final]
+    # No key reached JupyterLab's command mode (b, c, l, m ... are notebook shortcuts).
+    assert lp.page.locator(".jp-Notebook .jp-Cell").count() == 2
+
+
+def test_move_vertex_edit_undo_redo_delete_and_reload(open_notebook, workdir):
+    db = workdir / "edit.db"
+    lp, view = _open(open_notebook, db, review=True)
+    tol = 1.5 / view.scale() + 1e-6
+    item = item_id(0)
+
+    _key(lp, "b")
+    view.drag([(100, 100), (200, 180)])
+    _wait_label(db, item, 1, "box")
+    # Select mode: drag the body to move the box by (+40, +30).
+    _key(lp, "Escape", "v")
+    view.drag([(150, 140), (170, 150), (190, 170)])
+    (moved,) = _wait_label(db, item, 2, "moved box")
+    assert _close(moved["bbox"], [140, 130, 100, 80], tol), moved
+    # Drag the bottom-right corner out to (300, 260).
+    view.drag([(240, 210), (300, 260)])
+    (resized,) = _wait_label(db, item, 3, "resized box")
+    assert _close(resized["bbox"], [140, 130, 160, 130], tol), resized
+
+    # Undo twice, redo once: each sends the restored list.
+    _key(lp, "Control+z")
+    (undo1,) = _wait_label(db, item, 4, "undo 1")
+    assert _close(undo1["bbox"], moved["bbox"], 1e-9)
+    _key(lp, "Control+z")
+    (undo2,) = _wait_label(db, item, 5, "undo 2")
+    assert _close(undo2["bbox"], [100, 100, 100, 80], tol)
+    _key(lp, "Control+Shift+z")
+    (redo,) = _wait_label(db, item, 6, "redo")
+    assert _close(redo["bbox"], moved["bbox"], 1e-9)
+
+    # A polygon; double-click an edge adds a vertex, then delete the box.
+    _key(lp, "p")
+    for x, y in [(400, 100), (500, 100), (500, 200)]:
+        view.click(x, y)
+    _key(lp, "Enter")
+    _wait_label(db, item, 7, "polygon")
+    _key(lp, "Escape", "v")
+    view.move(450, 100)
+    lp.page.mouse.dblclick(*view.client(450, 100))
+    shapes = _wait_label(db, item, 8, "vertex added")
+    assert len(shapes[-1]["points"]) == 4
+    assert any(_close(p, [450, 100], tol) for p in shapes[-1]["points"])
+    view.click(150, 140)  # select the box
+    _key(lp, "Delete")
+    shapes = _wait_label(db, item, 9, "box deleted")
+    assert [s["type"] for s in shapes] == ["polygon"]
+    view.wait_outbox_empty()
+
+    # A reload shows the stored shapes again.
+    lp.reload(timeout=90)
+    view = AnnotateView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    # The review list starts again at item 0, now with the stored shapes.
+    assert view.state().get("itemId") == item
+    got = view.shapes()
+    assert [s["type"] for s in got] == ["polygon"]
+    assert _close(got[0]["points"], shapes[0]["points"], 1e-9)
+
+
+def test_suggestions_accept_one_accept_all_and_enter_moves_on(open_notebook, workdir):
+    db = workdir / "suggest.db"
+    lp, view = _open(open_notebook, db, prelabel=True)
+    item = item_id(0)
+    got = view.suggestions()
+    assert sorted(s["id"] for s in got) == ["p1", "p2"]
+    assert {s["id"]: s["score"] for s in got} == {"p1": 0.9, "p2": 0.6}
+    assert view.shapes() == []
+
+    # Click the box suggestion and accept it with Enter.
+    _key(lp, "v")
+    view.click(160, 140)
+    _key(lp, "Enter")
+    (accepted,) = _wait_label(db, item, 1, "one suggestion accepted")
+    assert accepted["bbox"] == [100, 100, 120, 80] and accepted["class"] == "car"
+    assert [s["id"] for s in view.suggestions()] == ["p2"]
+    # `a` accepts the rest.
+    _key(lp, "a")
+    shapes = _wait_label(db, item, 2, "all accepted")
+    assert sorted(s["type"] for s in shapes) == ["box", "polygon"]
+    assert view.suggestions() == []
+
+    # Enter on the next item, untouched, records "nothing here".
+    _key(lp, "Escape", "Enter")
+    wait_for(lambda: view.state().get("itemId") == item_id(1), timeout=10, what="item 1")
+    _key(lp, "Enter")
+    assert _wait_label(db, item_id(1), 1, "empty label") == []
+
+
+def test_wheel_zoom_keeps_the_pointer_spot_and_fetches_the_full_image(open_notebook, workdir):
+    db = workdir / "zoom.db"
+    # 4000 × 3000 images sent at 2048 px: zooming in past that asks for the full image.
+    lp = open_notebook(annotate_cells(db, 1, size=(4000, 3000)))
+    view = AnnotateView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=120)
+    view.scroll_into_view()
+    view.focus()
+    spot = (1200.0, 900.0)
+    before = view.client(*spot)
+    s0 = view.scale()
+    lp.page.mouse.move(*before)
+    for _ in range(6):
+        lp.page.mouse.wheel(0, -240)
+        lp.page.wait_for_timeout(50)
+    wait_for(lambda: view.scale() > 2 * s0, timeout=10, what="zoomed in")
+    after = view.client(*spot)
+    assert abs(after[0] - before[0]) <= 1.5 and abs(after[1] - before[1]) <= 1.5
+    # Drawing at this zoom lands at the right image pixels.
+    _key(lp, "b")
+    x, y = spot
+    view.drag([(x, y), (x + 20, y + 10)])
+    (box,) = _wait_label(db, item_id(0), 1, "box at zoom")
+    assert _close(box["bbox"], [x, y, 20, 10], 1.5 / view.scale() + 1e-6)
+    wait_for(
+        lambda: (
+            view.page.evaluate("(s) => document.querySelector(s).dataset.full", view.selector)
+            == "1"
+        ),
+        timeout=60,
+        what="full-size image swapped in (data-full=1)",
+    )
+    _key(lp, "f")
+    wait_for(lambda: abs(view.scale() - s0) < 1e-6, timeout=5, what="fit again")
+
+
+@pytest.mark.parametrize("resume", ["sigcont"])
+def test_shapes_drawn_while_the_kernel_is_stopped_survive_a_reload(
+    open_notebook, workdir, lab_server, resume
+):
+    db = workdir / "durable.db"
+    lp, view = _open(open_notebook, db)
+    item = item_id(0)
+    _key(lp, "b")
+    view.drag([(10, 10), (60, 60)])
+    _wait_label(db, item, 1, "first box")
+    view.wait_outbox_empty()
+
+    pid = kill_kernel(lab_server, lp.notebook, signal.SIGSTOP)
+    wait_for(lambda: process_state(pid) == "T", timeout=5, what="kernel stopped")
+    try:
+        view.drag([(100, 100), (160, 150)])
+        view.drag([(300, 300), (330, 350)])
+        wait_for(lambda: view.state()["outbox"] == "2", timeout=10, what="2 unacknowledged")
+        assert len(_labels(db, item)) == 1
+        lp.page.reload(wait_until="domcontentloaded")
+        lp.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+        assert len(view.outbox_entries()) == 2
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    lp.wait_ready(timeout=90)
+    view = AnnotateView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.wait_outbox_empty(timeout=60)
+    final = _wait_label(db, item, 3, "both snapshots stored")
+    assert len(final) == 3
+    assert _close(sorted(s["bbox"] for s in final)[1], [100, 100, 60, 50], 2.0)
