@@ -360,17 +360,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     if (old && old.url && old.url !== item.url) revoke(old.url);
     this.cache.delete(item.item_id);
     this.cache.set(item.item_id, item);
-    if (this.cache.size <= CACHE_LIMIT + this.queue.length) return;
-    const keep = new Set<string>(this.queue.ids());
-    if (this.current) keep.add(this.current);
-    const shown = this.shownId();
-    if (shown) keep.add(shown);
-    for (const [id, it] of this.cache) {
-      if (this.cache.size <= CACHE_LIMIT + this.queue.length) break;
-      if (keep.has(id)) continue;
-      revoke(it.url);
-      this.cache.delete(id);
-    }
+    this.queue.trimCache(this.cache, CACHE_LIMIT, [this.current, this.shownId()], (it) => revoke(it.url));
   }
 
   // -- messages from the kernel ----------------------------------------------------

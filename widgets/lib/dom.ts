@@ -187,9 +187,13 @@ export const TIMINGS_LIMIT = 2000;
 
 export function recordTiming(itemId: string, ms: number): void {
   const g = globalThis as { __workbenchTimings?: { item_id: string; ms: number }[] };
-  const list = (g.__workbenchTimings ??= []);
-  list.push({ item_id: itemId, ms });
-  if (list.length > TIMINGS_LIMIT) list.splice(0, list.length - TIMINGS_LIMIT);
+  pushLast((g.__workbenchTimings ??= []), { item_id: itemId, ms });
+}
+
+/** Append `v` to `list`, keeping the last `limit` entries. */
+export function pushLast<T>(list: T[], v: T, limit = TIMINGS_LIMIT): void {
+  list.push(v);
+  if (list.length > limit) list.splice(0, list.length - limit);
 }
 
 /**
@@ -212,20 +216,42 @@ export class PaintTimings {
   private keys: number[] = [];
   private frames = new Set<number>();
 
+  /** `onTiming(ms)`, when given, gets each timing too. */
+  constructor(private readonly onTiming?: (ms: number) => void) {}
+
   /** The key pressed at `t` (null: no key) leads to the next paint. */
   key(t: number | null): void {
     if (t !== null && this.keys.length < 10000) this.keys.push(t);
   }
 
-  /** `itemId` is painted: time the keys that led here at the next frame. */
-  painted(itemId: string): void {
+  /** The keys waiting lead to no item (none left): nothing to time. */
+  forget(): void {
+    this.keys = [];
+  }
+
+  /**
+   * `itemId` is painted: time the keys that led here at the next frame, or
+   * now when `inFrame` (painted by an animation frame's callback: on screen
+   * at the end of it).
+   */
+  painted(itemId: string, inFrame = false): void {
     if (!this.keys.length) return;
     const keys = this.keys;
     this.keys = [];
+    const record = (): void => {
+      const at = now();
+      for (const t0 of keys) {
+        recordTiming(itemId, at - t0);
+        this.onTiming?.(at - t0);
+      }
+    };
+    if (inFrame) {
+      record();
+      return;
+    }
     const frame = raf(() => {
       this.frames.delete(frame);
-      const at = now();
-      for (const t0 of keys) recordTiming(itemId, at - t0);
+      record();
     });
     this.frames.add(frame);
   }

@@ -2,7 +2,8 @@
  * The prefetch queue and the type-ahead buffer of the classify widget.
  *
  * ItemQueue holds items already in the browser, in the kernel's priority order,
- * never the same id twice. TypeAhead holds key actions pressed while there was
+ * never the same id twice (the drawing widget's queue too), and trims the cache
+ * of items those views keep for going back. TypeAhead holds key actions pressed while there was
  * no item to apply them to (a burst faster than the queue refills); they are
  * applied, in order, to the next items as they arrive, so no key is dropped.
  */
@@ -58,6 +59,23 @@ export class ItemQueue<T extends { item_id: string }> {
     const out = this.items;
     this.items = [];
     return out;
+  }
+
+  /**
+   * Forget the oldest items of `cache` (a view's items by id, in insertion
+   * order) while it holds more than `limit` beyond those queued; queued items
+   * and the ids in `keep` stay. `drop` frees each item forgotten.
+   */
+  trimCache(cache: Map<string, T>, limit: number, keep: (string | null)[], drop: (item: T) => void): void {
+    if (cache.size <= limit + this.items.length) return;
+    const spare = new Set<string>(this.ids());
+    for (const id of keep) if (id) spare.add(id);
+    for (const [id, it] of cache) {
+      if (cache.size <= limit + this.items.length) break;
+      if (spare.has(id)) continue;
+      drop(it);
+      cache.delete(id);
+    }
   }
 }
 
