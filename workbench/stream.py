@@ -51,6 +51,9 @@ front end → kernel
 
     - ``{type: "ack", client_id, seq, event_id, duplicate, progress}``: stored
       durably (or already stored); the front end drops it from its outbox.
+    - The drawing widget's stream (:class:`AnnotateStream`) also acknowledges,
+      with ``superseded: true``, a shape list older than the one from the same
+      view that already decides the item, without storing it.
     - ``{type: "refused", client_id, seq, error}``: final; the label can never
       be stored (unknown item, class not in the schema, malformed message). The
       front end shows ``error`` and drops the entry.
@@ -680,6 +683,39 @@ class AnnotateStream(LabelStream):
 
     def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
         return {**super().handlers(), "full": self.full}
+
+    def label(self, msg: Mapping[str, Any]) -> list[Reply]:
+        """:meth:`LabelStream.label`, except that a snapshot older than the one that
+        decides the item is acknowledged without being stored.
+
+        Each label here is the item's whole shape list, so a resend that arrives
+        after a later snapshot from the same view (resends after a kernel restart
+        can come out of order) must not become the item's state again. It is
+        acknowledged with ``superseded: true`` and ``event_id`` of the newer one.
+        """
+        client_id, seq, item_id = msg.get("client_id"), msg.get("seq"), msg.get("item_id")
+        task = msg.get("task") or self.task
+        if (
+            msg.get("kind") == "label"
+            and isinstance(client_id, str)
+            and isinstance(item_id, str)
+            and isinstance(task, str)
+            and isinstance(seq, numbers.Integral)
+            and not isinstance(seq, bool)
+            and self.store.find_event(client_id, int(seq)) is None
+        ):
+            current = self.store.state_event_ids(task, [item_id]).get(item_id)
+            event = None if current is None else self.store.get_event(current)
+            if (
+                event is not None
+                and event.client_id == client_id
+                and event.seq is not None
+                and event.seq > int(seq)
+            ):
+                ids = {"client_id": client_id, "seq": int(seq)}
+                reply, buffers = self._ack(ids, current, duplicate=False)
+                return [({**reply, "superseded": True}, buffers)]
+        return super().label(msg)
 
     def set_issues(self, issues: Any) -> None:
         """Review these items (see the class docstring); replaces any earlier list."""

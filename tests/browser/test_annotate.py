@@ -17,7 +17,15 @@ import pytest
 
 from workbench import masks
 
-from .harness import LabPage, kill_kernel, process_state, read_events, wait_events, wait_for
+from .harness import (
+    LabPage,
+    ensure_restarted,
+    kill_kernel,
+    process_state,
+    read_events,
+    wait_events,
+    wait_for,
+)
 from .notebooks import annotate_cells, item_id
 from .views import AnnotateView
 
@@ -251,12 +259,13 @@ def test_wheel_zoom_keeps_the_pointer_spot_and_fetches_the_full_image(open_noteb
     wait_for(lambda: abs(view.scale() - s0) < 1e-6, timeout=5, what="fit again")
 
 
-@pytest.mark.parametrize("resume", ["sigcont"])
+@pytest.mark.parametrize("resume", ["sigcont", "restart"])
 def test_shapes_drawn_while_the_kernel_is_stopped_survive_a_reload(
     open_notebook, workdir, lab_server, resume
 ):
     db = workdir / "durable.db"
     lp, view = _open(open_notebook, db)
+    kid = lab_server.kernel_id(lp.notebook)
     item = item_id(0)
     _key(lp, "b")
     view.drag([(10, 10), (60, 60)])
@@ -274,7 +283,10 @@ def test_shapes_drawn_while_the_kernel_is_stopped_survive_a_reload(
         lp.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
         assert len(view.outbox_entries()) == 2
     finally:
-        os.kill(pid, signal.SIGCONT)
+        # A stopped process still dies at once on SIGKILL; JupyterLab restarts the kernel.
+        os.kill(pid, signal.SIGCONT if resume == "sigcont" else signal.SIGKILL)
+    if resume == "restart":
+        ensure_restarted(lab_server, kid, pid)
     lp.wait_ready(timeout=90)
     view = AnnotateView(lp)
     lp.run_all()

@@ -199,3 +199,19 @@ def test_issues_are_checked(project):
         project.annotate(issues=["a", "a"])
     with pytest.raises(TypeError, match="DataFrame with an item_id column"):
         project.annotate(issues="a")
+
+
+def test_a_resent_older_snapshot_does_not_undo_a_newer_one(project):
+    wire = Wire(project.annotate())
+    one = [{"type": "box", "class": "car", "bbox": [0, 0, 5, 5], "id": "s1"}]
+    two = [*one, {"type": "box", "class": "car", "bbox": [9, 9, 5, 5], "id": "s2"}]
+    # After a kernel restart the outbox's resends can arrive out of order: seq 2 first.
+    assert wire.reply(label(2, "a", two))["type"] == "ack"
+    late = wire.reply(label(1, "a", one))
+    assert late["type"] == "ack" and late["superseded"] is True
+    (current,) = project.labels("objects")["label"].tolist()
+    assert [s["id"] for s in current] == ["s1", "s2"]
+    assert len(project.store.events(item_id="a")) == 1
+    # Another view's older seq is a different writer: last one wins as usual.
+    assert "superseded" not in wire.reply(label(0, "a", one, client_id="other"))
+    assert [s["id"] for s in project.labels("objects")["label"].iloc[0]] == ["s1"]
