@@ -44,6 +44,10 @@ export interface Item extends WireItem {
   fullH: number;
   blob: Blob | null;
   image: CanvasImageSource | null;
+  /** The image scaled down to at most PREVIEW_SIDE px (null when it is not larger): drawn
+   * instead of `image` while the view shows fewer screen pixels than it has. */
+  preview: CanvasImageSource | null;
+  previewW: number;
   closeImage: (() => void) | null;
   imageState: ImageState;
   imageError: string;
@@ -79,6 +83,8 @@ export function makeItem(w: WireItem, buffers: unknown[]): Item {
     fullH,
     blob,
     image: null,
+    preview: null,
+    previewW: 0,
     closeImage: null,
     imageState: blob ? "idle" : "none",
     imageError: "",
@@ -91,17 +97,46 @@ export function makeItem(w: WireItem, buffers: unknown[]): Item {
   };
 }
 
-interface Decoded {
+export interface Decoded {
   image: CanvasImageSource;
   width: number;
   height: number;
+  preview: CanvasImageSource | null;
+  previewW: number;
   close: () => void;
 }
 
-/** Decode image bytes off the main thread where the browser can (createImageBitmap); null where it cannot decode at all (jsdom). */
-export function decodeBlob(blob: Blob): Promise<Decoded> | null {
+/** Longest side of the scaled-down copy of a large image: drawing a 4096² bitmap scaled
+ * to a ~1000 px view on every frame costs far more than drawing this copy. */
+export const PREVIEW_SIDE = 1536;
+
+/** A copy of the image in `blob` (`w`×`h`) whose longer side is PREVIEW_SIDE, decoded and
+ * scaled off the main thread; null when the image is not larger (or its size is unknown).
+ * (Scaling an ImageBitmap already decoded runs on the main thread: ~30 ms for 2048².) */
+async function previewOf(blob: Blob, w: number, h: number): Promise<ImageBitmap | null> {
+  const side = Math.max(w, h);
+  if (!(side > PREVIEW_SIDE)) return null;
+  const k = PREVIEW_SIDE / side;
+  try {
+    return await createImageBitmap(blob, {
+      resizeWidth: Math.max(1, Math.round(w * k)),
+      resizeHeight: Math.max(1, Math.round(h * k)),
+      resizeQuality: "medium",
+    });
+  } catch {
+    return null; // a browser without resize options: draw the full bitmap
+  }
+}
+
+/** Decode image bytes off the main thread where the browser can (createImageBitmap), with a
+ * scaled-down preview of a large image (`w`×`h`: its size, when known); null where it
+ * cannot decode at all (jsdom). */
+export function decodeBlob(blob: Blob, w = 0, h = 0): Promise<Decoded> | null {
   if (typeof createImageBitmap === "function") {
-    return createImageBitmap(blob).then((b) => ({ image: b, width: b.width, height: b.height, close: () => b.close?.() }));
+    return Promise.all([createImageBitmap(blob), previewOf(blob, w, h)]).then(([b, p]) => ({
+      image: b, width: b.width, height: b.height, preview: p, previewW: p ? p.width : 0,
+      close: () => { b.close?.(); p?.close?.(); },
+    }));
   }
   if (typeof URL !== "undefined" && typeof URL.createObjectURL === "function" && typeof Image !== "undefined") {
     return new Promise((resolve, reject) => {
@@ -109,7 +144,8 @@ export function decodeBlob(blob: Blob): Promise<Decoded> | null {
       const img = new Image();
       img.onload = () => {
         URL.revokeObjectURL(url);
-        resolve({ image: img, width: img.naturalWidth, height: img.naturalHeight, close: () => undefined });
+        const size = { width: img.naturalWidth, height: img.naturalHeight };
+        resolve({ image: img, ...size, preview: null, previewW: 0, close: () => undefined });
       };
       img.onerror = () => {
         URL.revokeObjectURL(url);
@@ -127,6 +163,8 @@ export function dropImage(item: Item): void {
   item.closeImage?.();
   item.closeImage = null;
   item.image = null;
+  item.preview = null;
+  item.previewW = 0;
   if (item.imageState === "ready" || item.imageState === "loading") item.imageState = item.blob ? "idle" : "none";
 }
 
@@ -222,4 +260,13 @@ export class ItemShapes {
     this.sugCache = { list, item, dismissed: dismissed.size, out };
     return out;
   }
+}
+
+/** Put a decoded image on the item (shown from the next paint). */
+export function setImage(item: Item, d: Decoded): void {
+  item.image = d.image;
+  item.preview = d.preview;
+  item.previewW = d.previewW;
+  item.closeImage = d.close;
+  item.imageState = "ready";
 }

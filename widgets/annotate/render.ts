@@ -202,7 +202,9 @@ export class Renderer {
     if (item.image) {
       // Past 2 screen px per image px, show pixels as squares.
       ctx.imageSmoothingEnabled = scale * (item.fullW / (item.isFull ? item.fullW : Number(item.width) || item.fullW)) < 2;
-      ctx.drawImage(item.image, 0, 0, item.fullW, item.fullH);
+      // While the image covers fewer device pixels than its preview has, draw the preview.
+      const small = item.preview && scale * this._dpr * item.fullW <= item.previewW;
+      ctx.drawImage(small ? item.preview! : item.image, 0, 0, item.fullW, item.fullH);
     } else {
       ctx.fillStyle = this.placeholder;
       ctx.fillRect(0, 0, item.fullW, item.fullH);

@@ -11,7 +11,7 @@ import { now } from "../lib/dom";
 import { toBytes, type KernelMessage, type WireItem } from "../lib/protocol";
 import { ItemQueue } from "../lib/queue";
 import { REQUEST_TIMEOUT_MS } from "../lib/view";
-import { decodeBlob, dropImage, makeItem, type Item } from "./items";
+import { decodeBlob, dropImage, makeItem, setImage, type Item } from "./items";
 
 /** Items kept in memory beyond those queued, for going back. */
 const CACHE_LIMIT = 200;
@@ -256,7 +256,7 @@ export class ItemSupply {
   // -- images -----------------------------------------------------------------
   decodeImage(item: Item): void {
     if (item.imageState !== "idle" || !item.blob) return;
-    const decoding = decodeBlob(item.blob);
+    const decoding = decodeBlob(item.blob, Number(item.width) || 0, Number(item.height) || 0);
     if (!decoding) {
       item.imageState = "none";
       return;
@@ -266,9 +266,7 @@ export class ItemSupply {
     decoding.then(
       (d) => {
         if (this.host.destroyed() || gen !== item.decodeGen) return d.close();
-        item.image = d.image;
-        item.closeImage = d.close;
-        item.imageState = "ready";
+        setImage(item, d);
         this.host.imageArrived(item, d.width, d.height);
       },
       (err) => {
@@ -322,7 +320,7 @@ export class ItemSupply {
       return;
     }
     const blob = new Blob([bytes.slice()], { type: String(msg.mime || item.mime || "image/png") });
-    const decoding = decodeBlob(blob);
+    const decoding = decodeBlob(blob, Number(msg.width) || 0, Number(msg.height) || 0);
     if (!decoding) {
       item.fullFailed = true;
       return;
@@ -333,9 +331,7 @@ export class ItemSupply {
         dropImage(item);
         item.blob = blob; // a later re-decode (after eviction) gets the full image too
         item.isFull = true;
-        item.image = d.image;
-        item.closeImage = d.close;
-        item.imageState = "ready";
+        setImage(item, d);
         if (!item.fullW) {
           item.fullW = d.width;
           item.fullH = d.height;
