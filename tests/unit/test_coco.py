@@ -266,6 +266,76 @@ def test_mask_area_and_bbox_match_pycocotools(project):
         assert ann["iscrowd"] == 0
 
 
+#: What to_coco wrote for every shape type (release 0.1.0), byte for byte: key
+#: order, floats, the mask's area and bbox (one run crossing into the next
+#: column), keypoints with hidden points, a polyline left out.
+EXPORTED = (
+    '[{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "bbox": [1.25, 2.5, 4.125, 3.0], '
+    '"area": 12.375, "segmentation": [], "attributes": {"occluded": true, "view": "side"}, '
+    '"score": 0.75, "workbench_shape_id": "s1", "workbench_z": 2}, '
+    '{"id": 2, "image_id": 1, "category_id": 3, "iscrowd": 0, '
+    '"segmentation": [[0.5, 0.5, 10.25, 0.5, 10.25, 7.75, 0.5, 7.75]], '
+    '"bbox": [0.5, 0.5, 9.75, 7.25], "area": 70.6875, '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_shape_id": "s2", '
+    '"workbench_z": 0}, '
+    '{"id": 3, "image_id": 1, "category_id": 1, "iscrowd": 0, '
+    '"segmentation": [[0.0, 0.0, 4.0, 0.0, 0.0, 3.0]], "bbox": [0.0, 0.0, 4.0, 3.0], '
+    '"area": 6.0, "attributes": {"occluded": false, "view": "front"}, '
+    '"workbench_shape_id": "s4", "workbench_z": 0}, '
+    '{"id": 4, "image_id": 1, "category_id": 1, "iscrowd": 0, '
+    '"segmentation": {"size": [12, 16], "counts": "V148000000000b2"}, '
+    '"bbox": [3.0, 2.0, 6.0, 4.0], "area": 24.0, '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_shape_id": "s5", '
+    '"workbench_z": 0}, '
+    '{"id": 5, "image_id": 1, "category_id": 2, "iscrowd": 0, '
+    '"keypoints": [3.5, 1.25, 2, 2.0, 6.0, 1, 0.0, 0.0, 0], "num_keypoints": 2, '
+    '"bbox": [2.0, 1.25, 1.5, 4.75], "area": 7.125, "segmentation": [], '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_shape_id": "s6", '
+    '"workbench_z": 0}, '
+    '{"id": 6, "image_id": 2, "category_id": 3, "iscrowd": 0, '
+    '"segmentation": {"size": [12, 16], "counts": "n09i4"}, "bbox": [2.0, 0.0, 2.0, 12.0], '
+    '"area": 9.0, "attributes": {"occluded": false, "view": "front"}, '
+    '"workbench_shape_id": "s1", "workbench_z": 0}, '
+    '{"id": 7, "image_id": 2, "category_id": 3, "iscrowd": 0, "bbox": [0.0, 0.0, 1.0, 1.0], '
+    '"area": 1.0, "segmentation": [], "attributes": {"occluded": false, "view": "front"}, '
+    '"workbench_shape_id": "s2", "workbench_z": 0}, '
+    '{"id": 8, "image_id": 2, "category_id": 2, "iscrowd": 0, '
+    '"keypoints": [0.0, 0.0, 0, 0.0, 0.0, 0, 0.0, 0.0, 0], "num_keypoints": 0, '
+    '"bbox": [0.0, 0.0, 0.0, 0.0], "area": 0.0, "segmentation": [], '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_shape_id": "s3", '
+    '"workbench_z": 0}]'
+)
+
+
+def test_export_is_byte_for_byte_what_it_was(project, tmp_path):
+    ids = project.item_ids()
+    crossing = np.zeros((H, W), np.uint8)
+    crossing[6:, 2] = 1
+    crossing[:3, 3] = 1  # continues the run above into the next column
+    project.label(ids[0], [
+        {"type": "box", "class": "car", "bbox": [1.25, 2.5, 4.125, 3.0], "score": 0.75,
+         "attributes": {"occluded": True, "view": "side"}, "z": 2},
+        {"type": "polygon", "class": "road",
+         "points": [[0.5, 0.5], [10.25, 0.5], [10.25, 7.75], [0.5, 7.75]]},
+        {"type": "polyline", "class": "road", "points": [[0, 1], [2, 3]]},
+        {"type": "polygon", "class": "car", "points": [[0, 0], [4, 0], [0, 3]]},
+        {"type": "mask", "class": "car", "rle": masks.encode(mask_array(2, 6, 3, 9))},
+        {"type": "keypoints", "class": "person",
+         "points": [[3.5, 1.25, 2], [2.0, 6.0, 1], [0, 0, 0]]},
+    ])  # fmt: skip
+    project.label(ids[2], [
+        {"type": "mask", "class": "road", "rle": masks.encode(crossing)},
+        {"type": "box", "class": "road", "bbox": [0, 0, 1, 1]},
+        {"type": "keypoints", "class": "person", "points": [[0, 0, 0]] * 3},
+    ])  # fmt: skip
+    with pytest.warns(UserWarning, match="1 polyline"):
+        out = to_coco(project, path=tmp_path / "out.json")
+    assert json.dumps(out["annotations"]) == EXPORTED
+    text = (tmp_path / "out.json").read_text(encoding="utf-8")
+    assert text == json.dumps(out)
+    assert f'"annotations": {EXPORTED}, "categories": ' in text
+
+
 def test_polylines_and_cuboids_are_dropped_with_a_warning(project):
     corners = [[0, 0], [4, 0], [4, 4], [0, 4]]
     project.label(project.item_ids()[0], [

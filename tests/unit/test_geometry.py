@@ -92,6 +92,84 @@ def test_polygon_area_known():
     assert geometry.polygon_area(circle) == pytest.approx(9 * np.pi, rel=1e-5)
 
 
+def _roll_area(points, signed=False):
+    """The shoelace sum as polygon_area first wrote it, with np.roll: its answers
+    (down to the last bit, which depends on how BLAS orders np.dot's sum) are
+    what COCO files already exported hold."""
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    x, y = p[:, 0], p[:, 1]
+    a = 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    return a if signed else abs(a)
+
+
+def test_polygon_area_is_bit_identical_to_the_roll_formula():
+    rng = np.random.default_rng(7)
+    for n in [3, 4, 5, 7, 8, 15, 16, 17, 24, 33, 100, 250]:
+        for _ in range(20):
+            pts = rng.uniform(-1e3, 1e3, (n, 2)) * rng.choice([1e-3, 1.0, 1e4])
+            forms = [
+                pts.tolist(),
+                [tuple(p) for p in pts.tolist()],
+                pts.ravel().tolist(),  # flat COCO form
+                np.asfortranarray(pts),
+                np.repeat(pts, 2, axis=1)[:, ::2],  # a strided view
+                np.round(pts).astype(np.int64).tolist(),
+                pts.astype(np.float32),
+            ]
+            for form in forms:
+                assert geometry.polygon_area(form) == _roll_area(form)
+                assert geometry.polygon_area(form, signed=True) == _roll_area(form, signed=True)
+
+
+def _numpy_bbox(points):
+    """bbox_of as numpy computes it (an array input never takes the Python path)."""
+    return geometry.bbox_of(np.asarray(points, dtype=np.float64))
+
+
+def test_bbox_of_short_lists_match_numpy_bit_for_bit():
+    rng = np.random.default_rng(3)
+    cases = [
+        [[0.0, -0.0], [-0.0, 0.0]],  # which zero is the minimum: numpy's answer
+        [[-0.0, 1.5], [0.0, 2.5], [3.0, -0.0]],
+        [[0.0, 0.0], [-0.0, -0.0]],
+        [[True, 2], [False, 3]],
+        [(1, 2), (3, 4), (5, 6)],
+        [[np.float32(0.1), np.int64(2)], [1e308, -1e308]],  # sums overflow, values finite
+        [[2**60 + 1, 3], [5, 7]],
+    ]
+    for n in [1, 2, 3, 8, 24, 99, 100, 101]:
+        for _ in range(10):
+            pts = rng.uniform(-500, 500, (n, 2))
+            cases.append(pts.tolist())
+            cases.append(np.round(pts).tolist())
+            cases.append(np.round(pts).astype(int).tolist())
+    for points in cases:
+        got, want = geometry.bbox_of(points), _numpy_bbox(points)
+        assert got == want
+        assert [np.copysign(1.0, v) for v in got] == [np.copysign(1.0, v) for v in want]
+
+
+@pytest.mark.parametrize(
+    "points, match",
+    [
+        ([[0.0, float("nan")], [1.0, 2.0]], "non-finite"),
+        ([[0.0, float("inf")], [1.0, 2.0]], "non-finite"),
+        ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]], r"\(N, 2\)"),
+        ([[0.0, 1.0], [1.0]], None),  # ragged: numpy's own error
+        ([], "at least 1"),
+    ],
+)
+def test_bbox_of_short_list_errors(points, match):
+    with pytest.raises(ValueError, match=match):
+        geometry.bbox_of(points)
+
+
+def test_bbox_of_inputs_that_are_not_pairs_of_numbers():
+    # A list of two-character strings is a flat list of two numbers to numpy.
+    assert geometry.bbox_of(["12", "34"]) == [12.0, 34.0, 0.0, 0.0]
+    assert geometry.bbox_of([[0, "1.5"], ["2", 3]]) == [0.0, 1.5, 2.0, 1.5]
+
+
 @pytest.mark.parametrize(
     "points, match",
     [

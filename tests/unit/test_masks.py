@@ -106,6 +106,77 @@ def test_bbox_against_pixels():
         assert masks.to_bbox(masks.encode(m)) == expected
 
 
+def _pixel_bbox(m):
+    ys, xs = np.nonzero(m)
+    if not xs.size:
+        return [0.0] * 4
+    return [float(xs.min()), float(ys.min()), float(np.ptp(xs) + 1), float(np.ptp(ys) + 1)]
+
+
+def test_area_and_bbox_against_pixels():
+    rng = np.random.default_rng(2)
+    for _ in range(100):
+        h, w = (int(v) for v in rng.integers(0, 30, 2))
+        m = (rng.random((h, w)) < rng.random() * 0.3).astype(np.uint8)
+        want = (int(m.sum()), _pixel_bbox(m))
+        for rle in (masks.encode(m), masks.encode(m, compressed=False), m):
+            assert masks.area_and_bbox(rle) == want
+            assert (masks.area(rle), masks.to_bbox(rle)) == want
+
+
+def _blobs(rng, h, w, n):
+    yy, xx = np.mgrid[0:h, 0:w]
+    m = np.zeros((h, w), np.uint8)
+    for _ in range(n):
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        ry, rx = rng.uniform(2, h / 3), rng.uniform(2, w / 3)
+        m ^= (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1).astype(np.uint8)
+    return m
+
+
+def test_long_and_short_counts_strings():
+    # Counts strings shorter than masks._SHORT_STRING decode in a Python loop,
+    # longer ones in numpy: both must give every answer exactly.
+    rng = np.random.default_rng(5)
+    lengths = []
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(20, 200, 2))
+        m = _blobs(rng, h, w, int(rng.integers(1, 8)))
+        rle = masks.encode(m)
+        lengths.append(len(rle["counts"]))
+        np.testing.assert_array_equal(masks.decode(rle), m)
+        assert masks.area_and_bbox(rle) == (int(m.sum()), _pixel_bbox(m))
+        assert masks.to_bbox(rle) == _pixel_bbox(m)
+        s = rle["counts"].encode()
+        np.testing.assert_array_equal(masks._short_string_values(s), masks._string_values(s))
+    assert min(lengths) < masks._SHORT_STRING < max(lengths)
+
+
+def _error(f, s):
+    try:
+        f(s)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def test_short_string_loop_matches_numpy_on_any_string():
+    # Random strings of valid characters: values (negative ones too), truncation
+    # and over-long values, at every position.
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        s = bytes(rng.integers(48, 112, int(rng.integers(0, 60))).tolist())
+        if s and rng.random() < 0.8:  # mostly well terminated: '0' to 'O' ends a value
+            s = s[:-1] + bytes([int(rng.integers(48, 80))])
+        if rng.random() < 0.05:  # a value of 12 groups or more
+            at = int(rng.integers(0, len(s) + 1))
+            s = s[:at] + b"o" * int(rng.integers(11, 14)) + b"0" + s[at:]
+        want_err = _error(masks._string_values, s)
+        assert _error(masks._short_string_values, s) == want_err, s
+        if want_err is None:
+            np.testing.assert_array_equal(masks._short_string_values(s), masks._string_values(s))
+
+
 # ---------------------------------------------------------------------------
 # parity with pycocotools (tests only: workbench never imports it)
 
@@ -141,6 +212,7 @@ def test_parity_with_pycocotools():
         np.testing.assert_array_equal(cm.decode(ours), m)
         assert masks.area(ours) == int(cm.area(ref))
         assert masks.to_bbox(ours) == cm.toBbox(ref).tolist()
+        assert masks.area_and_bbox(ours) == (int(cm.area(ref)), cm.toBbox(ref).tolist())
 
 
 def test_iou_parity_with_pycocotools():
@@ -182,6 +254,11 @@ def test_decode_accepts_bytes_counts():
         ({"size": [2, 2], "counts": "4é"}, "ASCII"),
         ({"size": [2, 2], "counts": "P"}, "truncated"),  # continuation bit set
         ({"size": [2, 2], "counts": "o" * 13 + "0"}, "too large"),
+        # The same over a long string (numpy decodes those, a loop short ones).
+        ({"size": [2, 2], "counts": "0" * 600 + "4 "}, "invalid character ' ' at position 601"),
+        ({"size": [2, 2], "counts": "0" * 600 + "P"}, "truncated"),
+        ({"size": [2, 2], "counts": "0" * 600 + "o" * 13 + "0"}, r"value 600 is too large \(14"),
+        ({"size": [2, 2], "counts": "1" + "o" * 13 + "0"}, r"value 1 is too large \(14"),
         ({"size": [2], "counts": [4]}, r"\[h, w\]"),
         ({"size": [2, -2], "counts": [0]}, "w must be >= 0"),
         ({"size": [2.0, 2], "counts": [4]}, "h must be an int"),
