@@ -84,7 +84,9 @@ def _cells(db: Path, *, n: int, side: int, shapes: int, verts: int, prefetch: in
             "\nif SHAPES and not len(project.labels('objects')):"
             "\n    for iid in IDS: project.label(iid, polygons(SHAPES), task='objects')"
         )
-    widget = f"w = project.annotate(prefetch={prefetch}, max_size={side}, order=IDS)\nw"
+    # Labeled items are not in the queue of unlabeled ones: review them in order instead.
+    serve = "issues=IDS" if as_labels else "order=IDS"
+    widget = f"w = project.annotate(prefetch={prefetch}, max_size={side}, {serve})\nw"
     return [setup, widget]
 
 

@@ -267,6 +267,17 @@ def test_random_boxes_round_trip(tmp_path):
         round_trip()
 
 
+def test_zero_size_boxes_on_the_far_edges_round_trip(tmp_path):
+    # xmin counts from 1, so a zero-width box at x = width is written xmin = width + 1.
+    project = make_project(tmp_path)
+    item_id = project.item_ids()[0]
+    boxes = [[0.0, H, 0.0, 0.0], [W, 0.0, 0.0, 10.0], [W, H, 0.0, 0.0]]
+    project.label(item_id, [{"type": "box", "class": "car", "bbox": b} for b in boxes])
+    to_voc(project, tmp_path / "out")
+    from_voc(project, tmp_path / "out")
+    assert [s["bbox"] for s in current(project)[item_id]] == boxes
+
+
 def _dec(n: int) -> str:
     """``n / 1000`` as written by hand: ``48``, ``10.5``, ``0.125``."""
     return f"{n // 1000}.{n % 1000:03d}".rstrip("0").rstrip(".")
@@ -388,7 +399,7 @@ MALFORMED = {
                            r"object\[0\] \(line 19\): field 'bndbox/ymax': missing$"),
     "out of range": (VOC2007.replace("<xmax>64</xmax>", "<xmax>65</xmax>"),
                      r"object\[1\] \(line 31\): field 'bndbox/xmax': 65 is outside the image "
-                     r"\(0 to its width, 64\)$"),
+                     r"\(0 to 64, its width 64\)$"),
     "negative size": (VOC2007.replace("<ymax>48</ymax>", "<ymax>10</ymax>", 1),
                       r"object\[0\] \(line 19\): field 'bndbox/ymax': 10 is less than ymin - 1 "
                       r"\(11\): a negative size$"),

@@ -445,10 +445,13 @@ def _annotation_shapes(
             raise _error(where, rec, "bndbox", "missing")
         v = {tag: _number(box, tag, where, rec) for tag in ("xmin", "ymin", "xmax", "ymax")}
         for lo, hi, limit, side in (("xmin", "xmax", W, "width"), ("ymin", "ymax", H, "height")):
-            for tag in (lo, hi):
-                if not 0 <= v[tag] <= limit:
+            # xmin is the first pixel counting from 1: a zero-width box on the far edge
+            # (x = width) has xmin = width + 1 and xmax = width.
+            for tag, top in ((lo, limit + 1), (hi, limit)):
+                if not 0 <= v[tag] <= top:
                     raise _error(where, rec, f"bndbox/{tag}", f"{_num(v[tag])} is outside the "
-                                 f"image (0 to its {side}, {limit})")  # fmt: skip
+                                 f"image (0 to {top}, its {side} {limit}"
+                                 f"{' + 1' if tag == lo else ''})")  # fmt: skip
             if v[hi] - (v[lo] - 1) < -CLIP_TOLERANCE:  # less than that is rounding
                 raise _error(where, rec, f"bndbox/{hi}", f"{_num(v[hi])} is less than "
                              f"{lo} - 1 ({_num(v[lo] - 1)}): a negative size")  # fmt: skip
