@@ -921,32 +921,12 @@ def read_issues(issues: Any, project: Project, task: str) -> list[ReviewIssue]:
     for a ``suggested`` or ``label`` that is not a class of ``task``, and
     ``TypeError`` for values of the wrong type.
     """
-    import pandas as pd
-
-    if isinstance(issues, pd.DataFrame):
-        df = issues
-        if "item_id" not in df.columns:
-            if df.index.name != "item_id":
-                raise ValueError(
-                    f"issues needs an item_id column; it has columns {list(map(str, df.columns))}"
-                )
-            df = df.reset_index()
-        rows = df.to_dict("records")
-    elif isinstance(issues, str | bytes | Mapping) or not isinstance(issues, Iterable):
-        raise TypeError(
-            "issues must be a DataFrame with an item_id column or a list of item ids, "
-            f"got {type(issues).__name__}"
-        )
-    else:
-        rows = [{"item_id": i} for i in issues]
+    rows = _issue_rows(issues)
     task_obj = project.schema.task(task)
     out: list[ReviewIssue] = []
     seen: set[str] = set()
     for row in rows:
-        iid = row.get("item_id")
-        if _missing(iid):
-            raise ValueError(f"issues: row {len(out)} has no item_id")
-        iid = str(iid)
+        iid = row["item_id"]
         if iid in seen:
             raise ValueError(f"issues name item {iid!r} twice")
         seen.add(iid)
