@@ -107,6 +107,26 @@ class ItemIndex:
         return candidates[0] if candidates else None
 
 
+def items_by_stem(
+    project: Any, shapes_task: Shapes, error: type[Exception], fmt: str, what: str
+) -> Iterable[tuple[Any, list[dict[str, Any]], str]]:
+    """``(record, shapes, stem)`` of each labeled item, for formats that name one file
+    (``what``) per image by the image's stem; ``error`` for a stem that cannot name a
+    file or that two items share."""
+    owners: dict[str, str] = {}
+    for record, shapes in labeled_items(project, shapes_task):
+        name = file_stem(record)
+        if not name or name in (".", "..") or "/" in name or "\\" in name:
+            raise error(f"item {record.item_id!r}: {name!r} cannot name {what}")
+        if name in owners:
+            raise error(
+                f"items {owners[name]!r} and {record.item_id!r} both have the file stem "
+                f"{name!r}; {fmt} names {what} by its image's stem"
+            )
+        owners[name] = record.item_id
+        yield record, shapes, name
+
+
 def missing_message(where: str, missing: list[str], what: str) -> str:
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     return (f"{where}: {len(missing)} {what} match no item of the project: "

@@ -69,9 +69,8 @@ from ._project import (
     ItemIndex,
     Losses,
     basename,
-    file_stem,
     has_file,
-    labeled_items,
+    items_by_stem,
     missing_message,
     shapes_task,
     stem,
@@ -142,17 +141,9 @@ def to_voc(
     attributes = {a.name: a for a in shapes_task_.attributes}
     losses = Losses()
     docs: dict[str, ET.Element] = {}
-    owners: dict[str, str] = {}
-    for record, shapes in labeled_items(project, shapes_task_):
-        name = file_stem(record)
-        if not name or name in (".", "..") or "/" in name or "\\" in name:
-            raise VocFormatError(f"item {record.item_id!r}: {name!r} cannot name a file")
-        if name in owners:
-            raise VocFormatError(
-                f"items {owners[name]!r} and {record.item_id!r} both have the file stem "
-                f"{name!r}; VOC names an annotation file by its image's stem"
-            )
-        owners[name] = record.item_id
+    for record, shapes, name in items_by_stem(
+        project, shapes_task_, VocFormatError, "VOC", "an annotation file"
+    ):
         w, h, depth = _export_size(project, record, shapes)
         root = ET.Element("annotation")
         uri = record.uri if has_file(record) else None

@@ -76,8 +76,7 @@ from ._project import (
     CLIP_TOLERANCE,
     ItemIndex,
     Losses,
-    file_stem,
-    labeled_items,
+    items_by_stem,
     missing_message,
     shapes_task,
 )
@@ -154,17 +153,9 @@ def to_yolo(
     cls_index = {name: k for k, name in enumerate(shapes_task_.class_names)}
     losses = Losses()
     files: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    for record, shapes in labeled_items(project, shapes_task_):
-        stem = file_stem(record)
-        if not stem or stem in (".", "..") or "/" in stem or "\\" in stem:
-            raise YoloFormatError(f"item {record.item_id!r}: {stem!r} cannot name a label file")
-        if stem in owners:
-            raise YoloFormatError(
-                f"items {owners[stem]!r} and {record.item_id!r} both have the file stem "
-                f"{stem!r}; YOLO names a label file by its image's stem"
-            )
-        owners[stem] = record.item_id
+    for record, shapes, stem in items_by_stem(
+        project, shapes_task_, YoloFormatError, "YOLO", "a label file"
+    ):
         size: list[tuple[int, int]] = []  # read once, and only when a shape needs it
         lines: list[str] = []
         for shape in shapes:
