@@ -107,7 +107,7 @@ def annotate_cells(
     prefetch: int = 2,
     prelabel: bool = False,
     size: tuple[int, int] = ANNOTATE_SIZE,
-    review: bool = False,
+    review: bool | str = False,
 ) -> list[str]:
     """A Shapes project over ``n_items`` PNG files of ``size`` and its AnnotateWidget.
 
@@ -115,7 +115,9 @@ def annotate_cells(
     ``road`` (key 3); a bool attribute ``occluded``. With ``prelabel``, item 0
     has a model's suggestions: a car box and a road polygon. With ``review``, the
     widget reviews every item in order (``issues=IDS``), labeled or not, so a
-    re-run of the cell shows item 0 again.
+    re-run of the cell shows item 0 again. With ``review="audit"`` every item is
+    labeled with one car box (id ``s1``) and the widget reviews an audit table:
+    item 1 (quality 0.05, its car suspected of being a person), then item 0.
     """
     w, h = size
     setup = [
@@ -150,5 +152,17 @@ def annotate_cells(
             " task='objects')",
         ]
     setup.append("len(project)")
-    extra = ", issues=IDS" if review else ""
+    if review == "audit":  # labeled items and an audit table that suspects item 1's car
+        setup[-1:] = [
+            "import pandas as pd",
+            "CAR = {'type': 'box', 'class': 'car', 'bbox': [100, 100, 120, 80], 'id': 's1'}",
+            "if not len(project.labels('objects')):",
+            "    for iid in IDS: project.label(iid, [CAR], task='objects')",
+            "SUSPECT = {'issue': 'swap', 'shape': 's1', 'class': 'car', 'score': 0.05}",
+            "ISSUES = pd.DataFrame({'quality': [0.05, 0.4], 'label': ['car', 'car'],",
+            "    'suggested': ['person', 'car'], 'suspects': [[SUSPECT], []]},",
+            "    index=pd.Index(IDS[1::-1], name='item_id'))",
+            "len(project)",
+        ]
+    extra = ", issues=ISSUES" if review == "audit" else ", issues=IDS" if review else ""
     return ["\n".join(setup), f"w = project.annotate(prefetch={prefetch}{extra})\nw"]

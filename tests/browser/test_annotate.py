@@ -295,3 +295,45 @@ def test_shapes_drawn_while_the_kernel_is_stopped_survive_a_reload(
     final = _wait_label(db, item, 3, "both snapshots stored")
     assert len(final) == 3
     assert _close(sorted(s["bbox"] for s in final)[1], [100, 100, 60, 50], 2.0)
+
+
+def test_audit_review_class_change_confirm_and_copy_from_previous(open_notebook, workdir):
+    db = workdir / "audit.db"
+    lp, view = _open_review_audit(open_notebook, db)
+    first, second = item_id(1), item_id(0)
+    # The worst suspect comes first, with its quality, the model's class and the suspect shape.
+    issue = lp.page.locator(f"{view.selector} .wb-issue").first.text_content() or ""
+    assert "0.05" in issue and "model: person" in issue
+    assert lp.page.locator(f"{view.selector} .wb-suspect[data-shape='s1']").count() == 1
+    before = len(read_events(db, kinds=("label",)))
+
+    # Select the suspect car and make it a person (key 2): the correction is stored.
+    _key(lp, "v")
+    view.click(160, 140)
+    _key(lp, "2")
+    (fixed,) = _wait_label(db, first, 2, "class corrected")
+    assert fixed["class"] == "person" and fixed["bbox"] == [100, 100, 120, 80]
+
+    # Enter moves on (the correction is the decision on item 1).
+    _key(lp, "Escape", "Escape", "Enter")
+    wait_for(lambda: view.state().get("itemId") == second, timeout=10, what="second suspect")
+    # Shift+C copies the previous item's shapes (the person) with new ids.
+    _key(lp, "Shift+C")
+    copied = _wait_label(db, second, 2, "shapes copied")
+    assert sorted(s["class"] for s in copied) == ["car", "person"]
+    assert len({s["id"] for s in copied}) == 2
+    view.wait_outbox_empty()
+    assert len(read_events(db, kinds=("label",))) == before + 2
+    wait_for(lambda: "2" in (lp.page.locator(f"{view.selector} .wb-progress").first.text_content()
+                             or ""), timeout=10, what="progress 2 of 2")  # fmt: skip
+
+
+def _open_review_audit(open_notebook, db: Path) -> tuple[LabPage, AnnotateView]:
+    lp = open_notebook(annotate_cells(db, 2, review="audit"))
+    view = AnnotateView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.scroll_into_view()
+    view.focus()
+    assert view.state()["itemId"] == item_id(1)
+    return lp, view
