@@ -47,6 +47,11 @@ Masks of whole classes (semantic segmentation) are compared with
 :func:`mask_agreement` (IoU and Dice) and :func:`semantic_agreement` (per class).
 At project level, :func:`pairwise` scores every pair of annotators on every
 item they both labeled and :func:`by_annotator` sums that up per annotator.
+
+Nominal labels (classification) are compared with Cohen's kappa, Fleiss' kappa
+and Krippendorff's alpha, per class and per annotator, and
+:func:`project_agreement` for a project's classification task: these live in
+:mod:`workbench.agreement_stats` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -61,6 +66,17 @@ import numpy as np
 import pandas as pd
 
 from . import geometry, masks
+from .agreement_stats import (
+    LabelAgreement,
+    annotator_agreement,
+    class_agreement,
+    cohen_kappa,
+    cohen_kappa_matrix,
+    fleiss_kappa,
+    krippendorff_alpha,
+    label_counts,
+    project_agreement,
+)
 
 if TYPE_CHECKING:
     from .project import Project
@@ -82,6 +98,16 @@ __all__ = [
     "by_annotator",
     "DEFAULT_SIGMA",
     "DEFAULT_LINE_TOLERANCE",
+    # nominal labels (workbench.agreement_stats)
+    "cohen_kappa",
+    "cohen_kappa_matrix",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "label_counts",
+    "class_agreement",
+    "annotator_agreement",
+    "project_agreement",
+    "LabelAgreement",
 ]
 
 #: Per-keypoint OKS sigma when none is given: the smallest of COCO's person
