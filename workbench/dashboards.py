@@ -1,15 +1,44 @@
-"""Plotly figures: learning curves now; progress, throughput and agreement with team mode."""
+"""Plotly figures and live numbers: learning curves, and the team dashboard.
+
+:func:`status` gives plain JSON-able numbers for a live panel (progress,
+throughput, open reviews, review outcomes, agreement, time per label). The
+figure builders (:func:`progress_figure`, :func:`throughput_figure`,
+:func:`agreement_figure`, :func:`review_figure`, :func:`bottleneck_figure`)
+each read the project's event log; :func:`dashboard` puts them on one figure.
+
+Every time window is measured back from ``now`` (seconds since the epoch; the
+clock by default), so a dashboard of an old project, or a test, can name the
+moment it describes. Retracted events, and the retractions themselves, never
+count.
+"""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from .errors import require
+from .errors import SchemaError, require
+from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
 
-__all__ = ["learning_curves"]
+if TYPE_CHECKING:
+    from .agreement_stats import LabelAgreement
+    from .project import Project
+
+__all__ = [
+    "learning_curves",
+    "status",
+    "progress_figure",
+    "throughput_figure",
+    "agreement_figure",
+    "review_figure",
+    "bottleneck_figure",
+    "dashboard",
+]
 
 
 def learning_curves(curves: Mapping[str, pd.DataFrame], *, metric: str = "accuracy") -> Any:
@@ -36,4 +65,425 @@ def learning_curves(curves: Mapping[str, pd.DataFrame], *, metric: str = "accura
         template="plotly_white",
         legend_title="strategy",
     )
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# the event log, as the dashboard reads it
+
+#: Review decisions, by event kind: what :func:`status` counts as review outcomes.
+#: ``ambiguous`` counts only from the review or QA tier (an annotator's own
+#: ``ambiguous`` flag is a request for review, not an outcome).
+REVIEW_OUTCOMES = {
+    "review-accept": "accept",
+    "review-correct": "correct",
+    "ambiguous": "ambiguous",
+    "send-back": "send_back",
+}
+_HOUR = 3600.0
+
+
+def _now(now: float | None) -> float:
+    return time.time() if now is None else float(now)
+
+
+def _seconds(ts: pd.Series) -> pd.Series:
+    """UTC datetimes as seconds since the epoch (whatever the datetime resolution)."""
+    return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+
+
+def _datetimes(seconds: Any) -> list[pd.Timestamp]:
+    return [pd.Timestamp(float(s), unit="s", tz="UTC") for s in seconds]
+
+
+def _task_log(project: Project, task: str) -> pd.DataFrame:
+    """The task's events with retractions applied (retracts and retracted events
+    dropped), oldest first, with a float ``t`` column (seconds since the epoch)."""
+    ev = project.store.events()
+    retracted = set(ev.loc[ev["kind"] == "retract", "parent"].dropna().astype(int))
+    ev = ev[(ev["task"] == task) & (ev["kind"] != "retract") & ~ev["id"].isin(retracted)].copy()
+    ev["t"] = _seconds(ev["created_at"])
+    return ev.reset_index(drop=True)
+
+
+def _current(project: Project, task: str) -> pd.DataFrame:
+    """Each item's state event for ``task`` (items with no state left out), with ``t``."""
+    cur = project.store.current(task, labels_only=False)
+    cur = cur.assign(t=_seconds(cur["created_at"]))
+    return cur.reset_index(drop=True)
+
+
+def _is_review(log: pd.DataFrame) -> pd.Series:
+    """Rows of the log that are review decisions (see :data:`REVIEW_OUTCOMES`)."""
+    return log["kind"].isin(list(REVIEW_OUTCOMES)) & ~(
+        (log["kind"] == "ambiguous") & (log["tier"] == "annotate")
+    )
+
+
+def _value_key(v: Any) -> str:
+    """A hashable key for a label value (a class name, or a list of them)."""
+    if isinstance(v, list | tuple):
+        v = sorted(map(str, v))
+    return json.dumps(v, sort_keys=True, default=str)
+
+
+def _open_reviews(log: pd.DataFrame, current: pd.DataFrame) -> dict[str, set[str]]:
+    """Items awaiting review, by reason.
+
+    ``disagreement``: the latest annotate-tier decisions of two or more
+    annotators are labels that differ, and no review decision came after the
+    last of those decisions. ``ambiguous``: the item's current state is an
+    annotator's ``ambiguous`` flag (a review decision would have replaced it).
+    """
+    own = log[log["kind"].isin(["label", "ambiguous", "skip"]) & (log["tier"] == "annotate")]
+    latest = own.drop_duplicates(["item_id", "annotator"], keep="last")
+    labels = latest[latest["kind"] == "label"]
+    keys = labels["value"].map(_value_key)
+    differing = keys.groupby(labels["item_id"]).nunique()
+    candidates = set(differing.index[differing > 1])
+    last_own = own.groupby("item_id")["id"].max()
+    last_review = log[_is_review(log)].groupby("item_id")["id"].max()
+    disagreement = {
+        iid for iid in candidates
+        if iid not in last_review.index or last_review[iid] < last_own[iid]
+    }  # fmt: skip
+    flagged = current[(current["kind"] == "ambiguous") & (current["tier"] == "annotate")]
+    return {"disagreement": disagreement, "ambiguous": set(flagged["item_id"])}
+
+
+def _label_agreement(project: Project, task: str) -> LabelAgreement | None:
+    """:func:`~workbench.agreement.project_agreement` for a single-label classification
+    task that two annotators or more labeled with overlap; ``None`` otherwise."""
+    from .agreement import project_agreement
+
+    try:
+        spec = project.schema.classification_task(task)
+    except SchemaError:
+        return None
+    if spec.multi_label:
+        return None
+    result = project_agreement(project, task)
+    if result.annotators < 2 or result.items == 0:
+        return None
+    return result
+
+
+def _finite(x: Any) -> float | None:
+    """A float for JSON: NaN and missing become ``None``."""
+    if x is None or pd.isna(x):
+        return None
+    return float(x)
+
+
+def _counts(series: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in series.value_counts().sort_index().items()}
+
+
+# ---------------------------------------------------------------------------
+# live numbers
+
+
+def status(
+    project: Project, task: str | None = None, *, now: float | None = None
+) -> dict[str, Any]:
+    """Live numbers of a task, as plain JSON-able values (for a panel refreshed every few seconds).
+
+    Parameters
+    ----------
+    project : Project
+    task : str, optional
+        The first task by default.
+    now : float, optional
+        Seconds since the epoch that the time windows end at; the clock by default.
+
+    Returns
+    -------
+    dict
+        ``task``, ``now``;
+        ``items``; ``labeled`` (current state a label: ``label``,
+        ``review-accept`` or ``review-correct``); ``skipped``; ``ambiguous``
+        (flagged by an annotator, awaiting review); ``progress``
+        (``(labeled + skipped) / items``, 0.0 for no items);
+        ``labels_last_hour`` and ``labels_last_hour_by_annotator`` (``label``
+        events created in ``(now - 1 h, now]``); ``throughput_per_hour`` and
+        ``throughput_per_hour_by_annotator`` (``label`` events in the last 24 h,
+        divided by 24); ``open_reviews`` (items awaiting review: annotators'
+        labels that differ with no review decision since, or an annotator's
+        ``ambiguous`` flag) and ``open_reviews_by_reason``
+        (``disagreement``, ``ambiguous``; an item can have both);
+        ``review_outcomes`` (review decisions: ``accept``, ``correct``,
+        ``ambiguous``, ``send_back``); ``agreement`` (Krippendorff's alpha of
+        :func:`~workbench.agreement.project_agreement`, or ``None`` unless two
+        annotators or more labeled the same items of a single-label
+        classification task) and ``agreement_items``; ``seconds_per_label``
+        (median ``duration_ms`` / 1000 of each annotator's ``label`` events
+        that have one). Retracted events never count.
+    """
+    name = project.schema.task(task).name
+    t_now = _now(now)
+    log = _task_log(project, name)
+    current = _current(project, name)
+    done, items = project.store.progress(name)
+    labeled = int(current["kind"].isin(LABEL_KINDS).sum())
+    skipped = int((current["kind"] == "skip").sum())
+    labels = log[log["kind"] == "label"]
+    hour = labels[(labels["t"] > t_now - _HOUR) & (labels["t"] <= t_now)]
+    day = labels[(labels["t"] > t_now - 24 * _HOUR) & (labels["t"] <= t_now)]
+    opened = _open_reviews(log, current)
+    reviews = log[_is_review(log)]
+    outcomes = {v: 0 for v in REVIEW_OUTCOMES.values()}
+    for kind, n in reviews["kind"].value_counts().items():
+        outcomes[REVIEW_OUTCOMES[kind]] = int(n)
+    timed = labels.dropna(subset=["duration_ms"])
+    per_label = timed.groupby("annotator")["duration_ms"].median() / 1000.0
+    agreement = _label_agreement(project, name)
+    return {
+        "task": name,
+        "now": t_now,
+        "items": int(items),
+        "labeled": labeled,
+        "skipped": skipped,
+        "ambiguous": len(opened["ambiguous"]),
+        "progress": (labeled + skipped) / items if items else 0.0,
+        "labels_last_hour": len(hour),
+        "labels_last_hour_by_annotator": _counts(hour["annotator"]),
+        "throughput_per_hour": len(day) / 24.0,
+        "throughput_per_hour_by_annotator": {
+            k: v / 24.0 for k, v in _counts(day["annotator"]).items()
+        },
+        "open_reviews": len(opened["disagreement"] | opened["ambiguous"]),
+        "open_reviews_by_reason": {k: len(v) for k, v in opened.items()},
+        "review_outcomes": outcomes,
+        "agreement": None if agreement is None else _finite(agreement.alpha),
+        "agreement_items": 0 if agreement is None else int(agreement.items),
+        "seconds_per_label": {str(k): float(v) for k, v in per_label.sort_index().items()},
+    }
+
+
+# ---------------------------------------------------------------------------
+# figures
+
+
+def _figure(title: str, **layout: Any) -> Any:
+    go = require("plotly.graph_objects", "ml")
+    fig = go.Figure()
+    fig.update_layout(title=title, template="plotly_white", **layout)
+    return fig
+
+
+def progress_figure(project: Project, task: str | None = None) -> Any:
+    """Labeled items over time: a step line, one step per item at its first label.
+
+    An item counts from its first ``label``, ``review-accept`` or
+    ``review-correct`` event that is not retracted. Returns a
+    ``plotly.graph_objects.Figure`` with one trace, ``labeled`` (x UTC
+    datetimes, y cumulative item counts).
+    """
+    go = require("plotly.graph_objects", "ml")
+    name = project.schema.task(task).name
+    log = _task_log(project, name)
+    first = log[log["kind"].isin(LABEL_KINDS)].drop_duplicates("item_id", keep="first")
+    items = project.store.progress(name)[1]
+    fig = _figure(
+        f"Progress of {name!r}: {len(first)} of {items} items labeled",
+        xaxis_title="time (UTC)", yaxis_title="labeled items",
+    )  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=_datetimes(first["t"]), y=list(range(1, len(first) + 1)),
+        mode="lines+markers", line_shape="hv", name="labeled",
+    ))  # fmt: skip
+    return fig
+
+
+def throughput_figure(
+    project: Project, task: str | None = None, *, hours: int | None = None,
+    now: float | None = None,
+) -> Any:  # fmt: skip
+    """Labels per hour per annotator: stacked bars, one trace per annotator.
+
+    Counts ``label`` events (not retracted) in whole UTC hours; hours with no
+    label show as 0 from the first labeled hour to the last. With ``hours``,
+    only labels in ``(now - hours, now]`` count, and the bars run to the hour
+    of ``now``. Trace x: hour starts (UTC datetimes); y: label counts.
+    """
+    go = require("plotly.graph_objects", "ml")
+    name = project.schema.task(task).name
+    log = _task_log(project, name)
+    labels = log[log["kind"] == "label"]
+    end = None
+    if hours is not None:
+        if isinstance(hours, bool) or not isinstance(hours, int) or hours < 1:
+            raise ValueError(f"hours must be a positive integer or None, got {hours!r}")
+        t_now = _now(now)
+        labels = labels[(labels["t"] > t_now - hours * _HOUR) & (labels["t"] <= t_now)]
+        end = np.floor(t_now / _HOUR) * _HOUR
+    fig = _figure(
+        f"Throughput on {name!r}: labels per hour", xaxis_title="hour (UTC)",
+        yaxis_title="labels", barmode="stack", legend_title="annotator",
+    )  # fmt: skip
+    if labels.empty:
+        return fig
+    bins = np.floor(labels["t"].to_numpy() / _HOUR) * _HOUR
+    last = bins.max() if end is None else end
+    starts = np.arange(bins.min(), last + _HOUR / 2, _HOUR)
+    table = pd.crosstab(bins, labels["annotator"].to_numpy()).reindex(starts, fill_value=0)
+    for annotator in sorted(table.columns):
+        fig.add_trace(go.Bar(
+            x=_datetimes(starts), y=table[annotator].astype(int).tolist(), name=str(annotator),
+        ))  # fmt: skip
+    return fig
+
+
+def agreement_figure(project: Project, task: str | None = None) -> Any:
+    """Agreement per annotator and per class, side by side.
+
+    Left: each annotator's mean pairwise Cohen's kappa (bars, trace
+    ``mean kappa``) and kappa against the majority of the others (markers,
+    ``kappa vs majority``). Right: each class's one-vs-rest Krippendorff's alpha
+    (bars, ``class alpha``). From :func:`~workbench.agreement.project_agreement`;
+    undefined figures are ``None`` (no bar). With no overlapping labels of two
+    annotators the figure has no traces and says so in its title.
+    """
+    go = require("plotly.graph_objects", "ml")
+    make_subplots = require("plotly.subplots", "ml").make_subplots
+    name = project.schema.task(task).name
+    result = _label_agreement(project, name)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("per annotator", "per class"))
+    if result is None:
+        fig.update_layout(title=f"Agreement on {name!r}: no item labeled by two annotators yet",
+                          template="plotly_white")  # fmt: skip
+        return fig
+    alpha = _finite(result.alpha)
+    shown = "undefined" if alpha is None else f"{alpha:.3f}"
+    fig.update_layout(
+        title=f"Agreement on {name!r}: Krippendorff's alpha {shown} over {result.items} items",
+        template="plotly_white",
+    )
+    ann = result.by_annotator.sort_index()
+    names = [str(a) for a in ann.index]
+    fig.add_trace(go.Bar(x=names, y=[_finite(v) for v in ann["mean_kappa"]], name="mean kappa"),
+                  row=1, col=1)  # fmt: skip
+    fig.add_trace(go.Scatter(x=names, y=[_finite(v) for v in ann["kappa_vs_majority"]],
+                             mode="markers", name="kappa vs majority"), row=1, col=1)  # fmt: skip
+    cls = result.by_class
+    fig.add_trace(go.Bar(x=[str(c) for c in cls.index], y=[_finite(v) for v in cls["alpha"]],
+                         name="class alpha"), row=1, col=2)  # fmt: skip
+    fig.update_yaxes(title_text="kappa", row=1, col=1)
+    fig.update_yaxes(title_text="alpha", row=1, col=2)
+    return fig
+
+
+def review_figure(project: Project, task: str | None = None) -> Any:
+    """Review outcomes: stacked bars over ``accept``, ``correct``, ``ambiguous``,
+    ``send_back``, one trace per reviewer (y: decisions, 0 where none)."""
+    go = require("plotly.graph_objects", "ml")
+    name = project.schema.task(task).name
+    log = _task_log(project, name)
+    reviews = log[_is_review(log)]
+    outcomes = list(REVIEW_OUTCOMES.values())
+    fig = _figure(
+        f"Review outcomes on {name!r}: {len(reviews)} decisions", xaxis_title="outcome",
+        yaxis_title="decisions", barmode="stack", legend_title="reviewer",
+    )  # fmt: skip
+    if reviews.empty:
+        return fig
+    table = pd.crosstab(reviews["annotator"], reviews["kind"].map(REVIEW_OUTCOMES))
+    table = table.reindex(columns=outcomes, fill_value=0)
+    for reviewer in sorted(table.index):
+        fig.add_trace(go.Bar(
+            x=outcomes, y=table.loc[reviewer].astype(int).tolist(), name=str(reviewer),
+        ))  # fmt: skip
+    return fig
+
+
+def _state_name(kind: str, tier: str) -> str:
+    return f"{tier}: {kind}"
+
+
+def bottleneck_figure(project: Project, task: str | None = None, *,
+                      now: float | None = None) -> Any:  # fmt: skip
+    """Where items wait: how many are in each current state, and for how long.
+
+    States are ``unlabeled`` and ``"TIER: KIND"`` of each item's current state
+    event (``"annotate: label"``, ``"annotate: ambiguous"``, ``"review:
+    review-accept"`` ...), in tier order. Left: items per state (trace
+    ``items``). Right: hours since the state event, oldest (bars, ``oldest``)
+    and median (markers, ``median``); ``None`` for ``unlabeled`` (an item's
+    waiting time starts at its first event).
+    """
+    go = require("plotly.graph_objects", "ml")
+    make_subplots = require("plotly.subplots", "ml").make_subplots
+    name = project.schema.task(task).name
+    t_now = _now(now)
+    current = _current(project, name)
+    items = project.store.progress(name)[1]
+    current = current.assign(
+        state=[_state_name(k, t) for k, t in zip(current["kind"], current["tier"], strict=True)],
+        age=(t_now - current["t"]) / _HOUR,
+    )
+    order = ["unlabeled"] + [_state_name(k, t) for t in TIERS for k in STATE_KINDS]
+    order = [s for s in order if s == "unlabeled" or s in set(current["state"])]
+    counts = current["state"].value_counts()
+    n = [items - len(current) if s == "unlabeled" else int(counts[s]) for s in order]
+    ages = current.groupby("state")["age"]
+    oldest = [None if s == "unlabeled" else float(ages.max()[s]) for s in order]
+    median = [None if s == "unlabeled" else float(ages.median()[s]) for s in order]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("items per state", "hours in state"))
+    fig.update_layout(title=f"Bottlenecks on {name!r}", template="plotly_white")
+    fig.add_trace(go.Bar(x=order, y=n, name="items"), row=1, col=1)
+    fig.add_trace(go.Bar(x=order, y=oldest, name="oldest"), row=1, col=2)
+    fig.add_trace(go.Scatter(x=order, y=median, mode="markers", name="median"), row=1, col=2)
+    fig.update_yaxes(title_text="items", row=1, col=1)
+    fig.update_yaxes(title_text="hours", row=1, col=2)
+    return fig
+
+
+#: Panels of :func:`dashboard`: (row, column) of each figure builder's traces.
+_PANELS = (
+    ("progress", (1, 1)), ("throughput per hour", (1, 2)),
+    ("agreement per annotator", (2, 1)), ("agreement per class", (2, 2)),
+    ("review outcomes", (3, 1)), ("items per state", (3, 2)),
+)  # fmt: skip
+
+
+def dashboard(project: Project, task: str | None = None, *, now: float | None = None) -> Any:
+    """One figure with the team dashboard's panels (3 × 2 subplots).
+
+    Progress, throughput per hour per annotator (last 24 h before ``now``),
+    agreement per annotator and per class, review outcomes per reviewer, and
+    items per current state. The same traces as :func:`progress_figure`,
+    :func:`throughput_figure` (``hours=24``), :func:`agreement_figure`,
+    :func:`review_figure` and the left half of :func:`bottleneck_figure`; the
+    title carries :func:`status`'s headline numbers.
+    """
+    make_subplots = require("plotly.subplots", "ml").make_subplots
+    name = project.schema.task(task).name
+    t_now = _now(now)
+    numbers = status(project, name, now=t_now)
+    fig = make_subplots(rows=3, cols=2, subplot_titles=[title for title, _ in _PANELS],
+                        vertical_spacing=0.1)  # fmt: skip
+    sources = [
+        (progress_figure(project, name).data, {}),
+        (throughput_figure(project, name, hours=24, now=t_now).data, {}),
+        (agreement_figure(project, name).data, {"x2": (2, 2)}),
+        (review_figure(project, name).data, {}),
+        (bottleneck_figure(project, name, now=t_now).data[:1], {}),
+    ]
+    places = [(1, 1), (1, 2), (2, 1), (3, 1), (3, 2)]
+    for (traces, moved), (row, col) in zip(sources, places, strict=True):
+        for trace in traces:
+            # agreement_figure's per-class traces sit on its second x axis
+            r, c = moved.get(trace.xaxis, (row, col)) if trace.xaxis else (row, col)
+            fig.add_trace(trace, row=r, col=c)
+    alpha = numbers["agreement"]
+    fig.update_layout(
+        title=(
+            f"{name!r}: {numbers['labeled']} labeled, {numbers['skipped']} skipped of "
+            f"{numbers['items']} items ({numbers['progress']:.0%} done), "
+            f"{numbers['labels_last_hour']} labels in the last hour, "
+            f"{numbers['open_reviews']} open reviews, alpha "
+            + ("n/a" if alpha is None else f"{alpha:.3f}")
+        ),
+        template="plotly_white", barmode="stack", height=1000, showlegend=True,
+    )  # fmt: skip
     return fig

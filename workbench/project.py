@@ -313,6 +313,20 @@ class Project:
 
         return prelabel(self, model, batch_size=batch_size, device=device, **options)
 
+    def dashboard(self, task: str | None = None) -> Any:
+        """Progress, throughput, agreement, review outcomes and bottlenecks as one plotly
+        figure (:func:`workbench.dashboards.dashboard`; ``status()`` gives the numbers)."""
+        from .dashboards import dashboard
+
+        return dashboard(self, task)
+
+    def status(self, task: str | None = None) -> dict[str, Any]:
+        """Live numbers of a task: progress, throughput, open reviews, agreement
+        (:func:`workbench.dashboards.status`)."""
+        from .dashboards import status
+
+        return status(self, task)
+
     def predictions(self, model: str | None = None, *, task: str | None = None) -> Predictions:
         """Saved predictions of ``model`` (``"name@version"``); the latest when None."""
         from . import predictions

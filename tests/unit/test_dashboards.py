@@ -1,0 +1,255 @@
+"""Team dashboard: status() numbers and the figures' trace data on a log with set times."""
+
+from __future__ import annotations
+
+import json
+import math
+import types
+
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench import agreement as ag
+from workbench import dashboards as dash
+from workbench.store import base
+
+pytest.importorskip("plotly")
+
+T0 = 472_222 * 3600  # a whole UTC hour
+NOW = T0 + 9000
+
+
+class Clock:
+    """Stands in for the ``time`` module the store stamps ``created_at`` with."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def time(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock(T0 - 60)
+    monkeypatch.setattr(base, "time", types.SimpleNamespace(time=c.time))
+    return c
+
+
+def at(ts):
+    return [pd.Timestamp(t, unit="s", tz="UTC") for t in ts]
+
+
+def _project(tmp_path, n=10):
+    animal = wb.Classification("animal", classes=["cat", "dog", "owl"])
+    p = wb.Project(tmp_path / "p.db", schema=wb.Schema((animal,)), annotator="lead")
+    p.add_texts([f"t{i}" for i in range(n)], ids=[f"i{i}" for i in range(n)])
+    return p
+
+
+@pytest.fixture
+def team(tmp_path, clock):
+    """Two annotators (ann, bob) and a reviewer (rev) over 10 items, at set times."""
+    p = _project(tmp_path)
+
+    def do(t, fn, *args, **kw):
+        clock.t = T0 + t
+        return fn(*args, **kw)
+
+    do(0, p.label, "i0", "cat", annotator="ann", duration_ms=1000)
+    do(600, p.label, "i1", "dog", annotator="ann", duration_ms=3000)
+    do(1200, p.label, "i0", "cat", annotator="bob", duration_ms=2000)
+    do(1800, p.label, "i1", "cat", annotator="bob", duration_ms=4000)  # disagrees: open
+    do(3660, p.label, "i2", "owl", annotator="bob", duration_ms=6000)
+    do(3720, p.label, "i2", "owl", annotator="ann")  # no duration: not in the median
+    wrong = do(3780, p.label, "i3", "dog", annotator="ann", duration_ms=99_000)
+    do(3840, p.retract, wrong)  # neither the label nor the retraction counts
+    do(3960, p.label, "i4", None, kind="skip", annotator="bob")
+    do(4020, p.label, "i5", None, kind="ambiguous", annotator="ann")  # flagged: open
+    do(7200, p.label, "i6", "cat", annotator="bob", duration_ms=5000)
+    do(7230, p.label, "i6", "dog", annotator="ann", duration_ms=7000)
+    do(7260, p.review_label, "i6", "correct", "dog", annotator="rev")  # settles i6
+    do(7290, p.review_label, "i0", "accept", annotator="rev")
+    do(7320, p.review_label, "i2", "ambiguous", annotator="rev")
+    yield p
+    p.close()
+
+
+def test_status_numbers(team):
+    s = dash.status(team, now=NOW)
+    json.dumps(s, allow_nan=False)  # plain JSON for the side panel
+    result = ag.project_agreement(team)
+    assert result.items == 4  # i0, i1, i2, i6 (rev's correction counts as rev's label)
+    assert s == {
+        "task": "animal",
+        "now": float(NOW),
+        "items": 10,
+        "labeled": 3,  # i0 accepted, i1 labeled, i6 corrected
+        "skipped": 1,
+        "ambiguous": 1,
+        "progress": 0.4,
+        "labels_last_hour": 2,
+        "labels_last_hour_by_annotator": {"ann": 1, "bob": 1},
+        "throughput_per_hour": 8 / 24,
+        "throughput_per_hour_by_annotator": {"ann": 4 / 24, "bob": 4 / 24},
+        "open_reviews": 2,
+        "open_reviews_by_reason": {"disagreement": 1, "ambiguous": 1},
+        "review_outcomes": {"accept": 1, "correct": 1, "ambiguous": 1, "send_back": 0},
+        "agreement": result.alpha,
+        "agreement_items": 4,
+        "seconds_per_label": {"ann": 3.0, "bob": 4.5},
+    }
+
+
+def test_status_windows_follow_now(team):
+    assert dash.status(team, now=T0 + 3600)["labels_last_hour"] == 3  # (T0, T0+3600]
+    assert dash.status(team, now=T0 + 3600)["labels_last_hour_by_annotator"] == {"ann": 1, "bob": 2}
+    late = dash.status(team, now=T0 + 7200 + 24 * 3600)
+    # the window is (now - 24 h, now]: bob's i6 label at T0 + 7200 is just out
+    assert late["labels_last_hour"] == 0 and late["throughput_per_hour"] == 1 / 24
+
+
+def test_a_new_label_after_review_reopens_a_disagreement(team, clock):
+    clock.t = T0 + 8000
+    team.label("i6", "owl", annotator="cy")
+    s = dash.status(team, now=NOW)
+    assert s["open_reviews_by_reason"] == {"disagreement": 2, "ambiguous": 1}
+    assert s["open_reviews"] == 3
+
+
+def test_progress_figure(team):
+    fig = dash.progress_figure(team)
+    (trace,) = fig.data
+    assert list(trace.x) == at([T0, T0 + 600, T0 + 3660, T0 + 7200])  # i0, i1, i2, i6
+    assert list(trace.y) == [1, 2, 3, 4]
+    assert "4 of 10" in fig.layout.title.text
+
+
+def test_throughput_figure(team):
+    fig = dash.throughput_figure(team)
+    assert [t.name for t in fig.data] == ["ann", "bob"]
+    for trace in fig.data:
+        assert list(trace.x) == at([T0, T0 + 3600, T0 + 7200])
+    assert list(fig.data[0].y) == [2, 1, 1]  # ann; the retracted i3 label left out
+    assert list(fig.data[1].y) == [2, 1, 1]  # bob
+    recent = dash.throughput_figure(team, hours=1, now=NOW)
+    assert [(t.name, list(t.x), list(t.y)) for t in recent.data] == [
+        ("ann", at([T0 + 7200]), [1]),
+        ("bob", at([T0 + 7200]), [1]),
+    ]
+    # zero hours are bars of 0 up to the hour of now
+    gap = dash.throughput_figure(team, hours=3, now=T0 + 4 * 3600 + 10)
+    assert list(gap.data[0].x) == at([T0 + 3600, T0 + 7200, T0 + 10800, T0 + 14400])
+    assert list(gap.data[0].y) == [1, 1, 0, 0]  # ann: i2 at +3720, i6 at +7230
+    with pytest.raises(ValueError, match="hours"):
+        dash.throughput_figure(team, hours=0)
+
+
+def test_agreement_figure(team):
+    fig = dash.agreement_figure(team)
+    result = ag.project_agreement(team)
+    per_ann, vs_majority, per_class = fig.data
+    assert (per_ann.name, vs_majority.name, per_class.name) == (
+        "mean kappa", "kappa vs majority", "class alpha",
+    )  # fmt: skip
+    assert list(per_ann.x) == ["ann", "bob", "rev"] == list(vs_majority.x)
+
+    def plain(values):
+        return [None if pd.isna(v) else float(v) for v in values]
+
+    assert list(per_ann.y) == plain(result.by_annotator.loc[["ann", "bob", "rev"], "mean_kappa"])
+    assert list(vs_majority.y) == plain(
+        result.by_annotator.loc[["ann", "bob", "rev"], "kappa_vs_majority"]
+    )
+    assert list(per_class.x) == ["cat", "dog", "owl"]
+    assert list(per_class.y) == plain(result.by_class["alpha"])
+    assert per_class.xaxis == "x2" and per_ann.xaxis == "x"
+
+
+def test_review_figure(team):
+    fig = dash.review_figure(team)
+    (trace,) = fig.data
+    assert trace.name == "rev"
+    assert list(trace.x) == ["accept", "correct", "ambiguous", "send_back"]
+    assert list(trace.y) == [1, 1, 1, 0]
+
+
+def test_bottleneck_figure(team):
+    fig = dash.bottleneck_figure(team, now=NOW)
+    items, oldest, median = fig.data
+    states = [
+        "unlabeled", "annotate: label", "annotate: skip", "annotate: ambiguous",
+        "review: ambiguous", "review: review-accept", "review: review-correct",
+    ]  # tiers in order, kinds in STATE_KINDS order  # fmt: skip
+    assert list(items.x) == states == list(oldest.x) == list(median.x)
+    assert list(items.y) == [4, 1, 1, 1, 1, 1, 1]  # i3 (retracted), i7, i8, i9 unlabeled
+    hours = [None] + [(NOW - T0 - t) / 3600 for t in (1800, 3960, 4020, 7320, 7290, 7260)]
+    assert oldest.y[0] is None and median.y[0] is None
+    assert list(oldest.y[1:]) == pytest.approx(hours[1:])
+    assert list(median.y[1:]) == pytest.approx(hours[1:])  # one item per state
+
+
+def test_bottleneck_oldest_and_median(tmp_path, clock):
+    p = _project(tmp_path, 3)
+    for t, iid in ((0, "i0"), (3600, "i1"), (5400, "i2")):
+        clock.t = T0 + t
+        p.label(iid, "cat", annotator="ann")
+    fig = dash.bottleneck_figure(p, now=T0 + 7200)
+    items, oldest, median = fig.data
+    assert list(items.x) == ["unlabeled", "annotate: label"]
+    assert list(items.y) == [0, 3]
+    assert list(oldest.y) == [None, 2.0] and list(median.y) == [None, 1.0]
+    p.close()
+
+
+def test_dashboard_puts_every_panel_on_one_figure(team):
+    fig = dash.dashboard(team, now=NOW)
+    placed = [(t.name, t.xaxis) for t in fig.data]
+    assert placed == [
+        ("labeled", "x"),
+        ("ann", "x2"), ("bob", "x2"),
+        ("mean kappa", "x3"), ("kappa vs majority", "x3"), ("class alpha", "x4"),
+        ("rev", "x5"),
+        ("items", "x6"),
+    ]  # fmt: skip
+    assert list(fig.data[1].y) == [2, 1, 1]  # ann, last 24 h before now, per hour
+    assert "3 labeled, 1 skipped of 10 items (40% done)" in fig.layout.title.text
+    assert "2 open reviews" in fig.layout.title.text
+
+
+def test_empty_project(tmp_path):
+    p = _project(tmp_path, 0)
+    s = dash.status(p, now=NOW)
+    json.dumps(s, allow_nan=False)
+    assert s["items"] == s["labeled"] == s["open_reviews"] == 0
+    assert s["progress"] == 0.0 and s["agreement"] is None and s["seconds_per_label"] == {}
+    assert s["review_outcomes"] == {"accept": 0, "correct": 0, "ambiguous": 0, "send_back": 0}
+    assert list(dash.progress_figure(p).data[0].y) == []
+    assert dash.throughput_figure(p).data == () and dash.review_figure(p).data == ()
+    assert dash.agreement_figure(p).data == ()
+    items = dash.bottleneck_figure(p, now=NOW).data[0]
+    assert list(items.x) == ["unlabeled"] and list(items.y) == [0]
+    assert len(dash.dashboard(p, now=NOW).data) == 2
+    p.close()
+
+
+def test_items_but_one_annotator(tmp_path):
+    p = _project(tmp_path, 4)
+    p.label("i0", "cat", annotator="ann")
+    p.label("i1", "dog", annotator="ann")
+    s = dash.status(p)
+    assert s["agreement"] is None and s["agreement_items"] == 0  # no overlap
+    assert s["labeled"] == 2 and s["progress"] == 0.5 and s["labels_last_hour"] == 2
+    assert not math.isnan(s["throughput_per_hour"])
+    assert list(dash.bottleneck_figure(p).data[0].y) == [2, 2]
+    p.close()
+
+
+def test_project_methods_call_the_dashboard(tmp_path):
+    schema = wb.Schema.classification("animal", ["cat", "dog"])
+    with wb.Project(tmp_path / "p.db", schema=schema, annotator="ann") as p:
+        p.add_texts(["a", "b"], ids=["a", "b"])
+        p.label("a", "cat")
+        assert p.status()["labeled"] == 1 and p.status()["items"] == 2
+        assert p.dashboard().layout.title.text
