@@ -27,7 +27,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported: 1 thread for both sides
 
-import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -38,32 +37,13 @@ import numpy as np  # noqa: E402
 if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.benchmarks.report import emit, log, sig  # noqa: E402
 from workbench import agreement  # noqa: E402
 
 ANNOTATORS = 50
 CLASSES = 10
 MISSING = 0.2
 REPEATS = 5
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def emit(name: str, value: float, unit: str, baseline: float | None, **extra) -> None:
-    rec = {
-        "name": name,
-        "value": _sig(value),
-        "unit": unit,
-        "baseline": None if baseline is None else _sig(baseline),
-        "ratio": _sig(value / baseline) if baseline else None,
-        **extra,
-    }
-    print(json.dumps(rec), flush=True)
-
-
-def _sig(x: float, digits: int = 4) -> float:
-    return float(f"{x:.{digits}g}")
 
 
 def team_labels(items: int, seed: int = 0) -> np.ndarray:
@@ -111,7 +91,7 @@ def main(argv: list[str]) -> None:
     emit("team.agreement_s", ours_s, "s", theirs_s, labels=given, items=items,
          annotators=ANNOTATORS, classes=CLASSES, missing=MISSING, level="nominal",
          repeats=REPEATS, threads=1)  # fmt: skip
-    emit("team.agreement_alpha_abs_diff", abs(ours - theirs), "abs", None, alpha=_sig(ours, 8),
+    emit("team.agreement_alpha_abs_diff", abs(ours - theirs), "abs", None, alpha=sig(ours, 8),
          tolerance=1e-9)  # fmt: skip
 
 

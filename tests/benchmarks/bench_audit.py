@@ -49,7 +49,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported: 1 thread for both sides
 
-import json  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -63,6 +62,7 @@ import numpy as np  # noqa: E402
 if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.benchmarks.report import emit, log, sig  # noqa: E402
 from workbench import audit  # noqa: E402
 
 
@@ -73,26 +73,6 @@ class Sizes:
         self.other_methods_rows = 100_000 if quick else 1_000_000
         self.repeats = 5
         self.seeds = 2 if quick else 5
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def emit(name: str, value: float, unit: str, baseline: float | None, **extra) -> None:
-    rec = {
-        "name": name,
-        "value": _sig(value),
-        "unit": unit,
-        "baseline": None if baseline is None else _sig(baseline),
-        "ratio": _sig(value / baseline) if baseline else None,
-        **extra,
-    }
-    print(json.dumps(rec), flush=True)
-
-
-def _sig(x: float, digits: int = 4) -> float:
-    return float(f"{x:.{digits}g}")
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -175,7 +155,7 @@ def bench_quality(sizes: Sizes, cleanlab_repeats: int) -> float:
     ours_mb = peak_extra_mb(lambda: audit.label_quality(labels, probs))
     theirs_mb = peak_extra_mb(lambda: get_label_quality_scores(labels, probs))
     emit(f"audit.label_quality_{size}_peak_extra_mb", ours_mb, "MiB", theirs_mb,
-         input_mb=_sig(input_mb), output_mb=_sig(n * probs.itemsize / 2**20))  # fmt: skip
+         input_mb=sig(input_mb), output_mb=sig(n * probs.itemsize / 2**20))  # fmt: skip
     # The other two methods on a slice (cleanlab's normalized_margin copies the whole input).
     m = sizes.other_methods_rows
     for method in ("normalized_margin", "confidence_weighted_entropy"):
@@ -210,7 +190,7 @@ def bench_issues(sizes: Sizes, cleanlab_repeats: int) -> float:
     ours_mb = peak_extra_mb(lambda: audit.find_label_issues(labels, probs))
     theirs_mb = peak_extra_mb(lambda: find_label_issues(labels, probs, n_jobs=1))
     emit(f"audit.find_label_issues_{size}_peak_extra_mb", ours_mb, "MiB", theirs_mb,
-         input_mb=_sig(input_mb))  # fmt: skip
+         input_mb=sig(input_mb))  # fmt: skip
     return score, mismatches
 
 
@@ -256,10 +236,10 @@ def bench_detection(sizes: Sizes) -> None:
         f1_ours, f1_theirs = _f1(ours, flips), _f1(theirs, flips)
         ours_f1.append(f1_ours)
         theirs_f1.append(f1_theirs)
-        detail.append({"seed": seed, "f1": _sig(f1_ours), "cleanlab_f1": _sig(f1_theirs),
-                       "precision": _sig(_precision(ours, flips)),
-                       "recall": _sig(_recall(ours, flips)), "flagged": int(ours.sum()),
-                       "flipped": int(flips.sum()), "seconds": _sig(elapsed)})  # fmt: skip
+        detail.append({"seed": seed, "f1": sig(f1_ours), "cleanlab_f1": sig(f1_theirs),
+                       "precision": sig(_precision(ours, flips)),
+                       "recall": sig(_recall(ours, flips)), "flagged": int(ours.sum()),
+                       "flipped": int(flips.sum()), "seconds": sig(elapsed)})  # fmt: skip
         log(f"  digits seed {seed}: F1 {f1_ours:.3f} (cleanlab {f1_theirs:.3f}), {elapsed:.1f} s")
     emit("audit.detect_f1_digits_10pct", float(np.mean(ours_f1)), "F1",
          float(np.mean(theirs_f1)), seeds=detail, target=0.90,

@@ -42,32 +42,13 @@ if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` imp
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import workbench as wb  # noqa: E402
+from tests.benchmarks.report import emit, log  # noqa: E402
 from workbench import masks  # noqa: E402
 from workbench.formats import to_coco  # noqa: E402
 
 W, H = 640, 480
 SHAPES_PER_IMAGE = (6, 3, 1)  # boxes, polygons, masks
 REPEATS = 5
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def emit(name: str, value: float, unit: str, baseline: float | None, **extra) -> None:
-    rec = {
-        "name": name,
-        "value": _sig(value),
-        "unit": unit,
-        "baseline": None if baseline is None else _sig(baseline),
-        "ratio": _sig(value / baseline) if baseline else None,
-        **extra,
-    }
-    print(json.dumps(rec), flush=True)
-
-
-def _sig(x: float, digits: int = 4) -> float:
-    return float(f"{x:.{digits}g}")
 
 
 # -- data ---------------------------------------------------------------------------------

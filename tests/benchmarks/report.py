@@ -1,0 +1,29 @@
+"""What the benchmarks print: one JSON line per figure on stdout, details on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def log(msg: str) -> None:
+    """A detail line (stderr), kept apart from the figures."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def emit(name: str, value: float, unit: str, baseline: float | None, **extra) -> None:
+    """One figure: ``{"name", "value", "unit", "baseline", "ratio", **extra}`` (4 digits)."""
+    rec = {
+        "name": name,
+        "value": sig(value),
+        "unit": unit,
+        "baseline": None if baseline is None else sig(baseline),
+        "ratio": sig(value / baseline) if baseline else None,
+        **extra,
+    }
+    print(json.dumps(rec), flush=True)
+
+
+def sig(x: float, digits: int = 4) -> float:
+    """``x`` rounded to ``digits`` significant digits."""
+    return float(f"{x:.{digits}g}")
