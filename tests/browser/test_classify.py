@@ -297,7 +297,6 @@ def test_backspace_retracts_the_last_label(open_notebook, workdir):
 
 def test_gallery_bulk_label_of_a_mouse_selection(open_notebook, workdir):
     """Smoke test of GalleryWidget: click, shift-click, ctrl-click, one key labels them all."""
-    pytest.importorskip("workbench.widgets.gallery")
     db = workdir / "gallery.db"
     lp = open_notebook(gallery_cells(db, N_ITEMS, page_size=50, thumb_size=64))
     view = GalleryView(lp)
@@ -342,7 +341,6 @@ def test_gallery_bulk_label_of_a_mouse_selection(open_notebook, workdir):
 
 
 def test_gallery_first_click_on_a_tile_selects_it(open_notebook, workdir):
-    pytest.importorskip("workbench.widgets.gallery")
     db = workdir / "gallery-click.db"
     lp = open_notebook(gallery_cells(db, 120, page_size=50, thumb_size=64))
     view = GalleryView(lp)
