@@ -67,7 +67,8 @@ class Project:
                 )
             schema = Schema.from_dict(latest[1], version=latest[0])
         self._set_schema(schema)
-        self.annotator = annotator or _default_annotator()
+        # In team mode each person is a PostgreSQL role, and the log records that role.
+        self.annotator = annotator or self.store.login_user() or _default_annotator()
         self.items_dir = (
             Path(items_dir) if items_dir is not None else _default_items_dir(self.store, location)
         )
@@ -295,6 +296,16 @@ class Project:
     def progress(self, task: str | None = None) -> tuple[int, int]:
         """``(done, total)`` for a task."""
         return self.store.progress(self._task(task))
+
+    # -- team mode --------------------------------------------------------------
+    @property
+    def team(self):
+        """The team-mode view of a PostgreSQL project (:class:`~workbench.team.Team`)."""
+        from .team import Team
+
+        if getattr(self, "_team", None) is None:
+            self._team = Team(self)
+        return self._team
 
     # -- models -----------------------------------------------------------------
     def prelabel(

@@ -17,7 +17,10 @@ message's buffers (``null`` for texts), never base64.
 front end → kernel
 
 ``{type: "hello", client_id}``
-    A view started. Reply ``{type: "hello", client_id, project_id, task, progress}``.
+    A view started. Reply ``{type: "hello", client_id, project_id, task, progress}``;
+    in team mode (:mod:`workbench.team`, a view of an annotator, reviewer or QA)
+    also ``team: {user, role, tier}`` and ``feedback: [Feedback, ...]``, the
+    user's unread feedback, oldest first.
 
 ``{type: "need", client_id, req, n, exclude: [item_id, ...]}``
     Up to ``n`` more items for the queue, in priority order
@@ -25,6 +28,12 @@ front end → kernel
     browser queue, shown, or labeled but not acknowledged). Ids given as
     ``order=`` to the widget come first. Reply ``{type: "items", client_id, req,
     n, items: [Item, ...], progress}``; an empty list means nothing is left.
+    An annotator in team mode gets the items they claim (``Team.claim``: sent
+    back to them first, then held, then new) and the reply carries
+    ``feedback: [Feedback, ...]`` (unread).
+
+``{type: "seen", client_id, req, ids: [feedback id, ...]}``
+    The user read these notes. Reply ``{type: "seen", client_id, req, ids}``.
 
 ``{type: "item", client_id, req, item_id}``
     One item, for going back to an item or the no-prefetch baseline. Reply
@@ -39,7 +48,9 @@ front end → kernel
 
     Review decisions (the review widget) are ``"review-accept"`` (``value`` the
     label accepted), ``"review-correct"`` (``value`` the corrected label) and
-    ``"ambiguous"`` (``value`` ignored). They must carry ``parent``: the id of
+    ``"ambiguous"`` (``value`` ignored), and ``"send-back"`` (``value``
+    ignored, ``note`` required: the item goes back to its annotators, in team
+    mode). They must carry ``parent``: the id of
     the event that decided the item's state when the decision was made (the
     label under review), or ``null`` for an item with no state. It is refused
     unless that event is still the item's current state (someone relabeled it
@@ -47,7 +58,9 @@ front end → kernel
     view's stream stores them, so any view of the project can resend what a
     review view left in the outbox. Any label message may carry ``tier``
     (``"annotate"``, ``"review"``, ``"qa"``); it defaults to ``"review"`` for
-    review decisions, ``"annotate"`` otherwise. Replies:
+    review decisions (``"qa"`` for a QA user in team mode), ``"annotate"``
+    otherwise. Any label message may carry ``note``, a string of at most 2,000
+    characters (a reviewer's reason), stored on the event. Replies:
 
     - ``{type: "ack", client_id, seq, event_id, duplicate, progress}``: stored
       durably (or already stored); the front end drops it from its outbox.
@@ -55,7 +68,8 @@ front end → kernel
       with ``superseded: true``, a shape list older than the one from the same
       view that already decides the item, without storing it.
     - ``{type: "refused", client_id, seq, error}``: final; the label can never
-      be stored (unknown item, class not in the schema, malformed message). The
+      be stored (unknown item, class not in the schema, malformed message, or
+      the database refused the user: ``PermissionDenied``). The
       front end shows ``error`` and drops the entry.
     - ``{type: "deferred", client_id, seq, error}``: a retraction whose target
       is not stored yet (it may still be in flight): not final, resend later.
@@ -107,9 +121,17 @@ Item
     whole list.
     where ``state`` is the kind of the event deciding the item's current state
     (``"label"``, ``"skip"`` ...), ``label`` its value when that is a label, and
-    ``prelabel`` the latest model pre-label with its score. An item whose bytes
+    ``prelabel`` the latest model pre-label with its score. In team mode an
+    annotator's items carry only their own decision, and ``feedback``: the
+    latest Feedback on that item for them, if any. An item whose bytes
     cannot be read comes as ``kind: "error"`` with the reason, so it can still
     be skipped.
+
+Feedback
+    ``{id, item_id, kind: "review-correct" | "send-back", reviewer, tier, note,
+    value, previous, created_at}``: a reviewer's (or QA's) correction of the
+    user's label (``previous`` → ``value``) or return of the item, with the
+    reason; ``created_at`` in seconds since the epoch.
 
 Card
     An Item plus ``review: {position, quality, suggested, suggested_score,
@@ -136,7 +158,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import SchemaError, StoreError, UnknownItemError, WorkbenchError
+from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError, WorkbenchError
 from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
@@ -161,7 +183,7 @@ logger.addHandler(logging.NullHandler())
 Reply = tuple[dict[str, Any], list[bytes]]
 
 #: Review decisions: they name the event they review as ``parent``.
-REVIEW_MESSAGE_KINDS = ("review-accept", "review-correct", "ambiguous")
+REVIEW_MESSAGE_KINDS = ("review-accept", "review-correct", "ambiguous", "send-back")
 LABEL_MESSAGE_KINDS = ("label", "skip", "retract", *REVIEW_MESSAGE_KINDS)
 #: Gallery filters besides the class names.
 GALLERY_FILTERS = ("all", "unlabeled")
@@ -224,6 +246,9 @@ class LabelStream:
         self._progress: dict[str, int] | None = None
         self._progress_at = 0.0
         self._progress_cost = 0.0
+        # Team mode: an annotator's queue is their claims and they see only their
+        # own decisions; reviewers and QA decide in their own tier.
+        self.team, self.team_role = _team_worker(project)
 
     @property
     def store(self):
@@ -278,6 +303,7 @@ class LabelStream:
             "label": self.label,
             "page": self.page,
             "examples": self.examples,
+            "seen": self.seen,
         }
 
     # -- handlers ---------------------------------------------------------------
@@ -289,7 +315,29 @@ class LabelStream:
             "task": self.task,
             "progress": self.progress(force=True),
         }
+        if self.team is not None:
+            tier = _ROLE_TIER.get(self.team_role or "", "annotate")
+            reply["team"] = {"user": self.annotator, "role": self.team_role, "tier": tier}
+            reply["feedback"] = self.unseen_feedback()
         return [(reply, [])]
+
+    def seen(self, msg: Mapping[str, Any]) -> list[Reply]:
+        """``{type: "seen", ids}``: the annotator read these feedback rows."""
+        ids = msg.get("ids")
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise ValueError(f"ids must be a list of feedback ids, got {ids!r}")
+        if self.team is not None and ids:
+            self.team.mark_seen(ids)
+        return [({**_echo(msg), "type": "seen", "ids": ids}, [])]
+
+    def unseen_feedback(self) -> list[dict[str, Any]]:
+        """This user's unread feedback (team mode), oldest first, as JSON-able dicts."""
+        if self.team is None:
+            return []
+        df = self.team.feedback(unseen=True)
+        return [_feedback_dict(row) for row in df.to_dict("records")[-MAX_FEEDBACK:]]
 
     def need(self, msg: Mapping[str, Any]) -> list[Reply]:
         n = _int(msg.get("n", 1), "n", 0, MAX_NEED)
@@ -306,6 +354,8 @@ class LabelStream:
             "items": items,
             "progress": self.progress(force=True),
         }
+        if self.team is not None:
+            reply["feedback"] = self.unseen_feedback()
         return [(reply, buffers)]
 
     def item(self, msg: Mapping[str, Any]) -> list[Reply]:
@@ -344,7 +394,7 @@ class LabelStream:
             return [_refused(ids, problem)]
         tier = msg.get("tier")
         if tier is None:
-            tier = "review" if kind in REVIEW_MESSAGE_KINDS else "annotate"
+            tier = self.review_tier() if kind in REVIEW_MESSAGE_KINDS else "annotate"
         elif tier not in TIERS:
             return [_refused(ids, f"tier must be one of {list(TIERS)}, got {tier!r}")]
         item_id = msg.get("item_id")
@@ -357,10 +407,15 @@ class LabelStream:
         if isinstance(duration, bool) or not isinstance(duration, numbers.Real | type(None)):
             duration = None
         duration_ms = None if duration is None else max(0, int(duration))
+        note = msg.get("note", "")
+        if not isinstance(note, str) or len(note) > MAX_NOTE:
+            return [_refused(ids, f"note must be a string of at most {MAX_NOTE} characters")]
+        if kind == "send-back" and not note.strip():
+            return [_refused(ids, "sending an item back needs a reason (note) for its annotators")]
 
         fields: dict[str, Any] = {
             "client_id": client_id, "seq": seq, "duration_ms": duration_ms,
-            "annotator": self.annotator, "tier": tier,
+            "annotator": self.annotator, "tier": tier, "note": note,
         }  # fmt: skip
         if self.store.missing_items([item_id]):
             return [_refused(ids, f"no item {item_id!r} in this project")]
@@ -400,7 +455,7 @@ class LabelStream:
             return [_refused(ids, str(exc))]
         try:
             (appended,) = self.store.append([event])
-        except UnknownItemError as exc:
+        except (UnknownItemError, PermissionDenied) as exc:  # final: resending cannot help
             return [_refused(ids, str(exc))]
         except WorkbenchError as exc:  # the store could not write now: not final
             logger.warning("workbench widget: could not store label %s:%s: %s", client_id, seq, exc)
@@ -472,6 +527,8 @@ class LabelStream:
         out: list[str] = []
         if n <= 0:
             return out
+        if self.team is not None and self.team_role == "annotator":
+            return self.team.claim(n, task=self.task, exclude=exclude)
         if self._order_pos < len(self._order):
             # Skip past the labeled prefix for good; look a window ahead for the rest.
             while self._order_pos < len(self._order) and len(out) < n:
@@ -506,8 +563,15 @@ class LabelStream:
         if not ids:
             return [], []
         records = self.store.get_items(ids)
-        states = self.store.current_values(self.task, ids)
-        prelabels = self.store.prelabels(self.task, ids)
+        if self.team is not None and self.team_role == "annotator":
+            # Their own decision, never another annotator's, blind or not.
+            states = self.team.my_values(self.task, ids)
+            prelabels = self.team.my_prelabels(self.task, ids)
+            notes = self.team.item_feedback(self.task, ids)
+        else:
+            states = self.store.current_values(self.task, ids)
+            prelabels = self.store.prelabels(self.task, ids)
+            notes = {}
         reader = self.project.reader
         items: list[dict[str, Any]] = []
         buffers: list[Any] = []
@@ -547,6 +611,8 @@ class LabelStream:
             if rec.item_id in prelabels:
                 value, score = prelabels[rec.item_id]
                 out["prelabel"] = {"value": value, "score": score}
+            if rec.item_id in notes:
+                out["feedback"] = notes[rec.item_id]
             items.append(out)
         return items, buffers
 
@@ -578,8 +644,16 @@ class LabelStream:
         }  # fmt: skip
         return reply, []
 
+    def review_tier(self) -> str:
+        """The tier review decisions from this view are written in."""
+        return "qa" if self.team_role == "qa" else "review"
+
     def _check_retract_target(self, item_id: str, task: str, parent: int) -> str | None:
-        events = self.store.events(item_id=item_id)
+        events = (
+            self.team.my_item_events(item_id)
+            if self.team is not None and self.team_role == "annotator"
+            else self.store.events(item_id=item_id)
+        )
         row = events[events["id"] == parent]
         if row.empty:
             return f"the label to undo (event {parent}) is not a label of item {item_id!r}"
@@ -634,6 +708,40 @@ class LabelStream:
                     f"review is {state['value']!r}"
                 )
         return value, parent
+
+
+#: Longest note (a reviewer's reason) a label message may carry.
+MAX_NOTE = 2000
+#: Unread feedback rows sent with a reply at most.
+MAX_FEEDBACK = 50
+_ROLE_TIER = {"annotator": "annotate", "reviewer": "review", "qa": "qa"}
+
+
+def _team_worker(project: Project) -> tuple[Any, str | None]:
+    """``(team, role)`` when the project is a team project opened by an annotator,
+    reviewer or QA; ``(None, None)`` otherwise (the lead and admins see all)."""
+    if project.store.login_user() is None:
+        return None, None
+    team = project.team
+    role = team._role()
+    if role not in _ROLE_TIER:
+        return None, None
+    return team, role
+
+
+def _feedback_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    created = row.get("created_at")
+    return {
+        "id": int(row["id"]),
+        "item_id": str(row["item_id"]),
+        "kind": str(row["kind"]),
+        "reviewer": str(row["reviewer"]),
+        "tier": str(row["tier"]),
+        "note": str(row["note"] or ""),
+        "value": _plain(row.get("value")),
+        "previous": _plain(row.get("previous")),
+        "created_at": None if created is None else float(created.timestamp()),
+    }
 
 
 #: Current states that count as reviewed in a review's progress.

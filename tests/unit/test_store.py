@@ -723,3 +723,44 @@ def test_get_event_returns_one_decoded_event(store):
     assert (ev.client_id, ev.seq, ev.score, ev.kind) == ("c", 4, 0.5, "label")
     assert ev.created_at > 0
     assert store.get_event(eid + 1000) is None
+
+
+def test_watermark_is_the_newest_settled_event(store):
+    assert store.watermark() == 0
+    ids = add(store, 2)
+    put(store, ids[0], "a")
+    e2 = put(store, ids[1], "b")
+    assert store.watermark() == e2
+    assert store.events(until=store.watermark())["id"].max() == e2
+
+
+@pytest.mark.postgres
+def test_postgres_watermark_waits_for_labels_in_flight(pg_url):
+    # Single labels commit side by side (shared lock): a watermark must not be
+    # taken while one with a lower id is still in flight.
+    import psycopg
+
+    from workbench.store.postgres import WRITE_LOCK
+
+    s = open_store(pg_url)
+    ids = add(s, 2)
+    put(s, ids[0], "a")
+    conn = psycopg.connect(pg_url)
+    conn.execute(f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})")
+    (in_flight,) = conn.execute(
+        "INSERT INTO events (item_id, task, value, annotator, kind, tier, note, created_at) "
+        "VALUES (%s, %s, '\"b\"', 'x', 'label', 'annotate', '', 0) RETURNING id",
+        (ids[1], TASK),
+    ).fetchone()
+    later = put(s, ids[0], "c")  # a label beside it: shared, not blocked
+    assert later > in_flight
+    got: list[int] = []
+    t = threading.Thread(target=lambda: got.append(s.watermark()))
+    t.start()
+    t.join(1.0)
+    assert t.is_alive() and not got  # waits for the label in flight ...
+    conn.commit()
+    t.join(30)
+    assert got == [later]  # ... and then sees it: "up to N" will not change
+    conn.close()
+    s.close()

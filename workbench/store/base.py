@@ -260,6 +260,11 @@ class Store(ABC):
     def progress(self, task: str) -> tuple[int, int]:
         """``(done, total)``: items with a state for ``task``, and all items."""
 
+    def login_user(self) -> str | None:
+        """The database user that events must name, where the store enforces one
+        (a PostgreSQL store in team mode); ``None`` elsewhere."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -283,8 +288,13 @@ class SQLStore(Store):
         return sql
 
     @abstractmethod
-    def _write(self):
-        """Context manager: a write transaction yielding a cursor (durable on exit)."""
+    def _write(self, *, shared: bool = False):
+        """Context manager: a write transaction yielding a cursor (durable on exit).
+
+        ``shared=True`` marks a transaction that only appends one event and may
+        run beside others like it (a back end that serialises all writes may
+        ignore it); every other write excludes all writers.
+        """
 
     @abstractmethod
     def _read(self):
@@ -462,7 +472,10 @@ class SQLStore(Store):
         if not events:
             return []
         out: list[Appended] = []
-        with self._write() as cur:
+        # One label, the path every keypress takes, may commit beside other labels;
+        # a retraction recomputes an item's state, so it runs alone.
+        shared = len(events) == 1 and events[0].kind != "retract"
+        with self._write(shared=shared) as cur:
             self._check_items(cur, events)
             for ev in events:
                 now = time.time()
@@ -504,13 +517,27 @@ class SQLStore(Store):
                     (ev.item_id, ev.task, *kinds),
                 )
                 row = cur.fetchone()
-                self._set_state(cur, ev.task, ev.item_id, column, row[0] if row else None)
+                self._set_state(
+                    cur, ev.task, ev.item_id, column, row[0] if row else None, latest=False
+                )
 
-    def _set_state(self, cur, task: str, item_id: str, column: str, event_id: int | None) -> None:
-        cur.execute(
-            self._sql(f"UPDATE item_state SET {column} = ? WHERE task = ? AND item_id = ?"),
-            (event_id, task, item_id),
-        )
+    def _set_state(
+        self, cur, task: str, item_id: str, column: str, event_id: int | None, *,
+        latest: bool = True,
+    ) -> None:  # fmt: skip
+        """Point the item's state at ``event_id``: only forward (``latest``) for a new
+        event, since two labels of one item committing side by side may get here in
+        either order; to any event for a retraction's recomputation."""
+        if latest:
+            sql = (
+                f"UPDATE item_state SET {column} = CASE WHEN {column} IS NULL OR {column} < ? "
+                f"THEN ? ELSE {column} END WHERE task = ? AND item_id = ?"
+            )
+            args: tuple = (event_id, event_id, task, item_id)
+        else:
+            sql = f"UPDATE item_state SET {column} = ? WHERE task = ? AND item_id = ?"
+            args = (event_id, task, item_id)
+        cur.execute(self._sql(sql), args)
         if cur.rowcount == 0:  # a task the item has no queue row for yet
             cur.execute(
                 self._sql(
@@ -519,6 +546,16 @@ class SQLStore(Store):
                 ),
                 (task, event_id, item_id),
             )
+
+    def watermark(self) -> int:
+        """The id N such that "every event up to N" will never change (0 for none).
+
+        A dataset version (``events(until=N)``). Taken under the exclusive write
+        lock, so no append is in flight: any later event gets a higher id.
+        """
+        with self._write() as cur:
+            cur.execute(self._sql("SELECT COALESCE(MAX(id), 0) FROM events"))
+            return int(cur.fetchone()[0])
 
     def find_event(self, client_id: str, seq: int) -> int | None:
         with self._read() as cur:

@@ -76,7 +76,7 @@ class SQLiteStore(SQLStore):
         self._initialise(None)
 
     @contextmanager
-    def _write(self):
+    def _write(self, *, shared: bool = False):  # SQLite serialises every writer
         with self._lock:
             cur = self._conn.cursor()
             try:

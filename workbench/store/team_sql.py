@@ -1,0 +1,528 @@
+"""PostgreSQL objects of team mode: tables, roles, grants, row-level security, functions.
+
+Everything here is created by :meth:`workbench.team.Team.setup`, run by the
+project lead on a connection that owns the store's tables and may create roles.
+
+Access control has two layers (DESIGN.md, "Team mode"):
+
+1. **Privileges.** What a role must never read it cannot ``SELECT`` at all, so
+   trying gets PostgreSQL's ``permission denied`` (``workbench.PermissionDenied``),
+   not an empty result: ``team_gold`` and ``team_pool`` (whose ``gold`` column
+   says which items are honeypots) are the lead's only; in blind mode annotators
+   may read only the harmless columns of ``events`` (ids, item, task, kind) and
+   their own rows through the ``my_events`` view. Only admins may write
+   ``schemas``, ``team_pool``, ``team_claims``, ``team_users`` or
+   ``team_settings``.
+2. **Row-level security** on what they may touch: an annotator inserts events
+   only as themselves, in the ``annotate`` tier, for items they hold a claim
+   on, and retracts only their own; reviewers and QA write only their tier's
+   decisions as themselves; each reads only their own claims and feedback.
+
+Annotators and reviewers take work through ``wb_claim``, a ``SECURITY
+DEFINER`` function: one transaction that returns expired leases to the pool,
+hands back items sent back to them, renews the caller's live claims, mixes in
+gold items at the team's share and takes new items with ``FOR UPDATE SKIP
+LOCKED``, so concurrent claimers never wait on each other and never get the
+same slot. A trigger on ``events`` closes claims as labels arrive (in the
+label's own transaction), counts completed items, turns reviewers'
+corrections and send-backs into feedback rows and sends a share of reviewed
+items on to QA.
+
+``{schema}`` and the ``{annotator}``-style role names are filled in by
+:func:`render`; identifiers are quoted there.
+"""
+
+from __future__ import annotations
+
+TIERS = ("annotate", "review", "qa")
+ROLES = ("annotator", "reviewer", "qa", "admin")
+#: The tier each role works in (admins may claim any).
+ROLE_TIER = {"annotator": "annotate", "reviewer": "review", "qa": "qa"}
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS team_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS team_users (name TEXT PRIMARY KEY, role TEXT NOT NULL "
+    "CHECK (role IN ('annotator', 'reviewer', 'qa', 'admin')), "
+    "added_at DOUBLE PRECISION NOT NULL, claims BIGINT NOT NULL DEFAULT 0, "
+    "gold_claims BIGINT NOT NULL DEFAULT 0)",
+    # One row per (task, tier, item): how many people must work on it, how many
+    # slots are still free to claim and how many are done. Gold rows have no
+    # limit (open is NULL): every annotator gets each gold item once.
+    "CREATE TABLE IF NOT EXISTS team_pool (task TEXT NOT NULL, tier TEXT NOT NULL, "
+    "item_id TEXT NOT NULL REFERENCES items (item_id), needed INTEGER NOT NULL, open INTEGER, "
+    "done INTEGER NOT NULL DEFAULT 0, priority DOUBLE PRECISION NOT NULL DEFAULT 0, "
+    "position BIGINT NOT NULL, gold BOOLEAN NOT NULL DEFAULT FALSE, "
+    "completed_seq BIGINT, routed BOOLEAN NOT NULL DEFAULT FALSE, reason TEXT, "
+    "PRIMARY KEY (task, tier, item_id))",
+    "CREATE INDEX IF NOT EXISTS team_pool_open ON team_pool "
+    "(task, tier, priority DESC, position) WHERE open > 0 AND NOT gold",
+    "CREATE INDEX IF NOT EXISTS team_pool_gold ON team_pool (task, tier) WHERE gold",
+    # Completed and not yet looked at by routing: a flag, not a watermark, so an
+    # item completed by a transaction that commits late is never passed over.
+    "CREATE INDEX IF NOT EXISTS team_pool_unrouted ON team_pool (task, completed_seq) "
+    "WHERE completed_seq IS NOT NULL AND NOT routed",
+    "CREATE SEQUENCE IF NOT EXISTS team_complete_seq",
+    # One row per person per item per tier, never deleted: the primary key is
+    # what makes "never the same item twice" hold.
+    "CREATE TABLE IF NOT EXISTS team_claims (task TEXT NOT NULL, tier TEXT NOT NULL, "
+    "item_id TEXT NOT NULL, annotator TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN "
+    "('claimed', 'done', 'skipped', 'expired', 'returned', 'released')), "
+    "claimed_at DOUBLE PRECISION NOT NULL, lease_until DOUBLE PRECISION, "
+    "done_at DOUBLE PRECISION, event_id BIGINT, gold BOOLEAN NOT NULL DEFAULT FALSE, "
+    "batch_order DOUBLE PRECISION NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (task, tier, item_id, annotator))",
+    "CREATE INDEX IF NOT EXISTS team_claims_lease ON team_claims (lease_until) "
+    "WHERE state = 'claimed'",
+    # Not (annotator, task, tier, ...): "has this person had this item" must go to
+    # the primary key, whatever the statistics say.
+    "CREATE INDEX IF NOT EXISTS team_claims_mine ON team_claims (annotator, state)",
+    "CREATE TABLE IF NOT EXISTS team_gold (task TEXT NOT NULL, item_id TEXT NOT NULL "
+    "REFERENCES items (item_id), value TEXT NOT NULL, PRIMARY KEY (task, item_id))",
+    "CREATE TABLE IF NOT EXISTS team_feedback (id BIGSERIAL PRIMARY KEY, task TEXT NOT NULL, "
+    "item_id TEXT NOT NULL, annotator TEXT NOT NULL, reviewer TEXT NOT NULL, "
+    "tier TEXT NOT NULL, kind TEXT NOT NULL, value TEXT, previous TEXT, note TEXT NOT NULL, "
+    "event_id BIGINT NOT NULL, created_at DOUBLE PRECISION NOT NULL, seen_at DOUBLE PRECISION)",
+    "CREATE INDEX IF NOT EXISTS team_feedback_mine ON team_feedback (annotator, id)",
+    # Blind mode's window on the log: one's own events, and the models' suggestions.
+    "CREATE OR REPLACE VIEW my_events WITH (security_barrier) AS SELECT * FROM events "
+    "WHERE annotator = session_user OR kind = 'prelabel'",
+)
+
+# The claim: one call, one transaction. Returns (item_id, tier, returned) rows,
+# never whether an item is gold.
+CLAIM = r"""
+CREATE OR REPLACE FUNCTION wb_claim(p_task TEXT, p_tier TEXT, p_n INTEGER,
+    p_lease DOUBLE PRECISION, p_exclude TEXT[])
+RETURNS TABLE (item_id TEXT, tier TEXT, returned BOOLEAN)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp
+-- "Has this person had this item?" must be one primary-key probe per pool row.
+-- On young tables the statistics say team_claims is empty, and the planner
+-- would rather scan all of a person's claims for every row (25x slower).
+SET enable_material = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+#variable_conflict use_column
+DECLARE
+    me TEXT := session_user;
+    my_role TEXT;
+    my_tier TEXT;
+    now_s DOUBLE PRECISION := extract(epoch FROM clock_timestamp());
+    share DOUBLE PRECISION;
+    total BIGINT;
+    golds BIGINT;
+    want INTEGER := p_n;
+    n_gold INTEGER := 0;
+    got INTEGER;
+BEGIN
+    SELECT u.role, u.claims, u.gold_claims INTO my_role, total, golds
+        FROM team_users u WHERE u.name = me FOR UPDATE;
+    IF my_role IS NULL THEN
+        RAISE EXCEPTION 'workbench: % is not a member of this team', me
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    my_tier := CASE my_role WHEN 'annotator' THEN 'annotate' WHEN 'reviewer' THEN 'review'
+                            WHEN 'qa' THEN 'qa' ELSE coalesce(p_tier, 'annotate') END;
+    IF p_tier IS NOT NULL AND p_tier <> my_tier THEN
+        RAISE EXCEPTION 'workbench: % (%) works in the % tier, not %', me, my_role, my_tier, p_tier
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    p_exclude := coalesce(p_exclude, '{{}}');
+
+    -- Expired leases, anyone's, go back to the pool (rows another claimer is
+    -- sweeping are skipped, never waited for).
+    WITH gone AS (
+        SELECT c.task, c.tier, c.item_id, c.annotator FROM team_claims c
+        WHERE c.state = 'claimed' AND c.lease_until < now_s
+        ORDER BY c.lease_until LIMIT 1000 FOR UPDATE SKIP LOCKED
+    ), upd AS (
+        UPDATE team_claims c SET state = 'expired' FROM gone g
+        WHERE c.task = g.task AND c.tier = g.tier AND c.item_id = g.item_id
+          AND c.annotator = g.annotator
+        RETURNING c.task, c.tier, c.item_id
+    )
+    UPDATE team_pool p SET open = p.open + u.n
+    FROM (SELECT upd.task, upd.tier, upd.item_id, count(*)::int AS n FROM upd
+          GROUP BY 1, 2, 3) u
+    WHERE p.task = u.task AND p.tier = u.tier AND p.item_id = u.item_id AND NOT p.gold;
+
+    -- What a reviewer sent back to the caller, then what they already hold (a
+    -- reloaded widget asks again): lease renewed, in the order first given.
+    RETURN QUERY
+    WITH mine AS (
+        SELECT c.item_id, c.state, row_number() OVER (
+            ORDER BY c.state <> 'returned', c.claimed_at, c.batch_order, c.item_id) AS k
+        FROM team_claims c
+        WHERE c.annotator = me AND c.task = p_task AND c.tier = my_tier
+          AND c.state IN ('claimed', 'returned') AND NOT (c.item_id = ANY (p_exclude))
+        ORDER BY c.state <> 'returned', c.claimed_at, c.batch_order, c.item_id LIMIT want
+    ), renewed AS (
+        UPDATE team_claims c SET state = 'claimed', lease_until = now_s + p_lease
+        FROM mine WHERE c.annotator = me AND c.task = p_task AND c.tier = my_tier
+            AND c.item_id = mine.item_id
+        RETURNING c.item_id
+    )
+    SELECT mine.item_id, my_tier, mine.state = 'returned' FROM mine ORDER BY mine.k;
+    GET DIAGNOSTICS got = ROW_COUNT;
+    want := want - got;
+    IF want <= 0 THEN RETURN; END IF;
+
+    -- Gold items keep their share of everything this person was given.
+    SELECT coalesce(max(value::double precision), 0) INTO share FROM team_settings
+        WHERE key = 'gold_share';
+    IF share > 0 AND my_tier = 'annotate' THEN
+        n_gold := least(want, greatest(0, floor(share * (total + want))::int - golds::int));
+    END IF;
+
+    RETURN QUERY
+    WITH gold_pick AS (
+        SELECT p.item_id FROM team_pool p
+        WHERE n_gold > 0 AND p.task = p_task AND p.tier = my_tier AND p.gold
+          AND NOT (p.item_id = ANY (p_exclude))
+          AND NOT EXISTS (SELECT 1 FROM team_claims c WHERE c.task = p.task
+                          AND c.tier = p.tier AND c.item_id = p.item_id AND c.annotator = me)
+        ORDER BY md5(p.item_id || me) LIMIT n_gold
+    ), pick AS (
+        SELECT p.item_id FROM team_pool p
+        WHERE p.task = p_task AND p.tier = my_tier AND p.open > 0 AND NOT p.gold
+          AND NOT (p.item_id = ANY (p_exclude))
+          AND NOT EXISTS (SELECT 1 FROM team_claims c WHERE c.task = p.task
+                          AND c.tier = p.tier AND c.item_id = p.item_id AND c.annotator = me)
+        ORDER BY p.priority DESC, p.position
+        LIMIT want - (SELECT count(*) FROM gold_pick)
+        FOR UPDATE SKIP LOCKED
+    ), taken AS (
+        UPDATE team_pool p SET open = p.open - 1 FROM pick
+        WHERE p.task = p_task AND p.tier = my_tier AND p.item_id = pick.item_id
+        RETURNING p.item_id, p.priority, p.position
+    ), given AS (
+        -- Priority order, with each gold item dropped in at a place that depends
+        -- on nothing an annotator can see.
+        SELECT t.item_id, FALSE AS gold,
+               row_number() OVER (ORDER BY t.priority DESC, t.position)::float8 AS k
+        FROM taken t
+        UNION ALL
+        SELECT g.item_id, TRUE,
+               ('x' || substr(md5(g.item_id || me), 1, 8))::bit(32)::bigint / 4294967296.0
+               * ((SELECT count(*) FROM taken) + 1) + 0.5
+        FROM gold_pick g
+    ), ins AS (
+        INSERT INTO team_claims (task, tier, item_id, annotator, state, claimed_at,
+                                 lease_until, gold, batch_order)
+        SELECT p_task, my_tier, g.item_id, me, 'claimed', now_s, now_s + p_lease, g.gold, g.k
+        FROM given g
+        RETURNING team_claims.item_id
+    )
+    SELECT g.item_id, my_tier, FALSE FROM given g ORDER BY g.k, g.item_id;
+    GET DIAGNOSTICS got = ROW_COUNT;
+    IF got > 0 THEN
+        UPDATE team_users u SET claims = u.claims + got,
+            gold_claims = u.gold_claims + (SELECT count(*) FROM team_claims c
+                WHERE c.annotator = me AND c.task = p_task AND c.tier = my_tier
+                  AND c.state = 'claimed' AND c.gold AND c.claimed_at = now_s)
+        WHERE u.name = me;
+    END IF;
+END $$
+"""
+
+# Give claims back (a closed widget): their slots return to the pool at once.
+RELEASE = r"""
+CREATE OR REPLACE FUNCTION wb_release(p_task TEXT, p_items TEXT[])
+RETURNS INTEGER
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    n INTEGER;
+BEGIN
+    WITH upd AS (
+        UPDATE team_claims c SET state = 'released', lease_until = NULL
+        WHERE c.annotator = session_user AND c.task = p_task AND c.state = 'claimed'
+          AND c.item_id = ANY (p_items)
+        RETURNING c.tier, c.item_id, c.gold
+    )
+    UPDATE team_pool p SET open = p.open + 1 FROM upd
+    WHERE p.task = p_task AND p.tier = upd.tier AND p.item_id = upd.item_id AND NOT upd.gold;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$
+"""
+
+# Does the session user hold (or did they hold) a claim on this item in this tier?
+HOLDS = r"""
+CREATE OR REPLACE FUNCTION wb_holds(p_task TEXT, p_tier TEXT, p_item TEXT)
+RETURNS BOOLEAN
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM team_claims c WHERE c.task = p_task AND c.tier = p_tier
+                   AND c.item_id = p_item AND c.annotator = session_user
+                   AND c.state IN ('claimed', 'returned', 'expired', 'done'))
+$$
+"""
+
+# Was event p_id written by the session user? (retractions of one's own only)
+OWN_EVENT = r"""
+CREATE OR REPLACE FUNCTION wb_own_event(p_id BIGINT)
+RETURNS BOOLEAN
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM events e WHERE e.id = p_id AND e.annotator = session_user)
+$$
+"""
+
+# Routing (workbench.team.Team.route) runs in Python, which knows how to compare
+# shapes, but reviewers may not read team_pool (it says which items are gold):
+# these two hand them the completed non-gold items and open review slots.
+ROUTE_CANDIDATES = r"""
+CREATE OR REPLACE FUNCTION wb_route_candidates(p_task TEXT)
+RETURNS TABLE (item_id TEXT, seq BIGINT, kind TEXT, value TEXT)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM team_users u WHERE u.name = session_user
+                   AND u.role IN ('reviewer', 'qa', 'admin'))
+       AND NOT pg_has_role(session_user, (SELECT tableowner FROM pg_tables
+                           WHERE tablename = 'team_pool' AND schemaname = current_schema()),
+                           'MEMBER') THEN
+        RAISE EXCEPTION 'workbench: only reviewers, QA and admins route items to review'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT p.item_id, p.completed_seq, e.kind, e.value FROM team_pool p
+    JOIN team_claims c ON c.task = p.task AND c.tier = p.tier AND c.item_id = p.item_id
+        AND c.state = 'done'
+    JOIN events e ON e.id = c.event_id
+    WHERE p.task = p_task AND p.tier = 'annotate' AND NOT p.gold
+      AND p.completed_seq IS NOT NULL AND NOT p.routed
+    ORDER BY p.completed_seq, e.id;
+END $$
+"""
+
+OPEN_REVIEWS = r"""
+CREATE OR REPLACE FUNCTION wb_open_reviews(p_task TEXT, p_checked TEXT[], p_items TEXT[],
+    p_priorities DOUBLE PRECISION[], p_reasons TEXT[])
+RETURNS INTEGER
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    i INTEGER;
+    n INTEGER := 0;
+    back INTEGER;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM team_users u WHERE u.name = session_user
+                   AND u.role IN ('reviewer', 'qa', 'admin'))
+       AND NOT pg_has_role(session_user, (SELECT tableowner FROM pg_tables
+                           WHERE tablename = 'team_pool' AND schemaname = current_schema()),
+                           'MEMBER') THEN
+        RAISE EXCEPTION 'workbench: only reviewers, QA and admins route items to review'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(p_items, 1), 0) LOOP
+        INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position, reason)
+        SELECT p_task, 'review', it.item_id, 1, 1, p_priorities[i], it.position, p_reasons[i]
+        FROM items it WHERE it.item_id = p_items[i]
+        ON CONFLICT (task, tier, item_id) DO NOTHING;
+        IF FOUND THEN
+            n := n + 1;
+            CONTINUE;
+        END IF;
+        -- Reviewed before and sent back: back to the reviewer who sent it.
+        UPDATE team_claims c SET state = 'returned', lease_until = NULL
+        FROM events e WHERE e.id = c.event_id AND e.kind = 'send-back'
+          AND c.task = p_task AND c.tier = 'review' AND c.item_id = p_items[i]
+          AND c.state = 'done';
+        GET DIAGNOSTICS back = ROW_COUNT;
+        IF back > 0 THEN
+            UPDATE team_pool p SET done = greatest(0, p.done - back), reason = p_reasons[i]
+            WHERE p.task = p_task AND p.tier = 'review' AND p.item_id = p_items[i];
+            n := n + 1;
+        END IF;
+    END LOOP;
+    UPDATE team_pool p SET routed = TRUE
+    WHERE p.task = p_task AND p.tier = 'annotate' AND p.item_id = ANY (p_checked)
+      AND p.completed_seq IS NOT NULL;
+    RETURN n;
+END $$
+"""
+
+# Runs in the transaction of every event insert: claims, counts, feedback, QA.
+ON_EVENT = r"""
+CREATE OR REPLACE FUNCTION wb_on_event() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    prev TEXT;
+    was_gold BOOLEAN;
+    lower_tier TEXT;
+    n INTEGER;
+    qa_share DOUBLE PRECISION;
+BEGIN
+    IF NEW.kind = 'prelabel' OR NEW.kind = 'retract' THEN
+        RETURN NULL;
+    END IF;
+    SELECT c.state, c.gold INTO prev, was_gold FROM team_claims c
+        WHERE c.task = NEW.task AND c.tier = NEW.tier AND c.item_id = NEW.item_id
+          AND c.annotator = NEW.annotator FOR UPDATE;
+    IF FOUND THEN
+        IF prev IN ('done', 'skipped') THEN
+            -- A relabel of finished work: the claim now points at the newer event.
+            UPDATE team_claims c SET event_id = NEW.id
+                WHERE c.task = NEW.task AND c.tier = NEW.tier AND c.item_id = NEW.item_id
+                  AND c.annotator = NEW.annotator;
+        ELSIF NEW.kind = 'skip' THEN
+            UPDATE team_claims c SET state = 'skipped', done_at = NEW.created_at,
+                event_id = NEW.id, lease_until = NULL
+                WHERE c.task = NEW.task AND c.tier = NEW.tier AND c.item_id = NEW.item_id
+                  AND c.annotator = NEW.annotator;
+            IF prev IN ('claimed', 'returned') AND NOT was_gold THEN
+                UPDATE team_pool p SET open = p.open + 1
+                    WHERE p.task = NEW.task AND p.tier = NEW.tier AND p.item_id = NEW.item_id;
+            END IF;
+        ELSE
+            UPDATE team_claims c SET state = 'done', done_at = NEW.created_at,
+                event_id = NEW.id, lease_until = NULL
+                WHERE c.task = NEW.task AND c.tier = NEW.tier AND c.item_id = NEW.item_id
+                  AND c.annotator = NEW.annotator;
+            IF NOT was_gold THEN
+                IF prev = 'expired' THEN
+                    -- Its slot went back to the pool: take it again while it is free
+                    -- (if someone else has it, this label is an extra one, kept).
+                    UPDATE team_pool p SET open = p.open - 1
+                        WHERE p.task = NEW.task AND p.tier = NEW.tier
+                          AND p.item_id = NEW.item_id AND p.open > 0;
+                END IF;
+                UPDATE team_pool p SET done = p.done + 1,
+                    completed_seq = CASE WHEN p.done + 1 >= p.needed
+                        THEN nextval('team_complete_seq') ELSE p.completed_seq END
+                    WHERE p.task = NEW.task AND p.tier = NEW.tier AND p.item_id = NEW.item_id;
+            END IF;
+        END IF;
+    END IF;
+
+    IF NEW.tier = 'annotate' THEN
+        RETURN NULL;
+    END IF;
+    lower_tier := CASE NEW.tier WHEN 'review' THEN 'annotate' ELSE 'review' END;
+    IF NEW.kind IN ('review-correct', 'send-back') THEN
+        -- What the lower tier gave and this decision changed flows back to them.
+        INSERT INTO team_feedback (task, item_id, annotator, reviewer, tier, kind, value,
+                                   previous, note, event_id, created_at)
+        SELECT NEW.task, NEW.item_id, c.annotator, NEW.annotator, NEW.tier, NEW.kind,
+               NEW.value, e.value, NEW.note, NEW.id, NEW.created_at
+        FROM team_claims c JOIN events e ON e.id = c.event_id
+        WHERE c.task = NEW.task AND c.tier = lower_tier AND c.item_id = NEW.item_id
+          AND c.state = 'done' AND NOT c.gold
+          AND (NEW.kind = 'send-back' OR e.value IS DISTINCT FROM NEW.value);
+    END IF;
+    IF NEW.kind = 'send-back' THEN
+        UPDATE team_claims c SET state = 'returned', lease_until = NULL
+            WHERE c.task = NEW.task AND c.tier = lower_tier AND c.item_id = NEW.item_id
+              AND c.state = 'done' AND NOT c.gold;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        UPDATE team_pool p SET done = greatest(0, p.done - n), completed_seq = NULL,
+            routed = FALSE
+            WHERE p.task = NEW.task AND p.tier = lower_tier AND p.item_id = NEW.item_id;
+    ELSIF NEW.tier = 'review' AND NEW.kind IN ('review-accept', 'review-correct') THEN
+        SELECT coalesce(max(s.value::double precision), 0) INTO qa_share FROM team_settings s
+            WHERE s.key = 'qa_share';
+        -- A fixed share of reviewed items, the same ones whoever reviews them.
+        IF qa_share > 0 AND ('x' || substr(md5(NEW.task || '/' || NEW.item_id), 1, 8))
+                            ::bit(32)::bigint < qa_share * 4294967296 THEN
+            INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position, reason)
+            SELECT NEW.task, 'qa', NEW.item_id, 1, 1, 0, i.position, 'sampled'
+            FROM items i WHERE i.item_id = NEW.item_id
+            ON CONFLICT (task, tier, item_id) DO NOTHING;
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+TRIGGER = (
+    "DROP TRIGGER IF EXISTS wb_on_event ON events",
+    "CREATE TRIGGER wb_on_event AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION wb_on_event()",
+)
+
+FUNCTIONS = (CLAIM, RELEASE, HOLDS, OWN_EVENT, ROUTE_CANDIDATES, OPEN_REVIEWS, ON_EVENT)
+
+#: Columns of ``events`` that blind annotators may read: no values, no names.
+BLIND_EVENT_COLUMNS = ("id", "item_id", "task", "kind", "tier", "parent", "client_id", "seq")
+
+TEAM_TABLES = (
+    "team_settings", "team_users", "team_pool", "team_claims", "team_gold", "team_feedback",
+)  # fmt: skip
+
+
+def grants(roles: dict[str, str], *, blind: bool) -> list[str]:
+    """GRANT/REVOKE and policy statements for the four group roles (quoted names).
+
+    Run again whenever ``blind`` changes: every privilege is first revoked.
+    """
+    a, r, q, admin = roles["annotator"], roles["reviewer"], roles["qa"], roles["admin"]
+    workers = f"{a}, {r}, {q}"
+    everyone = f"{workers}, {admin}"
+    out = [
+        "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM PUBLIC",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {{schema}} FROM {everyone}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {{schema}} FROM {everyone}",
+        "REVOKE ALL ON FUNCTION wb_claim(TEXT, TEXT, INTEGER, DOUBLE PRECISION, TEXT[]), "
+        "wb_release(TEXT, TEXT[]), wb_holds(TEXT, TEXT, TEXT), wb_own_event(BIGINT), "
+        "wb_route_candidates(TEXT), wb_open_reviews(TEXT, TEXT[], TEXT[], DOUBLE PRECISION[], "
+        "TEXT[]) FROM PUBLIC",
+        f"GRANT USAGE ON SCHEMA {{schema}} TO {everyone}",
+        # Admins (other than the lead, who owns everything) may do anything.
+        f"GRANT ALL ON ALL TABLES IN SCHEMA {{schema}} TO {admin}",
+        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {{schema}} TO {admin}",
+        f"GRANT EXECUTE ON FUNCTION wb_claim(TEXT, TEXT, INTEGER, DOUBLE PRECISION, TEXT[]), "
+        f"wb_release(TEXT, TEXT[]), wb_holds(TEXT, TEXT, TEXT), wb_own_event(BIGINT) "
+        f"TO {everyone}",
+        f"GRANT EXECUTE ON FUNCTION wb_route_candidates(TEXT), wb_open_reviews(TEXT, TEXT[], "
+        f"TEXT[], DOUBLE PRECISION[], TEXT[]) TO {r}, {q}, {admin}",
+        # Everyone reads the project's description and writes derived queue state.
+        f"GRANT SELECT ON meta, schemas, items, team_settings, team_users TO {workers}",
+        # Labels move item_state along (store._apply); priorities stay the lead's.
+        f"GRANT SELECT, INSERT ON item_state TO {workers}",
+        f"GRANT UPDATE (state_event, prelabel_event) ON item_state TO {workers}",
+        f"GRANT INSERT ON events TO {workers}",
+        f"GRANT USAGE ON SEQUENCE events_id_seq TO {workers}",
+        f"GRANT SELECT ON my_events TO {workers}",
+        f"GRANT SELECT ON team_claims TO {workers}",
+        f"GRANT SELECT, UPDATE (seen_at) ON team_feedback TO {workers}",
+        # Reviewers and QA see every label: that is their work.
+        f"GRANT SELECT ON events TO {r}, {q}",
+    ]
+    if blind:
+        out.append(f"GRANT SELECT ({', '.join(BLIND_EVENT_COLUMNS)}) ON events TO {a}")
+    else:
+        out.append(f"GRANT SELECT ON events TO {a}")
+    for table in ("events", "team_claims", "team_feedback"):
+        out += [
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"DROP POLICY IF EXISTS wb_admin ON {table}",
+            f"CREATE POLICY wb_admin ON {table} TO {admin} USING (true) WITH CHECK (true)",
+        ]
+    out += [
+        # events: read as privileges allow; write only as oneself, in one's tier.
+        "DROP POLICY IF EXISTS wb_read ON events",
+        f"CREATE POLICY wb_read ON events FOR SELECT TO {workers} USING (true)",
+        "DROP POLICY IF EXISTS wb_annotate ON events",
+        f"CREATE POLICY wb_annotate ON events FOR INSERT TO {a} WITH CHECK ("
+        "annotator = session_user AND tier = 'annotate' AND ("
+        "(kind IN ('label', 'skip', 'ambiguous') AND wb_holds(task, 'annotate', item_id)) "
+        "OR (kind = 'retract' AND wb_own_event(parent))))",
+        "DROP POLICY IF EXISTS wb_review ON events",
+        f"CREATE POLICY wb_review ON events FOR INSERT TO {r} WITH CHECK ("
+        "annotator = session_user AND tier = 'review' AND ("
+        "(kind IN ('review-accept', 'review-correct', 'send-back', 'ambiguous') "
+        "AND wb_holds(task, 'review', item_id)) "
+        "OR (kind = 'retract' AND wb_own_event(parent))))",
+        "DROP POLICY IF EXISTS wb_qa ON events",
+        f"CREATE POLICY wb_qa ON events FOR INSERT TO {q} WITH CHECK ("
+        "annotator = session_user AND tier = 'qa' AND ("
+        "(kind IN ('review-accept', 'review-correct', 'send-back', 'ambiguous') "
+        "AND wb_holds(task, 'qa', item_id)) "
+        "OR (kind = 'retract' AND wb_own_event(parent))))",
+        # Claims and feedback: each person their own.
+        "DROP POLICY IF EXISTS wb_mine ON team_claims",
+        f"CREATE POLICY wb_mine ON team_claims FOR SELECT TO {workers} "
+        "USING (annotator = session_user)",
+        "DROP POLICY IF EXISTS wb_mine ON team_feedback",
+        f"CREATE POLICY wb_mine ON team_feedback FOR SELECT TO {workers} "
+        "USING (annotator = session_user)",
+        "DROP POLICY IF EXISTS wb_seen ON team_feedback",
+        f"CREATE POLICY wb_seen ON team_feedback FOR UPDATE TO {workers} "
+        "USING (annotator = session_user) WITH CHECK (annotator = session_user)",
+    ]
+    return out

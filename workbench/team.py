@@ -1,0 +1,883 @@
+"""Team mode on PostgreSQL: users and roles, assignment with overlap, gold items, review tiers.
+
+The project lead opens the project with the URL of a role that owns the
+store's tables and may create roles, and runs :meth:`Team.setup` once::
+
+    project = wb.Project("postgresql://lead@db/cats", schema=schema)
+    team = project.team.setup(overlap=2, gold_share=0.1)
+    alice = team.add_user("alice", "annotator")      # a URL for alice's notebook
+    team.add_user("rita", "reviewer")
+    team.fill()                                       # every item, needing 2 labels
+    team.add_gold({"img-7": "cat"})                  # honeypots, mixed in unseen
+
+Each person opens the project with their own URL; PostgreSQL's privileges and
+row-level security (:mod:`workbench.store.team_sql`) decide what they may read
+and write, and a refusal raises :class:`~workbench.PermissionDenied`::
+
+    project = wb.Project(alice)                       # annotator: alice
+    project.classify()                                # claims work as it goes
+    project.team.claim(10)                            # or by hand
+
+Tiers: annotators label (``annotate``); :meth:`Team.route` sends items whose
+annotators disagree (or that one flagged ambiguous) to ``review``, where a
+reviewer accepts, corrects with a reason, or sends back; a share of reviewed
+items goes on to ``qa``. Corrections and send-backs become feedback rows that
+the annotator's widget shows (:meth:`Team.feedback`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError
+from .store import team_sql
+from .store.base import _chunks, _json
+
+if TYPE_CHECKING:
+    from .project import Project
+
+__all__ = ["Team", "TEAM_ROLES"]
+
+TEAM_ROLES = team_sql.ROLES
+#: Settings and their defaults (see :meth:`Team.setup`).
+DEFAULTS: dict[str, Any] = {
+    "overlap": 2,
+    "gold_share": 0.1,
+    "lease_s": 900.0,
+    "blind": True,
+    "review_threshold": 0.0,
+    "qa_share": 0.1,
+}
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: Seconds a claim reuses the settings and role it read (they change rarely).
+CACHE_S = 5.0
+#: Transaction-scoped advisory lock key of :meth:`Team.route` ("wbroute").
+ROUTE_LOCK = 0x7762726F757465
+
+
+class Team:
+    """Team-mode view of a PostgreSQL project. Get it as ``project.team``.
+
+    Methods for the lead (an admin): :meth:`setup`, :meth:`add_user`,
+    :meth:`fill`, :meth:`add_gold`, :meth:`route`, :meth:`gold_accuracy`,
+    :meth:`consensus`, :meth:`labels`, :meth:`scorecards`, :meth:`queue`.
+    For everyone: :meth:`claim`, :meth:`release`, :meth:`feedback`,
+    :meth:`my_labels`; for reviewers and QA: :meth:`item_labels`,
+    :meth:`accept`, :meth:`correct`, :meth:`send_back`.
+    """
+
+    def __init__(self, project: Project) -> None:
+        from .store.postgres import PostgresStore
+
+        if not isinstance(project.store, PostgresStore):
+            raise StoreError(
+                "team mode needs a PostgreSQL project (Project('postgresql://...')); "
+                f"{project.store.url} is not one"
+            )
+        self.project = project
+        self.store: PostgresStore = project.store
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    # -- set-up (lead) ----------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        """Whether :meth:`setup` has been run on this database."""
+        return self._scalar("SELECT to_regclass('team_settings') IS NOT NULL") is True
+
+    @property
+    def user(self) -> str:
+        """The PostgreSQL role this connection logs in as (the name on its events)."""
+        return str(self._scalar("SELECT session_user"))
+
+    def setup(self, **settings: Any) -> Team:
+        """Create (or update) team mode's tables, roles, privileges and policies.
+
+        Idempotent: run it again to change a setting.
+
+        Parameters
+        ----------
+        overlap : int
+            How many different annotators label each item (default 2).
+        gold_share : float
+            Share of each annotator's queue made of gold items, in [0, 1) (0.1).
+        lease_s : float
+            Seconds a claim is held before it returns to the pool (900).
+        blind : bool
+            Annotators cannot read each other's labels (True).
+        review_threshold : float
+            Items whose disagreement (1 − share of the most common label, or
+            1 − mean pairwise shape agreement) exceeds this go to review (0.0:
+            any disagreement).
+        qa_share : float
+            Share of reviewed items that go on to QA (0.1).
+        """
+        unknown = set(settings) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown team settings {sorted(unknown)}; known: {list(DEFAULTS)}")
+        current = self.settings() if self.enabled else dict(DEFAULTS)
+        values = {**current, **settings}
+        _check_settings(values)
+        schema = self._scalar("SELECT quote_ident(current_schema())")
+        roles = self._group_roles()
+        with self.store._write() as cur:
+            try:
+                for name in roles.values():
+                    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (_unquote(name),))
+                    if cur.fetchone() is None:
+                        cur.execute(f"CREATE ROLE {name} NOLOGIN")
+                for stmt in team_sql.TABLES:
+                    cur.execute(stmt)
+                for fn in team_sql.FUNCTIONS:
+                    cur.execute(fn.format(schema=schema))
+                for stmt in team_sql.TRIGGER:
+                    cur.execute(stmt)
+                for stmt in team_sql.grants(roles, blind=bool(values["blind"])):
+                    cur.execute(stmt.format(schema=schema))
+                for key, value in values.items():
+                    cur.execute(
+                        "INSERT INTO team_settings (key, value) VALUES (%s, %s) "
+                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (key, _setting_text(value)),
+                    )
+                cur.execute(
+                    "INSERT INTO meta (key, value) VALUES ('team', '1') ON CONFLICT DO NOTHING"
+                )
+                self._cache.clear()
+            except self.store._pg.errors.InsufficientPrivilege as exc:
+                raise PermissionDenied(
+                    f"{self.store.url}: team setup needs a role that owns the project's "
+                    f"tables and may create roles (the lead's): {exc}"
+                ) from None
+        return self
+
+    def settings(self) -> dict[str, Any]:
+        """The team's settings (see :meth:`setup`)."""
+        self._require_enabled()
+        self._cache.pop("settings", None)
+        return dict(self._cached("settings", self._read_settings))
+
+    def _read_settings(self) -> dict[str, Any]:
+        with self.store._read() as cur:
+            cur.execute("SELECT key, value FROM team_settings")
+            stored = dict(cur.fetchall())
+        out = dict(DEFAULTS)
+        for key, text in stored.items():
+            if key in DEFAULTS:
+                out[key] = type(DEFAULTS[key])(json.loads(text))
+        return out
+
+    def add_user(self, name: str, role: str, *, password: str | None = None) -> str:
+        """Add a person (a PostgreSQL login role) with ``role``; return their project URL.
+
+        ``role`` is ``"annotator"``, ``"reviewer"``, ``"qa"`` or ``"admin"``. A
+        login role that already exists (in another project of the cluster) is
+        reused; calling again with another ``role`` changes the person's role.
+        """
+        self._require_enabled()
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(
+                f"user names are lower-case PostgreSQL identifiers ([a-z_][a-z0-9_]*, at most "
+                f"63 characters), got {name!r}"
+            )
+        if role not in TEAM_ROLES:
+            raise ValueError(f"role must be one of {list(TEAM_ROLES)}, got {role!r}")
+        if name == self.user:
+            raise ValueError(f"{name!r} is the lead's own role; add other people")
+        roles = self._group_roles()
+        try:
+            self._add_login(name, role, roles, password)
+        except PermissionDenied as exc:
+            raise PermissionDenied(
+                f"adding people needs a role that may create roles and grant this project's "
+                f"roles (the lead's); {self.user} may not: {exc}"
+            ) from None
+        return self.url_for(name, password=password)
+
+    def _add_login(self, name: str, role: str, roles: dict[str, str], password: str | None):
+        with self.store._write() as cur:
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE ROLE "{name}" LOGIN')
+            if password is not None:
+                cur.execute(
+                    self.store._pg.sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        self.store._pg.sql.Identifier(name), self.store._pg.sql.Literal(password)
+                    )
+                )
+            for other in roles.values():
+                cur.execute(f'REVOKE {other} FROM "{name}"')
+            cur.execute(f'GRANT {roles[role]} TO "{name}"')
+            cur.execute(
+                "INSERT INTO team_users (name, role, added_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role",
+                (name, role, time.time()),
+            )
+
+    def url_for(self, name: str, *, password: str | None = None) -> str:
+        """The project URL with ``name`` (and ``password``) as the user."""
+        from urllib.parse import quote, urlsplit, urlunsplit
+
+        parts = urlsplit(self.store._conninfo)
+        host = parts.netloc.rpartition("@")[2]
+        auth = quote(name, safe="") + ("" if password is None else ":" + quote(password, safe=""))
+        return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+    def users(self) -> pd.DataFrame:
+        """Columns ``name, role, added_at, claims, gold_claims``."""
+        self._require_enabled()
+        return self._frame(
+            "SELECT name, role, to_timestamp(added_at) AS added_at, claims, gold_claims "
+            "FROM team_users ORDER BY name"
+        )
+
+    def fill(
+        self,
+        task: str | None = None,
+        *,
+        items: Iterable[str] | None = None,
+        overlap: int | None = None,
+    ) -> int:
+        """Put items in the annotation pool (all of the task's items by default).
+
+        Each needs ``overlap`` different annotators (the team's setting by
+        default). Priorities come from the store's queue (``store.set_priority``,
+        the sampling scores of :mod:`workbench.sampling`); calling again adds new
+        items and refreshes priorities. Returns how many items were added.
+        """
+        self._require_enabled()
+        name = self.project._task(task)
+        k = int(self.settings()["overlap"] if overlap is None else overlap)
+        if k < 1:
+            raise ValueError(f"overlap must be at least 1, got {k}")
+        ids = None if items is None else [str(i) for i in items]
+        if ids is not None:
+            missing = self.store.missing_items(ids)
+            if missing:
+                raise UnknownItemError(f"no item {missing[0]!r} in this project")
+        where = "" if ids is None else " AND s.item_id = ANY(%s::text[])"
+        args: tuple = (k, k, name) if ids is None else (k, k, name, ids)
+        with self.store._write() as cur:
+            cur.execute("SELECT count(*) FROM team_pool WHERE task = %s AND tier = 'annotate'",
+                        (name,))  # fmt: skip
+            before = int(cur.fetchone()[0])
+            cur.execute(
+                "INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position) "
+                "SELECT s.task, 'annotate', s.item_id, %s, %s, s.priority, s.position "
+                "FROM item_state s WHERE s.task = %s" + where + " "
+                "ON CONFLICT (task, tier, item_id) DO UPDATE SET priority = EXCLUDED.priority",
+                args,
+            )
+            cur.execute("SELECT count(*) FROM team_pool WHERE task = %s AND tier = 'annotate'",
+                        (name,))  # fmt: skip
+            added = int(cur.fetchone()[0]) - before
+        with self.store._read() as cur:  # fresh statistics for the claim's plan
+            cur.execute("ANALYZE team_pool, team_claims")
+        return added
+
+    def add_gold(self, answers: Mapping[str, Any], *, task: str | None = None) -> int:
+        """Make items gold: their answers are kept where annotators cannot read them.
+
+        Gold items are mixed into annotators' queues at the ``gold_share`` rate,
+        each annotator getting each at most once, and never go to review.
+        Answers are checked against the schema first. Returns how many were given.
+        """
+        self._require_enabled()
+        name = self.project._task(task)
+        ids = [str(i) for i in answers]
+        missing = self.store.missing_items(ids)
+        if missing:
+            raise UnknownItemError(f"gold answer for {missing[0]!r}, which is not in this project")
+        rows = [
+            (name, str(iid), json.dumps(self.project.schema.validate(name, v)))
+            for iid, v in answers.items()
+        ]
+        with self.store._write() as cur:
+            cur.executemany(
+                "INSERT INTO team_gold (task, item_id, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (task, item_id) DO UPDATE SET value = EXCLUDED.value",
+                rows,
+            )
+            cur.execute(
+                "INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position, "
+                "gold) SELECT %s, 'annotate', i.item_id, 0, NULL, 0, i.position, TRUE "
+                "FROM items i WHERE i.item_id = ANY(%s::text[]) "
+                "ON CONFLICT (task, tier, item_id) DO UPDATE SET gold = TRUE, open = NULL, "
+                "needed = 0",
+                (name, ids),
+            )
+        return len(rows)
+
+    # -- work (everyone) --------------------------------------------------------
+    def claim(
+        self,
+        n: int = 10,
+        *,
+        task: str | None = None,
+        tier: str | None = None,
+        exclude: Iterable[str] = (),
+        lease_s: float | None = None,
+    ) -> list[str]:
+        """Take up to ``n`` items to work on; return their ids.
+
+        Items a reviewer sent back come first, then items already held (and
+        not in ``exclude``) with their lease renewed, then new ones by priority,
+        with gold items mixed in. The tier is the role's (admins choose with
+        ``tier``). Reviewers and QA route new disagreements first.
+        """
+        self._require_enabled()
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        name = self.project._task(task)
+        if tier is not None and tier not in team_sql.TIERS:
+            raise ValueError(f"tier must be one of {list(team_sql.TIERS)}, got {tier!r}")
+        if lease_s is None:
+            lease_s = self._cached("settings", self._read_settings)["lease_s"]
+        lease = float(lease_s)
+        if not lease > 0:
+            raise ValueError(f"lease_s must be positive, got {lease_s!r}")
+        if n == 0:
+            return []
+        if tier in ("review", "qa") or self._role() in ("reviewer", "qa"):
+            self.route(name)
+        with self.store._read() as cur:
+            cur.execute(
+                "SELECT item_id FROM wb_claim(%s, %s, %s, %s, %s::text[])",
+                (name, tier, n, lease, [str(i) for i in exclude]),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def release(self, item_ids: Iterable[str], *, task: str | None = None) -> int:
+        """Give back claims not worked on; their slots return to the pool now."""
+        self._require_enabled()
+        ids = [str(i) for i in item_ids]
+        with self.store._read() as cur:
+            cur.execute("SELECT wb_release(%s, %s::text[])", (self.project._task(task), ids))
+            return int(cur.fetchone()[0])
+
+    def my_claims(self, task: str | None = None) -> pd.DataFrame:
+        """This user's claims: ``task, tier, item_id, state, claimed_at, lease_until, done_at``."""
+        self._require_enabled()
+        args: tuple = (self.user,)
+        sql = (
+            "SELECT task, tier, item_id, state, to_timestamp(claimed_at) AS claimed_at, "
+            "to_timestamp(lease_until) AS lease_until, to_timestamp(done_at) AS done_at "
+            "FROM team_claims WHERE annotator = %s"
+        )
+        if task is not None:
+            sql += " AND task = %s"
+            args += (self.project._task(task),)
+        return self._frame(sql + " ORDER BY claimed_at, item_id", args)
+
+    def my_labels(self, task: str | None = None) -> pd.DataFrame:
+        """This user's own current decisions, one row per item (readable in blind mode)."""
+        name = self.project._task(task)
+        df = self.store._event_query(
+            "SELECT DISTINCT ON (item_id) id, item_id, task, value, annotator, kind, tier, note, "
+            "schema_version, client_id, seq, duration_ms, score, created_at, parent "
+            "FROM my_events e WHERE annotator = session_user AND task = ? "
+            "AND kind NOT IN ('prelabel', 'retract') AND NOT EXISTS (SELECT 1 FROM my_events r "
+            "WHERE r.kind = 'retract' AND r.parent = e.id) ORDER BY item_id, id DESC",
+            (name,),
+        )
+        return df.sort_values("id").reset_index(drop=True)
+
+    def my_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        """``{item_id: (kind, value)}`` of this user's latest decision on each item."""
+        out: dict[str, tuple[str, Any]] = {}
+        with self.store._read() as cur:
+            for chunk in _chunks(list(item_ids), 5000):
+                cur.execute(
+                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.kind, e.value FROM my_events e "
+                    "WHERE e.annotator = session_user AND e.task = %s "
+                    "AND e.item_id = ANY(%s::text[]) AND e.kind NOT IN ('prelabel', 'retract') "
+                    "AND NOT EXISTS (SELECT 1 FROM my_events r WHERE r.kind = 'retract' "
+                    "AND r.parent = e.id) ORDER BY e.item_id, e.id DESC",
+                    (task, chunk),
+                )
+                out.update({i: (k, _json(v)) for i, k, v in cur.fetchall()})
+        return out
+
+    def my_prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+        """``{item_id: (value, score)}`` of the latest model suggestion (readable when blind)."""
+        out: dict[str, tuple[Any, Any]] = {}
+        with self.store._read() as cur:
+            for chunk in _chunks(list(item_ids), 5000):
+                cur.execute(
+                    "SELECT s.item_id, e.value, e.score FROM item_state s JOIN my_events e "
+                    "ON e.id = s.prelabel_event WHERE s.task = %s AND s.item_id = ANY(%s::text[])",
+                    (task, chunk),
+                )
+                out.update({i: (_json(v), s) for i, v, s in cur.fetchall()})
+        return out
+
+    def feedback(self, *, unseen: bool = False, mark_seen: bool = False) -> pd.DataFrame:
+        """Reviewers' corrections and send-backs of this user's work, newest last.
+
+        Columns ``id, task, item_id, reviewer, tier, kind, value, previous,
+        note, created_at, seen_at``: ``kind`` is ``review-correct`` (``value``
+        replaced ``previous``) or ``send-back`` (the item is back in the queue).
+        """
+        self._require_enabled()
+        sql = (
+            "SELECT id, task, item_id, reviewer, tier, kind, value, previous, note, "
+            "to_timestamp(created_at) AS created_at, to_timestamp(seen_at) AS seen_at "
+            "FROM team_feedback WHERE annotator = session_user"
+        )
+        if unseen:
+            sql += " AND seen_at IS NULL"
+        df = self._frame(sql + " ORDER BY id")
+        for col in ("value", "previous"):
+            decoded = [None if v is None else _json(v) for v in df[col]]
+            df[col] = pd.Series(decoded, index=df.index, dtype=object)
+        if mark_seen and len(df):
+            self.mark_seen(df["id"].tolist())
+        return df
+
+    def item_feedback(self, task: str, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``{item_id: feedback}``: the latest feedback on each of these items for this user."""
+        from .stream import _feedback_dict
+
+        if not item_ids:
+            return {}
+        df = self._frame(
+            "SELECT DISTINCT ON (item_id) id, task, item_id, reviewer, tier, kind, value, "
+            "previous, note, to_timestamp(created_at) AS created_at FROM team_feedback "
+            "WHERE annotator = session_user AND task = %s AND item_id = ANY(%s::text[]) "
+            "ORDER BY item_id, id DESC",
+            (task, [str(i) for i in item_ids]),
+        )
+        out = {}
+        for row in df.to_dict("records"):
+            row["value"] = None if row["value"] is None else _json(row["value"])
+            row["previous"] = None if row["previous"] is None else _json(row["previous"])
+            out[row["item_id"]] = _feedback_dict(row)
+        return out
+
+    def my_item_events(self, item_id: str) -> pd.DataFrame:
+        """This user's events on one item (and models' suggestions), like ``store.events``."""
+        from .store.base import EVENT_COLUMNS
+
+        return self.store._event_query(
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM my_events WHERE item_id = ? ORDER BY id",
+            (str(item_id),),
+        )
+
+    def mark_seen(self, feedback_ids: Iterable[int]) -> None:
+        """Mark feedback rows as read."""
+        ids = [int(i) for i in feedback_ids]
+        with self.store._read() as cur:
+            cur.execute(
+                "UPDATE team_feedback SET seen_at = %s WHERE id = ANY(%s::bigint[]) "
+                "AND seen_at IS NULL",
+                (time.time(), ids),
+            )
+
+    # -- review (reviewers, QA) -------------------------------------------------
+    def item_labels(self, item_id: str, *, task: str | None = None) -> pd.DataFrame:
+        """The decisions on one item, tier by tier: ``annotator, tier, kind, value, note, id``."""
+        name = self.project._task(task)
+        if self.store.missing_items([item_id]):
+            raise UnknownItemError(f"no item {item_id!r} in this project")
+        df = self.store._event_query(
+            "SELECT DISTINCT ON (e.tier, e.annotator) e.id, e.item_id, e.task, e.value, "
+            "e.annotator, e.kind, e.tier, e.note, e.schema_version, e.client_id, e.seq, "
+            "e.duration_ms, e.score, e.created_at, e.parent FROM events e "
+            "WHERE e.task = ? AND e.item_id = ? AND e.kind NOT IN ('prelabel', 'retract') "
+            "AND NOT EXISTS (SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id) "
+            "ORDER BY e.tier, e.annotator, e.id DESC",
+            (name, str(item_id)),
+        )
+        order = {t: i for i, t in enumerate(team_sql.TIERS)}
+        df = df.sort_values(["tier", "id"], key=lambda c: c.map(order) if c.name == "tier" else c)
+        return df[["annotator", "tier", "kind", "value", "note", "id", "created_at"]]
+
+    def accept(
+        self, item_id: str, value: Any = None, *, task: str | None = None, note: str = ""
+    ) -> int:
+        """Accept an item's label: ``value``, or the lower tier's majority."""
+        name = self.project._task(task)
+        if value is None:
+            value = self._majority(item_id, name)
+        return self._decide(item_id, "review-accept", value, name, note)
+
+    def correct(self, item_id: str, value: Any, *, reason: str, task: str | None = None) -> int:
+        """Replace an item's label with ``value``; ``reason`` goes to the annotators."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("a correction needs a reason for the annotators: reason='...'")
+        return self._decide(item_id, "review-correct", value, self.project._task(task), reason)
+
+    def send_back(self, item_id: str, *, reason: str, task: str | None = None) -> int:
+        """Return an item to the people of the tier below, with ``reason`` as feedback."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("sending back needs a reason for the annotators: reason='...'")
+        return self._decide(item_id, "send-back", None, self.project._task(task), reason)
+
+    def _decide(self, item_id: str, kind: str, value: Any, task: str, note: str) -> int:
+        tier = self._work_tier()
+        if tier == "annotate":
+            raise PermissionDenied(
+                f"{self.user} is an annotator: only reviewers, QA and admins decide reviews"
+            )
+        ev = self.project.make_event(item_id, value, task=task, kind=kind, tier=tier, note=note,
+                                     annotator=self.user)  # fmt: skip
+        return self.store.append([ev])[0].id
+
+    def _majority(self, item_id: str, task: str) -> Any:
+        df = self.item_labels(item_id, task=task)
+        below = {"review": "annotate", "qa": "review"}[self._work_tier()]
+        values = [
+            v for v, t, k in zip(df["value"], df["tier"], df["kind"], strict=True)
+            if t == below and k in ("label", "review-accept", "review-correct")
+        ]  # fmt: skip
+        if not values:
+            raise StoreError(f"item {item_id!r} has no {below} label to accept; give value=")
+        counts = Counter(json.dumps(v, sort_keys=True) for v in values)
+        return json.loads(counts.most_common(1)[0][0])
+
+    # -- routing and results (lead, reviewers) ----------------------------------
+    def route(self, task: str | None = None, *, threshold: float | None = None) -> int:
+        """Send completed items whose annotators disagree to review; return how many.
+
+        Looks only at items completed since they were last looked at.
+        Disagreement is ``1 − share of the most common value`` for
+        classification and ``1 − mean pairwise shape agreement`` for shapes; an
+        item goes to review when it exceeds ``threshold`` (the team's
+        ``review_threshold``) or when an annotator flagged it ambiguous.
+        """
+        self._require_enabled()
+        name = self.project._task(task)
+        limit = float(self.settings()["review_threshold"] if threshold is None else threshold)
+        kind = self.project.schema.task(name).kind
+        with self.store._read() as cur:  # mostly nothing new: no write lock for that
+            cur.execute("SELECT 1 FROM wb_route_candidates(%s) LIMIT 1", (name,))
+            if cur.fetchone() is None:
+                return 0
+        with self.store._write() as cur:
+            # One router at a time: two would only do the same work twice.
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (ROUTE_LOCK,))
+            cur.execute("SELECT * FROM wb_route_candidates(%s)", (name,))
+            by_item: dict[str, list[tuple[str, Any]]] = {}
+            for iid, _seq, k, v in cur.fetchall():
+                by_item.setdefault(iid, []).append((k, _json(v)))
+            if not by_item:
+                return 0
+            ids, priorities, reasons = [], [], []
+            for iid, decisions in by_item.items():
+                score = disagreement([v for k, v in decisions if k == "label"], kind)
+                ambiguous = any(k == "ambiguous" for k, _ in decisions)
+                if ambiguous or score > limit:
+                    ids.append(iid)
+                    priorities.append(float(score))
+                    reasons.append("ambiguous" if ambiguous else "disagreement")
+            cur.execute(
+                "SELECT wb_open_reviews(%s, %s::text[], %s::text[], %s::float8[], %s::text[])",
+                (name, list(by_item), ids, priorities, reasons),
+            )
+            return int(cur.fetchone()[0])
+
+    def annotator_labels(self, task: str | None = None) -> pd.DataFrame:
+        """Annotators' labels as a wide frame: one row per item, one column per annotator.
+
+        Only ``annotate``-tier labels of non-gold items; missing labels are
+        ``None``. This is the input of :mod:`workbench.agreement` and
+        :func:`workbench.audit.consensus`.
+        """
+        name = self.project._task(task)
+        long = self._frame(
+            "SELECT c.item_id, c.annotator, e.value FROM team_claims c "
+            "JOIN events e ON e.id = c.event_id "
+            "WHERE c.task = %s AND c.tier = 'annotate' AND c.state = 'done' AND NOT c.gold "
+            "AND e.kind = 'label' ORDER BY c.item_id, c.annotator",
+            (name,),
+        )
+        long["value"] = [_json(v) for v in long["value"]]
+        if long.empty:
+            return pd.DataFrame()
+        wide = long.pivot(index="item_id", columns="annotator", values="value")
+        return wide.astype(object).where(wide.notna(), None)
+
+    def consensus(
+        self, task: str | None = None, *, method: str = "majority", pred_probs: Any = None
+    ) -> pd.DataFrame:
+        """One label per item from its annotators: ``item_id, label, agreement, annotators``.
+
+        ``method="majority"`` is a majority vote (ties to the class rarer
+        overall); ``"crowdlab"`` weighs annotators and the model's out-of-fold
+        ``pred_probs`` (rows in the order of :meth:`annotator_labels`' index) as
+        cleanlab's CROWDLAB does (:func:`workbench.audit.consensus`).
+        """
+        from .audit import consensus as _consensus
+
+        name = self.project._task(task)
+        if method not in ("majority", "crowdlab"):
+            raise ValueError(f"method must be 'majority' or 'crowdlab', got {method!r}")
+        if method == "crowdlab" and pred_probs is None:
+            raise ValueError("method='crowdlab' needs the model's pred_probs")
+        wide = self.annotator_labels(name)
+        cols = ["item_id", "label", "agreement", "annotators"]
+        if wide.empty:
+            return pd.DataFrame(columns=cols)
+        spec = self.project.schema.task(name)
+        classes = [c.name for c in getattr(spec, "classes", ())]
+        if not classes or getattr(spec, "multi_label", False):
+            raise SchemaError(
+                f"consensus needs a single-label classification task; {name!r} is not one"
+            )
+        res = _consensus(wide, None if method == "majority" else pred_probs, classes=classes)
+        table = res.items.reindex(wide.index)
+        out = pd.DataFrame(
+            {
+                "item_id": wide.index.astype(str),
+                "label": table["consensus_label"].to_numpy(),
+                "agreement": table["annotator_agreement"].to_numpy(dtype=float),
+                "annotators": wide.notna().sum(axis=1).to_numpy(),
+            }
+        )
+        return out.reset_index(drop=True)
+
+    def labels(
+        self, task: str | None = None, *, method: str = "majority", pred_probs: Any = None
+    ) -> pd.DataFrame:
+        """Final labels: QA's decision, else review's, else the annotators' consensus.
+
+        Columns ``item_id, label, source`` (``qa``, ``review`` or ``consensus``;
+        ``method`` and ``pred_probs`` as in :meth:`consensus`). Items sent back
+        and not annotated again, or still waiting for a decision, are left out.
+        """
+        name = self.project._task(task)
+        # The latest decision above the annotate tier, and the latest annotation.
+        decided = self._frame(
+            "SELECT DISTINCT ON (e.item_id) e.item_id, e.id, e.tier, e.kind, e.value, "
+            "(SELECT max(a.id) FROM events a WHERE a.task = e.task AND a.item_id = e.item_id "
+            "AND a.tier = 'annotate' AND a.kind = 'label') AS annotated "
+            "FROM events e WHERE e.task = %s AND e.tier IN ('review', 'qa') "
+            "AND e.kind IN ('review-accept', 'review-correct', 'send-back') "
+            "AND NOT EXISTS (SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id) "
+            "ORDER BY e.item_id, e.id DESC",
+            (name,),
+        )
+        pending = set(
+            self._frame(
+                "SELECT item_id FROM team_pool WHERE task = %s AND tier IN ('review', 'qa') "
+                "AND done < needed",
+                (name,),
+            )["item_id"]
+        )
+        final: dict[str, tuple[Any, str]] = {}
+        redo = set()  # sent back and not yet annotated again
+        for row in decided.itertuples():
+            if row.kind != "send-back":
+                final[row.item_id] = (_json(row.value), row.tier)
+            elif row.annotated is None or row.annotated < row.id:
+                redo.add(row.item_id)
+        cons = self.consensus(name, method=method, pred_probs=pred_probs)
+        if len(cons):
+            for iid, label in zip(cons["item_id"], cons["label"], strict=True):
+                if iid not in final and iid not in pending and iid not in redo:
+                    final[iid] = (label, "consensus")
+        rows = [(iid, v, s) for iid, (v, s) in sorted(final.items())]
+        return pd.DataFrame(rows, columns=["item_id", "label", "source"])
+
+    def gold_accuracy(self, task: str | None = None) -> pd.DataFrame:
+        """Each annotator's accuracy on gold items, per gold class and overall.
+
+        Columns ``annotator, label`` (the gold answer; ``"(all)"`` for the
+        total), ``n, correct, accuracy``.
+        """
+        name = self.project._task(task)
+        df = self._frame(
+            "SELECT c.annotator, g.value AS gold, e.value AS given FROM team_claims c "
+            "JOIN team_gold g ON g.task = c.task AND g.item_id = c.item_id "
+            "JOIN events e ON e.id = c.event_id "
+            "WHERE c.task = %s AND c.tier = 'annotate' AND c.state = 'done' AND c.gold "
+            "AND e.kind = 'label'",
+            (name,),
+        )
+        cols = ["annotator", "label", "n", "correct", "accuracy"]
+        if df.empty:
+            return pd.DataFrame(columns=cols)
+        df["correct"] = [_json(g) == _json(v) for g, v in zip(df["gold"], df["given"], strict=True)]
+        df["label"] = [_label_key(_json(g)) for g in df["gold"]]
+        per = df.groupby(["annotator", "label"])["correct"].agg(["size", "sum"]).reset_index()
+        tot = df.groupby("annotator")["correct"].agg(["size", "sum"]).reset_index()
+        tot["label"] = "(all)"
+        out = pd.concat([per, tot], ignore_index=True)
+        out = out.rename(columns={"size": "n", "sum": "correct"})
+        out["correct"] = out["correct"].astype(int)
+        out["accuracy"] = out["correct"] / out["n"]
+        return out.sort_values(["annotator", "label"]).reset_index(drop=True)[cols]
+
+    def queue(self, task: str | None = None, *, stuck_after_s: float = 3600.0) -> pd.DataFrame:
+        """Work per tier: ``tier, items, open, claimed, done, complete, stuck``.
+
+        ``open`` are free slots; ``claimed`` live claims; ``complete`` items with
+        every needed slot done; ``stuck`` items still incomplete whose last
+        claim is older than ``stuck_after_s``.
+        """
+        name = self.project._task(task)
+        now = time.time()
+        return self._frame(
+            "SELECT p.tier, count(*) AS items, coalesce(sum(p.open), 0)::bigint AS open, "
+            "coalesce(sum(cl.claimed), 0)::bigint AS claimed, "
+            "coalesce(sum(p.done), 0)::bigint AS done, "
+            "count(*) FILTER (WHERE p.done >= p.needed) AS complete, "
+            "count(*) FILTER (WHERE p.done < p.needed AND cl.last < %s) AS stuck "
+            "FROM team_pool p LEFT JOIN (SELECT task, tier, item_id, "
+            "count(*) FILTER (WHERE state = 'claimed') AS claimed, max(claimed_at) AS last "
+            "FROM team_claims GROUP BY 1, 2, 3) cl "
+            "ON cl.task = p.task AND cl.tier = p.tier AND cl.item_id = p.item_id "
+            "WHERE p.task = %s AND NOT p.gold GROUP BY p.tier "
+            "ORDER BY array_position(ARRAY['annotate', 'review', 'qa'], p.tier)",
+            (now - stuck_after_s, name),
+        )
+
+    def scorecards(self, task: str | None = None) -> pd.DataFrame:
+        """One row per annotator: labels, gold accuracy, agreement with consensus,
+        corrections received, median seconds per label."""
+        name = self.project._task(task)
+        work = self._frame(
+            "SELECT c.annotator, count(*) FILTER (WHERE c.state = 'done' AND NOT c.gold) "
+            "AS labels, count(*) FILTER (WHERE c.state = 'skipped') AS skipped, "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_ms) / 1000.0 "
+            "AS seconds_per_label FROM team_claims c LEFT JOIN events e ON e.id = c.event_id "
+            "WHERE c.task = %s AND c.tier = 'annotate' GROUP BY c.annotator",
+            (name,),
+        ).set_index("annotator")
+        fb = self._frame(
+            "SELECT annotator, count(*) FILTER (WHERE kind = 'review-correct') AS corrected, "
+            "count(*) FILTER (WHERE kind = 'send-back') AS sent_back FROM team_feedback "
+            "WHERE task = %s AND tier = 'review' GROUP BY annotator",
+            (name,),
+        ).set_index("annotator")
+        gold = self.gold_accuracy(name)
+        gold = gold[gold["label"] == "(all)"].set_index("annotator")["accuracy"]
+        out = work.join(fb, how="left").fillna({"corrected": 0, "sent_back": 0})
+        out["gold_accuracy"] = gold.reindex(out.index)
+        wide = self.annotator_labels(name)
+        agree = {}
+        spec = self.project.schema.task(name)
+        if not wide.empty and spec.kind == "classification" and not spec.multi_label:
+            cons = self.consensus(name).set_index("item_id")["label"]
+            for who in wide.columns:
+                mine = wide[who].dropna()
+                others = wide.loc[mine.index].notna().sum(axis=1) > 1
+                mine = mine[others]
+                if len(mine):
+                    agree[who] = float((mine == cons.reindex(mine.index)).mean())
+        out["agreement_with_consensus"] = pd.Series(agree).reindex(out.index)
+        for col in ("corrected", "sent_back"):
+            out[col] = out[col].astype(int)
+        return out.reset_index().sort_values("annotator").reset_index(drop=True)
+
+    # -- helpers ----------------------------------------------------------------
+    def _require_enabled(self) -> None:
+        if "enabled" in self._cache:  # team mode, once on, stays on
+            return
+        if self.enabled:
+            self._cache["enabled"] = (time.monotonic(), True)
+        else:
+            raise StoreError(
+                f"{self.store.url} is not in team mode: the lead runs project.team.setup() first"
+            )
+
+    def _role(self) -> str | None:
+        return self._cached(
+            "role", lambda: self._scalar("SELECT role FROM team_users WHERE name = session_user")
+        )
+
+    def _cached(self, key: str, read: Any, ttl: float = CACHE_S) -> Any:
+        """``read()``, remembered for ``ttl`` seconds (one round trip less per claim)."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or now - hit[0] > ttl:
+            hit = (now, read())
+            self._cache[key] = hit
+        return hit[1]
+
+    def _work_tier(self) -> str:
+        role = self._role()
+        if role is None:
+            return "review"  # the lead (owner) decides as a reviewer
+        return team_sql.ROLE_TIER.get(role, "review")
+
+    def _group_roles(self) -> dict[str, str]:
+        """Quoted names of this project's group roles, one per team role."""
+        pid = re.sub(r"[^a-z0-9]", "", self.store.project_id.lower())[:12]
+        return {role: f'"wb_{pid}_{role}"' for role in TEAM_ROLES}
+
+    def _scalar(self, sql: str, args: tuple = ()) -> Any:
+        with self.store._read() as cur:
+            cur.execute(sql, args)
+            row = cur.fetchone()
+        return None if row is None else row[0]
+
+    def _frame(self, sql: str, args: tuple = ()) -> pd.DataFrame:
+        with self.store._read() as cur:
+            cur.execute(sql, args)
+            cols = [d.name for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def __repr__(self) -> str:
+        return f"Team({self.store.url!r})"
+
+
+def disagreement(values: Sequence[Any], kind: str) -> float:
+    """How much a set of labels of one item disagree, in [0, 1] (0: all the same).
+
+    Classification: ``1 − share of the most common value``. Shapes:
+    ``1 − mean pairwise`` :func:`~workbench.agreement.shape_agreement`.
+    Fewer than two labels: 0.
+    """
+    if len(values) < 2:
+        return 0.0
+    if kind == "shapes":
+        from .agreement import shape_agreement
+
+        scores = [
+            shape_agreement(values[i], values[j])
+            for i in range(len(values))
+            for j in range(i + 1, len(values))
+        ]
+        return float(1.0 - np.mean(scores))
+    counts = Counter(json.dumps(v, sort_keys=True) for v in values)
+    return 1.0 - counts.most_common(1)[0][1] / len(values)
+
+
+def _label_key(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+
+
+def _setting_text(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _check_settings(values: Mapping[str, Any]) -> None:
+    k = values["overlap"]
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"overlap must be an integer >= 1, got {k!r}")
+    for key in ("gold_share", "qa_share", "review_threshold"):
+        v = values[key]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+            raise ValueError(f"{key} must be a number in [0, 1], got {v!r}")
+    if values["gold_share"] >= 1:
+        raise ValueError("gold_share must be below 1: some of the queue must be real work")
+    lease = values["lease_s"]
+    if isinstance(lease, bool) or not isinstance(lease, int | float) or not lease > 0:
+        raise ValueError(f"lease_s must be a positive number of seconds, got {lease!r}")
+    if not isinstance(values["blind"], bool):
+        raise ValueError(f"blind must be True or False, got {values['blind']!r}")
+    if not math.isfinite(float(lease)):
+        raise ValueError("lease_s must be finite")
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1] if name.startswith('"') else name
