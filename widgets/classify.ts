@@ -11,13 +11,16 @@
  * DOM hooks for browser tests: the root has class `wb-classify` and
  * data-item-id (item shown, or ""), data-queue (items prefetched and waiting),
  * data-outbox (unacknowledged labels), data-ready="1" once the first item is
- * painted. Key-to-paint times go to window.__workbenchTimings. In the
+ * painted. Key-to-paint times go to window.__workbenchTimings. In team mode,
+ * the reviewers' unread notes and the shown item's own note (lib/feedback.ts,
+ * with its hooks) sit above the item; `d` marks the notes read. In the
  * guidelines overlay, each class with examples has a `.wb-class-examples`
  * row (data-class) of `.wb-example` tiles (data-item-id, data-kind).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { classifyAction, type ClassifyAction } from "./lib/keys";
+import { FeedbackStrip, itemFeedbackSlot, paintItemFeedback, sentBack } from "./lib/feedback";
+import { classifyAction, NOTES_KEY, type ClassifyAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, LabelMessage, WireItem } from "./lib/protocol";
 import { ItemQueue, TypeAhead } from "./lib/queue";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
@@ -81,6 +84,8 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
 
   // DOM parts
   private stage: HTMLElement;
+  private feedback: FeedbackStrip;
+  private itemNote = itemFeedbackSlot();
   private prelabelLine: HTMLElement;
   private progressLine: HTMLElement;
 
@@ -94,6 +99,13 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     );
     if (this.task.multi_label) this.root.classList.add("wb-multi");
     this.stage = h("div", { class: "wb-stage", attrs: { "aria-live": "polite" } });
+    this.feedback = new FeedbackStrip({
+      clientId: this.clientId,
+      nextReq: () => ++this.req,
+      send: (msg) => this.send(msg),
+      clickable: (node, fn) => this.clickable(node, fn),
+      shapes: false,
+    });
     this.prelabelLine = h("div", { class: "wb-prelabel" });
     const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
     this.progressLine = h("div", { class: "wb-progress" });
@@ -107,7 +119,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
       h("span", { class: "wb-task", text: this.task.name }),
       this.progressLine,
     ]);
-    this.root.append(head, this.stage, this.prelabelLine, classes, hint, this.statusLine, this.errorBox);
+    this.root.append(head, this.feedback.el, this.itemNote, this.stage, this.prelabelLine, classes, hint, this.statusLine, this.errorBox);
     this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
 
     this.paint();
@@ -128,6 +140,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   protected poll(): void {
+    this.feedback.poll(now(), REQUEST_TIMEOUT_MS);
     this.ensureSupply();
   }
 
@@ -138,6 +151,10 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
 
   /** Apply an action now, or queue it behind earlier keys still waiting for items. */
   dispatch(action: ClassifyAction, t: number): void {
+    if (action.type === "readNotes") {
+      this.feedback.markRead(); // about no item: never waits behind keys
+      return;
+    }
     if (this.typeahead.length > 0 || (needsItem(action) && !this.shownItem())) {
       // Nothing left last time we asked: ask again now (items may have been added or
       // undone elsewhere); if there is still nothing, the waiting keys are reported.
@@ -378,6 +395,9 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
       case "examples":
         if (mine) this.onExamples(msg, buffers);
         break;
+      case "seen":
+        if (mine) this.feedback.onSeen(msg.req);
+        break;
       case "error":
         if (mine && this.examplesReq && msg.req === this.examplesReq.req) {
           this.examplesReq = null;
@@ -406,17 +426,26 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     this.ensureSupply();
   }
 
+  protected onHello(msg: KernelMessage): void {
+    this.feedback.set(msg.feedback);
+  }
+
   private onItems(msg: KernelMessage, buffers: unknown[]): void {
     if (this.needInFlight && msg.req === this.needInFlight.req) this.needInFlight = null;
     this.setProgress(msg.progress);
+    this.feedback.set(msg.feedback);
     const wire = Array.isArray(msg.items) ? (msg.items as WireItem[]) : [];
     const pending = new Set(this.sender.outbox.pendingItemIds());
-    const skip = (id: string) => id === this.current || this.local.has(id) || pending.has(id);
+    // An item this view labeled comes again only when a reviewer sent it back (team mode).
+    const back = new Set(wire.filter(sentBack).map((w) => w.item_id));
+    const skip = (id: string) => id === this.current || (this.local.has(id) && !back.has(id)) || pending.has(id);
     const added = this.queue.push(
       wire.map((w) => this.makeItem(w, buffers)),
       skip,
     );
     for (const item of added) this.remember(item);
+    // Items a reviewer sent back to this user go before those already queued.
+    for (const item of added.filter(sentBack).reverse()) this.queue.unshift(item);
     const asked = Number(msg.n ?? 1);
     this.exhaustedAt = wire.length === 0 && asked > 0 ? now() : null;
     if (this.current === null && this.reviewIdx === null) {
@@ -487,6 +516,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     else if (this.exhausted()) node = h("div", { class: "wb-done", text: "All items are labeled. Nothing left in the queue." });
     else node = h("div", { class: "wb-loading", text: "loading…" });
     this.stage.replaceChildren(node);
+    paintItemFeedback(this.itemNote, item?.feedback, false);
     this.renderChips(item);
     this.renderStatus();
     if (item) {
@@ -606,9 +636,11 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   protected keysHelp(): [string, string][] {
-    return this.task.multi_label
+    const keys: [string, string][] = this.task.multi_label
       ? [["key", "toggle class"], ["Enter", "save"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]]
       : [["key", "label"], ["Enter", "accept suggestion"], ["← →", "back / forward"], ["Backspace", "undo"], ["s", "skip"], ["?", "guidelines"], ["Esc", "close"]];
+    if (this.team && !this.keymap.has(NOTES_KEY)) keys.splice(keys.length - 2, 0, [NOTES_KEY, "mark the reviewers' notes read"]);
+    return keys;
   }
 
   /** The overlay's example slots are its own: forgotten when it opens or closes; examples asked for on opening. */

@@ -14,20 +14,28 @@
  * Keys: Enter (or `a` when no class uses it) accepts the label; a class key
  * corrects to that class (the label's own class accepts); Tab (or `m` when no
  * class uses it) takes the model's suggestion; `x` (when no class uses it)
- * marks the item ambiguous; `s` moves on without a decision; ← → move;
- * Backspace undoes; `?` guidelines. Multi-label: class keys toggle a draft that
- * starts from the label, Enter saves it.
+ * marks the item ambiguous; `b` (when no class uses it) sends the item back to
+ * its annotators; `s` moves on without a decision; ← → move; Backspace undoes;
+ * `?` guidelines. Multi-label: class keys toggle a draft that starts from the
+ * label, Enter saves it.
+ *
+ * A send-back, and in team mode (the hello reply has `team`) a correction,
+ * first asks for a reason in a text field under the card (Enter sends it,
+ * Escape cancels; keys typed there are the field's). The reason travels as the
+ * decision's `note` and shows in the decision line.
  *
  * DOM hooks for browser tests: root `.wb-review` with data-ready="1" once a
  * card (or the end of the list) is painted, data-item-id (card shown, or ""),
  * data-position (0-based), data-total, data-decision (this view's decision on
- * the card shown: its kind, or ""), data-outbox (unacknowledged messages).
+ * the card shown: its kind, or ""), data-asking (the kind of decision waiting
+ * for a reason, or ""), data-outbox (unacknowledged messages).
  * Parts: `.wb-given`, `.wb-annotator[data-annotator]`, `.wb-suggestion`,
- * `.wb-quality`, `.wb-position`, `.wb-decision`, buttons `[data-action]`.
+ * `.wb-quality`, `.wb-position`, `.wb-decision`, buttons `[data-action]`, the
+ * reason field `.wb-reason` with its `input.wb-reason-input`.
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { AMBIGUOUS_KEY, ACCEPT_KEY, SUGGESTION_KEY, reviewAction, type ReviewAction } from "./lib/keys";
+import { AMBIGUOUS_KEY, ACCEPT_KEY, SEND_BACK_KEY, SUGGESTION_KEY, reviewAction, type ReviewAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, LabelMessage, ReviewKind, WireItem } from "./lib/protocol";
 import { TypeAhead } from "./lib/queue";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
@@ -64,6 +72,8 @@ interface Card extends WireItem {
 interface Decision {
   kind: ReviewKind;
   value: unknown;
+  /** The reason given to the annotators ("" when none was asked for). */
+  note: string;
   parent: number | null;
   client_id: string;
   seq: number;
@@ -77,6 +87,16 @@ interface UndoEntry {
   /** The decision this one replaced (it was retracted); restored by an undo. */
   prev: Decision | undefined;
 }
+
+/** A decision waiting for its reason in the reason field. */
+interface Asking {
+  card: Card;
+  kind: ReviewKind;
+  value: unknown;
+}
+
+/** The longest reason the kernel takes (workbench/stream.py MAX_NOTE). */
+const MAX_NOTE = 2000;
 
 /** Cards asked for in one request at most. */
 const MAX_REQUEST = 100;
@@ -115,6 +135,10 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
   private facts: HTMLElement;
   private decisionLine: HTMLElement;
   private buttons = new Map<string, HTMLButtonElement>();
+  private reasonBox: HTMLElement;
+  private reasonLabel: HTMLElement;
+  private reasonInput: HTMLInputElement;
+  private asking: Asking | null = null;
 
   constructor(model: AnyModel<Model>, el: HTMLElement, options: ReviewOptions = {}) {
     const total = Math.max(0, Number(model.get("total")) || 0);
@@ -124,7 +148,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
       {
         name: "review",
         label: "Review labels",
-        data: { "data-item-id": "", "data-position": "0", "data-total": String(total), "data-decision": "" },
+        data: { "data-item-id": "", "data-position": "0", "data-total": String(total), "data-decision": "", "data-asking": "" },
         keys: reviewAction,
       },
       { refused: (entry, clientId, seq) => this.onRefused(entry, clientId, seq) },
@@ -151,6 +175,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
       ["accept", "Accept", ["Enter", ...(free(ACCEPT_KEY) ? [ACCEPT_KEY] : [])], { type: "accept" }],
       ["suggestion", "Model's class", ["Tab", ...(free(SUGGESTION_KEY) ? [SUGGESTION_KEY] : [])], { type: "suggestion" }],
       ["ambiguous", "Ambiguous", free(AMBIGUOUS_KEY) ? [AMBIGUOUS_KEY] : [], { type: "ambiguous" }],
+      ["send-back", "Send back", free(SEND_BACK_KEY) ? [SEND_BACK_KEY] : [], { type: "sendBack" }],
       ["skip", "Next", ["s"], { type: "skip" }],
     ];
     for (const [name, text, keys, action] of actionSpecs) {
@@ -167,7 +192,21 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
         ? "class keys toggle · Enter saves (unchanged = accept) · Tab model's class · ← → move · Backspace undo · s next · ? guidelines"
         : "Enter accepts · a class key corrects · Tab model's class · ← → move · Backspace undo · s next · ? guidelines",
     });
-    this.root.append(head, this.stage, this.facts, this.decisionLine, classes, actions, hint, this.statusLine, this.errorBox);
+    this.reasonLabel = h("label", { class: "wb-reason-label" });
+    this.reasonInput = h("input", {
+      class: "wb-reason-input",
+      attrs: { type: "text", maxlength: String(MAX_NOTE), placeholder: "reason for the annotators", "aria-label": "reason" },
+    });
+    this.reasonBox = h("div", { class: "wb-reason" }, [
+      this.reasonLabel,
+      this.reasonInput,
+      h("span", { class: "wb-muted", text: "Enter sends · Esc cancels" }),
+    ]);
+    this.reasonBox.hidden = true;
+    // Keys typed in the field are the field's: no shortcut of the view or of JupyterLab sees them.
+    this.listen(this.reasonInput, "keydown", (ev) => this.onReasonKey(ev as KeyboardEvent));
+    this.listen(this.reasonBox, "mousedown", (ev) => ev.stopPropagation()); // the root would take the focus
+    this.root.append(head, this.stage, this.facts, this.decisionLine, this.reasonBox, classes, actions, hint, this.statusLine, this.errorBox);
     this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
 
     this.paint();
@@ -192,6 +231,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
 
   /** Apply an action now, or queue it behind earlier keys still waiting for their card. */
   dispatch(action: ReviewAction, t: number): void {
+    if (this.asking) this.closeReason(); // a click (or a key once the field lost focus) instead of a reason
     if (this.typeahead.length > 0 || (isDecision(action) && !this.shownCard() && this.pos < this.total)) {
       if (!this.typeahead.push(action, t)) this.notice = "too many keys waiting for cards; key ignored";
       this.ensureCards();
@@ -218,14 +258,12 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
           this.paint();
           return;
         }
-        this.decide(card!, sameValue(action.name, card!.review.given) ? "review-accept" : "review-correct", action.name);
-        this.advance(t);
+        this.decideThenAdvance(card!, sameValue(action.name, card!.review.given) ? "review-accept" : "review-correct", action.name, t);
         return;
       case "commit":
         if (this.multi) {
           const value = this.classOrder(this.draftOf(card!));
-          this.decide(card!, sameValue(value, card!.review.given) ? "review-accept" : "review-correct", value);
-          this.advance(t);
+          this.decideThenAdvance(card!, sameValue(value, card!.review.given) ? "review-accept" : "review-correct", value, t);
         } else {
           this.acceptGiven(card!, t);
         }
@@ -240,13 +278,15 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
           this.renderStatus();
           return;
         }
-        this.decide(card!, sameValue(suggested, card!.review.given) ? "review-accept" : "review-correct", suggested);
-        this.advance(t);
+        this.decideThenAdvance(card!, sameValue(suggested, card!.review.given) ? "review-accept" : "review-correct", suggested, t);
         return;
       }
       case "ambiguous":
         this.decide(card!, "ambiguous", null);
         this.advance(t);
+        return;
+      case "sendBack":
+        this.decideThenAdvance(card!, "send-back", null, t);
         return;
       case "skip":
         this.advance(t);
@@ -277,34 +317,104 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
     this.advance(t);
   }
 
+  /**
+   * Decide and go on to the next card; a send-back, and in team mode a
+   * correction, first asks for the reason (the field's Enter decides, then goes on).
+   */
+  private decideThenAdvance(card: Card, kind: ReviewKind, value: unknown, t: number): void {
+    const prev = this.local.get(card.item_id);
+    if (prev && prev.kind === kind && sameValue(prev.value, value)) {
+      this.drafts.delete(card.item_id); // decided so already (with its reason): nothing changes
+    } else if (kind === "send-back" || (kind === "review-correct" && this.team)) {
+      this.askReason({ card, kind, value });
+      return;
+    } else {
+      this.decide(card, kind, value);
+    }
+    this.advance(t);
+  }
+
+  /** Open the reason field for a decision; it is sent (with the reason) by the field's Enter. */
+  private askReason(a: Asking): void {
+    this.asking = a;
+    this.reasonLabel.textContent =
+      a.kind === "send-back" ? `Send ${a.card.item_id} back: why?` : `Correct to ${valueText(a.value)}: why?`;
+    this.reasonInput.value = "";
+    this.reasonBox.hidden = false;
+    this.root.dataset.asking = a.kind;
+    this.reasonInput.focus({ preventScroll: true });
+    this.renderStatus();
+  }
+
+  private closeReason(): void {
+    this.asking = null;
+    this.reasonBox.hidden = true;
+    this.root.dataset.asking = "";
+    if (this.reasonBox.contains(document.activeElement)) this.root.focus({ preventScroll: true });
+  }
+
+  private onReasonKey(ev: KeyboardEvent): void {
+    ev.stopPropagation();
+    if (ev.isComposing) return;
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      this.submitReason();
+    } else if (ev.key === "Escape") {
+      ev.preventDefault();
+      this.closeReason();
+      this.notice = "cancelled: nothing sent";
+      this.renderStatus();
+    }
+  }
+
+  private submitReason(): void {
+    const a = this.asking;
+    if (!a) return;
+    const note = this.reasonInput.value.trim();
+    if (!note) {
+      this.notice = "a reason is needed: type it, or Esc cancels";
+      this.renderStatus();
+      return;
+    }
+    this.closeReason();
+    this.decide(a.card, a.kind, a.value, note);
+    this.advance(now());
+  }
+
   /** Send a decision; a second one on the same item retracts this view's first. */
-  private decide(card: Card, kind: ReviewKind, value: unknown): void {
+  private decide(card: Card, kind: ReviewKind, value: unknown, note = ""): void {
     const id = card.item_id;
     const prev = this.local.get(id);
     this.drafts.delete(id);
-    if (prev && prev.kind === kind && sameValue(prev.value, value)) return; // nothing changes
+    if (prev && prev.kind === kind && sameValue(prev.value, value) && prev.note === note) return; // nothing changes
     // The event under review: what the card showed, or what this view's first
     // decision reviewed (its retraction makes that the item's state again).
     const parent = prev ? prev.parent : (card.review.given_event ?? null);
     if (prev) this.retract(id, prev);
-    const msg = this.post(id, kind, value, parent);
-    this.local.set(id, { kind, value, parent, client_id: msg.client_id, seq: msg.seq });
+    const msg = this.post(id, kind, value, parent, note);
+    this.local.set(id, { kind, value, note, parent, client_id: msg.client_id, seq: msg.seq });
     this.undoStack.push({ item_id: id, position: card.review.position, client_id: msg.client_id, seq: msg.seq, prev });
     if (this.undoStack.length > 1000) this.undoStack.shift();
     this.decisionTimes.push(now());
     if (this.decisionTimes.length > 1000) this.decisionTimes.shift();
   }
 
-  private post(itemId: string, kind: ReviewKind, value: unknown, parent: number | null): LabelMessage {
+  private post(itemId: string, kind: ReviewKind, value: unknown, parent: number | null, note: string): LabelMessage {
     return this.sender.post({
       item_id: itemId,
       task: this.task.name,
       kind,
       value,
       parent,
-      tier: "review",
+      tier: this.tier(),
+      note,
       duration_ms: Math.max(0, Math.round(now() - this.shownSince)),
     });
+  }
+
+  /** The tier decisions are written in: a team member's own (QA decides in "qa"), else "review". */
+  private tier(): string {
+    return this.team && this.team.tier !== "annotate" ? this.team.tier : "review";
   }
 
   private retract(itemId: string, d: Decision): void {
@@ -314,7 +424,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
       kind: "retract",
       value: null,
       retracts: { client_id: d.client_id, seq: d.seq },
-      tier: "review",
+      tier: this.tier(),
       duration_ms: null,
     });
   }
@@ -331,7 +441,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
     if (last.prev) {
       // The undone decision had replaced an earlier one: decide that again.
       const p = last.prev;
-      const msg = this.post(last.item_id, p.kind, p.value, p.parent);
+      const msg = this.post(last.item_id, p.kind, p.value, p.parent, p.note);
       this.local.set(last.item_id, { ...p, client_id: msg.client_id, seq: msg.seq });
     } else {
       this.local.delete(last.item_id);
@@ -462,12 +572,17 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
     }
     // Keys that waited for a card, in order.
     let applied = false;
-    while (this.typeahead.length) {
+    while (this.typeahead.length && !this.asking) {
       const head = this.typeahead.peek()!;
       if (isDecision(head.action) && !this.shownCard() && this.pos < this.total) break;
       this.typeahead.shift();
       this.apply(head.action, head.t);
       applied = true;
+    }
+    if (this.asking && this.typeahead.length) {
+      // The keys after it were meant for cards after the reason: they are not applied blind.
+      const dropped = this.typeahead.clear().length;
+      this.notice = `a reason is asked for first: ${dropped} key${dropped === 1 ? "" : "s"} after it dropped`;
     }
     if (!applied) this.show(null);
     this.ensureCards();
@@ -636,9 +751,10 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
         ? `accepted ${valueText(d.value)}`
         : d.kind === "review-correct"
           ? `corrected to ${valueText(d.value)}`
-          : "marked ambiguous";
+          : KIND_TEXT[d.kind] ?? d.kind;
+    const note = d.note ? ` — “${d.note}”` : "";
     const saved = this.sender.outbox.has(d.client_id, d.seq) ? "saving…" : "saved";
-    this.decisionLine.textContent = `your decision: ${what} · ${saved}`;
+    this.decisionLine.textContent = `your decision: ${what}${note} · ${saved}`;
   }
 
   protected renderCounts(): string | null {
@@ -659,6 +775,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
       ["key", this.multi ? "toggle class" : "correct to that class"],
       [free(SUGGESTION_KEY) ? `Tab / ${SUGGESTION_KEY}` : "Tab", "take the model's class"],
       ...(free(AMBIGUOUS_KEY) ? ([[AMBIGUOUS_KEY, "ambiguous"]] as [string, string][]) : []),
+      ...(free(SEND_BACK_KEY) ? ([[SEND_BACK_KEY, "send back to the annotators, with a reason"]] as [string, string][]) : []),
       ["s", "next, no decision"],
       ["← →", "back / forward"],
       ["Backspace", "undo"],
@@ -669,7 +786,9 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
 }
 
 function isDecision(a: ReviewAction): boolean {
-  return a.type === "class" || a.type === "commit" || a.type === "accept" || a.type === "suggestion" || a.type === "ambiguous";
+  return (
+    a.type === "class" || a.type === "commit" || a.type === "accept" || a.type === "suggestion" || a.type === "ambiguous" || a.type === "sendBack"
+  );
 }
 
 function asList(value: unknown): string[] {

@@ -166,3 +166,12 @@ def annotate_cells(
         ]
     extra = ", issues=ISSUES" if review == "audit" else ", issues=IDS" if review else ""
     return ["\n".join(setup), f"w = project.annotate(prefetch={prefetch}{extra})\nw"]
+
+
+def team_classify_cells(url: str, *, prefetch: int = 4) -> list[str]:
+    """A team member's project (``url`` names the member, see ``Team.add_user``) and its
+    ClassifyWidget: the queue is the member's claims."""
+    return [
+        f"import workbench as wb\nproject = wb.Project({url!r})\nproject.annotator",
+        f"widget = project.classify(prefetch={prefetch})\nwidget",
+    ]

@@ -83,6 +83,26 @@ class WidgetView:
             OUTBOX_PREFIX,
         )
 
+    # Team mode (classify and drawing views): the reviewers' notes (widgets/lib/feedback.ts).
+    def feedback_count(self) -> int:
+        """``data-feedback-count`` of the live view's notes strip (0 when there is none)."""
+        n = self.page.evaluate(
+            "(s) => { const all = document.querySelectorAll(s); const e = all[all.length - 1];"
+            " const f = e && e.querySelector('.wb-feedback');"
+            " return f ? f.dataset.feedbackCount : null; }",
+            self.selector,
+        )
+        return int(n or 0)
+
+    def feedback_notes(self) -> list[str]:
+        """The text of each note in the strip (collapsed or not)."""
+        return self.page.locator(f"{self.selector} .wb-feedback-item").all_text_contents()
+
+    def item_feedback(self) -> str | None:
+        """The shown item's own note, or None when it has none."""
+        loc = self.page.locator(f"{self.selector} [data-item-feedback]")
+        return loc.first.text_content() if loc.count() else None
+
     def timings(self) -> list[dict[str, Any]]:
         return self.page.evaluate("() => (window.__workbenchTimings || []).slice()")
 

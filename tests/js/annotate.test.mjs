@@ -1,6 +1,6 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { widgetTests, widgetState, FakeModel, FakeKernel, press, sleep, click } from "./helpers.mjs";
+import { widgetTests, widgetState, FakeModel, FakeKernel, TeamKernel, feedbackRow, press, sleep, click } from "./helpers.mjs";
 import annotate, { annotateAction, cleanShape, parseShapes } from "../../widgets/annotate.ts";
 import { decode as rleDecode, encode as rleEncode } from "../../widgets/lib/rle.ts";
 
@@ -1054,4 +1054,49 @@ test("cuboid corners are edited one at a time (front or back face); text and num
   h2.value = "";
   h2.dispatchEvent(new window.Event("change", { bubbles: true }));
   assert.equal(lastValue(model)[0].attributes.height, null);
+});
+
+// -- team mode: reviewers' notes -----------------------------------------------------------------
+test("team mode: the notes strip and the sent-back item's note head the side panel; d marks them read", () => {
+  const car = box("s1", [10, 10, 50, 40]);
+  const person = box("s2", [100, 100, 40, 80], "person");
+  const corrected = feedbackRow(1, "i0004", "review-correct", { note: "missed a person", previous: [car], value: [car, person] });
+  const sentBack = feedbackRow(2, "i0002", "send-back", { note: "the road is wider", previous: [car] });
+  const model = new FakeModel(widgetState({ guidelines: "", prefetch: 3, max_size: 2048 }, { task: "objects", schema: shapesSchema() }));
+  const kernel = new TeamKernel(model, imageItems(5));
+  kernel.feedback = [corrected, sentBack];
+  kernel.itemFeedback.set("i0002", sentBack);
+  const { root } = show(model);
+  kernel.flush();
+  // The item sent back comes before i0000 and i0001, which the kernel listed first.
+  assert.equal(root.dataset.itemId, "i0002");
+  const side = root.querySelector(".wb-side");
+  const strip = side.querySelector(".wb-feedback");
+  assert.equal(side.firstElementChild, strip);
+  assert.equal(strip.dataset.feedbackCount, "2");
+  assert.deepEqual([...strip.querySelectorAll(".wb-feedback-item")].map((li) => li.textContent), [
+    "rita corrected i0004: 1 shape → 2 shapes — “missed a person”",
+    "rita sent i0002 back — “the road is wider”",
+  ]);
+  const note = side.querySelector("[data-item-feedback]");
+  assert.equal(note.dataset.itemFeedback, "2");
+  assert.equal(note.textContent, "Sent back by rita: the road is wider");
+  // d is free among the drawing keys: it marks the notes read.
+  press(root, "d");
+  assert.deepEqual(model.sentOf("seen")[0].ids, [1, 2]);
+  assert.equal(strip.dataset.feedbackCount, "0");
+  assert.equal(strip.hidden, true);
+  assert.equal(root.dataset.tool, "select", "no tool changed");
+  // The next item has no note of its own.
+  press(root, "s");
+  assert.equal(root.dataset.itemId, "i0000");
+  assert.equal(side.querySelector("[data-item-feedback]"), null);
+  kernel.flush();
+  assert.deepEqual([...kernel.seenIds], [1, 2]);
+});
+
+test("annotate keys: d gives way to a class bound to it", () => {
+  assert.deepEqual(annotateAction({ key: "d" }, new Map()), { type: "readNotes" });
+  assert.deepEqual(annotateAction({ key: "d" }, new Map([["d", "dog"]])), { type: "class", name: "dog" });
+  assert.equal(annotateAction({ key: "D", shiftKey: true }, new Map()), null);
 });

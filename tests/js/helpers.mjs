@@ -266,3 +266,49 @@ export function click(target, init = {}) {
   target.dispatchEvent(ev);
   return ev;
 }
+
+/**
+ * A team member's kernel (workbench/stream.py in team mode): hello carries
+ * `team` and the unread `feedback`, items replies the unread list, an item its
+ * own latest feedback (`itemFeedback`), and `seen` marks feedback read.
+ */
+export class TeamKernel extends FakeKernel {
+  constructor(model, items, opts = {}) {
+    super(model, items, opts);
+    this.team = opts.team ?? { user: "alice", role: "annotator", tier: "annotate" };
+    this.feedback = []; // every feedback row for this user, oldest first
+    this.seenIds = new Set();
+    this.itemFeedback = new Map(); // item_id -> feedback
+  }
+  unseen() {
+    return this.feedback.filter((f) => !this.seenIds.has(f.id));
+  }
+  wire(item) {
+    const out = super.wire(item);
+    const fb = this.itemFeedback.get(item.item_id);
+    if (fb) out.feedback = fb;
+    return out;
+  }
+  receive(msg) {
+    const base = { client_id: msg.client_id, req: msg.req };
+    switch (msg.type) {
+      case "hello":
+        return this.reply({ ...base, type: "hello", progress: this.progress(), team: this.team, feedback: this.unseen() });
+      case "seen":
+        for (const id of msg.ids) this.seenIds.add(id);
+        return this.reply({ ...base, type: "seen", ids: msg.ids });
+      case "need": {
+        super.receive(msg);
+        this.pending[this.pending.length - 1][0].feedback = this.unseen();
+        return undefined;
+      }
+      default:
+        return super.receive(msg);
+    }
+  }
+}
+
+/** A feedback row as the kernel sends it. */
+export function feedbackRow(id, item_id, kind, { reviewer = "rita", note = "", value = null, previous = null } = {}) {
+  return { id, item_id, kind, reviewer, tier: "review", note, value, previous, created_at: 1700000000 + id };
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildKeymap, classifyAction, galleryAction, swallows } from "../../widgets/lib/keys.ts";
+import { buildKeymap, classifyAction, galleryAction, reviewAction, swallows } from "../../widgets/lib/keys.ts";
 
 const classes = [
   { name: "cat", key: "1", color: "#000" },
@@ -56,4 +56,14 @@ test("unbound printable keys are swallowed, shortcuts are not", () => {
   assert.equal(swallows({ key: "d" }), true);
   assert.equal(swallows({ key: "Tab" }), false);
   assert.equal(swallows({ key: "c", ctrlKey: true }), false);
+});
+
+test("team keys: d marks notes read in classify, b sends back in review; both give way to classes", () => {
+  assert.deepEqual(classifyAction({ key: "d" }, km), { type: "readNotes" });
+  assert.deepEqual(reviewAction({ key: "b" }, km), { type: "sendBack" });
+  assert.equal(reviewAction({ key: "d" }, km), null, "notes are not the review's");
+  const km2 = buildKeymap([{ name: "duck", key: "d", color: null }, { name: "bee", key: "b", color: null }]);
+  assert.deepEqual(classifyAction({ key: "d" }, km2), { type: "class", name: "duck" });
+  assert.deepEqual(reviewAction({ key: "b" }, km2), { type: "class", name: "bee" });
+  assert.equal(classifyAction({ key: "d", ctrlKey: true }, km), null);
 });

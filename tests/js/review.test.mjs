@@ -215,16 +215,19 @@ test("x marks ambiguous (value null, same parent); a (free) accepts", () => {
 });
 
 test("letters bound to classes are classes, not review keys", () => {
-  const schema = classSchema(["ant", "mole", "xenops"], { keys: ["a", "m", "x"] });
+  const schema = classSchema(["ant", "mole", "xenops", "bee"], { keys: ["a", "m", "x", "b"] });
   const { model, kernel, root } = mount({ schema });
   kernel.flush();
   press(root, "a");
   press(root, "m");
   press(root, "x");
+  kernel.flush();
+  press(root, "b");
   assert.deepEqual(model.sentOf("label").map((m) => [m.kind, m.value]), [
     ["review-correct", "ant"],
     ["review-correct", "mole"],
     ["review-correct", "xenops"],
+    ["review-correct", "bee"],
   ]);
   assert.deepEqual([...root.querySelectorAll(".wb-actions kbd")].map((k) => k.textContent), ["Enter", "Tab", "s"]);
 });
@@ -425,4 +428,159 @@ test("cleanup removes the view and its listeners", () => {
   cleanup();
   assert.equal(model.listenerCount(), 0);
   assert.equal(el.querySelector(".wb-review"), null);
+});
+
+// -- send-back and reasons (team mode) ----------------------------------------------------
+
+/** The review kernel of a team member: hello says who they are. */
+class TeamReviewKernel extends FakeReviewKernel {
+  constructor(model, list, team) {
+    super(model, list);
+    this.team = team;
+  }
+  receive(msg) {
+    if (msg.type !== "hello") return super.receive(msg);
+    return this.reply({ client_id: msg.client_id, req: msg.req, type: "hello", progress: this.progress(), team: this.team, feedback: [] });
+  }
+}
+
+function mountTeam(team = { user: "rita", role: "reviewer", tier: "review" }) {
+  const model = new FakeModel(reviewState());
+  const kernel = new TeamReviewKernel(model, issues(), team);
+  return { model, kernel, ...show(model) };
+}
+
+const reasonBox = (root) => root.querySelector(".wb-reason");
+const reasonInput = (root) => root.querySelector("input.wb-reason-input");
+
+/** Type `text` into the reason field and press Enter there. */
+function answer(root, text) {
+  const input = reasonInput(root);
+  input.value = text;
+  return press(input, "Enter");
+}
+
+test("b asks for a reason; Enter sends the send-back with its note and parent, then the next card", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  const ev = press(root, "b");
+  assert.equal(ev.defaultPrevented, true);
+  assert.equal(root.dataset.asking, "send-back");
+  assert.equal(reasonBox(root).hidden, false);
+  assert.match(reasonBox(root).textContent, /Send r0 back: why\?/);
+  assert.equal(document.activeElement, reasonInput(root), "the field has the keyboard");
+  assert.equal(model.sentOf("label").length, 0, "nothing sent before the reason");
+  assert.equal(root.dataset.itemId, "r0");
+  const enter = answer(root, "  look again  ");
+  assert.equal(enter.defaultPrevented, true);
+  const [msg] = model.sentOf("label");
+  assert.deepEqual([msg.kind, msg.item_id, msg.value, msg.parent, msg.note, msg.tier], ["send-back", "r0", null, 1000, "look again", "review"]);
+  assert.equal(root.dataset.asking, "");
+  assert.equal(reasonBox(root).hidden, true);
+  assert.equal(document.activeElement, root, "the keyboard is the view's again");
+  assert.equal(root.dataset.itemId, "r1");
+  kernel.flush();
+  // The card shows the decision with its reason.
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.decision, "send-back");
+  assert.equal(text(root, ".wb-decision"), "your decision: sent back — “look again” · saved");
+  // The outbox kept the note for a resend.
+  assert.equal(kernel.decisions()[0].note, "look again");
+});
+
+test("keys typed in the reason field are the field's: no decision, nothing reaches the notebook", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  let outside = 0;
+  const count = () => outside++;
+  document.addEventListener("keydown", count);
+  try {
+    press(root, "b");
+    for (const k of ["1", "a", "x", "s", "?", "ArrowRight", "Backspace", "b"]) press(reasonInput(root), k);
+    assert.equal(outside, 0, "every key stopped at the field");
+    assert.equal(model.sentOf("label").length, 0);
+    assert.equal(root.dataset.itemId, "r0");
+    assert.equal(root.querySelector(".wb-overlay"), null, "? typed a character, it opened nothing");
+  } finally {
+    document.removeEventListener("keydown", count);
+  }
+});
+
+test("an empty reason is not sent; Escape cancels and gives the keys back", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  press(root, "b");
+  answer(root, "   ");
+  assert.equal(model.sentOf("label").length, 0);
+  assert.equal(root.dataset.asking, "send-back", "still asking");
+  assert.match(text(root, ".wb-status"), /a reason is needed/);
+  press(reasonInput(root), "Escape");
+  assert.equal(root.dataset.asking, "");
+  assert.equal(document.activeElement, root);
+  assert.match(text(root, ".wb-status"), /cancelled: nothing sent/);
+  assert.equal(root.dataset.itemId, "r0");
+  press(root, "Enter");
+  assert.deepEqual(model.sentOf("label").map((m) => m.kind), ["review-accept"]);
+});
+
+test("a click on a decision while the reason is asked for cancels the send-back", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  click(root.querySelector('[data-action="send-back"]'));
+  assert.equal(root.dataset.asking, "send-back");
+  click(root.querySelector('[data-action="accept"]'));
+  assert.equal(root.dataset.asking, "");
+  assert.deepEqual(model.sentOf("label").map((m) => [m.kind, m.item_id]), [["review-accept", "r0"]]);
+});
+
+test("outside team mode a correction needs no reason", () => {
+  const { model, kernel, root } = mount();
+  kernel.flush();
+  press(root, "2");
+  assert.equal(root.dataset.asking, "");
+  const [msg] = model.sentOf("label");
+  assert.equal(msg.kind, "review-correct");
+  assert.equal(msg.note, undefined);
+});
+
+test("in team mode a correction asks for its reason; accepting does not", () => {
+  const { model, kernel, root } = mountTeam();
+  kernel.flush();
+  press(root, "Enter");
+  assert.deepEqual(model.sentOf("label").map((m) => [m.kind, m.item_id]), [["review-accept", "r0"]]);
+  press(root, "3"); // r1's label is dog: a correction to bird
+  assert.equal(root.dataset.asking, "review-correct");
+  assert.match(reasonBox(root).textContent, /Correct to bird: why\?/);
+  assert.equal(model.sentOf("label").length, 1);
+  answer(root, "beak visible");
+  const msg = model.sentOf("label")[1];
+  assert.deepEqual([msg.kind, msg.item_id, msg.value, msg.note, msg.tier], ["review-correct", "r1", "bird", "beak visible", "review"]);
+  assert.equal(root.dataset.itemId, "r2");
+  kernel.flush();
+  press(root, "ArrowLeft");
+  assert.equal(text(root, ".wb-decision"), "your decision: corrected to bird — “beak visible” · saved");
+  press(root, "Backspace"); // undo: the correction is retracted
+
+  assert.equal(model.sentOf("label").at(-1).kind, "retract");
+});
+
+test("QA decides in the qa tier", () => {
+  const { model, kernel, root } = mountTeam({ user: "quinn", role: "qa", tier: "qa" });
+  kernel.flush();
+  press(root, "Enter");
+  press(root, "b");
+  answer(root, "not sure at all");
+  assert.deepEqual(model.sentOf("label").map((m) => [m.kind, m.tier]), [["review-accept", "qa"], ["send-back", "qa"]]);
+});
+
+test("keys waiting for cards stop at a decision that asks for a reason", () => {
+  const { model, kernel, root } = mount();
+  for (const k of ["b", "1", "2"]) press(root, k); // before any card arrived
+  kernel.flush();
+  assert.equal(root.dataset.asking, "send-back");
+  assert.equal(model.sentOf("label").length, 0);
+  assert.match(text(root, ".wb-status"), /2 keys after it dropped/);
+  answer(root, "look again");
+  assert.deepEqual(model.sentOf("label").map((m) => [m.kind, m.item_id]), [["send-back", "r0"]]);
+  assert.equal(root.dataset.itemId, "r1");
 });

@@ -5,7 +5,7 @@
  * repeats, and the keys listed in the guidelines overlay.
  */
 
-import { classForKey, keyLabel, type KeyLike } from "../lib/keys";
+import { classForKey, keyLabel, NOTES_KEY, type KeyLike } from "../lib/keys";
 import type { ClassSpec } from "../lib/protocol";
 import type { ShapeType } from "../lib/geometry";
 import { SHAPE_TYPES, type ShapesSpec } from "./shapes";
@@ -112,12 +112,14 @@ export type AnnotateAction =
   | { type: "notLabeled" }
   | { type: "visibility" }
   | { type: "pan" }
-  | { type: "help" };
+  | { type: "help" }
+  | { type: "readNotes" };
 
 /**
  * What a key does in the drawing widget, or null when it is not ours. Tool and
  * command keys are fixed and win over class keys bound to the same key (such
- * a class is picked by clicking it, or with Tab). Ctrl/Cmd+Z undoes,
+ * a class is picked by clicking it, or with Tab); NOTES_KEY (team mode: mark
+ * the reviewers' notes read) gives way to a class bound to it. Ctrl/Cmd+Z undoes,
  * Ctrl/Cmd+Shift+Z and Ctrl/Cmd+Y redo; other modified keys are never ours.
  */
 export function annotateAction(ev: KeyLike, keymap: Map<string, string>): AnnotateAction | null {
@@ -186,7 +188,8 @@ export function annotateAction(ev: KeyLike, keymap: Map<string, string>): Annota
       break;
   }
   const name = classForKey(key, keymap);
-  return name === undefined ? null : { type: "class", name };
+  if (name !== undefined) return { type: "class", name };
+  return k === NOTES_KEY ? { type: "readNotes" } : null;
 }
 
 /** Whether a class key is taken by a tool or command key (then the class is picked by clicking it or with Tab). */

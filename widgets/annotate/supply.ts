@@ -8,6 +8,7 @@
  */
 
 import { now } from "../lib/dom";
+import { sentBack } from "../lib/feedback";
 import { toBytes, type KernelMessage, type WireItem } from "../lib/protocol";
 import { ItemQueue } from "../lib/queue";
 import { REQUEST_TIMEOUT_MS } from "../lib/view";
@@ -173,6 +174,8 @@ export class ItemSupply {
       skip,
     );
     for (const item of added) this.remember(item);
+    // Items a reviewer sent back to this user go before those already queued.
+    for (const item of added.filter(sentBack).reverse()) this.queue.unshift(item);
     const asked = Number(msg.n ?? 1);
     this.exhaustedAt = wire.length === 0 && asked > 0 ? now() : null;
     if (this.current === null && this._reviewIdx === null) {

@@ -14,7 +14,9 @@
  * `label` per committed change whose value is the item's whole shapes list,
  * written to the outbox before it is sent and resent until acknowledged; plus
  * `full`, which asks once per item for the full-size image when zooming makes
- * the sent one coarser than the screen (supply.ts). An item arriving while the
+ * the sent one coarser than the screen (supply.ts); in team mode, `seen` marks
+ * the reviewers' notes read (lib/feedback.ts: the strip and the shown item's
+ * note sit at the top of the side panel). An item arriving while the
  * outbox still holds label entries for it shows the newest of them, not the
  * payload (items.ts).
  *
@@ -32,9 +34,11 @@
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { h, now, PaintTimings, progressText, pushLast } from "../lib/dom";
+import { FeedbackStrip, itemFeedbackSlot, paintItemFeedback } from "../lib/feedback";
+import { NOTES_KEY } from "../lib/keys";
 import type { Pt, Shape } from "../lib/geometry";
 import type { KernelMessage } from "../lib/protocol";
-import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
+import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "../lib/view";
 import { Viewport } from "../lib/viewport";
 import { acceptAll, acceptSuggestions, changeClass, changeZ, copyPrevious, cycleVisibility, deleteShape, deleteVertexOf, dismiss, setAttribute } from "./edits";
 import { ItemShapes, pendingShapes, type Item, type Suspect } from "./items";
@@ -73,6 +77,9 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
   private readonly panels: Panels;
   private readonly stage: HTMLElement;
   private readonly stageNote: HTMLElement;
+  /** Team mode: the reviewers' unread notes, and the shown item's own. */
+  private readonly feedback: FeedbackStrip;
+  private readonly itemNote = itemFeedbackSlot();
   /** The item the viewport was last fitted to. */
   private fittedFor: Item | null = null;
   private labelTimes: number[] = [];
@@ -141,6 +148,14 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       stepsBack: () => (this.supply.reviewIdx === null ? null : this.supply.seen - this.supply.reviewIdx),
     });
     const p = this.panels;
+    this.feedback = new FeedbackStrip({
+      clientId: this.clientId,
+      nextReq: () => ++this.req,
+      send: (msg) => this.sender.send(msg),
+      clickable: (node, fn) => this.clickable(node, fn),
+      shapes: true,
+    });
+    p.side.prepend(this.feedback.el, this.itemNote);
     const body = h("div", { class: "wb-body" }, [this.stage, p.side]);
     this.root.append(p.head, p.toolbar, body, p.infoLine, p.hint, this.statusLine, this.errorBox);
 
@@ -180,6 +195,7 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
   }
 
   protected poll(): void {
+    this.feedback.poll(now(), REQUEST_TIMEOUT_MS);
     this.supply.poll(this.vp.scale);
   }
 
@@ -329,6 +345,9 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       case "pan":
         this.state.spaceDown = true;
         break;
+      case "readNotes":
+        this.feedback.markRead();
+        break;
       default:
         break;
     }
@@ -475,6 +494,9 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       case "requeue":
         this.supply.requeue();
         break;
+      case "seen":
+        if (mine) this.feedback.onSeen(msg.req);
+        break;
       case "error":
         if (mine) this.supply.onError(msg.req);
         if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
@@ -484,8 +506,13 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
     }
   }
 
+  protected onHello(msg: KernelMessage): void {
+    this.feedback.set(msg.feedback);
+  }
+
   private onItems(msg: KernelMessage, buffers: unknown[]): void {
     this.setProgress(msg.progress);
+    this.feedback.set(msg.feedback);
     this.supply.onItems(msg, buffers);
     if (this.supply.moved() || this.shownItem() !== this.fittedFor) {
       this.show(null);
@@ -609,6 +636,7 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       this.checkFull(); // a small sent image may be magnified at fit already
     }
     this.paintNote();
+    paintItemFeedback(this.itemNote, item?.feedback, true);
     // Paint now, inside the key handler: the next item shows in this frame.
     this.renderer.paint(false);
     this.panels.renderToolbar();
@@ -793,7 +821,9 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
   }
 
   protected keysHelp(): [string, string][] {
-    return keysHelp(this.tools, this.taskSpec.classes);
+    const keys = keysHelp(this.tools, this.taskSpec.classes);
+    if (this.team && !this.keymap.has(NOTES_KEY)) keys.push([NOTES_KEY, "mark the reviewers' notes read"]);
+    return keys;
   }
 }
 

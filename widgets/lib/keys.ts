@@ -1,6 +1,7 @@
 /**
  * Key bindings. Class keys come from the schema (`key` of each class); the
- * widget's own keys are fixed: Enter, arrows, Backspace, `s`, `?`, Escape.
+ * widget's own keys are fixed: Enter, arrows, Backspace, `s`, `?`, Escape (and
+ * `d`, `b` and the review's `a`, `m`, `x`, which give way to a class bound to them).
  * Keys with Ctrl, Meta or Alt are never ours (they belong to the browser and
  * JupyterLab), except the few a widget binds on purpose (Ctrl/Cmd+A in the gallery).
  */
@@ -25,7 +26,8 @@ export type ClassifyAction =
   | { type: "forward" }
   | { type: "undo" }
   | { type: "help" }
-  | { type: "close" };
+  | { type: "close" }
+  | { type: "readNotes" };
 
 export type GalleryAction =
   | { type: "class"; name: string }
@@ -37,7 +39,12 @@ export type GalleryAction =
   | { type: "undo" }
   | { type: "help" };
 
-export type ReviewAction = ClassifyAction | { type: "accept" } | { type: "suggestion" } | { type: "ambiguous" };
+export type ReviewAction =
+  | ClassifyAction
+  | { type: "accept" }
+  | { type: "suggestion" }
+  | { type: "ambiguous" }
+  | { type: "sendBack" };
 
 export const SKIP_KEY = "s";
 export const HELP_KEY = "?";
@@ -45,6 +52,9 @@ export const HELP_KEY = "?";
 export const ACCEPT_KEY = "a";
 export const SUGGESTION_KEY = "m";
 export const AMBIGUOUS_KEY = "x";
+export const SEND_BACK_KEY = "b";
+/** Team mode: mark the reviewers' notes read (classify and drawing views); gives way to a class too. */
+export const NOTES_KEY = "d";
 
 /** key → class name. A class with no key (more classes than keys) is only clickable. */
 export function buildKeymap(classes: ClassSpec[]): Map<string, string> {
@@ -96,7 +106,9 @@ function stepAction(key: string): ClassifyAction | null {
 /** What a key does in the classify widget, or null when it is not ours. */
 export function classifyAction(ev: KeyLike, keymap: Map<string, string>): ClassifyAction | null {
   if (hasCommandModifier(ev)) return null;
-  return classKey(ev, keymap) ?? stepAction(ev.key);
+  const cls = classKey(ev, keymap);
+  if (cls) return cls;
+  return ev.key === NOTES_KEY ? { type: "readNotes" } : stepAction(ev.key);
 }
 
 /** What a key does in the gallery, or null when it is not ours. */
@@ -137,7 +149,7 @@ export function galleryAction(ev: KeyLike, keymap: Map<string, string>): Gallery
 
 /**
  * What a key does in the review widget, or null when it is not ours. Class keys
- * come first; `a`, `m` and `x` work only when no class is bound to them, while
+ * come first; `a`, `m`, `x` and `b` work only when no class is bound to them, while
  * Enter (accept or, multi-label, save), Tab (the model's suggestion; Shift+Tab
  * is never ours, so the keyboard can leave the widget) always do.
  */
@@ -154,6 +166,8 @@ export function reviewAction(ev: KeyLike, keymap: Map<string, string>): ReviewAc
       return { type: "suggestion" };
     case AMBIGUOUS_KEY:
       return { type: "ambiguous" };
+    case SEND_BACK_KEY:
+      return { type: "sendBack" };
     default:
       return stepAction(ev.key);
   }

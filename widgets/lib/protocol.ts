@@ -4,7 +4,7 @@
  */
 
 /** Review decisions (the review widget): they name the event they review as `parent`. */
-export type ReviewKind = "review-accept" | "review-correct" | "ambiguous";
+export type ReviewKind = "review-accept" | "review-correct" | "ambiguous" | "send-back";
 
 export type LabelKind = "label" | "skip" | "retract" | ReviewKind;
 
@@ -22,6 +22,8 @@ export interface LabelMessage {
   parent?: number | null;
   /** "annotate" (default), "review" or "qa". */
   tier?: string;
+  /** A reviewer's reason, shown to the annotators (required for "send-back"; at most 2000 characters). */
+  note?: string;
   duration_ms: number | null;
   /** Epoch ms when the label was made; orders resends (targets before their retractions). */
   created: number;
@@ -45,6 +47,32 @@ export interface WireItem {
   state?: string;
   prelabel?: { value: unknown; score: number | null };
   error?: string;
+  /** Team mode: the latest reviewer's feedback on this item for this user (an item sent back to them). */
+  feedback?: Feedback;
+}
+
+/** Team mode: a reviewer's correction or send-back of this user's work (the `team_feedback` table). */
+export interface Feedback {
+  id: number;
+  item_id: string;
+  kind: "review-correct" | "send-back";
+  reviewer: string;
+  tier: string;
+  note: string;
+  /** The reviewer's label (null for a send-back). */
+  value: unknown;
+  /** The annotator's label it replaced. */
+  previous: unknown;
+  /** Seconds since the epoch. */
+  created_at: number | null;
+}
+
+/** Team mode: who this view's user is (the `hello` reply's `team`). */
+export interface TeamInfo {
+  user: string;
+  role: "annotator" | "reviewer" | "qa";
+  /** The tier the user's decisions are written in. */
+  tier: string;
 }
 
 export interface Progress {

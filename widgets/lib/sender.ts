@@ -73,6 +73,7 @@ export class LabelSender {
     if (input.retracts) msg.retracts = input.retracts;
     if (input.parent !== undefined) msg.parent = input.parent;
     if (input.tier !== undefined) msg.tier = input.tier;
+    if (input.note) msg.note = input.note;
     this.outbox.add(msg);
     if (send) this.transmit(msg);
     return msg;

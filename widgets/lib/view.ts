@@ -10,7 +10,8 @@
 import type { AnyModel } from "@anywidget/types";
 import { buildKeymap, swallows } from "./keys";
 import type { StorageLike } from "./outbox";
-import type { ClassSpec, KernelMessage, Progress, TaskSpec } from "./protocol";
+import type { ClassSpec, KernelMessage, Progress, TaskSpec, TeamInfo } from "./protocol";
+import { parseTeam } from "./feedback";
 import { LabelSender, type SenderEvents } from "./sender";
 import { classChip, guidelinesOverlay, h, keyTime, listen, paintStatus, pushError } from "./dom";
 
@@ -50,6 +51,8 @@ export abstract class StreamView<M extends ViewModel, A extends { type: string }
   protected readonly task: TaskSpec;
   protected readonly keymap: Map<string, string>;
   protected progress: Progress;
+  /** Team mode: who this view's user is (from the kernel's hello), else null. */
+  protected team: TeamInfo | null = null;
   /** Number of the last request sent (answers carry it back as `req`). */
   protected req = 0;
   protected errors: string[] = [];
@@ -196,7 +199,11 @@ export abstract class StreamView<M extends ViewModel, A extends { type: string }
     }
     const mine = msg.client_id === this.clientId;
     if (msg.type === "hello") {
-      if (mine) this.setProgress(msg.progress);
+      if (mine) {
+        this.setProgress(msg.progress);
+        this.team = parseTeam(msg.team);
+        this.onHello(msg);
+      }
     } else {
       this.onKernelMessage(msg, buffers, mine);
     }
@@ -207,6 +214,9 @@ export abstract class StreamView<M extends ViewModel, A extends { type: string }
   protected afterAnswer(): void {
     this.renderStatus();
   }
+
+  /** This view's hello answered (progress and `team` already taken): the rest of the reply is the view's. */
+  protected onHello(_msg: KernelMessage): void {}
 
   /** Any other message: `mine` when it answers this view (client_id). The status is painted after it. */
   protected abstract onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void;
