@@ -18,7 +18,7 @@ $(PY):
 # torch goes first, pinned, so the `ml` extra's range is met by the CPU build rather
 # than pulling a multi-GB CUDA one; set TORCH= to another pin (or empty) to change that.
 TORCH ?= torch==2.13.0
-$(STAMP): pyproject.toml package.json package-lock.json hatch_build.py | $(PY)
+$(STAMP): pyproject.toml package.json package-lock.json hatch_build.py extension/package-lock.json | $(PY)
 	$(if $(TORCH),$(PY) -c "import torch" 2>/dev/null || $(PIP) install --quiet "$(TORCH)")
 	$(PIP) install --quiet -e ".[test]"
 	touch $(STAMP)
@@ -27,8 +27,24 @@ node_modules/.stamp: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-build: $(STAMP) node_modules/.stamp
+# The JupyterLab side panel (extension/), a prebuilt extension in workbench/labextension.
+# npm ci writes node_modules/.package-lock.json, so an install done by the build hook counts.
+LABEXT      := workbench/labextension/package.json
+LABEXT_VENV := $(VENV)/share/jupyter/labextensions/workbench-panel
+extension/node_modules/.package-lock.json: extension/package-lock.json
+	npm ci --prefix extension --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(LABEXT): extension/node_modules/.package-lock.json extension/package.json extension/build.mjs \
+		extension/tsconfig.json extension/install.json $(wildcard extension/src/*.ts extension/style/*)
+	npm run --prefix extension --silent build
+	touch $@
+
+# `pip install -e` copies the panel into the venv once; a link (what `jupyter labextension
+# develop` makes) lets JupyterLab load each rebuild without reinstalling.
+build: $(STAMP) node_modules/.stamp $(LABEXT)
 	npm run --silent build
+	@if [ ! -L $(LABEXT_VENV) ]; then rm -rf $(LABEXT_VENV) && ln -s $(CURDIR)/workbench/labextension $(LABEXT_VENV); fi
 
 demo: $(STAMP) build
 	cd notebooks && ../$(VENV)/bin/jupyter lab quickstart.ipynb
@@ -56,3 +72,4 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules workbench/static/*.js workbench/static/*.css
+	rm -rf extension/node_modules extension/lib workbench/labextension

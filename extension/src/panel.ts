@@ -1,0 +1,363 @@
+/**
+ * The "Workbench" side panel: pick a project and task, see its live numbers.
+ *
+ * Polls `status` every `interval` ms while the panel is visible (a collapsed
+ * sidebar stops the polling). Test hooks: every value element has
+ * `data-field="<name>"` (`done`, `total`, `percent`, the `SUMMARY` names, `error`,
+ * `updated`); per-annotator rows are `tr[data-annotator="<name>"]` whose cells
+ * carry the status key they come from; the panel's node has `data-updated`, the
+ * number of successful refreshes so far, and `data-project` / `data-task`; the
+ * selects are `select[data-control="project"]` and `select[data-control="task"]`.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { ProjectEntry, Status, fetchStatus, listProjects } from './api';
+
+const DEFAULT_INTERVAL_MS = 3000;
+const STORAGE_KEY = 'workbench-panel:selection';
+const MISSING = '—';
+
+/** The summary rows: a label and how to format each from a status. */
+const SUMMARY: ReadonlyArray<[field: string, label: string, value: (s: Status) => string]> = [
+  ['labeled', 'Labeled', s => String(s.labeled)],
+  ['skipped', 'Skipped', s => String(s.skipped)],
+  ['labels_last_hour', 'Labels, last hour', s => String(s.labels_last_hour)],
+  ['throughput_per_hour', 'Labels/h (24 h)', s => fixed(s.throughput_per_hour, 1)],
+  ['open_reviews', 'Open reviews', s => openReviews(s)],
+  ['agreement', 'Agreement (α)', s => agreement(s)],
+  ['review_outcomes', 'Review outcomes', s => counts(s.review_outcomes)]
+];
+
+const ANNOTATOR_COLUMNS: ReadonlyArray<[title: string, tip: string]> = [
+  ['Annotator', ''],
+  ['/h', 'Labels per hour: label events of the last 24 h divided by 24'],
+  ['1 h', 'Label events in the last hour'],
+  ['s/label', 'Median seconds per label']
+];
+
+export interface WorkbenchPanelOptions {
+  settings?: ServerConnection.ISettings;
+  /** Milliseconds between two refreshes; 3000 by default. */
+  interval?: number;
+}
+
+export class WorkbenchPanel extends Widget {
+  constructor(options: WorkbenchPanelOptions = {}) {
+    super();
+    this.settings = options.settings ?? ServerConnection.makeSettings();
+    this.interval = options.interval ?? DEFAULT_INTERVAL_MS;
+    this.addClass('jp-WorkbenchPanel');
+    this.node.dataset.updated = '0';
+
+    const header = el('div', 'jp-WorkbenchPanel-header');
+    header.append(el('h2', '', 'Workbench'), this.reloadButton);
+    this.reloadButton.title = 'Reload the project list';
+    this.projectSelect.dataset.control = 'project';
+    this.taskSelect.dataset.control = 'task';
+    this.reloadButton.addEventListener('click', () => void this.loadProjects());
+    this.projectSelect.addEventListener('change', () => this.selectProject());
+    this.taskSelect.addEventListener('change', () => this.select());
+
+    const progress = el('div', 'jp-WorkbenchPanel-progress');
+    progress.append(
+      this.field('done'),
+      ' / ',
+      this.field('total'),
+      ' done · ',
+      this.field('percent')
+    );
+    const bar = el('div', 'jp-WorkbenchPanel-bar');
+    bar.append(this.barFill);
+    this.barFill.className = 'jp-WorkbenchPanel-barFill';
+
+    const summary = el('dl', 'jp-WorkbenchPanel-summary');
+    for (const [name, label] of SUMMARY) {
+      summary.append(el('dt', '', label), this.field(name, 'dd'));
+    }
+
+    const annotators = el('table', 'jp-WorkbenchPanel-annotators');
+    const head = el('tr');
+    for (const [title, tip] of ANNOTATOR_COLUMNS) {
+      const th = el('th', '', title);
+      th.title = tip;
+      head.append(th);
+    }
+    annotators.createTHead().append(head);
+    annotators.append(this.annotatorRows);
+
+    this.node.append(
+      header,
+      labelled('Project', this.projectSelect),
+      labelled('Task', this.taskSelect),
+      this.message,
+      progress,
+      bar,
+      summary,
+      annotators,
+      this.errorLine,
+      this.updatedLine
+    );
+    this.errorLine.className = 'jp-WorkbenchPanel-error';
+    this.errorLine.dataset.field = 'error';
+    this.updatedLine.className = 'jp-WorkbenchPanel-updated';
+    this.updatedLine.dataset.field = 'updated';
+    this.message.className = 'jp-WorkbenchPanel-message';
+    this.message.dataset.field = 'message';
+    this.clearValues();
+  }
+
+  readonly settings: ServerConnection.ISettings;
+  readonly interval: number;
+
+  /** Fetch the project list and fill the selects (keeping the current or remembered choice). */
+  async loadProjects(): Promise<void> {
+    try {
+      this.projects = await listProjects(this.settings);
+    } catch (error) {
+      this.showError(error);
+      return;
+    }
+    const wanted = this.projectSelect.value || remembered().project;
+    fillSelect(this.projectSelect, this.projects.map(p => p.path));
+    this.message.textContent = this.projects.length
+      ? ''
+      : 'No workbench projects (*.db) in the server root or its subfolders; ↻ looks again.';
+    if (wanted && this.projects.some(p => p.path === wanted)) {
+      this.projectSelect.value = wanted;
+    }
+    this.selectProject(remembered().task);
+  }
+
+  /** Fetch the selected task's status once and show it. */
+  async refresh(): Promise<void> {
+    const project = this.projectSelect.value;
+    const task = this.taskSelect.value;
+    if (!project) {
+      return;
+    }
+    let status: Status;
+    try {
+      status = await fetchStatus(this.settings, project, task);
+    } catch (error) {
+      if (this.isCurrent(project, task)) {
+        this.showError(error);
+      }
+      return;
+    }
+    if (!this.isCurrent(project, task)) {
+      return; // the selection changed while the request was under way
+    }
+    this.showStatus(status);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this.projects === null) {
+      void this.loadProjects(); // starts polling once a project is selected
+    } else {
+      this.startPolling();
+    }
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.stopPolling();
+  }
+
+  dispose(): void {
+    this.stopPolling();
+    super.dispose();
+  }
+
+  private selectProject(task?: string): void {
+    const entry = this.projects?.find(p => p.path === this.projectSelect.value);
+    fillSelect(this.taskSelect, entry?.tasks ?? []);
+    if (task && entry?.tasks.includes(task)) {
+      this.taskSelect.value = task;
+    }
+    this.select();
+  }
+
+  private select(): void {
+    const project = this.projectSelect.value;
+    const task = this.taskSelect.value;
+    if (project === this.node.dataset.project && task === this.node.dataset.task) {
+      return; // the same choice again (a reloaded list): keep the numbers and the loop
+    }
+    this.node.dataset.project = project;
+    this.node.dataset.task = task;
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ project, task }));
+    } catch {
+      // Storage may be unavailable (private mode); remembering is a nicety.
+    }
+    this.clearValues();
+    this.errorLine.textContent = '';
+    if (this.isVisible) {
+      this.startPolling();
+    }
+  }
+
+  /** (Re)start the refresh loop: one refresh now, then one every `interval` ms. */
+  private startPolling(): void {
+    const run = ++this.pollRun;
+    const loop = async (): Promise<void> => {
+      while (run === this.pollRun && !this.isDisposed) {
+        await this.refresh();
+        await new Promise(resolve => setTimeout(resolve, this.interval));
+      }
+    };
+    void loop();
+  }
+
+  private stopPolling(): void {
+    this.pollRun++; // a loop under way ends after its current wait
+  }
+
+  private isCurrent(project: string, task: string): boolean {
+    return this.projectSelect.value === project && this.taskSelect.value === task;
+  }
+
+  private showStatus(s: Status): void {
+    const done = s.labeled + s.skipped;
+    this.setField('done', String(done));
+    this.setField('total', String(s.items));
+    this.setField('percent', `${fixed(100 * s.progress, 1)} %`);
+    this.barFill.style.width = `${Math.min(100, Math.max(0, 100 * s.progress))}%`;
+    for (const [name, , value] of SUMMARY) {
+      this.setField(name, value(s));
+    }
+    this.showAnnotators(s);
+    this.errorLine.textContent = '';
+    this.updates += 1;
+    this.node.dataset.updated = String(this.updates);
+    const when = new Date().toLocaleTimeString();
+    this.updatedLine.textContent = `Last updated ${when} (${s.task})`;
+  }
+
+  private showAnnotators(s: Status): void {
+    const names = new Set([
+      ...Object.keys(s.throughput_per_hour_by_annotator),
+      ...Object.keys(s.labels_last_hour_by_annotator),
+      ...Object.keys(s.seconds_per_label)
+    ]);
+    const rows = [...names].sort().map(name => {
+      const row = el('tr');
+      row.dataset.annotator = name;
+      row.append(
+        el('td', '', name),
+        cell('throughput_per_hour_by_annotator', fixed(s.throughput_per_hour_by_annotator[name], 1)),
+        cell('labels_last_hour_by_annotator', fixed(s.labels_last_hour_by_annotator[name], 0)),
+        cell('seconds_per_label', fixed(s.seconds_per_label[name], 1))
+      );
+      return row;
+    });
+    this.annotatorRows.replaceChildren(...rows);
+  }
+
+  private showError(error: unknown): void {
+    // ApiError's message is "<HTTP status>: <the server's JSON message>".
+    const text = error instanceof Error ? error.message : String(error);
+    this.errorLine.textContent = `Error ${text}`;
+  }
+
+  private clearValues(): void {
+    for (const node of this.fields.values()) {
+      node.textContent = MISSING;
+    }
+    this.barFill.style.width = '0';
+    this.annotatorRows.replaceChildren();
+    this.updatedLine.textContent = '';
+  }
+
+  /** A value element, `data-field="<name>"`, that `setField(name, …)` writes to. */
+  private field(name: string, tag: 'span' | 'dd' = 'span'): HTMLElement {
+    const node = cell(name, MISSING, tag);
+    this.fields.set(name, node);
+    return node;
+  }
+
+  private setField(name: string, text: string): void {
+    this.fields.get(name)!.textContent = text;
+  }
+
+  private projects: ProjectEntry[] | null = null;
+  private readonly fields = new Map<string, HTMLElement>();
+  private pollRun = 0;
+  private updates = 0;
+  private readonly projectSelect = el('select');
+  private readonly taskSelect = el('select');
+  private readonly reloadButton = el('button', 'jp-WorkbenchPanel-reload', '↻');
+  private readonly barFill = el('div');
+  private readonly annotatorRows = el('tbody');
+  private readonly message = el('div');
+  private readonly errorLine = el('div');
+  private readonly updatedLine = el('div');
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text = ''
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  node.textContent = text;
+  return node;
+}
+
+function cell(name: string, text: string, tag: 'span' | 'dd' | 'td' = 'td'): HTMLElement {
+  const node = el(tag, '', text);
+  node.dataset.field = name;
+  return node;
+}
+
+function labelled(text: string, control: HTMLElement): HTMLElement {
+  const label = el('label', 'jp-WorkbenchPanel-choice', text);
+  label.append(control);
+  return label;
+}
+
+function fillSelect(select: HTMLSelectElement, values: string[]): void {
+  select.replaceChildren(
+    ...values.map(value => {
+      const option = el('option', '', value);
+      option.value = value;
+      return option;
+    })
+  );
+  select.disabled = values.length === 0;
+}
+
+function remembered(): { project?: string; task?: string } {
+  try {
+    return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+function fixed(value: number | null | undefined, digits: number): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : MISSING;
+}
+
+function openReviews(s: Status): string {
+  const reasons = counts(s.open_reviews_by_reason);
+  return reasons === MISSING ? String(s.open_reviews) : `${s.open_reviews} (${reasons})`;
+}
+
+function agreement(s: Status): string {
+  const alpha = fixed(s.agreement, 3);
+  return alpha === MISSING ? MISSING : `${alpha} on ${s.agreement_items} items`;
+}
+
+function counts(byName: Record<string, number> | undefined): string {
+  const parts = Object.entries(byName ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name.replace('_', ' ')} ${n}`);
+  return parts.length ? parts.join(', ') : MISSING;
+}

@@ -1,0 +1,211 @@
+"""The JupyterLab side panel (extension/) in a real JupyterLab: live numbers, errors, auth.
+
+The panel is a prebuilt extension installed in the environment's
+``share/jupyter/labextensions``; the server extension's REST API feeds it. The
+tests write labels from this process, as another annotator's kernel would, and
+read the panel's numbers from its ``data-field`` elements, never from prose.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import workbench as wb
+
+from .harness import LabServer, wait_for
+
+PANEL = "#workbench-panel"
+N_ITEMS = 12
+N_LABELED = 5
+REFRESH_TIMEOUT = 15.0  # the panel polls every 3 s
+
+
+class PanelView:
+    """The Workbench panel in one JupyterLab page (no notebook open)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def open(self) -> None:
+        opened = self.page.evaluate(
+            """async () => {
+                const commands = window.jupyterapp.commands;
+                if (!commands.hasCommand('workbench:open-panel')) return false;
+                await commands.execute('workbench:open-panel');
+                return true;
+            }"""
+        )
+        assert opened, (
+            "JupyterLab has no command workbench:open-panel: the workbench-panel extension is "
+            "not installed (run `make build`; check `jupyter labextension list`)"
+        )
+        self.page.wait_for_selector(PANEL, state="visible")
+
+    def choose(self, project: str, task: str) -> None:
+        """Select ``project`` (once the list has it) and ``task``."""
+        self.page.wait_for_selector(
+            f'{PANEL} select[data-control="project"] option[value="{project}"]', state="attached"
+        )
+        self.page.select_option(f'{PANEL} select[data-control="project"]', project)
+        self.page.select_option(f'{PANEL} select[data-control="task"]', task)
+
+    def state(self) -> dict[str, Any]:
+        return self.page.evaluate(
+            """(sel) => {
+                const root = document.querySelector(sel);
+                if (!root) return null;
+                const fields = {};
+                for (const e of root.querySelectorAll('[data-field]')) {
+                    if (!e.closest('tr[data-annotator]')) fields[e.dataset.field] = e.textContent;
+                }
+                const annotators = {};
+                for (const row of root.querySelectorAll('tr[data-annotator]')) {
+                    const cells = {};
+                    for (const c of row.querySelectorAll('[data-field]')) {
+                        cells[c.dataset.field] = c.textContent;
+                    }
+                    annotators[row.dataset.annotator] = cells;
+                }
+                return {
+                    project: root.dataset.project, task: root.dataset.task,
+                    updated: Number(root.dataset.updated), visible: root.offsetParent !== null,
+                    fields, annotators,
+                };
+            }""",
+            PANEL,
+        )
+
+    def wait(self, predicate, *, what: str, timeout: float = REFRESH_TIMEOUT) -> dict[str, Any]:
+        return wait_for(lambda: (s := self.state()) and predicate(s) and s, timeout=timeout,
+                        interval=0.2, what=what)  # fmt: skip
+
+
+@pytest.fixture
+def lab_page(lab_server: LabServer, browser: Any) -> Iterator[Any]:
+    """JupyterLab with no document open, in its own browser context and workspace."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: m.type == "error" and console.append(m.text[:400]))
+    page.on("pageerror", lambda exc: console.append(f"[pageerror] {exc}"))
+    page.set_default_timeout(60_000)
+    ws = f"p{uuid.uuid4().hex[:10]}"
+    page.goto(f"{lab_server.url}/lab/workspaces/{ws}?token={lab_server.token}")
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    # Survives only if the page is never reloaded: the numbers must change in place.
+    page.evaluate("() => { window.__panelTestPage = true; }")
+    try:
+        yield page
+    finally:
+        if console:
+            print("--- browser console ---\n" + "\n".join(console[-100:]))
+        context.close()
+        lab_server.shutdown_all_sessions()
+        print(f"--- server log (tail) ---\n{lab_server.log_tail(30)}")
+
+
+def _project(path: Path) -> wb.Project:
+    schema = wb.Schema.classification("animal", ["cat", "dog", "bird"])
+    project = wb.Project(path, schema=schema, annotator="alice")
+    project.add_texts([f"text {i}" for i in range(N_ITEMS)], ids=[f"i{i}" for i in range(N_ITEMS)])
+    return project
+
+
+def _get(server: LabServer, path: str, *, token: str | None, **query: str) -> tuple[int, Any]:
+    url = f"{server.url}{path}?{urllib.parse.urlencode(query)}"
+    headers = {"Authorization": f"token {token}"} if token else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def test_panel_shows_labels_written_elsewhere_without_a_reload(lab_server, lab_page, workdir):
+    rel = f"{workdir.name}/panel.db"
+    project = _project(workdir / "panel.db")
+    try:
+        panel = PanelView(lab_page)
+        panel.open()
+        panel.choose(rel, "animal")
+        first = panel.wait(
+            lambda s: s["project"] == rel and s["updated"] > 0, what="the panel's first refresh"
+        )
+        assert first["fields"]["total"] == str(N_ITEMS)
+        assert first["fields"]["done"] == "0"
+        assert first["fields"]["agreement"] == "—"  # one annotator: no alpha
+        assert first["fields"]["error"] == ""
+
+        for i in range(N_LABELED):
+            project.label(f"i{i}", ["cat", "dog", "bird"][i % 3], duration_ms=1500 + 100 * i)
+
+        now = panel.wait(
+            lambda s: s["fields"]["done"] == str(N_LABELED),
+            what=f"done = {N_LABELED} in the panel",
+        )
+        assert now["updated"] > first["updated"]
+        assert now["fields"]["total"] == str(N_ITEMS)
+        assert now["fields"]["percent"] == f"{100 * N_LABELED / N_ITEMS:.1f} %"
+        assert now["fields"]["labeled"] == str(N_LABELED)
+        assert now["fields"]["labels_last_hour"] == str(N_LABELED)
+        assert now["annotators"]["alice"]["labels_last_hour_by_annotator"] == str(N_LABELED)
+        assert now["annotators"]["alice"]["seconds_per_label"] == "1.7"  # median of 1.5…1.9 s
+        assert now["fields"]["updated"].startswith("Last updated")
+        assert lab_page.evaluate("() => window.__panelTestPage === true"), "the page reloaded"
+
+        # The same numbers as the API gives with the token; without it, 403.
+        status, body = _get(
+            lab_server, "/workbench/api/status", token=lab_server.token, project=rel
+        )
+        assert status == 200 and body["labeled"] == N_LABELED and body["items"] == N_ITEMS
+        assert _get(lab_server, "/workbench/api/status", token=None, project=rel)[0] == 403
+        assert _get(lab_server, "/workbench/api/projects", token=None)[0] == 403
+    finally:
+        project.close()
+
+
+def test_panel_shows_the_apis_error_message_and_recovers(lab_server, lab_page, workdir):
+    rel = f"{workdir.name}/moving.db"
+    path = workdir / "moving.db"
+    _project(path).close()
+    panel = PanelView(lab_page)
+    panel.open()
+    panel.choose(rel, "animal")
+    panel.wait(lambda s: s["project"] == rel and s["updated"] > 0, what="the first refresh")
+
+    aside = workdir / "aside.db.bak"  # not *.db: the server must not see it as a project
+    path.rename(aside)
+    failed = panel.wait(lambda s: s["fields"]["error"] != "", what="an error line")
+    assert failed["fields"]["error"] == f"Error 404: no project file '{rel}' under root_dir"
+
+    aside.rename(path)
+    back = panel.wait(lambda s: s["fields"]["error"] == "", what="the error line cleared")
+    assert back["fields"]["total"] == str(N_ITEMS)
+
+
+def test_panel_stops_polling_while_hidden_and_resumes_when_shown(lab_page, workdir):
+    rel = f"{workdir.name}/hidden.db"
+    _project(workdir / "hidden.db").close()
+    panel = PanelView(lab_page)
+    panel.open()
+    panel.choose(rel, "animal")
+    panel.wait(lambda s: s["project"] == rel and s["updated"] > 0, what="the first refresh")
+
+    lab_page.evaluate("() => window.jupyterapp.shell.collapseRight()")
+    hidden = panel.wait(lambda s: not s["visible"], what="the panel hidden")
+    lab_page.wait_for_timeout(7_000)  # more than two polling periods
+    # At most the one refresh that was under way when the panel was hidden.
+    assert panel.state()["updated"] - hidden["updated"] <= 1
+
+    panel.open()
+    panel.wait(lambda s: s["updated"] > hidden["updated"] + 1, what="refreshes after reopening")
