@@ -1,18 +1,7 @@
 """Writes notebooks/detection.ipynb (kept as code so its cells stay reviewable). Run from
 the repository root: ``python tools/make_detection_notebook.py``."""
 
-import nbformat as nbf
-
-md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
-
-
-def write(cells, path):
-    nb = nbf.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
-    nb.metadata["language_info"] = {"name": "python"}
-    nbf.write(nb, path)
-
+from notebook_file import code, md, write
 
 detection = [
     md(

@@ -1,18 +1,7 @@
 """Writes notebooks/active_learning.ipynb and notebooks/audit.ipynb (kept as code so their
 cells stay reviewable). Run from the repository root: ``python tools/make_ml_notebooks.py``."""
 
-import nbformat as nbf
-
-md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
-
-
-def write(cells, path):
-    nb = nbf.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
-    nb.metadata["language_info"] = {"name": "python"}
-    nbf.write(nb, path)
-
+from notebook_file import code, md, write
 
 active_learning = [
     md("# Active learning on digits\n\n"

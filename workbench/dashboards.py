@@ -6,6 +6,13 @@ figure builders (:func:`progress_figure`, :func:`throughput_figure`,
 :func:`agreement_figure`, :func:`review_figure`, :func:`bottleneck_figure`)
 each read the project's event log; :func:`dashboard` puts them on one figure.
 
+In team mode (:mod:`workbench.team`) two more read the team's tables:
+:func:`gold_figure` (each annotator's accuracy on gold items, per class) and
+:func:`tier_figure` (work and stuck items per review tier). Only the lead and
+admins may read those tables, so for them :func:`status` and :func:`dashboard`
+add the gold and tier numbers and panels; a SQLite project, or a team project
+opened by a reviewer, gets the same numbers and panels as before.
+
 Every time window is measured back from ``now`` (seconds since the epoch; the
 clock by default), so a dashboard of an old project, or a test, can name the
 moment it describes. Retracted events, and the retractions themselves, never
@@ -22,12 +29,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaError, require
+from .errors import SchemaError, StoreError, require
 from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
     from .agreement_stats import LabelAgreement
     from .project import Project
+    from .team import Team
 
 __all__ = [
     "learning_curves",
@@ -37,6 +45,8 @@ __all__ = [
     "agreement_figure",
     "review_figure",
     "bottleneck_figure",
+    "gold_figure",
+    "tier_figure",
     "dashboard",
 ]
 
@@ -180,6 +190,47 @@ def _counts(series: pd.Series) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------
+# team mode: what the lead and admins read
+
+
+def _lead_team(project: Project) -> Team | None:
+    """``project.team`` when the project is a team project opened by its lead or an
+    admin, who may read the pool and the gold answers; ``None`` otherwise (a SQLite
+    or plain PostgreSQL project, or a team project opened by anyone else)."""
+    if project.store.login_user() is None:
+        return None
+    team = project.team
+    return team if team._role() in (None, "admin") else None
+
+
+def _team(project: Project) -> Team:
+    """``project.team``, which must be set up (:meth:`~workbench.team.Team.setup`)."""
+    team = project.team  # StoreError for a SQLite project
+    if not team.enabled:
+        raise StoreError(
+            f"{project.store.url} is not in team mode: the lead runs project.team.setup() first"
+        )
+    return team
+
+
+def _gold_mean(accuracy: pd.DataFrame) -> float | None:
+    """Share of right answers over all annotators' gold answers; ``None`` for none."""
+    total = accuracy[accuracy["label"] == "(all)"]
+    n = int(total["n"].sum())
+    return None if n == 0 else int(total["correct"].sum()) / n
+
+
+#: The numbers of :meth:`Team.queue <workbench.team.Team.queue>`, per tier.
+TIER_NUMBERS = ("items", "open", "claimed", "done", "complete", "stuck")
+
+
+def _tiers(queue: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """``queue()``'s rows as ``{tier: {number: int}}``, every tier (0 where none)."""
+    table = queue.set_index("tier").reindex(list(TIERS), fill_value=0)
+    return {str(tier): {k: int(row[k]) for k in TIER_NUMBERS} for tier, row in table.iterrows()}
+
+
+# ---------------------------------------------------------------------------
 # live numbers
 
 
@@ -218,6 +269,14 @@ def status(
         classification task) and ``agreement_items``; ``seconds_per_label``
         (median ``duration_ms`` / 1000 of each annotator's ``label`` events
         that have one). Retracted events never count.
+
+        A team project opened by its lead or an admin adds
+        ``gold_accuracy`` (right answers over all annotators' answers on gold
+        items, or ``None`` before any) and ``tiers``: for ``annotate``,
+        ``review`` and ``qa``, :meth:`Team.queue <workbench.team.Team.queue>`'s
+        ``items``, ``open``, ``claimed``, ``done``, ``complete`` and ``stuck``
+        as ints (0 for a tier with no items; ``stuck`` counts from the clock,
+        not ``now``).
     """
     name = project.schema.task(task).name
     t_now = _now(now)
@@ -237,7 +296,7 @@ def status(
     timed = labels.dropna(subset=["duration_ms"])
     per_label = timed.groupby("annotator")["duration_ms"].median() / 1000.0
     agreement = _label_agreement(project, name)
-    return {
+    numbers = {
         "task": name,
         "now": t_now,
         "items": int(items),
@@ -258,6 +317,11 @@ def status(
         "agreement_items": 0 if agreement is None else int(agreement.items),
         "seconds_per_label": {str(k): float(v) for k, v in per_label.sort_index().items()},
     }
+    team = _lead_team(project)
+    if team is not None:
+        numbers["gold_accuracy"] = _gold_mean(team.gold_accuracy(name))
+        numbers["tiers"] = _tiers(team.queue(name))
+    return numbers
 
 
 # ---------------------------------------------------------------------------
@@ -438,16 +502,104 @@ def bottleneck_figure(project: Project, task: str | None = None, *,
     return fig
 
 
+def gold_figure(project: Project, task: str | None = None) -> Any:
+    """Each annotator's accuracy on gold items, per gold class: a heat map.
+
+    From :meth:`Team.gold_accuracy <workbench.team.Team.gold_accuracy>` (the
+    lead's or an admin's). One trace, ``gold accuracy``: y the annotators
+    (sorted), x the gold answers' classes (in schema order) and ``(all)``
+    last; z the accuracy in [0, 1], ``None`` where an annotator had no gold item
+    of that class; ``customdata`` the number of gold answers ``n`` and ``text``
+    ``"right/n"`` of each cell (both on hover, the text in the cell). With no
+    gold answers yet the figure has no traces and says so in its title.
+    """
+    go = require("plotly.graph_objects", "ml")
+    name = project.schema.task(task).name
+    acc = _team(project).gold_accuracy(name)
+    mean = _gold_mean(acc)
+    if mean is None:
+        return _figure(f"Gold accuracy on {name!r}: no gold answers yet")
+    n_all = int(acc.loc[acc["label"] == "(all)", "n"].sum())
+    fig = _figure(
+        f"Gold accuracy on {name!r}: {mean:.0%} of {n_all} answers right",
+        xaxis_title="gold answer", yaxis_title="annotator",
+    )  # fmt: skip
+    known = [c.name for c in getattr(project.schema.task(name), "classes", ())]
+    present = set(acc["label"]) - {"(all)"}
+    classes = [c for c in known if c in present] + sorted(present - set(known)) + ["(all)"]
+    annotators = sorted(set(acc["annotator"]))
+    cells = acc.set_index(["annotator", "label"])
+    z, n, text = [], [], []
+    for who in annotators:
+        row = [cells.loc[(who, c)] if (who, c) in cells.index else None for c in classes]
+        z.append([None if r is None else float(r["accuracy"]) for r in row])
+        n.append([0 if r is None else int(r["n"]) for r in row])
+        text.append(["" if r is None else f"{int(r['correct'])}/{int(r['n'])}" for r in row])
+    fig.add_trace(go.Heatmap(
+        x=classes, y=annotators, z=z, customdata=n, text=text, texttemplate="%{text}",
+        zmin=0.0, zmax=1.0, colorscale="RdYlGn", name="gold accuracy",
+        colorbar={"title": {"text": "accuracy"}},
+        hovertemplate="%{y} on gold %{x}: accuracy %{z:.2f}<br>"
+                      "%{text} right, n = %{customdata}<extra></extra>",
+    ))  # fmt: skip
+    return fig
+
+
+def tier_figure(project: Project, task: str | None = None, *,
+                stuck_after_s: float = 3600.0) -> Any:  # fmt: skip
+    """Work per review tier (``annotate``, ``review``, ``qa``), and items stuck in each.
+
+    From :meth:`Team.queue <workbench.team.Team.queue>` (the lead's or an
+    admin's), x the three tiers in order (0 for a tier with no items yet).
+    Stacked bars count slots (one per person an item needs): ``open`` (free
+    to claim), ``claimed`` (held under a lease) and ``done``, with each tier's
+    ``items`` and ``complete`` items on hover (``customdata``). Markers,
+    ``stuck``: items still incomplete whose last claim is older than
+    ``stuck_after_s`` seconds.
+    """
+    go = require("plotly.graph_objects", "ml")
+    name = project.schema.task(task).name
+    tiers = _tiers(_team(project).queue(name, stuck_after_s=stuck_after_s))
+    x = list(tiers)
+    summary = "; ".join(
+        f"{t} {v['complete']} of {v['items']} items complete" for t, v in tiers.items()
+        if v["items"]
+    )  # fmt: skip
+    stuck = sum(v["stuck"] for v in tiers.values())
+    fig = _figure(
+        f"Work per tier on {name!r}: {summary or 'no items in the pool'}; {stuck} stuck",
+        xaxis_title="tier", yaxis_title="slots (bars), stuck items (markers)",
+        barmode="stack", legend_title="state",
+    )  # fmt: skip
+    about = [[v["items"], v["complete"]] for v in tiers.values()]
+    for state in ("open", "claimed", "done"):
+        fig.add_trace(go.Bar(
+            x=x, y=[v[state] for v in tiers.values()], name=state, customdata=about,
+            hovertemplate=f"%{{x}}: %{{y}} {state} slots<br>%{{customdata[1]}} of "
+                          "%{customdata[0]} items complete<extra></extra>",
+        ))  # fmt: skip
+    counts = [v["stuck"] for v in tiers.values()]
+    fig.add_trace(go.Scatter(
+        x=x, y=counts, name="stuck", mode="markers+text", text=[f"{c} stuck" for c in counts],
+        textposition="top center", marker={"symbol": "diamond", "size": 11, "color": "crimson"},
+        hovertemplate=f"%{{x}}: %{{y}} items stuck (last claimed over {stuck_after_s:g} s ago)"
+                      "<extra></extra>",
+    ))  # fmt: skip
+    return fig
+
+
 #: Panels of :func:`dashboard`: (row, column) of each figure builder's traces.
 _PANELS = (
     ("progress", (1, 1)), ("throughput per hour", (1, 2)),
     ("agreement per annotator", (2, 1)), ("agreement per class", (2, 2)),
     ("review outcomes", (3, 1)), ("items per state", (3, 2)),
 )  # fmt: skip
+#: The panels a team project's lead and admins get on top of :data:`_PANELS`.
+_TEAM_PANELS = (("gold accuracy", (4, 1)), ("work per tier", (4, 2)))
 
 
 def dashboard(project: Project, task: str | None = None, *, now: float | None = None) -> Any:
-    """One figure with the team dashboard's panels (3 × 2 subplots).
+    """One figure with the team dashboard's panels (3 × 2 subplots; 4 × 2 in team mode).
 
     Progress, throughput per hour per annotator (last 24 h before ``now``),
     agreement per annotator and per class, review outcomes per reviewer, and
@@ -455,13 +607,20 @@ def dashboard(project: Project, task: str | None = None, *, now: float | None = 
     :func:`throughput_figure` (``hours=24``), :func:`agreement_figure`,
     :func:`review_figure` and the left half of :func:`bottleneck_figure`; the
     title carries :func:`status`'s headline numbers.
+
+    A team project opened by its lead or an admin gets a fourth row: gold
+    accuracy (:func:`gold_figure`'s heat map, its colour scale hidden: the
+    cells carry their numbers) and work per tier (:func:`tier_figure`), and
+    the mean gold accuracy in the title.
     """
     make_subplots = require("plotly.subplots", "ml").make_subplots
     name = project.schema.task(task).name
     t_now = _now(now)
     numbers = status(project, name, now=t_now)
-    fig = make_subplots(rows=3, cols=2, subplot_titles=[title for title, _ in _PANELS],
-                        vertical_spacing=0.1)  # fmt: skip
+    team = "tiers" in numbers  # the lead's or an admin's view of a team project
+    panels = _PANELS + _TEAM_PANELS if team else _PANELS
+    fig = make_subplots(rows=4 if team else 3, cols=2, vertical_spacing=0.08 if team else 0.1,
+                        subplot_titles=[title for title, _ in panels])  # fmt: skip
     sources = [
         (progress_figure(project, name).data, {}),
         (throughput_figure(project, name, hours=24, now=t_now).data, {}),
@@ -470,20 +629,28 @@ def dashboard(project: Project, task: str | None = None, *, now: float | None = 
         (bottleneck_figure(project, name, now=t_now).data[:1], {}),
     ]
     places = [(1, 1), (1, 2), (2, 1), (3, 1), (3, 2)]
+    if team:
+        gold = gold_figure(project, name).data
+        for trace in gold:
+            trace.showscale = False
+        sources += [(gold, {}), (tier_figure(project, name).data, {})]
+        places += [(4, 1), (4, 2)]
     for (traces, moved), (row, col) in zip(sources, places, strict=True):
         for trace in traces:
             # agreement_figure's per-class traces sit on its second x axis
             r, c = moved.get(trace.xaxis, (row, col)) if trace.xaxis else (row, col)
             fig.add_trace(trace, row=r, col=c)
     alpha = numbers["agreement"]
-    fig.update_layout(
-        title=(
-            f"{name!r}: {numbers['labeled']} labeled, {numbers['skipped']} skipped of "
-            f"{numbers['items']} items ({numbers['progress']:.0%} done), "
-            f"{numbers['labels_last_hour']} labels in the last hour, "
-            f"{numbers['open_reviews']} open reviews, alpha "
-            + ("n/a" if alpha is None else f"{alpha:.3f}")
-        ),
-        template="plotly_white", barmode="stack", height=1000, showlegend=True,
-    )  # fmt: skip
+    title = (
+        f"{name!r}: {numbers['labeled']} labeled, {numbers['skipped']} skipped of "
+        f"{numbers['items']} items ({numbers['progress']:.0%} done), "
+        f"{numbers['labels_last_hour']} labels in the last hour, "
+        f"{numbers['open_reviews']} open reviews, alpha "
+        + ("n/a" if alpha is None else f"{alpha:.3f}")
+    )
+    if team:
+        gold = numbers["gold_accuracy"]
+        title += ", gold accuracy " + ("n/a" if gold is None else f"{gold:.0%}")
+    fig.update_layout(title=title, template="plotly_white", barmode="stack",
+                      height=1330 if team else 1000, showlegend=True)  # fmt: skip
     return fig

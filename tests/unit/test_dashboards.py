@@ -253,3 +253,143 @@ def test_project_methods_call_the_dashboard(tmp_path):
         p.label("a", "cat")
         assert p.status()["labeled"] == 1 and p.status()["items"] == 2
         assert p.dashboard().layout.title.text
+
+
+# -- team mode (PostgreSQL): gold accuracy, work per tier, the lead's dashboard ---------
+GOLD = {"i0": "cat", "i1": "dog"}
+
+
+@pytest.fixture
+def team_pg(pg_url):
+    """A team project: ann and bob label 6 items with overlap 2 and both gold items;
+    ann is always right, bob says ``cat`` on every gold item and ``dog`` on i2 and i3
+    (owl). The reviewer rev takes both disagreements and corrects i2."""
+    animal = wb.Classification("animal", classes=["cat", "dog", "owl"])
+    lead = wb.Project(pg_url, schema=wb.Schema((animal,)))
+    ids = [f"i{k}" for k in range(8)]
+    lead.add_texts([f"t{k}" for k in ids], ids=ids)
+    team = lead.team.setup(overlap=2, gold_share=0.5, qa_share=0.0)
+    urls = {
+        name: team.add_user(name, role)
+        for name, role in [("ann", "annotator"), ("bob", "annotator"), ("rev", "reviewer"),
+                           ("adm", "admin")]
+    }  # fmt: skip
+    team.fill()
+    team.add_gold(GOLD)
+    people = {name: wb.Project(url) for name, url in urls.items()}
+    for name in ("ann", "bob"):
+        p = people[name]
+        while batch := p.team.claim(3):
+            for iid in batch:
+                if name == "ann":
+                    p.label(iid, GOLD.get(iid, "owl"))
+                else:
+                    p.label(iid, "cat" if iid in GOLD else "dog" if iid in ("i2", "i3") else "owl")
+    assert sorted(people["rev"].team.claim(5)) == ["i2", "i3"]
+    people["rev"].team.correct("i2", "owl", reason="look at the ears")
+    yield types.SimpleNamespace(lead=lead, **people)
+    for p in (lead, *people.values()):
+        p.close()
+
+
+@pytest.mark.postgres
+def test_gold_figure(team_pg):
+    fig = dash.gold_figure(team_pg.lead)
+    (heat,) = fig.data
+    assert heat.type == "heatmap" and heat.name == "gold accuracy"
+    assert list(heat.y) == ["ann", "bob"]
+    assert list(heat.x) == ["cat", "dog", "(all)"]  # schema order, the total last
+    assert [list(r) for r in heat.z] == [[1.0, 1.0, 1.0], [1.0, 0.0, 0.5]]
+    assert [list(r) for r in heat.customdata] == [[1, 1, 2], [1, 1, 2]]  # n, on hover
+    assert [list(r) for r in heat.text] == [["1/1", "1/1", "2/2"], ["1/1", "0/1", "1/2"]]
+    assert "customdata" in heat.hovertemplate
+    assert "75% of 4 answers" in fig.layout.title.text
+    # The same numbers as the team's own table.
+    acc = team_pg.lead.team.gold_accuracy().set_index(["annotator", "label"])["accuracy"]
+    assert heat.z[1][1] == acc[("bob", "dog")] and heat.z[1][2] == acc[("bob", "(all)")]
+
+
+@pytest.mark.postgres
+def test_gold_figure_with_no_gold_and_off_team_mode(pg_url, tmp_path):
+    p = wb.Project(pg_url, schema=wb.Schema.classification("animal", ["cat", "dog"]))
+    with pytest.raises(wb.StoreError, match="not in team mode"):
+        dash.gold_figure(p)
+    p.team.setup()
+    fig = dash.gold_figure(p)
+    assert fig.data == () and "no gold answers yet" in fig.layout.title.text
+    p.close()
+    local = _project(tmp_path, 2)
+    with pytest.raises(wb.StoreError, match="PostgreSQL"):
+        dash.tier_figure(local)
+    local.close()
+
+
+@pytest.mark.postgres
+def test_tier_figure(team_pg):
+    fig = dash.tier_figure(team_pg.lead)
+    open_, claimed, done, stuck = fig.data
+    assert [t.name for t in fig.data] == ["open", "claimed", "done", "stuck"]
+    for trace in fig.data:
+        assert list(trace.x) == ["annotate", "review", "qa"]
+    assert list(open_.y) == [0, 0, 0]
+    assert list(claimed.y) == [0, 1, 0]  # rev still holds i3
+    assert list(done.y) == [12, 1, 0]  # 6 items × 2 annotators (gold left out); i2
+    assert list(stuck.y) == [0, 0, 0]
+    assert [list(c) for c in done.customdata] == [[6, 6], [2, 1], [0, 0]]  # items, complete
+    assert "review 1 of 2 items complete" in fig.layout.title.text
+    # With no patience at all, i3 (claimed, not decided) is stuck in review.
+    impatient = dash.tier_figure(team_pg.lead, stuck_after_s=0)
+    assert list(impatient.data[3].y) == [0, 1, 0]
+    assert list(impatient.data[3].text) == ["0 stuck", "1 stuck", "0 stuck"]
+
+
+@pytest.mark.postgres
+def test_team_throughput_counts_every_label_per_annotator(team_pg):
+    fig = dash.throughput_figure(team_pg.lead)
+    assert [t.name for t in fig.data] == ["ann", "bob"]
+    # 6 items and 2 gold items each; all within this hour or the one before
+    assert [sum(t.y) for t in fig.data] == [8, 8]
+
+
+@pytest.mark.postgres
+def test_team_status_adds_gold_and_tiers_for_the_lead_and_admins(team_pg):
+    plain_keys = set(dash.status(team_pg.rev))  # a reviewer: the numbers of before
+    assert "gold_accuracy" not in plain_keys and "tiers" not in plain_keys
+    for who in (team_pg.lead, team_pg.adm):
+        s = dash.status(who)
+        json.dumps(s, allow_nan=False)
+        assert set(s) == plain_keys | {"gold_accuracy", "tiers"}
+        assert s["gold_accuracy"] == 0.75  # 3 of 4 gold answers right
+        assert s["tiers"] == {
+            "annotate": {"items": 6, "open": 0, "claimed": 0, "done": 12, "complete": 6,
+                         "stuck": 0},
+            "review": {"items": 2, "open": 0, "claimed": 1, "done": 1, "complete": 1,
+                       "stuck": 0},
+            "qa": {"items": 0, "open": 0, "claimed": 0, "done": 0, "complete": 0, "stuck": 0},
+        }  # fmt: skip
+        q = who.team.queue().set_index("tier")
+        assert s["tiers"]["review"]["done"] == q.loc["review", "done"]
+
+
+@pytest.mark.postgres
+def test_team_dashboard_adds_gold_and_tier_panels_for_the_lead(team_pg):
+    fig = dash.dashboard(team_pg.lead)
+    placed = [(t.name, t.xaxis) for t in fig.data]
+    assert placed[:8] == [
+        ("labeled", "x"), ("ann", "x2"), ("bob", "x2"), ("mean kappa", "x3"),
+        ("kappa vs majority", "x3"), ("class alpha", "x4"), ("rev", "x5"), ("items", "x6"),
+    ]  # fmt: skip
+    assert placed[8:] == [("gold accuracy", "x7"), ("open", "x8"), ("claimed", "x8"),
+                          ("done", "x8"), ("stuck", "x8")]  # fmt: skip
+    gold, done = fig.data[8], fig.data[11]
+    assert [list(r) for r in gold.z] == [[1.0, 1.0, 1.0], [1.0, 0.0, 0.5]]
+    assert gold.showscale is False
+    assert list(done.y) == [12, 1, 0]
+    titles = [a.text for a in fig.layout.annotations]
+    assert "gold accuracy" in titles and "work per tier" in titles
+    assert fig.layout.title.text.endswith("gold accuracy 75%")
+    assert len(dash.dashboard(team_pg.adm).data) == len(fig.data)
+    # A reviewer may not read the pool or the gold answers: the dashboard of before.
+    plain = dash.dashboard(team_pg.rev)
+    assert [t.name for t in plain.data] == [name for name, _ in placed[:8]]
+    assert "gold" not in plain.layout.title.text

@@ -1,5 +1,6 @@
 """Every notebook in notebooks/ runs top to bottom in a fresh kernel."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 #: Notebooks whose own test below runs them and checks what they print.
-CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb")
+CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "team.ipynb")
 PLAIN = [p for p in NOTEBOOKS if p.name not in CHECKED]
 
 
@@ -107,3 +108,62 @@ def test_detection_notebook_prelabels_and_round_trips_every_shape(tmp_path):
         assert sorted(project.labels()["item_id"]) == [
             "astronaut", "camera", "chelsea", "coffee", "coins",
         ]  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_team_notebook_routes_every_disagreement_to_review(pg_url, tmp_path, monkeypatch):
+    """The team notebook on the tests' PostgreSQL (``WORKBENCH_TEAM_URL``); its printed
+    numbers are checked against what the database holds, read back as the lead."""
+    import re
+
+    import workbench as wb
+    from workbench.agreement import krippendorff_alpha
+
+    monkeypatch.setenv("WORKBENCH_TEAM_URL", pg_url)  # the kernel inherits it
+    text = _run("team.ipynb", tmp_path)
+    per_item = re.search(r"labels per item: \{2: (\d+)\}", text)
+    routed = re.search(r"disagreements: (\d+), routed to review: (\d+)", text)
+    alpha = re.search(r"Krippendorff's alpha: (-?[0-9.]+)", text)
+    gold = dict(re.findall(r"gold accuracy (\w+): [0-9.]+ \((\d+ of \d+)\)", text))
+    feedback = re.findall(r"(\w+): (\d+) feedback rows", text)
+    final = re.search(r"final labels: (\d+) items, \{'consensus': (\d+), 'review': (\d+)\}",
+                      text)  # fmt: skip
+    assert per_item and routed and alpha and final and len(gold) == 3, text[-3000:]
+    assert "alice may not read the gold answers: PermissionDenied" in text
+    assert "routed after the second look: 0" in text
+
+    with wb.Project(pg_url) as lead, lead.store._read() as cur:
+        cur.execute("SELECT item_id, value FROM team_gold")
+        answers = {i: json.loads(v) for i, v in cur.fetchall()}
+        cur.execute("SELECT tier, count(*) FROM team_pool WHERE NOT gold GROUP BY tier")
+        pool = dict(cur.fetchall())
+        cur.execute("SELECT count(*) FROM team_feedback")
+        (feedback_rows,) = cur.fetchone()
+        events = lead.events()
+    labels = events[(events["kind"] == "label") & (events["tier"] == "annotate")]
+    labels = labels.sort_values("id").assign(value=labels["value"].astype(str))
+    # Each annotator's first label of each item: what routing looked at.
+    first = labels.drop_duplicates(["item_id", "annotator"], keep="first")
+    work = first[~first["item_id"].isin(answers)]
+    n_items = work["item_id"].nunique()
+    assert n_items == int(per_item[1]) == pool["annotate"]
+    assert (work.groupby("item_id")["annotator"].nunique() == 2).all()  # overlap 2, everywhere
+    differ = int((work.groupby("item_id")["value"].nunique() > 1).sum())
+    assert 0 < differ == int(routed[1]) == int(routed[2]) == pool["review"]
+    # Agreement printed from team.annotator_labels(), recomputed from the event log.
+    wide = work.pivot(index="item_id", columns="annotator", values="value")
+    assert float(alpha[1]) == pytest.approx(krippendorff_alpha(wide), abs=5e-4)
+    # Gold accuracy printed, recomputed from the gold answers and the labels given.
+    on_gold = first[first["item_id"].isin(answers)]
+    for who, printed in gold.items():
+        mine = on_gold[on_gold["annotator"] == who]
+        right = int((mine["value"] == mine["item_id"].map(answers)).sum())
+        assert printed == f"{right} of {len(mine)}"
+    share = {w: int(p.split(" of ")[0]) / int(p.split(" of ")[1]) for w, p in gold.items()}
+    assert share["carol"] < min(share["alice"], share["bob"])  # the careless one shows
+    # One item sent back, every other disagreement corrected; every item has a final label.
+    decisions = events[events["tier"] == "review"]["kind"].value_counts().to_dict()
+    assert decisions == {"review-correct": differ - 1, "send-back": 1}
+    assert (int(final[1]), int(final[3])) == (n_items, differ - 1)
+    assert int(final[2]) == n_items - (differ - 1)
+    assert sum(int(n) for _, n in feedback) == feedback_rows > differ
