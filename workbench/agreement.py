@@ -76,6 +76,7 @@ from .agreement_stats import (
     krippendorff_alpha,
     label_counts,
     project_agreement,
+    table_agreement,
 )
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ __all__ = [
     "rasterize",
     "shape_bbox",
     "pairwise",
+    "table_pairwise",
     "by_annotator",
     "DEFAULT_SIGMA",
     "DEFAULT_LINE_TOLERANCE",
@@ -107,6 +109,7 @@ __all__ = [
     "class_agreement",
     "annotator_agreement",
     "project_agreement",
+    "table_agreement",
     "LabelAgreement",
 ]
 
@@ -864,7 +867,22 @@ def pairwise(
     from .audit import annotator_labels
 
     spec = project.schema.task_of_kind(task, "shapes", purpose="shape agreement")
-    wide = annotator_labels(project, spec.name)
+    return table_pairwise(
+        annotator_labels(project, spec.name), iou_threshold=iou_threshold, by_class=by_class,
+        sigmas=sigmas, line_tolerance=line_tolerance,
+    )  # fmt: skip
+
+
+def table_pairwise(
+    wide: pd.DataFrame,
+    *,
+    iou_threshold: float = 0.5,
+    by_class: bool = True,
+    sigmas: float | Sequence[float] | Mapping[str, Any] | None = None,
+    line_tolerance: float = DEFAULT_LINE_TOLERANCE,
+) -> pd.DataFrame:
+    """:func:`pairwise` of an items × annotators table of shape lists (None where an
+    annotator gave none), e.g. :meth:`workbench.team.Team.annotator_labels`."""
     rows = []
     for item_id, row in zip(wide.index, wide.to_dict("records"), strict=True):
         given = {k: v for k, v in row.items() if isinstance(v, list)}

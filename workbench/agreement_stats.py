@@ -52,6 +52,7 @@ __all__ = [
     "class_agreement",
     "annotator_agreement",
     "project_agreement",
+    "table_agreement",
     "LabelAgreement",
 ]
 
@@ -696,8 +697,14 @@ def project_agreement(project: Project, task: str | None = None) -> LabelAgreeme
         raise ValueError(
             f"task {spec.name!r} is multi-label; nominal agreement needs one class per label"
         )
-    wide = annotator_labels(project, spec.name)
-    classes = list(spec.class_names)
+    return table_agreement(annotator_labels(project, spec.name), spec.class_names, spec.name)
+
+
+def table_agreement(wide: pd.DataFrame, classes: Sequence[Any], task: str = "") -> LabelAgreement:
+    """:class:`LabelAgreement` of an items × annotators table of class names (None/NaN
+    where an annotator gave no label), e.g. :meth:`workbench.team.Team.annotator_labels`.
+    """
+    classes = list(classes)
     # Values written under an older schema may name classes no longer in it: keep them.
     seen = pd.unique(wide.to_numpy().ravel()) if wide.size else []
     classes += [v for v in seen if not pd.isna(v) and v not in set(classes)]
@@ -711,7 +718,7 @@ def project_agreement(project: Project, task: str | None = None) -> LabelAgreeme
     upper = pairwise.to_numpy()[np.triu_indices(len(pairwise), 1)]
     upper = upper[~np.isnan(upper)]
     return LabelAgreement(
-        task=spec.name,
+        task=task,
         alpha=_nominal_alpha(diag.sum(), n_c),
         fleiss_kappa=float(kappa),
         mean_cohen_kappa=float(upper.mean()) if upper.size else float("nan"),

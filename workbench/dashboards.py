@@ -172,7 +172,9 @@ def _label_agreement(project: Project, task: str) -> LabelAgreement | None:
         return None
     if spec.multi_label:
         return None
-    result = project_agreement(project, task)
+    team = _lead_team(project)
+    # In team mode, the annotators' own labels: not reviewers' decisions, not gold.
+    result = project_agreement(project, task) if team is None else team.agreement(task)
     if result.annotators < 2 or result.items == 0:
         return None
     return result
@@ -200,7 +202,7 @@ def _lead_team(project: Project) -> Team | None:
     if project.store.login_user() is None:
         return None
     team = project.team
-    return team if team._role() in (None, "admin") else None
+    return team if team.role in (None, "admin") else None
 
 
 def _team(project: Project) -> Team:
@@ -319,6 +321,10 @@ def status(
     }
     team = _lead_team(project)
     if team is not None:
+        # Review work is what the review and QA tiers hold: gold items never go there.
+        waiting = team.open_reviews(name)
+        numbers["open_reviews"] = sum(waiting.values())
+        numbers["open_reviews_by_reason"] = waiting
         numbers["gold_accuracy"] = _gold_mean(team.gold_accuracy(name))
         numbers["tiers"] = _tiers(team.queue(name))
     return numbers

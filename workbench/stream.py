@@ -723,7 +723,7 @@ def _team_worker(project: Project) -> tuple[Any, str | None]:
     if project.store.login_user() is None:
         return None, None
     team = project.team
-    role = team._role()
+    role = team.role
     if role not in _ROLE_TIER:
         return None, None
     return team, role

@@ -605,6 +605,43 @@ class Team:
         wide = long.pivot(index="item_id", columns="annotator", values="value")
         return wide.astype(object).where(wide.notna(), None)
 
+    def agreement(self, task: str | None = None):
+        """Agreement between annotators (annotate tier, gold items left out) on a
+        single-label classification task: a :class:`~workbench.agreement.LabelAgreement`
+        (Krippendorff's alpha, Fleiss' and Cohen's kappa, per class and annotator)."""
+        from .agreement_stats import table_agreement
+
+        spec = self.project.schema.classification_task(task, purpose="label agreement")
+        if spec.multi_label:
+            raise SchemaError(f"task {spec.name!r} is multi-label; agreement needs one class")
+        wide = self.annotator_labels(spec.name)
+        return table_agreement(wide, spec.class_names, spec.name)
+
+    def shape_agreement(self, task: str | None = None, **options: Any) -> pd.DataFrame:
+        """IoU agreement of every pair of annotators on every item both drew (a shapes
+        task; annotate tier, gold left out): :func:`workbench.agreement.pairwise`'s
+        columns. ``options`` go to it (``iou_threshold``, ``by_class`` ...)."""
+        from .agreement import table_pairwise
+
+        spec = self.project.schema.task_of_kind(task, "shapes", purpose="shape agreement")
+        return table_pairwise(self.annotator_labels(spec.name), **options)
+
+    def open_reviews(self, task: str | None = None) -> dict[str, int]:
+        """Items waiting in the review and QA tiers, by reason
+        (``disagreement``, ``ambiguous``, ``sampled`` for QA)."""
+        name = self.project._task(task)
+        df = self._frame(
+            "SELECT coalesce(reason, 'disagreement') AS reason, count(*) AS n FROM team_pool "
+            "WHERE task = %s AND tier IN ('review', 'qa') AND done < needed GROUP BY 1",
+            (name,),
+        )
+        return {str(r): int(n) for r, n in zip(df["reason"], df["n"], strict=True)}
+
+    @property
+    def role(self) -> str | None:
+        """This user's team role (``annotator`` ...), ``None`` for the lead (the owner)."""
+        return self._role()
+
     def consensus(
         self, task: str | None = None, *, method: str = "majority", pred_probs: Any = None
     ) -> pd.DataFrame:

@@ -24,6 +24,11 @@ for ``DURATION`` seconds after all are connected and told to start.
     load. Target: p99 ≤ 10 ms. Baseline: the same, single process.
 ``team.claim_ms.p99``
     One ``team.claim(1)`` call under that load; baseline single process.
+``team.label_commit_ms.paced.p99``
+    The same 8 processes at a fast human pace, ``PACE`` items per second each
+    (a claim and a label every 250 ms), on a fresh project; baseline one
+    process at that pace. Flat out, 8 processes and their 8 server processes
+    share 2 cores, so the flat-out figure is mostly waiting for a core.
 
 ``--quick`` runs 3 s with 2 processes (checks that everything works).
 """
@@ -48,12 +53,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 10_000
 WORKERS = 8
 DURATION = 20.0
+PACE = 4.0  # items per second per annotator in the paced run
 
 WORKER = r"""
 import json, sys, time
 import workbench as wb
 p = wb.Project(sys.argv[1])
 duration = float(sys.argv[2])
+period = float(sys.argv[3])  # seconds per item; 0: as fast as possible
 classes = ["cat", "dog", "bird"]
 p.team.claim(0)
 print("ready", flush=True)
@@ -72,6 +79,8 @@ while time.perf_counter() < end:
     claim_ms.append((t1 - t0) * 1000)
     label_ms.append((t2 - t1) * 1000)
     k += 1
+    if period:
+        time.sleep(max(0.0, t0 + period - time.perf_counter()))
 print(json.dumps({"claims": k, "claim_ms": claim_ms, "label_ms": label_ms}), flush=True)
 """
 
@@ -89,11 +98,11 @@ def make_project(cluster: pg.PostgresCluster, workers: int) -> tuple[str, list[s
     return url, urls
 
 
-def run(urls: list[str], duration: float) -> dict:
+def run(urls: list[str], duration: float, period: float = 0.0) -> dict:
     """Start one process per URL, wait until all are connected, let them work."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, u, str(duration)], stdin=subprocess.PIPE,
+            [sys.executable, "-c", WORKER, u, str(duration), str(period)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         )
         for u in urls
@@ -173,6 +182,18 @@ def main(argv: list[str] | None = None) -> int:
             "team.claim_ms.p99", float(np.percentile(many["claim_ms"], 99)), "ms",
             float(np.percentile(one["claim_ms"], 99)), **extra,
         )  # fmt: skip
+        log(f"bench_team: paced, {PACE:g} items/s per annotator")
+        url_p1, urls_p1 = make_project(cluster, 1)
+        paced_one = run(urls_p1, duration, 1.0 / PACE)
+        url_p8, urls_p8 = make_project(cluster, workers)
+        paced = run(urls_p8, duration, 1.0 / PACE)
+        check(url_p8)
+        for q in (50, 99):
+            emit(
+                f"team.label_commit_ms.paced.p{q}", float(np.percentile(paced["label_ms"], q)),
+                "ms", float(np.percentile(paced_one["label_ms"], q)),
+                target_ms=10 if q == 99 else None, pace_per_s=PACE, **extra,
+            )  # fmt: skip
     finally:
         cluster.stop()
     return 0

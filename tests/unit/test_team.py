@@ -457,6 +457,7 @@ def test_disagreements_go_to_review_and_feedback_flows_back(pg_url):
     reasons = dict(sql(t.lead, "SELECT item_id, reason FROM team_pool WHERE tier = 'review'"))
     assert reasons == {t.ids[0]: "disagreement", t.ids[1]: "disagreement",
                        t.ids[2]: "ambiguous"}  # fmt: skip
+    assert t.team.open_reviews() == {"disagreement": 2, "ambiguous": 1}
     labels_seen = rita.team.item_labels(t.ids[0])
     assert dict(zip(labels_seen["annotator"], labels_seen["value"], strict=True)) == {
         "alice": "cat", "bob": "dog"}  # fmt: skip
@@ -486,6 +487,7 @@ def test_disagreements_go_to_review_and_feedback_flows_back(pg_url):
     # QA (qa_share=1): every reviewed item; a QA correction reaches the reviewer.
     qa_ids = quinn.team.claim(5)
     assert sorted(qa_ids) == sorted([t.ids[0], t.ids[2]])
+    assert t.team.open_reviews() == {"sampled": 2}  # every review decision goes to QA
     quinn.team.correct(t.ids[2], "bird", reason="it has feathers")
     quinn.team.accept(t.ids[0])  # the review tier's decision (dog)
     fr = rita.team.feedback()
@@ -521,6 +523,9 @@ def test_shape_disagreement_is_measured_by_iou(pg_url):
         p.close()
     assert team.route() == 1
     assert sql(lead, "SELECT item_id FROM team_pool WHERE tier = 'review'") == [("apart",)]
+    pairs = team.shape_agreement().set_index("item_id")
+    assert pairs.loc["same", "score"] == pytest.approx(1.0)
+    assert pairs.loc["apart", "score"] < 0.5 and pairs.loc["apart", "matched"] == 0
     lead.close()
 
 
@@ -589,3 +594,44 @@ def test_bad_input_is_refused_clearly(t):
         rita.team.send_back(t.ids[0], reason="")
     # Nothing about the failures was stored.
     assert sql(t.lead, "SELECT count(*) FROM team_gold") == [(0,)]
+
+
+def test_agreement_is_the_annotators_own_and_matches_krippendorff(pg_url):
+    import krippendorff
+    import numpy as np
+
+    t = make_team(pg_url, n_items=12, overlap=3, gold_share=0.0)
+    t.team.add_gold({t.ids[0]: "cat"})
+    rng = np.random.default_rng(3)
+    for name in ("alice", "bob", "carol"):
+        p = wb.Project(t.urls[name])
+        for iid in p.team.claim(20):
+            p.label(iid, CLASSES[int(rng.integers(0, 3))] if rng.random() < 0.4 else "cat")
+        p.close()
+    rita = wb.Project(t.urls["rita"])
+    for iid in rita.team.claim(20):
+        rita.team.correct(iid, "dog", reason="r")  # a reviewer is not an annotator
+    wide = t.team.annotator_labels()
+    assert list(wide.columns) == ["alice", "bob", "carol"] and t.ids[0] not in wide.index
+    codes = wide.apply(lambda c: c.map({k: i for i, k in enumerate(CLASSES)})).astype(float)
+    expected = krippendorff.alpha(codes.to_numpy().T, level_of_measurement="nominal")
+    got = t.team.agreement()
+    assert got.alpha == pytest.approx(expected, abs=1e-12)
+    assert got.annotators == 3 and got.items == len(t.ids) - 1
+    status = wb.dashboards.status(t.lead)
+    assert status["agreement"] == pytest.approx(expected, abs=1e-12)
+    # Consensus: a majority vote, or CROWDLAB weighing in a model's probabilities.
+    majority = t.team.consensus().set_index("item_id")
+    for iid, row in wide.iterrows():
+        votes = row.dropna().value_counts()
+        if (votes == votes.max()).sum() == 1:
+            assert majority.loc[iid, "label"] == votes.idxmax()
+    probs = np.full((len(wide), 3), 0.05)
+    probs[:, 2] = 0.9  # a confident model that says "bird" everywhere
+    crowd = t.team.consensus(method="crowdlab", pred_probs=probs)
+    assert list(crowd["item_id"]) == list(wide.index)
+    assert set(crowd["label"]) <= set(CLASSES)
+    with pytest.raises(ValueError, match="pred_probs"):
+        t.team.consensus(method="crowdlab")
+    rita.close()
+    t.lead.close()
