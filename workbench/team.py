@@ -355,6 +355,14 @@ class Team:
             )
             return [r[0] for r in cur.fetchall()]
 
+    def review(self, n: int = 20, *, task: str | None = None, **settings: Any):
+        """Claim up to ``n`` items of this user's tier and open them in a
+        :class:`~workbench.ReviewWidget` (reviewers and QA): each card shows the
+        annotators' labels; decisions are written in the user's tier, and a
+        correction or send-back asks for the reason the annotators will see."""
+        name = self.project._task(task)
+        return self.project.review(self.claim(n, task=name), task=name, **settings)
+
     def release(self, item_ids: Iterable[str], *, task: str | None = None) -> int:
         """Give back claims not worked on; their slots return to the pool now."""
         self._require_enabled()

@@ -635,3 +635,52 @@ def test_agreement_is_the_annotators_own_and_matches_krippendorff(pg_url):
         t.team.consensus(method="crowdlab")
     rita.close()
     t.lead.close()
+
+
+def test_reviewers_decide_in_the_review_widget_stream(pg_url):
+    from workbench.stream import ReviewStream
+
+    t = make_team(pg_url, n_items=2, overlap=2, gold_share=0.0)
+    for name, value in (("alice", "cat"), ("bob", "dog")):
+        p = wb.Project(t.urls[name])
+        label_all(p, p.team.claim(2), value)
+        p.close()
+    rita = wb.Project(t.urls["rita"])
+    widget = rita.team.review(5)
+    assert type(widget).__name__ == "ReviewWidget"
+    stream = widget.stream
+    assert isinstance(stream, ReviewStream) and stream.item_ids == t.ids
+    (cards, _), = stream.handle({"type": "cards", "client_id": "r", "req": 1, "start": 0,
+                                 "n": 2})  # fmt: skip
+    card = cards["items"][0]["review"]
+    assert {a["annotator"]: a["value"] for a in card["annotators"]} == {"alice": "cat",
+                                                                       "bob": "dog"}  # fmt: skip
+    msg = {"type": "label", "client_id": "r", "seq": 0, "item_id": t.ids[0],
+           "kind": "review-correct", "value": "bird", "note": "a beak",
+           "parent": card["given_event"]}  # fmt: skip
+    ((ack, _),) = stream.handle(msg)
+    assert ack["type"] == "ack"
+    back = {
+        **msg,
+        "seq": 1,
+        "kind": "send-back",
+        "value": None,
+        "note": "",
+        "item_id": t.ids[1],
+        "parent": cards["items"][1]["review"]["given_event"],
+    }
+    ((refused, _),) = stream.handle(back)
+    assert refused["type"] == "refused" and "reason" in refused["error"]
+    ((ack, _),) = stream.handle({**back, "note": "zoom in first"})
+    assert ack["type"] == "ack"
+    rows = sql(t.lead, "SELECT item_id, kind, tier, note, annotator FROM events "
+                       "WHERE tier = 'review' ORDER BY id")  # fmt: skip
+    assert rows == [(t.ids[0], "review-correct", "review", "a beak", "rita"),
+                    (t.ids[1], "send-back", "review", "zoom in first", "rita")]  # fmt: skip
+    states = dict(sql(t.lead, "SELECT item_id, state FROM team_claims WHERE tier = 'review'"))
+    assert states == {t.ids[0]: "done", t.ids[1]: "done"}
+    alice = wb.Project(t.urls["alice"])
+    assert sorted(alice.team.feedback()["note"]) == ["a beak", "zoom in first"]
+    assert alice.team.claim(2) == [t.ids[1]]  # sent back to her
+    for p in (alice, rita, t.lead):
+        p.close()

@@ -39,13 +39,14 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import PermissionDenied, StoreError, UnknownItemError, require
+from ..errors import PermissionDenied, StoreError, UnknownItemError, WorkbenchError, require
 from .base import STATE_KINDS, Appended, Event, SQLStore, _chunks
 
 __all__ = ["PostgresStore"]
 
 #: Key of the advisory lock every write transaction takes ("workbenc" in ASCII).
 WRITE_LOCK = 0x776F726B62656E63
+SHARED_LOCK = f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})"
 
 #: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
 ITEM_STATE_POSITION = (
@@ -164,9 +165,15 @@ class PostgresStore(SQLStore):
             self._conn = self._connect()
         return self._conn
 
-    def _error(self, exc: Exception) -> StoreError:
+    def _error(self, exc: Exception) -> WorkbenchError:
         errors = self._pg.errors
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if (
+            isinstance(exc, errors.ForeignKeyViolation)
+            and exc.diag.constraint_name == "events_item_id_fkey"
+        ):
+            item = (exc.diag.message_detail or "").partition("(item_id)=(")[2].partition(")")[0]
+            return UnknownItemError(f"no item {item!r} in this project")
         if isinstance(exc, errors.InsufficientPrivilege):
             return PermissionDenied(f"{self.url}: permission denied: {detail}")
         if isinstance(exc, self._pg.IntegrityError):
@@ -186,20 +193,23 @@ class PostgresStore(SQLStore):
         lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         with self._lock:
             conn = self._connection()
-            cur = conn.cursor()
-            try:
+            with self._rolled_back_on_error(conn), conn.cursor() as cur:
                 # One round trip for both (simple protocol: no parameters).
                 cur.execute(f"BEGIN; SELECT {lock}({WRITE_LOCK})")
                 yield cur
                 cur.execute("COMMIT")
-            except self._pg.Error as exc:
-                self._rollback(conn)
-                raise self._error(exc) from exc
-            except BaseException:
-                self._rollback(conn)
-                raise
-            finally:
-                cur.close()
+
+    @contextmanager
+    def _rolled_back_on_error(self, conn) -> Iterator[None]:
+        """Roll the open transaction back on any error; database errors become ours."""
+        try:
+            yield
+        except self._pg.Error as exc:
+            self._rollback(conn)
+            raise self._error(exc) from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
 
     def _rollback(self, conn) -> None:
         if conn.closed or conn.broken:
@@ -271,29 +281,15 @@ class PostgresStore(SQLStore):
         )  # fmt: skip
         with self._lock:
             conn = self._connection()
-            try:
-                with conn.cursor() as cur:
-                    # prepare=False: an aborted pipeline leaves psycopg believing in
-                    # statements it never prepared ("prepared statement does not exist").
-                    with conn.pipeline():
-                        conn.execute("BEGIN", prepare=False)
-                        conn.execute(
-                            f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})", prepare=False
-                        )
-                        cur.execute(APPEND_ONE.format(column=column), args, prepare=False)
-                        conn.execute("COMMIT", prepare=False)
-                    row = cur.fetchone()
-            except self._pg.errors.ForeignKeyViolation as exc:
-                self._rollback(conn)
-                if exc.diag.constraint_name == "events_item_id_fkey":
-                    raise UnknownItemError(f"no item {ev.item_id!r} in this project") from None
-                raise self._error(exc) from exc
-            except self._pg.Error as exc:
-                self._rollback(conn)
-                raise self._error(exc) from exc
-            except BaseException:
-                self._rollback(conn)
-                raise
+            with self._rolled_back_on_error(conn), conn.cursor() as cur:
+                # prepare=False: an aborted pipeline leaves psycopg believing in
+                # statements it never prepared ("prepared statement does not exist").
+                with conn.pipeline():
+                    conn.execute("BEGIN", prepare=False)
+                    conn.execute(SHARED_LOCK, prepare=False)
+                    cur.execute(APPEND_ONE.format(column=column), args, prepare=False)
+                    conn.execute("COMMIT", prepare=False)
+                row = cur.fetchone()
         if row is None:  # a resend: (client_id, seq) is stored already
             return Appended(self.find_event(ev.client_id, ev.seq), True)  # type: ignore[arg-type]
         ev.id, ev.created_at = int(row[0]), now
@@ -329,19 +325,14 @@ class PostgresStore(SQLStore):
             super()._check_items(cur, events)
 
     def _insert_event(self, cur, ev: Event, value_json: str, now: float) -> tuple[int, bool]:
-        try:
-            cur.execute(
-                INSERT_EVENT,
-                (
-                    ev.item_id, ev.task, value_json, ev.annotator, ev.kind, ev.tier, ev.note,
-                    ev.schema_version, ev.client_id, ev.seq, ev.duration_ms, ev.score, now,
-                    ev.parent,
-                ),
-            )  # fmt: skip
-        except self._pg.errors.ForeignKeyViolation as exc:
-            if exc.diag.constraint_name == "events_item_id_fkey":
-                raise UnknownItemError(f"no item {ev.item_id!r} in this project") from None
-            raise
+        # A missing item trips the foreign key: _error makes it UnknownItemError.
+        cur.execute(
+            INSERT_EVENT,
+            (
+                ev.item_id, ev.task, value_json, ev.annotator, ev.kind, ev.tier, ev.note,
+                ev.schema_version, ev.client_id, ev.seq, ev.duration_ms, ev.score, now, ev.parent,
+            ),
+        )  # fmt: skip
         row = cur.fetchone()
         if row is not None:
             return int(row[0]), False

@@ -266,11 +266,9 @@ $$
 # Routing (workbench.team.Team.route) runs in Python, which knows how to compare
 # shapes, but reviewers may not read team_pool (it says which items are gold):
 # these two hand them the completed non-gold items and open review slots.
-ROUTE_CANDIDATES = r"""
-CREATE OR REPLACE FUNCTION wb_route_candidates(p_task TEXT)
-RETURNS TABLE (item_id TEXT, seq BIGINT, kind TEXT, value TEXT)
+REQUIRE_ROUTER = r"""
+CREATE OR REPLACE FUNCTION wb_require_router() RETURNS VOID
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
-#variable_conflict use_column
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM team_users u WHERE u.name = session_user
                    AND u.role IN ('reviewer', 'qa', 'admin'))
@@ -280,6 +278,16 @@ BEGIN
         RAISE EXCEPTION 'workbench: only reviewers, QA and admins route items to review'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+END $$
+"""
+
+ROUTE_CANDIDATES = r"""
+CREATE OR REPLACE FUNCTION wb_route_candidates(p_task TEXT)
+RETURNS TABLE (item_id TEXT, seq BIGINT, kind TEXT, value TEXT)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM wb_require_router();
     RETURN QUERY
     SELECT p.item_id, p.completed_seq, e.kind, e.value FROM team_pool p
     JOIN team_claims c ON c.task = p.task AND c.tier = p.tier AND c.item_id = p.item_id
@@ -302,14 +310,7 @@ DECLARE
     n INTEGER := 0;
     back INTEGER;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM team_users u WHERE u.name = session_user
-                   AND u.role IN ('reviewer', 'qa', 'admin'))
-       AND NOT pg_has_role(session_user, (SELECT tableowner FROM pg_tables
-                           WHERE tablename = 'team_pool' AND schemaname = current_schema()),
-                           'MEMBER') THEN
-        RAISE EXCEPTION 'workbench: only reviewers, QA and admins route items to review'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM wb_require_router();
     FOR i IN 1 .. coalesce(array_length(p_items, 1), 0) LOOP
         INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position, reason)
         SELECT p_task, 'review', it.item_id, 1, 1, p_priorities[i], it.position, p_reasons[i]
@@ -435,7 +436,9 @@ TRIGGER = (
     "CREATE TRIGGER wb_on_event AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION wb_on_event()",
 )
 
-FUNCTIONS = (CLAIM, RELEASE, HOLDS, OWN_EVENT, ROUTE_CANDIDATES, OPEN_REVIEWS, ON_EVENT)
+FUNCTIONS = (
+    CLAIM, RELEASE, HOLDS, OWN_EVENT, REQUIRE_ROUTER, ROUTE_CANDIDATES, OPEN_REVIEWS, ON_EVENT,
+)  # fmt: skip
 
 #: Columns of ``events`` that blind annotators may read: no values, no names.
 BLIND_EVENT_COLUMNS = ("id", "item_id", "task", "kind", "tier", "parent", "client_id", "seq")
@@ -460,7 +463,7 @@ def grants(roles: dict[str, str], *, blind: bool) -> list[str]:
         "REVOKE ALL ON FUNCTION wb_claim(TEXT, TEXT, INTEGER, DOUBLE PRECISION, TEXT[]), "
         "wb_release(TEXT, TEXT[]), wb_holds(TEXT, TEXT, TEXT), wb_own_event(BIGINT), "
         "wb_route_candidates(TEXT), wb_open_reviews(TEXT, TEXT[], TEXT[], DOUBLE PRECISION[], "
-        "TEXT[]) FROM PUBLIC",
+        "TEXT[]), wb_require_router() FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA {{schema}} TO {everyone}",
         # Admins (other than the lead, who owns everything) may do anything.
         f"GRANT ALL ON ALL TABLES IN SCHEMA {{schema}} TO {admin}",
