@@ -5,15 +5,46 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 /** One workbench SQLite project under the server's root_dir. */
-export interface ProjectEntry {
+export interface FileProject {
+  kind: 'sqlite';
   /** Path relative to root_dir, with `/` separators. */
   path: string;
   tasks: string[];
 }
 
+/** One PostgreSQL (team) project registered with the server, known by name only. */
+export interface RegisteredProject {
+  kind: 'postgresql';
+  name: string;
+  /** Empty while the database cannot be read; `error` says why. */
+  tasks: string[];
+  error?: string;
+}
+
+export type ProjectEntry = FileProject | RegisteredProject;
+
+/** What the `status` endpoint's `project` argument names: a path or a registered name. */
+export function projectKey(entry: ProjectEntry): string {
+  return entry.kind === 'postgresql' ? entry.name : entry.path;
+}
+
+/** Review tiers of team mode, in order. */
+export const TIERS = ['annotate', 'review', 'qa'] as const;
+
+/** One tier's work (`Team.queue()`): slots `open`, `claimed`, `done`; items. */
+export interface TierNumbers {
+  items: number;
+  open: number;
+  claimed: number;
+  done: number;
+  complete: number;
+  stuck: number;
+}
+
 /** `workbench.dashboards.status()` of one task, as the server sends it. */
 export interface Status {
   project: string;
+  kind?: 'sqlite' | 'postgresql';
   task: string;
   /** Seconds since the epoch that the time windows end at. */
   now: number;
@@ -36,6 +67,10 @@ export interface Status {
   agreement_items: number;
   /** Median seconds per label event, per annotator. */
   seconds_per_label: Record<string, number>;
+  /** Team projects opened by their lead: right answers on gold items, in [0, 1]. */
+  gold_accuracy?: number | null;
+  /** Team projects opened by their lead: work per review tier. */
+  tiers?: Partial<Record<(typeof TIERS)[number], TierNumbers>>;
 }
 
 /** A request that failed: the server's JSON `message` (or the HTTP reason). */

@@ -8,12 +8,27 @@
  * carry the status key they come from; the panel's node has `data-updated`, the
  * number of successful refreshes so far, and `data-project` / `data-task`; the
  * selects are `select[data-control="project"]` and `select[data-control="task"]`.
+ *
+ * Team projects (PostgreSQL, registered with the server) are listed under their
+ * name, in their own group of the project select (`option[data-kind="postgresql"]`).
+ * When a status carries `tiers` (a team project opened by its lead), the
+ * `[data-section="team"]` block shows: `data-field="gold_accuracy"`, and one
+ * `tr[data-tier="<tier>"]` per review tier whose cells carry the tier's key they
+ * come from (`open`, `claimed`, `done`, `stuck`).
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { ProjectEntry, Status, fetchStatus, listProjects } from './api';
+import {
+  ProjectEntry,
+  Status,
+  TIERS,
+  TierNumbers,
+  fetchStatus,
+  listProjects,
+  projectKey
+} from './api';
 
 const DEFAULT_INTERVAL_MS = 3000;
 const STORAGE_KEY = 'workbench-panel:selection';
@@ -35,6 +50,14 @@ const ANNOTATOR_COLUMNS: ReadonlyArray<[title: string, tip: string]> = [
   ['/h', 'Labels per hour: label events of the last 24 h divided by 24'],
   ['1 h', 'Label events in the last hour'],
   ['s/label', 'Median seconds per label']
+];
+
+/** The tier table's columns: the `TierNumbers` key, a title and a tip. */
+const TIER_COLUMNS: ReadonlyArray<[key: keyof TierNumbers, title: string, tip: string]> = [
+  ['open', 'Open', 'Free slots: one per person an item still needs'],
+  ['claimed', 'Claimed', 'Slots held under a live claim'],
+  ['done', 'Done', 'Slots done'],
+  ['stuck', 'Stuck', 'Items still incomplete whose last claim is over an hour old']
 ];
 
 export interface WorkbenchPanelOptions {
@@ -87,6 +110,12 @@ export class WorkbenchPanel extends Widget {
     annotators.createTHead().append(head);
     annotators.append(this.annotatorRows);
 
+    this.team.className = 'jp-WorkbenchPanel-team';
+    this.team.dataset.section = 'team';
+    const gold = el('dl', 'jp-WorkbenchPanel-summary');
+    gold.append(el('dt', '', 'Gold accuracy'), this.field('gold_accuracy', 'dd'));
+    this.team.append(el('h3', '', 'Team'), gold, this.tierTable());
+
     this.node.append(
       header,
       labelled('Project', this.projectSelect),
@@ -95,6 +124,7 @@ export class WorkbenchPanel extends Widget {
       progress,
       bar,
       summary,
+      this.team,
       annotators,
       this.errorLine,
       this.updatedLine
@@ -120,11 +150,12 @@ export class WorkbenchPanel extends Widget {
       return;
     }
     const wanted = this.projectSelect.value || remembered().project;
-    fillSelect(this.projectSelect, this.projects.map(p => p.path));
+    fillProjectSelect(this.projectSelect, this.projects);
     this.message.textContent = this.projects.length
       ? ''
-      : 'No workbench projects (*.db) in the server root or its subfolders; ↻ looks again.';
-    if (wanted && this.projects.some(p => p.path === wanted)) {
+      : 'No workbench projects: no *.db in the server root or its subfolders, and no ' +
+        'PostgreSQL project registered with the server; ↻ looks again.';
+    if (wanted && this.projects.some(p => projectKey(p) === wanted)) {
       this.projectSelect.value = wanted;
     }
     this.selectProject(remembered().task);
@@ -172,7 +203,7 @@ export class WorkbenchPanel extends Widget {
   }
 
   private selectProject(task?: string): void {
-    const entry = this.projects?.find(p => p.path === this.projectSelect.value);
+    const entry = this.projects?.find(p => projectKey(p) === this.projectSelect.value);
     fillSelect(this.taskSelect, entry?.tasks ?? []);
     if (task && entry?.tasks.includes(task)) {
       this.taskSelect.value = task;
@@ -230,6 +261,7 @@ export class WorkbenchPanel extends Widget {
       this.setField(name, value(s));
     }
     this.showAnnotators(s);
+    this.showTeam(s);
     this.errorLine.textContent = '';
     this.updates += 1;
     this.node.dataset.updated = String(this.updates);
@@ -257,6 +289,51 @@ export class WorkbenchPanel extends Widget {
     this.annotatorRows.replaceChildren(...rows);
   }
 
+  /** The gold accuracy and the tier table, shown only for a status that has tiers. */
+  private showTeam(s: Status): void {
+    const tiers = s.tiers;
+    this.team.hidden = tiers === undefined;
+    if (tiers === undefined) {
+      return;
+    }
+    const gold = fixed(typeof s.gold_accuracy === 'number' ? 100 * s.gold_accuracy : null, 1);
+    this.setField('gold_accuracy', gold === MISSING ? MISSING : `${gold} %`);
+    for (const tier of TIERS) {
+      const numbers = tiers[tier];
+      const row = this.tierRows.get(tier)!;
+      row.title = numbers ? `${numbers.complete} of ${numbers.items} items complete` : '';
+      for (const [key] of TIER_COLUMNS) {
+        row.querySelector<HTMLElement>(`[data-field="${key}"]`)!.textContent = fixed(
+          numbers?.[key],
+          0
+        );
+      }
+    }
+  }
+
+  /** The tier table: one row per tier, its cells filled by `showTeam`. */
+  private tierTable(): HTMLTableElement {
+    const table = el('table', 'jp-WorkbenchPanel-tiers');
+    const head = el('tr');
+    head.append(el('th', '', 'Tier'));
+    for (const [, title, tip] of TIER_COLUMNS) {
+      const th = el('th', '', title);
+      th.title = tip;
+      head.append(th);
+    }
+    table.createTHead().append(head);
+    const body = el('tbody');
+    for (const tier of TIERS) {
+      const row = el('tr');
+      row.dataset.tier = tier;
+      row.append(el('td', '', tier), ...TIER_COLUMNS.map(([key]) => cell(key, MISSING)));
+      this.tierRows.set(tier, row);
+      body.append(row);
+    }
+    table.append(body);
+    return table;
+  }
+
   private showError(error: unknown): void {
     // ApiError's message is "<HTTP status>: <the server's JSON message>".
     const text = error instanceof Error ? error.message : String(error);
@@ -269,6 +346,13 @@ export class WorkbenchPanel extends Widget {
     }
     this.barFill.style.width = '0';
     this.annotatorRows.replaceChildren();
+    this.team.hidden = true;
+    for (const row of this.tierRows.values()) {
+      row.title = '';
+      for (const node of row.querySelectorAll<HTMLElement>('[data-field]')) {
+        node.textContent = MISSING;
+      }
+    }
     this.updatedLine.textContent = '';
   }
 
@@ -292,6 +376,8 @@ export class WorkbenchPanel extends Widget {
   private readonly reloadButton = el('button', 'jp-WorkbenchPanel-reload', '↻');
   private readonly barFill = el('div');
   private readonly annotatorRows = el('tbody');
+  private readonly team = el('div');
+  private readonly tierRows = new Map<string, HTMLTableRowElement>();
   private readonly message = el('div');
   private readonly errorLine = el('div');
   private readonly updatedLine = el('div');
@@ -323,14 +409,50 @@ function labelled(text: string, control: HTMLElement): HTMLElement {
 }
 
 function fillSelect(select: HTMLSelectElement, values: string[]): void {
-  select.replaceChildren(
-    ...values.map(value => {
-      const option = el('option', '', value);
-      option.value = value;
-      return option;
-    })
-  );
+  select.replaceChildren(...values.map(value => option(value, value)));
   select.disabled = values.length === 0;
+}
+
+/**
+ * The project select: SQLite files by path; registered PostgreSQL projects by
+ * name, tagged "team". With both kinds present, each kind is its own group.
+ */
+function fillProjectSelect(select: HTMLSelectElement, projects: ProjectEntry[]): void {
+  const options = (kind: ProjectEntry['kind']): HTMLOptionElement[] =>
+    projects
+      .filter(p => p.kind === kind)
+      .map(p => {
+        const key = projectKey(p);
+        const node = option(key, kind === 'postgresql' ? `${key} (team)` : key);
+        node.dataset.kind = kind;
+        if (p.kind === 'postgresql' && p.error) {
+          node.title = p.error;
+        }
+        return node;
+      });
+  const files = options('sqlite');
+  const team = options('postgresql');
+  if (team.length === 0) {
+    select.replaceChildren(...files);
+  } else {
+    const group = (label: string, children: HTMLOptionElement[]): HTMLOptGroupElement => {
+      const node = el('optgroup');
+      node.label = label;
+      node.append(...children);
+      return node;
+    };
+    select.replaceChildren(
+      group('Team projects (PostgreSQL)', team),
+      ...(files.length ? [group('Project files (SQLite)', files)] : [])
+    );
+  }
+  select.disabled = projects.length === 0;
+}
+
+function option(value: string, text: string): HTMLOptionElement {
+  const node = el('option', '', text);
+  node.value = value;
+  return node;
 }
 
 function remembered(): { project?: string; task?: string } {

@@ -4,6 +4,9 @@ The panel is a prebuilt extension installed in the environment's
 ``share/jupyter/labextensions``; the server extension's REST API feeds it. The
 tests write labels from this process, as another annotator's kernel would, and
 read the panel's numbers from its ``data-field`` elements, never from prose.
+
+The team-mode test runs its own JupyterLab, whose config registers a team
+project on the session's throwaway PostgreSQL (``WorkbenchServer.projects``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +69,25 @@ class PanelView:
                 if (!root) return null;
                 const fields = {};
                 for (const e of root.querySelectorAll('[data-field]')) {
-                    if (!e.closest('tr[data-annotator]')) fields[e.dataset.field] = e.textContent;
+                    if (!e.closest('tr[data-annotator], tr[data-tier]')) {
+                        fields[e.dataset.field] = e.textContent;
+                    }
+                }
+                const tiers = {};
+                for (const row of root.querySelectorAll('tr[data-tier]')) {
+                    const cells = {};
+                    for (const c of row.querySelectorAll('[data-field]')) {
+                        cells[c.dataset.field] = c.textContent;
+                    }
+                    tiers[row.dataset.tier] = cells;
+                }
+                const team = root.querySelector('[data-section="team"]');
+                const options = {};
+                for (const o of root.querySelectorAll('select[data-control="project"] option')) {
+                    const group = o.parentElement.tagName === 'OPTGROUP' ? o.parentElement : null;
+                    options[o.value] = {
+                        kind: o.dataset.kind, text: o.textContent, group: group && group.label,
+                    };
                 }
                 const annotators = {};
                 for (const row of root.querySelectorAll('tr[data-annotator]')) {
@@ -78,7 +100,8 @@ class PanelView:
                 return {
                     project: root.dataset.project, task: root.dataset.task,
                     updated: Number(root.dataset.updated), visible: root.offsetParent !== null,
-                    fields, annotators,
+                    fields, annotators, tiers, options,
+                    team_visible: team !== null && !team.hidden && team.offsetParent !== null,
                 };
             }""",
             PANEL,
@@ -92,6 +115,12 @@ class PanelView:
 @pytest.fixture
 def lab_page(lab_server: LabServer, browser: Any) -> Iterator[Any]:
     """JupyterLab with no document open, in its own browser context and workspace."""
+    with _lab_page(lab_server, browser) as page:
+        yield page
+
+
+@contextmanager
+def _lab_page(lab_server: LabServer, browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     console: list[str] = []
@@ -209,3 +238,91 @@ def test_panel_stops_polling_while_hidden_and_resumes_when_shown(lab_page, workd
 
     panel.open()
     panel.wait(lambda s: s["updated"] > hidden["updated"] + 1, what="refreshes after reopening")
+
+
+# -- a team project on PostgreSQL, registered with the server ------------------------------
+
+TEAM = "cats-team"
+TEAM_OVERLAP = 2
+
+
+@pytest.fixture(scope="module")
+def team_lab(pg_cluster, tmp_path_factory) -> Iterator[Any]:
+    """JupyterLab whose config registers ``cats-team``: a team project on PostgreSQL
+    (the lead's URL), set up by its lead with annotators alice and bob and every item
+    in the annotation pool. Yields the server, with ``annotators`` (name → URL)."""
+    url = pg_cluster.new_database()
+    lead = wb.Project(url, schema=wb.Schema.classification("animal", ["cat", "dog", "bird"]))
+    lead.add_texts([f"text {i}" for i in range(N_ITEMS)], ids=[f"i{i}" for i in range(N_ITEMS)])
+    team = lead.team.setup(overlap=TEAM_OVERLAP, gold_share=0.0)
+    annotators = {name: team.add_user(name, "annotator") for name in ("alice", "bob")}
+    assert team.fill() == N_ITEMS
+    lead.close()
+    server = LabServer(tmp_path_factory.mktemp("team-lab"))
+    config = server.base / "config" / "jupyter_server_config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"WorkbenchServer": {"projects": {TEAM: url}}}))
+    server.start()
+    server.annotators = annotators
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_panel_shows_a_team_projects_tiers_live(team_lab, browser):
+    with _lab_page(team_lab, browser) as page:
+        panel = PanelView(page)
+        panel.open()
+        panel.choose(TEAM, "animal")
+        first = panel.wait(
+            lambda s: s["project"] == TEAM and s["updated"] > 0 and s["team_visible"],
+            what="the team project's first refresh, with its tier table",
+        )
+        assert first["options"][TEAM] == {
+            "kind": "postgresql", "text": f"{TEAM} (team)", "group": "Team projects (PostgreSQL)",
+        }  # fmt: skip
+        assert first["fields"]["error"] == ""
+        assert first["fields"]["total"] == str(N_ITEMS)
+        assert first["fields"]["gold_accuracy"] == "—"  # no gold items
+        assert first["tiers"]["annotate"] == {
+            "open": str(TEAM_OVERLAP * N_ITEMS), "claimed": "0", "done": "0", "stuck": "0",
+        }  # fmt: skip
+        assert first["tiers"]["review"] == first["tiers"]["qa"] == {
+            "open": "0", "claimed": "0", "done": "0", "stuck": "0",
+        }  # fmt: skip
+
+        # An annotator's kernel, as this process: claim two items and label them.
+        with wb.Project(team_lab.annotators["alice"]) as alice:
+            ids = alice.team.claim(2)
+            assert len(ids) == 2
+            for iid in ids:
+                alice.label(iid, "cat")
+        now = panel.wait(
+            lambda s: s["tiers"]["annotate"]["done"] == "2", what="annotate done = 2 in the panel"
+        )
+        assert now["updated"] > first["updated"]
+        assert now["tiers"]["annotate"] == {
+            "open": str(TEAM_OVERLAP * N_ITEMS - 2), "claimed": "0", "done": "2", "stuck": "0",
+        }  # fmt: skip
+        assert now["fields"]["labeled"] == "2"
+        assert now["annotators"]["alice"]["labels_last_hour_by_annotator"] == "2"
+        assert page.evaluate("() => window.__panelTestPage === true"), "the page reloaded"
+
+        # The API names the project, never its URL; without the token, 403.
+        status, body = _get(team_lab, "/workbench/api/projects", token=team_lab.token)
+        assert status == 200
+        assert {"name": TEAM, "kind": "postgresql", "tasks": ["animal"]} in body["projects"]
+        assert "postgresql://" not in json.dumps(body)
+        assert _get(team_lab, "/workbench/api/status", token=None, project=TEAM)[0] == 403
+
+
+def test_sqlite_projects_have_no_team_section(lab_server, lab_page, workdir):
+    rel = f"{workdir.name}/solo.db"
+    _project(workdir / "solo.db").close()
+    panel = PanelView(lab_page)
+    panel.open()
+    panel.choose(rel, "animal")
+    state = panel.wait(lambda s: s["project"] == rel and s["updated"] > 0, what="a refresh")
+    assert not state["team_visible"]
+    assert state["options"][rel]["kind"] == "sqlite" and state["options"][rel]["group"] is None

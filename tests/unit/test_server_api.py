@@ -2,6 +2,8 @@
 
 The extension is enabled on the command line (``--ServerApp.jpserver_extensions``)
 so the test does not depend on the installed ``jupyter_server_config.d`` file.
+PostgreSQL projects are registered both ways a server can have them: in the
+server's config file (``WorkbenchServer.projects``) and in ``WORKBENCH_PROJECTS``.
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, root: Path, home: Path) -> None:
+    def __init__(
+        self, root: Path, home: Path, *, env: dict[str, str] | None = None,
+        config: dict | None = None,
+    ) -> None:  # fmt: skip
         self.root, self.home = root, home
+        self.env, self.config = env or {}, config
         self.token = secrets.token_hex(16)
         self.port = _free_port()
         self.log_path = home / "server.log"
@@ -51,6 +57,13 @@ class Server:
             PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p),
         )
         env.pop("JUPYTER_PATH", None)
+        env.pop("WORKBENCH_PROJECTS", None)
+        env.update(self.env)
+        if self.config is not None:
+            (self.home / "config").mkdir(parents=True, exist_ok=True)
+            (self.home / "config" / "jupyter_server_config.json").write_text(
+                json.dumps(self.config)
+            )
         cmd = [
             sys.executable, "-m", "jupyter", "server",
             "--no-browser",
@@ -95,19 +108,23 @@ class Server:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def get(self, path: str, *, token: str | None = None, **query: str) -> tuple[int, dict]:
+        code, raw = self.get_raw(path, token=token, **query)
+        try:
+            return code, json.loads(raw or "null")
+        except ValueError:
+            return code, {"raw": raw}
+
+    def get_raw(self, path: str, *, token: str | None = None, **query: str) -> tuple[int, str]:
+        """The status code and the body as text (to search for what must not be there)."""
         url = f"http://127.0.0.1:{self.port}{path}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
         headers = {"Authorization": f"token {token}"} if token else {}
         try:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
-                return r.status, json.loads(r.read() or b"null")
+                return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
-            body = e.read()
-            try:
-                return e.code, json.loads(body)
-            except ValueError:
-                return e.code, {"raw": body.decode(errors="replace")}
+            return e.code, e.read().decode(errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +150,7 @@ def test_status_with_token(server):
     code, body = server.get("/workbench/api/status", token=server.token, project="team.db")
     assert code == 200, server.log()
     assert body["project"] == "team.db"
+    assert body["kind"] == "sqlite"
     assert body["task"] == "animal"
     assert body["items"] == 5
     assert body["labeled"] == 2
@@ -193,4 +211,180 @@ def test_bad_task_and_bad_file_are_400(server):
 def test_projects_lists_workbench_files_only(server):
     code, body = server.get("/workbench/api/projects", token=server.token)
     assert code == 200
-    assert body == {"projects": [{"path": "team.db", "tasks": ["animal", "color"]}], "depth": 2}
+    assert body == {
+        "projects": [{"path": "team.db", "kind": "sqlite", "tasks": ["animal", "color"]}],
+        "depth": 2,
+    }
+
+
+def test_an_unregistered_name_is_404(server):
+    code, body = server.get("/workbench/api/status", token=server.token, project="cats-team")
+    assert code == 404
+    assert "no registered project 'cats-team' (registered: none)" in body["message"]
+
+
+# -- PostgreSQL projects, registered by name -------------------------------------------
+
+PASSWORD = "s3cret-pw"
+N_TEAM_ITEMS = 6
+
+
+def _with_password(url: str) -> str:
+    """``url`` with a password for its user (the test cluster trusts local logins, so
+    the password is never checked: it is only there to be kept secret)."""
+    scheme, rest = url.split("://", 1)
+    user, host = rest.split("@", 1)
+    return f"{scheme}://{user}:{PASSWORD}@{host}"
+
+
+@pytest.fixture(scope="module")
+def team_server(pg_cluster, tmp_path_factory):
+    """A server with two registered PostgreSQL projects: ``cats-team`` (through
+    WORKBENCH_PROJECTS), a team project opened by its lead, and ``gone`` (through
+    the config file), whose database cannot be reached."""
+    url = pg_cluster.new_database()
+    lead = wb.Project(url, schema=wb.Schema.classification("animal", ["cat", "dog"]))
+    lead.add_texts(
+        [f"t{i}" for i in range(N_TEAM_ITEMS)], ids=[f"i{i}" for i in range(N_TEAM_ITEMS)]
+    )
+    team = lead.team.setup(overlap=2, gold_share=0.0)
+    alice = team.add_user("alice", "annotator")
+    team.fill()
+    lead.close()
+    srv = Server(
+        tmp_path_factory.mktemp("team-root"),
+        tmp_path_factory.mktemp("team-home"),
+        env={"WORKBENCH_PROJECTS": json.dumps({"cats-team": _with_password(url)})},
+        config={"WorkbenchServer": {
+            "projects": {"gone": f"postgresql://lead:{PASSWORD}@127.0.0.1:1/nope"},
+        }},
+    ).start()  # fmt: skip
+    srv.alice = alice
+    srv.cluster, srv.dbname = pg_cluster, url.split("@/", 1)[1].split("?", 1)[0]
+    yield srv
+    srv.stop()
+
+
+def _status(srv: Server, **query: str) -> tuple[int, dict]:
+    return srv.get("/workbench/api/status", token=srv.token, **query)
+
+
+@pytest.mark.postgres
+def test_registered_projects_are_listed_by_name_without_their_url(team_server):
+    code, raw = team_server.get_raw("/workbench/api/projects", token=team_server.token)
+    assert code == 200, team_server.log()
+    assert PASSWORD not in raw and "postgresql://" not in raw and "nope" not in raw
+    projects = {p["name"]: p for p in json.loads(raw)["projects"]}
+    assert projects["cats-team"] == {"name": "cats-team", "kind": "postgresql", "tasks": ["animal"]}
+    gone = projects["gone"]
+    assert (gone["kind"], gone["tasks"]) == ("postgresql", [])
+    assert gone["error"].startswith("project gone: cannot reach the database")
+
+
+@pytest.mark.postgres
+def test_registered_project_status_has_the_team_numbers_and_is_live(team_server):
+    code, body = _status(team_server, project="cats-team")
+    assert code == 200, team_server.log()
+    assert (body["project"], body["kind"], body["task"]) == ("cats-team", "postgresql", "animal")
+    assert body["items"] == N_TEAM_ITEMS
+    assert body["gold_accuracy"] is None  # no gold items
+    annotate = body["tiers"]["annotate"]
+    assert (annotate["open"], annotate["claimed"], annotate["done"]) == (2 * N_TEAM_ITEMS, 0, 0)
+    assert body["tiers"]["review"]["items"] == 0 and body["tiers"]["qa"]["items"] == 0
+
+    with wb.Project(team_server.alice) as alice:
+        ids = alice.team.claim(2)
+        assert _status(team_server, project="cats-team")[1]["tiers"]["annotate"]["claimed"] == 2
+        for iid in ids:
+            alice.label(iid, "cat")
+    code, body = _status(team_server, project="cats-team", task="animal")
+    assert code == 200
+    annotate = body["tiers"]["annotate"]
+    assert (annotate["open"], annotate["claimed"], annotate["done"]) == (
+        2 * N_TEAM_ITEMS - 2, 0, 2,
+    )  # fmt: skip
+    assert body["labeled"] == 2 and body["labels_last_hour_by_annotator"] == {"alice": 2}
+
+
+@pytest.mark.postgres
+def test_registered_project_survives_a_dropped_connection(team_server):
+    assert _status(team_server, project="cats-team")[0] == 200
+    killed = team_server.cluster.admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        (team_server.dbname,),
+    )
+    assert killed, "the server held no connection to the database"
+    code, body = _status(team_server, project="cats-team")
+    assert code == 200, body
+    assert body["items"] == N_TEAM_ITEMS
+
+
+@pytest.mark.postgres
+def test_registered_project_errors(team_server):
+    code, body = _status(team_server, project="cats-team", task="colour")
+    assert code == 400 and "'colour'" in body["message"] and "animal" in body["message"]
+
+    code, body = _status(team_server, project="dogs-team")
+    assert code == 404
+    assert "no registered project 'dogs-team' (registered: cats-team, gone)" in body["message"]
+
+    code, raw = team_server.get_raw(
+        "/workbench/api/status", token=team_server.token, project="gone"
+    )
+    assert code == 503
+    message = json.loads(raw)["message"]
+    assert message.startswith("project gone: cannot reach the database: ")
+    assert "Connection refused" in message  # libpq's reason, for the lead to act on
+    assert PASSWORD not in raw and "postgresql://" not in raw
+    assert PASSWORD not in team_server.log_path.read_text(errors="replace")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("token", [None, "wrong"])
+def test_registered_projects_refused_without_the_token(team_server, token):
+    code, raw = team_server.get_raw("/workbench/api/status", token=token, project="cats-team")
+    assert code == 403
+    assert "items" not in raw and PASSWORD not in raw
+    code, raw = team_server.get_raw("/workbench/api/projects", token=token)
+    assert code == 403 and "cats-team" not in raw
+
+
+def test_registration_checks_names_and_urls():
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    from workbench.server import WorkbenchServer, registered_projects
+
+    messages: list[str] = []
+
+    class Log:
+        def error(self, msg, *args):
+            messages.append(msg % args)
+
+        info = error
+
+    env = {"WORKBENCH_PROJECTS": json.dumps({
+        "ok": "postgresql://lead@db/cats",
+        "bad.db": "postgresql://lead@db/x",
+        "../x": "postgresql://lead@db/x",
+        "mysql": f"mysql://lead:{PASSWORD}@db/x",
+    })}  # fmt: skip
+    assert registered_projects(Config(), env, Log()) == {"ok": "postgresql://lead@db/cats"}
+    assert len(messages) == 3
+    assert "'bad.db'" in messages[0] and "'../x'" in messages[1]
+    assert "mysql" in messages[2] and PASSWORD not in messages[2]
+
+    messages.clear()
+    assert (
+        registered_projects(Config(), {"WORKBENCH_PROJECTS": f"{{'pw': '{PASSWORD}'"}, Log()) == {}
+    )
+    assert "not JSON" in messages[0] and PASSWORD not in messages[0]
+
+    with pytest.raises(TraitError, match="expected a postgresql:// URL"):
+        WorkbenchServer(projects={"x": "sqlite:///x.db"})
+    config = Config({"WorkbenchServer": {"projects": {"a": "postgresql://config@db/a"}}})
+    both = registered_projects(
+        config, {"WORKBENCH_PROJECTS": '{"a": "postgres://env@db/a"}'}, Log()
+    )
+    assert both == {"a": "postgres://env@db/a"}  # the variable wins
