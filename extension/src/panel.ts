@@ -5,9 +5,10 @@
  * sidebar stops the polling). Test hooks: every value element has
  * `data-field="<name>"` (`done`, `total`, `percent`, the `SUMMARY` names, `error`,
  * `updated`); per-annotator rows are `tr[data-annotator="<name>"]` whose cells
- * carry the status key they come from; the panel's node has `data-updated`, the
- * number of successful refreshes so far, and `data-project` / `data-task`; the
- * selects are `select[data-control="project"]` and `select[data-control="task"]`.
+ * carry the status key they come from; the panel's node has `data-updated` (the
+ * number of successful refreshes of the current choice) and `data-project` /
+ * `data-task`; the selects are `select[data-control="project"]` and
+ * `select[data-control="task"]`.
  *
  * Team projects (PostgreSQL, registered with the server) are listed under their
  * name, in their own group of the project select (`option[data-kind="postgresql"]`).
@@ -226,6 +227,9 @@ export class WorkbenchPanel extends Widget {
     }
     this.clearValues();
     this.errorLine.textContent = '';
+    // `data-updated` counts refreshes of what is shown: a new choice starts at 0.
+    this.updates = 0;
+    this.node.dataset.updated = '0';
     if (this.isVisible) {
       this.startPolling();
     }
