@@ -241,14 +241,14 @@ class LabelStream:
         self.thumb_size = thumb_size
         self._order: list[str] = []
         self._order_pos = 0
+        # Team mode: an annotator's queue is their claims and they see only their
+        # own decisions; reviewers and QA decide in their own tier.
+        self.team, self.team_role = _team_worker(project)
         if order is not None:
             self.set_order(order)
         self._progress: dict[str, int] | None = None
         self._progress_at = 0.0
         self._progress_cost = 0.0
-        # Team mode: an annotator's queue is their claims and they see only their
-        # own decisions; reviewers and QA decide in their own tier.
-        self.team, self.team_role = _team_worker(project)
 
     @property
     def store(self):
@@ -256,6 +256,11 @@ class LabelStream:
 
     def set_order(self, order: Iterable[str]) -> None:
         """Serve these item ids first (those still unlabeled), in this order."""
+        if getattr(self, "team_role", None) == "annotator":
+            raise StoreError(
+                "in team mode an annotator's queue is what they claim, by the pool's "
+                "priorities; the lead sets those (store.set_priority, then team.fill())"
+            )
         if isinstance(order, str | bytes | Mapping):
             raise TypeError(f"order must be a list of item ids, got {type(order).__name__}")
         try:

@@ -536,6 +536,8 @@ def test_label_stream_in_team_mode_claims_and_shows_only_ones_own(t):
     (first,) = bob.team.claim(1)
     bob.label(first, "dog")
     alice = t.open("alice")
+    with pytest.raises(StoreError, match="queue is what they claim"):
+        LabelStream(alice, order=[t.ids[5]])
     stream = LabelStream(alice)
     ((hello, _),) = stream.handle({"type": "hello", "client_id": "v1"})
     assert hello["team"] == {"user": "alice", "role": "annotator", "tier": "annotate"}
