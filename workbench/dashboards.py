@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaError, StoreError, require
+from .errors import SchemaError, require
 from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
@@ -161,7 +161,9 @@ def _open_reviews(log: pd.DataFrame, current: pd.DataFrame) -> dict[str, set[str
     return {"disagreement": disagreement, "ambiguous": set(flagged["item_id"])}
 
 
-def _label_agreement(project: Project, task: str) -> LabelAgreement | None:
+def _label_agreement(
+    project: Project, task: str, team: Team | None = None
+) -> LabelAgreement | None:
     """:func:`~workbench.agreement.project_agreement` for a single-label classification
     task that two annotators or more labeled with overlap; ``None`` otherwise."""
     from .agreement import project_agreement
@@ -172,7 +174,7 @@ def _label_agreement(project: Project, task: str) -> LabelAgreement | None:
         return None
     if spec.multi_label:
         return None
-    team = _lead_team(project)
+    team = team or _lead_team(project)
     # In team mode, the annotators' own labels: not reviewers' decisions, not gold.
     result = project_agreement(project, task) if team is None else team.agreement(task)
     if result.annotators < 2 or result.items == 0:
@@ -208,10 +210,7 @@ def _lead_team(project: Project) -> Team | None:
 def _team(project: Project) -> Team:
     """``project.team``, which must be set up (:meth:`~workbench.team.Team.setup`)."""
     team = project.team  # StoreError for a SQLite project
-    if not team.enabled:
-        raise StoreError(
-            f"{project.store.url} is not in team mode: the lead runs project.team.setup() first"
-        )
+    team._require_enabled()
     return team
 
 
@@ -297,7 +296,8 @@ def status(
         outcomes[REVIEW_OUTCOMES[kind]] = int(n)
     timed = labels.dropna(subset=["duration_ms"])
     per_label = timed.groupby("annotator")["duration_ms"].median() / 1000.0
-    agreement = _label_agreement(project, name)
+    team = _lead_team(project)
+    agreement = _label_agreement(project, name, team)
     numbers = {
         "task": name,
         "now": t_now,
@@ -319,7 +319,6 @@ def status(
         "agreement_items": 0 if agreement is None else int(agreement.items),
         "seconds_per_label": {str(k): float(v) for k, v in per_label.sort_index().items()},
     }
-    team = _lead_team(project)
     if team is not None:
         # Review work is what the review and QA tiers hold: gold items never go there.
         waiting = team.open_reviews(name)
