@@ -157,8 +157,13 @@ def _open_reviews(log: pd.DataFrame, current: pd.DataFrame) -> dict[str, set[str
         iid for iid in candidates
         if iid not in last_review.index or last_review[iid] < last_own[iid]
     }  # fmt: skip
+    return {"disagreement": disagreement, "ambiguous": _flagged(current)}
+
+
+def _flagged(current: pd.DataFrame) -> set[str]:
+    """Items whose current state is an annotator's ``ambiguous`` flag."""
     flagged = current[(current["kind"] == "ambiguous") & (current["tier"] == "annotate")]
-    return {"disagreement": disagreement, "ambiguous": set(flagged["item_id"])}
+    return set(flagged["item_id"])
 
 
 def _label_agreement(
@@ -289,14 +294,21 @@ def status(
     labels = log[log["kind"] == "label"]
     hour = labels[(labels["t"] > t_now - _HOUR) & (labels["t"] <= t_now)]
     day = labels[(labels["t"] > t_now - 24 * _HOUR) & (labels["t"] <= t_now)]
-    opened = _open_reviews(log, current)
+    team = _lead_team(project)
+    if team is None:
+        sets = _open_reviews(log, current)
+        by_reason = {k: len(v) for k, v in sets.items()}
+        open_total = len(sets["disagreement"] | sets["ambiguous"])
+    else:
+        # The review and QA tiers hold the review work (gold items never go there).
+        by_reason = team.open_reviews(name)
+        open_total = sum(by_reason.values())
     reviews = log[_is_review(log)]
     outcomes = {v: 0 for v in REVIEW_OUTCOMES.values()}
     for kind, n in reviews["kind"].value_counts().items():
         outcomes[REVIEW_OUTCOMES[kind]] = int(n)
     timed = labels.dropna(subset=["duration_ms"])
     per_label = timed.groupby("annotator")["duration_ms"].median() / 1000.0
-    team = _lead_team(project)
     agreement = _label_agreement(project, name, team)
     numbers = {
         "task": name,
@@ -304,7 +316,7 @@ def status(
         "items": int(items),
         "labeled": labeled,
         "skipped": skipped,
-        "ambiguous": len(opened["ambiguous"]),
+        "ambiguous": len(_flagged(current)),
         "progress": (labeled + skipped) / items if items else 0.0,
         "labels_last_hour": len(hour),
         "labels_last_hour_by_annotator": _counts(hour["annotator"]),
@@ -312,18 +324,14 @@ def status(
         "throughput_per_hour_by_annotator": {
             k: v / 24.0 for k, v in _counts(day["annotator"]).items()
         },
-        "open_reviews": len(opened["disagreement"] | opened["ambiguous"]),
-        "open_reviews_by_reason": {k: len(v) for k, v in opened.items()},
+        "open_reviews": open_total,
+        "open_reviews_by_reason": by_reason,
         "review_outcomes": outcomes,
         "agreement": None if agreement is None else _finite(agreement.alpha),
         "agreement_items": 0 if agreement is None else int(agreement.items),
         "seconds_per_label": {str(k): float(v) for k, v in per_label.sort_index().items()},
     }
     if team is not None:
-        # Review work is what the review and QA tiers hold: gold items never go there.
-        waiting = team.open_reviews(name)
-        numbers["open_reviews"] = sum(waiting.values())
-        numbers["open_reviews_by_reason"] = waiting
         numbers["gold_accuracy"] = _gold_mean(team.gold_accuracy(name))
         numbers["tiers"] = _tiers(team.queue(name))
     return numbers

@@ -40,7 +40,7 @@ import pandas as pd
 
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError
 from .store import team_sql
-from .store.base import _chunks, _json
+from .store.base import _chunks, _decode_values, _json
 
 if TYPE_CHECKING:
     from .project import Project
@@ -607,7 +607,7 @@ class Team:
             "AND e.kind = 'label' ORDER BY c.item_id, c.annotator",
             (name,),
         )
-        long["value"] = [_json(v) for v in long["value"]]
+        long["value"] = _decode_values(list(long["value"]))  # each distinct label once
         if long.empty:
             return pd.DataFrame()
         wide = long.pivot(index="item_id", columns="annotator", values="value")
