@@ -123,6 +123,22 @@ def free_port() -> int:
 # -- the server -----------------------------------------------------------------------
 
 
+def server_args(token: str, port: int, root: Path) -> list[str]:
+    """``jupyter server`` / ``jupyter lab`` flags of a private test server: this token,
+    this port on 127.0.0.1 only (no retries), this root folder, root allowed, no
+    browser, no terminals."""
+    return [
+        "--no-browser",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.allow_root=True",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.terminals_enabled=False",
+    ]
+
+
 class LabServer:
     """A JupyterLab server on 127.0.0.1 with a random token, rooted at ``root``."""
 
@@ -169,15 +185,8 @@ class LabServer:
         env.pop("JUPYTER_PATH", None)
         cmd = [
             self.python, "-m", "jupyter", "lab",
-            "--no-browser",
-            f"--IdentityProvider.token={self.token}",
-            "--ServerApp.allow_root=True",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.root_dir={self.notebooks}",
+            *server_args(self.token, self.port, self.notebooks),
             "--ServerApp.open_browser=False",
-            "--ServerApp.terminals_enabled=False",
             "--LabApp.expose_app_in_browser=True",
             f"--LabApp.app_settings_dir={settings_dir}",
             f"--LabApp.user_settings_dir={user_settings}",

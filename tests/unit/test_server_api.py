@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import workbench as wb
+from tests.browser.harness import server_args
 
 pytest.importorskip("jupyter_server")
 
@@ -65,17 +66,13 @@ class Server:
                 json.dumps(self.config)
             )
         cmd = [
-            sys.executable, "-m", "jupyter", "server",
-            "--no-browser",
-            f"--IdentityProvider.token={self.token}",
-            "--ServerApp.allow_root=True",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.terminals_enabled=False",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "server",
+            *server_args(self.token, self.port, self.root),
             "--ServerApp.jpserver_extensions={'workbench.server': True}",
-        ]  # fmt: skip
+        ]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT
