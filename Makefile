@@ -58,7 +58,7 @@ test-js: build
 	npm test
 
 test-python: build
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/browser
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security tests/browser
 
 bench: build
 	$(PY) -m tests.benchmarks

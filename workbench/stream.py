@@ -159,7 +159,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError, WorkbenchError
-from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
+from .store.base import LABEL_KINDS, MAX_NOTE, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -715,8 +715,6 @@ class LabelStream:
         return value, parent
 
 
-#: Longest note (a reviewer's reason) a label message may carry.
-MAX_NOTE = 2000
 #: Unread feedback rows sent with a reply at most.
 MAX_FEEDBACK = 50
 _ROLE_TIER = {"annotator": "annotate", "reviewer": "review", "qa": "qa"}

@@ -56,6 +56,10 @@ __all__ = [
     "LABEL_KINDS",
     "EVENT_KINDS",
     "STORE_FORMAT",
+    "MAX_NOTE",
+    "MAX_DURATION_MS",
+    "MAX_NAME_CHARS",
+    "MAX_VALUE_BYTES",
 ]
 
 #: Bumped when the tables change; ``_migrate`` upgrades older stores forward.
@@ -70,6 +74,18 @@ STATE_KINDS = ("label", "skip", "ambiguous", "review-accept", "review-correct", 
 LABEL_KINDS = ("label", "review-accept", "review-correct")
 EVENT_KINDS = STATE_KINDS + ("prelabel", "retract")
 TIERS = ("annotate", "review", "qa")
+
+# Bounds on an event's fields. Python checks them on every back end (Event); in
+# team mode the PostgreSQL database checks them again, so a member with their
+# own connection cannot store what the API would refuse.
+#: Characters of a note (a reviewer's reason, an annotator's comment).
+MAX_NOTE = 2000
+#: Milliseconds spent on an item (~24.8 days); the widgets clamp to it.
+MAX_DURATION_MS = 2**31 - 1
+#: Characters of an annotator name or a client id.
+MAX_NAME_CHARS = 200
+#: Bytes of a value's JSON text (a mask's RLE can be large, a label never this large).
+MAX_VALUE_BYTES = 32 * 2**20
 
 EVENT_COLUMNS = (
     "id", "item_id", "task", "value", "annotator", "kind", "tier", "note", "schema_version",
