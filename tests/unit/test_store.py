@@ -148,9 +148,9 @@ def test_append_current_history_and_events(store):
 def test_append_to_an_unknown_item_writes_nothing(store):
     ids = add(store, 2)
     with pytest.raises(UnknownItemError, match="'ghost'"):
-        store.append([Event(ids[0], TASK, "cat"), Event("ghost", TASK, "cat")])
+        store.append([Event(i, TASK, "cat", annotator="ann") for i in (ids[0], "ghost")])
     with pytest.raises(UnknownItemError, match="'ghost'"):
-        store.append([Event("ghost", TASK, "cat", client_id="c", seq=1)])
+        store.append([Event("ghost", TASK, "cat", annotator="ann", client_id="c", seq=1)])
     assert store.events().empty
     put(store, ids[1], "dog")  # the store is still usable
     assert store.progress(TASK) == (1, 2)
@@ -159,7 +159,7 @@ def test_append_to_an_unknown_item_writes_nothing(store):
 def test_retracting_an_event_that_does_not_exist_is_refused(store):
     ids = add(store, 1)
     with pytest.raises(StoreError, match="refused"):
-        store.append([Event(ids[0], TASK, None, kind="retract", parent=999_999)])
+        store.append([Event(ids[0], TASK, None, kind="retract", annotator="ann", parent=999_999)])
     assert store.events().empty
 
 
@@ -180,7 +180,7 @@ def test_resending_the_same_client_seq_stores_it_once(store):
     assert store.find_event("tab-1", 9) is None
     assert store.find_event("tab-2", 7) is None
     # The same seq from another client is another event.
-    (other,) = store.append([Event(ids[0], TASK, "dog", client_id="tab-2", seq=7)])
+    (other,) = store.append([Event(ids[0], TASK, "dog", annotator="ann", client_id="tab-2", seq=7)])
     assert not other.duplicate
     assert current_map(store)[ids[0]] == "dog"
 
@@ -611,8 +611,9 @@ def test_threads_sharing_one_store(store):
 
     def work(t: int) -> None:
         try:
+            who = dict(annotator="ann", client_id=f"t{t}")
             for k in range(25):
-                store.append([Event(ids[(t * 25 + k) % 40], TASK, "cat", client_id=f"t{t}", seq=k)])
+                store.append([Event(ids[(t * 25 + k) % 40], TASK, "cat", seq=k, **who)])
                 store.set_priority(TASK, {ids[k]: float(t)})
                 store.next_unlabeled(TASK, 5)
                 store.current(TASK)

@@ -33,6 +33,8 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
+import numbers
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -130,14 +132,157 @@ class Event:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in EVENT_KINDS:
-            raise StoreError(f"unknown event kind {self.kind!r}; kinds: {list(EVENT_KINDS)}")
-        if self.tier not in TIERS:
-            raise StoreError(f"unknown tier {self.tier!r}; tiers: {list(TIERS)}")
+        # Every back end and every path (project.label, widgets, reviews, team
+        # decisions, imports) builds an Event, so this is the one place that
+        # refuses a field the log could not hold or read back. Numbers are
+        # normalised to plain int / float (numpy scalars, integral floats).
+        self.item_id = _event_text(self, "item_id", self.item_id)
+        self.task = _event_text(self, "task", self.task)
+        if not isinstance(self.kind, str) or self.kind not in EVENT_KINDS:
+            raise StoreError(
+                f"{_where(self)}: unknown event kind {_shown(self.kind)}; "
+                f"kinds: {list(EVENT_KINDS)}"
+            )
+        if not isinstance(self.tier, str) or self.tier not in TIERS:
+            raise StoreError(
+                f"{_where(self)}: unknown tier {_shown(self.tier)}; tiers: {list(TIERS)}"
+            )
+        self.kind, self.tier = str(self.kind), str(self.tier)
+        self.annotator = _event_text(self, "annotator", self.annotator, limit=MAX_NAME_CHARS)
+        self.note = _event_text(self, "note", self.note, limit=MAX_NOTE, empty=True)
         if (self.client_id is None) != (self.seq is None):
-            raise StoreError("client_id and seq go together: give both or neither")
+            raise StoreError(
+                f"{_where(self)}: client_id and seq go together: give both or neither, got "
+                f"client_id={_shown(self.client_id)}, seq={_shown(self.seq)}"
+            )
+        if self.client_id is not None:
+            self.client_id = _event_text(self, "client_id", self.client_id, limit=MAX_NAME_CHARS)
+            self.seq = _event_int(self, "seq", self.seq, 0, MAX_EVENT_INT)
+        self.duration_ms = _event_int(self, "duration_ms", self.duration_ms, 0, MAX_DURATION_MS)
+        self.schema_version = _event_int(self, "schema_version", self.schema_version, 1)
+        self.parent = _event_int(self, "parent", self.parent, 1)
+        self.id = _event_int(self, "id", self.id, 1)
+        self.score = _event_real(self, "score", self.score)
+        self.created_at = _event_real(self, "created_at", self.created_at)
         if self.kind == "retract" and self.parent is None:
-            raise StoreError("a retract event needs the id of the event it retracts (parent)")
+            raise StoreError(
+                f"{_where(self)}: a retract event needs the id of the event it retracts (parent)"
+            )
+        _check_value(self)
+
+
+#: The largest integer a field of the log holds (SQLite's and PostgreSQL's BIGINT).
+MAX_EVENT_INT = 2**63 - 1
+#: Nesting of lists and dicts in a value (a shape list is 4 deep; JSON libraries recurse).
+MAX_VALUE_DEPTH = 64
+
+
+def _shown(v: Any) -> str:
+    """``repr(v)`` cut short: an error names what was given without repeating a huge value."""
+    try:
+        text = repr(v)
+    except Exception:  # a hostile __repr__ must not replace the refusal
+        text = f"<{type(v).__name__}>"
+    return text if len(text) <= 80 else f"{text[:77]}... ({type(v).__name__}, {len(text)} chars)"
+
+
+def _where(ev: Event) -> str:
+    """The event an error is about: its item and task, where they are readable."""
+    item = ev.item_id if isinstance(ev.item_id, str) else None
+    task = ev.task if isinstance(ev.task, str) else None
+    return f"event (item {_shown(item)}, task {_shown(task)})"
+
+
+def _event_text(
+    ev: Event, name: str, v: Any, *, limit: int | None = None, empty: bool = False
+) -> str:
+    """``v`` as a plain str that every back end stores and reads back unchanged."""
+    most = "" if limit is None else f" of at most {limit} characters"
+    expected = f"{'a' if empty else 'a non-empty'} string{most}"
+    if not isinstance(v, str) or (not v and not empty) or (limit is not None and len(v) > limit):
+        raise StoreError(f"{_where(ev)}: {name} must be {expected}, got {_shown(v)}")
+    if "\x00" in v:  # PostgreSQL text holds no NUL
+        raise StoreError(f"{_where(ev)}: {name} must not contain NUL characters, got {_shown(v)}")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no database stores it as text
+        raise StoreError(f"{_where(ev)}: {name} must be valid Unicode, got {_shown(v)}") from None
+    return str(v)
+
+
+def _event_int(ev: Event, name: str, v: Any, lo: int, hi: int = MAX_EVENT_INT) -> int | None:
+    """``v`` as an int in ``[lo, hi]`` (``None`` stays ``None``); an integral float is taken."""
+    if v is None:
+        return None
+    n: int | None = None
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        n = int(v)
+    elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+        f = float(v)
+        if f.is_integer():
+            n = int(f)
+    if n is None or not lo <= n <= hi:
+        raise StoreError(
+            f"{_where(ev)}: {name} must be None or an int from {lo} to {hi}, got {_shown(v)}"
+        )
+    return n
+
+
+def _event_real(ev: Event, name: str, v: Any) -> float | None:
+    """``v`` as a finite float (``None`` stays ``None``)."""
+    if v is None:
+        return None
+    f = None
+    if isinstance(v, numbers.Real) and not isinstance(v, bool):
+        try:
+            f = float(v)
+        except (OverflowError, ValueError):
+            f = None
+    if f is None or not math.isfinite(f):
+        raise StoreError(f"{_where(ev)}: {name} must be None or a finite number, got {_shown(v)}")
+    return f
+
+
+def _check_value(ev: Event) -> None:
+    """Refuse a value that is not plain JSON, or whose JSON text is over MAX_VALUE_BYTES.
+
+    Plain JSON: ``None``, bools, ints, finite floats, strings, lists (tuples are
+    stored as lists) and dicts with string keys, at most MAX_VALUE_DEPTH deep.
+    What ``events()`` reads back then equals what was written.
+    """
+    stack = [(ev.value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if v is None or isinstance(v, bool | str):
+            continue
+        if isinstance(v, int | float):
+            if isinstance(v, float) and not math.isfinite(v):
+                raise StoreError(f"{_where(ev)}: value must hold finite numbers, got {_shown(v)}")
+            continue
+        if depth >= MAX_VALUE_DEPTH:
+            raise StoreError(f"{_where(ev)}: value is nested more than {MAX_VALUE_DEPTH} deep")
+        if isinstance(v, list | tuple):
+            stack.extend((x, depth + 1) for x in v)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    raise StoreError(
+                        f"{_where(ev)}: value's dict keys must be strings, got {_shown(k)}"
+                    )
+                stack.append((x, depth + 1))
+        else:
+            raise StoreError(
+                f"{_where(ev)}: value must be JSON (None, bool, number, string, list, dict), "
+                f"got {type(v).__name__} {_shown(v)}"
+            )
+    try:
+        size = len(json.dumps(ev.value, allow_nan=False))  # ASCII: characters are bytes
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StoreError(f"{_where(ev)}: value is not JSON: {exc}") from None
+    if size > MAX_VALUE_BYTES:
+        raise StoreError(
+            f"{_where(ev)}: value must be at most {MAX_VALUE_BYTES} bytes of JSON, got {size}"
+        )
 
 
 @dataclass(frozen=True)
