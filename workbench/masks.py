@@ -13,6 +13,12 @@ is a dict ``{"size": [h, w], "counts": …}``:
   character ``chr(48 + group)`` each, with bit ``0x20`` set on every group but
   the last.
 
+Bounds. An RLE's sides are at most :data:`MAX_SIDE` and its ``h × w`` at most
+:data:`MAX_PIXELS`; every count lies in ``0 … h × w``. They are checked on the
+``size`` and the runs alone, before anything the size of the mask is
+allocated, so a hostile ``size`` (``[200000, 200000]``) is a ``ValueError``
+naming the field, never a ``MemoryError``.
+
 Everything here is vectorised numpy, with no per-pixel Python loops, so masks
 of tens of megapixels encode in milliseconds; only a counts string shorter
 than 512 characters is read value by value in Python, which beats numpy's
@@ -25,15 +31,34 @@ from __future__ import annotations
 
 import numbers
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["encode", "decode", "area", "to_bbox", "area_and_bbox", "iou"]
+__all__ = [
+    "encode",
+    "decode",
+    "compress",
+    "area",
+    "to_bbox",
+    "area_and_bbox",
+    "iou",
+    "MAX_SIDE",
+    "MAX_PIXELS",
+]
 
 RLE = dict[str, Any]
 MaskOrRLE = np.ndarray | Mapping[str, Any]
+
+#: Most pixels on either side of a mask (16,777,216): far beyond any real image, and
+#: it keeps ``h × w`` and every run inside int64.
+MAX_SIDE = 2**24
+#: Most pixels of a mask (16384 × 16384): more than PIL opens by default (it refuses
+#: images over twice ``Image.MAX_IMAGE_PIXELS``, ~179 million pixels), so no image
+#: the item reader can load is refused, and a decoded mask stays within 256 MiB.
+MAX_PIXELS = 2**28
 
 # A count is at most h*w; 12 groups hold 60 bits, more than any real mask and
 # still safely inside int64 while decoding.
@@ -73,20 +98,38 @@ def _check_mask(mask: Any) -> np.ndarray:
 def _check_size(size: Any) -> tuple[int, int]:
     if type(size) in (list, tuple) and len(size) == 2:  # the usual case, without ABC checks
         h, w = size
-        if type(h) is int and type(w) is int and h >= 0 and w >= 0:
+        if (type(h) is int and type(w) is int and 0 <= h <= MAX_SIDE and 0 <= w <= MAX_SIDE
+                and h * w <= MAX_PIXELS):  # fmt: skip
             return h, w
     if isinstance(size, (str, bytes)) or not isinstance(size, (Sequence, np.ndarray)):
-        raise ValueError(f"RLE 'size' must be [h, w]; got {size!r}")
+        raise ValueError(f"RLE 'size' must be [h, w]; got {_show(size)}")
     if len(size) != 2:
         raise ValueError(f"RLE 'size' must be [h, w] (2 values); got {len(size)} values")
     out = []
     for name, v in zip(("h", "w"), size, strict=True):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise ValueError(f"RLE 'size' {name} must be an int; got {v!r}")
+            raise ValueError(f"RLE 'size' {name} must be an int; got {_show(v)}")
         if v < 0:
             raise ValueError(f"RLE 'size' {name} must be >= 0; got {v}")
+        if v > MAX_SIDE:
+            raise ValueError(f"RLE 'size' {name} must be at most {MAX_SIDE} (2**24); got {v}")
         out.append(int(v))
-    return out[0], out[1]
+    h, w = out
+    if h * w > MAX_PIXELS:
+        raise ValueError(
+            f"RLE 'size' {[h, w]} is {h * w} pixels, more than a mask may have "
+            f"({MAX_PIXELS}, 16384 × 16384)"
+        )
+    return h, w
+
+
+def _show(value: Any) -> str:
+    """A short repr of a value from a file: bounded in length and depth."""
+    return _SHORT.repr(value)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 
 
 def _parse(rle: Any) -> tuple[int, int, np.ndarray]:
@@ -105,7 +148,12 @@ def _parse(rle: Any) -> tuple[int, int, np.ndarray]:
     if counts.size and counts.min() < 0:
         i = int(np.argmax(counts < 0))
         raise ValueError(f"RLE counts must be >= 0; run {i} is {int(counts[i])}")
-    total = int(counts.sum())
+    if counts.size and counts.max() > h * w:
+        i = int(np.argmax(counts > h * w))
+        raise ValueError(
+            f"RLE counts: run {i} is {int(counts[i])}, longer than size {[h, w]} has pixels"
+        )
+    total = int(counts.sum())  # each run is at most MAX_PIXELS: the int64 sum cannot wrap
     if total != h * w:
         raise ValueError(f"RLE counts sum to {total}, but size {[h, w]} has {h * w} pixels")
     return h, w, counts
@@ -255,11 +303,15 @@ def encode(mask: Any, *, compressed: bool = True) -> RLE:
     Raises
     ------
     ValueError
-        If ``mask`` is not 2-D or holds values other than 0 and 1.
+        If ``mask`` is not 2-D, holds values other than 0 and 1, or is larger
+        than :data:`MAX_SIDE` / :data:`MAX_PIXELS`.
     """
-    arr = _check_mask(mask)
-    counts = _mask_counts(arr)
+    arr = np.asarray(mask)
+    if arr.ndim == 2:  # the size first: checking the values of a huge mask costs its size again
+        _check_size([int(arr.shape[0]), int(arr.shape[1])])
+    arr = _check_mask(arr)
     h, w = arr.shape
+    counts = _mask_counts(arr)
     out = _counts_to_string(counts) if compressed else counts.tolist()
     return {"size": [int(h), int(w)], "counts": out}
 
@@ -280,14 +332,52 @@ def decode(rle: Mapping[str, Any]) -> np.ndarray:
     Raises
     ------
     ValueError
-        If a key is missing, ``size`` is not two non-negative ints, the counts
-        string has a character outside ``'0'``–``'o'`` or is truncated, a run is
-        negative, or the runs do not sum to ``h * w``.
+        If a key is missing, ``size`` is not two non-negative ints within
+        :data:`MAX_SIDE` and :data:`MAX_PIXELS`, the counts string has a
+        character outside ``'0'``–``'o'`` or is truncated, a run is negative,
+        or the runs do not sum to ``h * w``; all checked before the mask is
+        allocated.
     """
     h, w, counts = _parse(rle)
     values = (np.arange(counts.size) % 2).astype(np.uint8)
     flat = np.repeat(values, counts)
     return np.ascontiguousarray(flat.reshape((h, w), order="F"))
+
+
+def compress(rle: Mapping[str, Any]) -> RLE:
+    """The compressed form of an RLE, computed from its runs without decoding the mask.
+
+    Parameters
+    ----------
+    rle : dict
+        ``{"size": [h, w], "counts": str | bytes | list[int]}``.
+
+    Returns
+    -------
+    dict
+        ``{"size": [h, w], "counts": str}``, exactly ``encode(decode(rle))``:
+        runs of length 0 (but a first run of 0s) are dropped and the runs on
+        either side of them joined, as a mask's own runs would be.
+
+    Raises
+    ------
+    ValueError
+        As :func:`decode`.
+    """
+    h, w, counts = _parse(rle)
+    return {"size": [h, w], "counts": _counts_to_string(_canonical(counts))}
+
+
+def _canonical(counts: np.ndarray) -> np.ndarray:
+    """The runs a mask with these runs encodes to (no empty runs but the first)."""
+    if counts.size == 0:
+        return np.zeros(1, np.int64)
+    keep = counts > 0
+    keep[0] = True  # the runs start with 0s, even when there are none
+    runs = counts[keep]
+    values = (np.arange(counts.size) % 2)[keep]
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return np.add.reduceat(runs, starts)
 
 
 def _bbox(h: int, counts: np.ndarray) -> list[float]:

@@ -31,12 +31,21 @@ geometry       by type, in pixels of the item's full-size image:
 
 :meth:`Shapes.validate` checks all of that, converts numbers to plain floats
 (numpy scalars and tuples are fine on input) and returns the value to store.
+It is the one check every value passes through before it is stored (Python
+API, widgets, importers), so it also bounds what could break an export later:
+coordinates are finite and at most :data:`MAX_COORDINATE` (2**24 px) in
+magnitude, so sums and products of them (a box's far corner, its area) stay
+finite; ``z`` is a whole number of at most :data:`MAX_Z`; a mask's size is
+bounded by :data:`workbench.masks.MAX_SIDE` and :data:`~workbench.masks.MAX_PIXELS`
+and its runs must sum to it, checked on the runs without decoding the mask; an
+uncompressed RLE is stored compressed.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -45,11 +54,19 @@ from . import masks
 from .errors import SchemaError, UnknownClassError
 from .schema import Classification, LabelClass, Task, register_task_kind
 
-__all__ = ["Shapes", "Attribute", "Skeleton", "SHAPE_TYPES", "MASK_MODES"]
+__all__ = ["Shapes", "Attribute", "Skeleton", "SHAPE_TYPES", "MASK_MODES", "MAX_COORDINATE",
+           "MAX_Z"]  # fmt: skip
 
 SHAPE_TYPES = ("box", "polygon", "polyline", "keypoints", "mask", "cuboid")
 MASK_MODES = ("instance", "semantic")
 ATTRIBUTE_KINDS = ("bool", "choice", "text", "number")
+#: Largest magnitude of a coordinate, in pixels: the side of the largest mask
+#: (:data:`workbench.masks.MAX_SIDE`), far beyond any real image. Sums and products
+#: of such numbers stay finite (1e308 is finite, but a box that wide has an
+#: infinite area, which JSON cannot hold).
+MAX_COORDINATE = masks.MAX_SIDE
+#: Largest magnitude of a shape's ``z`` (drawing order): an int32.
+MAX_Z = 2**31 - 1
 #: Keys of a shape dict besides its geometry.
 _COMMON = ("type", "class", "id", "z", "attributes", "score")
 _GEOMETRY = {"box": ("bbox",), "polygon": ("points",), "polyline": ("points",),
@@ -91,12 +108,14 @@ class Attribute:
             "bool": isinstance(value, bool),
             "choice": isinstance(value, str) and value in self.choices,
             "text": isinstance(value, str),
-            "number": value is None or (_is_number(value) and math.isfinite(float(value))),
+            "number": value is None or _finite(value) is not None,
         }[self.kind]
         if not ok:
             expected = {"bool": "true or false", "choice": f"one of {list(self.choices)}",
                         "text": "a string", "number": "a finite number"}[self.kind]  # fmt: skip
-            raise SchemaError(f"{where}: attribute {self.name!r} must be {expected}, got {value!r}")
+            raise SchemaError(
+                f"{where}: attribute {self.name!r} must be {expected}, got {describe(value)}"
+            )
         return float(value) if self.kind == "number" and value is not None else value
 
     def to_dict(self) -> dict[str, Any]:
@@ -233,32 +252,46 @@ class Shapes(Task):
         if not isinstance(shape, Mapping):
             raise SchemaError(f"{where}: a shape is a dict, got {type(shape).__name__}")
         if shape.get("id") is not None:
-            where += f" (id {shape['id']!r})"
+            where += f" (id {describe(shape['id'])})"
         kind = shape.get("type")
-        if kind not in SHAPE_TYPES:
-            raise SchemaError(f"{where}: type must be one of {list(SHAPE_TYPES)}, got {kind!r}")
+        if not isinstance(kind, str) or kind not in SHAPE_TYPES:
+            raise SchemaError(
+                f"{where}: type must be one of {list(SHAPE_TYPES)}, got {describe(kind)}"
+            )
         if kind not in self.types:
             raise SchemaError(f"{where}: this task has no {kind!r} tool; types: {list(self.types)}")
         extra = sorted(set(shape) - set(_COMMON) - set(_GEOMETRY[kind]))
         if extra:
-            raise SchemaError(f"{where}: unknown field {extra[0]!r} for a {kind}")
+            raise SchemaError(f"{where}: unknown field {describe(extra[0])} for a {kind}")
         cls_name = shape.get("class")
-        if cls_name not in self.class_names:
-            raise UnknownClassError(f"{where}: no class {cls_name!r}; classes: {self.class_names}")
+        if not isinstance(cls_name, str) or cls_name not in self.class_names:
+            raise UnknownClassError(
+                f"{where}: no class {describe(cls_name)}; classes: {self.class_names}"
+            )
         sid = shape.get("id")
-        if sid is not None and not isinstance(sid, str | int):
-            raise SchemaError(f"{where}: id must be a string, got {sid!r}")
+        if sid is not None and (
+            isinstance(sid, bool) or not isinstance(sid, str | int)
+            or (isinstance(sid, int) and not -(2**63) <= sid < 2**63)
+        ):  # fmt: skip
+            raise SchemaError(f"{where}: id must be a string, got {describe(sid)}")
         z = shape.get("z", 0)
-        if isinstance(z, bool) or not isinstance(z, int | float) or int(z) != z:
-            raise SchemaError(f"{where}: z must be an int, got {z!r}")
+        if isinstance(z, bool) or not isinstance(z, int | float) or (
+            isinstance(z, float) and not (math.isfinite(z) and z.is_integer())
+        ):  # fmt: skip
+            raise SchemaError(f"{where}: z must be an int, got {describe(z)}")
+        if abs(z) > MAX_Z:
+            raise SchemaError(f"{where}: z must be an int of at most {MAX_Z} in magnitude, "
+                              f"got {describe(z)}")  # fmt: skip
         out: dict[str, Any] = {"type": kind, "class": cls_name,
                                "id": None if sid is None else str(sid), "z": int(z)}  # fmt: skip
         out["attributes"] = self._attributes(shape.get("attributes") or {}, where)
         if shape.get("score") is not None:
-            score = shape["score"]
-            if not _is_number(score) or not 0.0 <= float(score) <= 1.0:
-                raise SchemaError(f"{where}: score must be a number from 0 to 1, got {score!r}")
-            out["score"] = float(score)
+            score = _finite(shape["score"])
+            if score is None or not 0.0 <= score <= 1.0:
+                raise SchemaError(
+                    f"{where}: score must be a number from 0 to 1, got {describe(shape['score'])}"
+                )
+            out["score"] = score
         out.update(self._geometry(kind, shape, cls_name, where))
         return out
 
@@ -266,9 +299,11 @@ class Shapes(Task):
         if not isinstance(given, Mapping):
             raise SchemaError(f"{where}: attributes must be a dict, got {type(given).__name__}")
         known = {a.name: a for a in self.attributes}
-        unknown = sorted(set(given) - set(known))
+        unknown = sorted(str(k) for k in set(given) - set(known))
         if unknown:
-            raise SchemaError(f"{where}: no attribute {unknown[0]!r}; attributes: {sorted(known)}")
+            raise SchemaError(
+                f"{where}: no attribute {describe(unknown[0])}; attributes: {sorted(known)}"
+            )
         return {n: a.check(given[n], where) if n in given else a.default for n, a in known.items()}
 
     def _geometry(self, kind: str, shape: Mapping[str, Any], cls_name: str, where: str) -> dict:
@@ -301,7 +336,7 @@ class Shapes(Task):
             for name, p in zip(skeleton.points, points, strict=True):
                 if p[2] not in (0, 1, 2):
                     raise SchemaError(
-                        f"{where}: visibility of {name!r} must be 0, 1 or 2, got {p[2]!r}"
+                        f"{where}: visibility of {name!r} must be 0, 1 or 2, got {p[2]}"
                     )
                 p[2] = int(p[2])
             return {"points": points}
@@ -309,9 +344,14 @@ class Shapes(Task):
             rle = shape["rle"]
             try:
                 masks.area(rle)  # checks size and counts without decoding the pixels
+                counts = rle["counts"]
+                if isinstance(counts, bytes):  # pycocotools' own form; ASCII, area() checked
+                    counts = counts.decode("ascii")
+                elif not isinstance(counts, str):  # uncompressed: stored compressed
+                    counts = masks.compress(rle)["counts"]
             except (ValueError, TypeError) as exc:
                 raise SchemaError(f"{where}: rle: {exc}") from None
-            return {"rle": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"]}}
+            return {"rle": {"size": [int(v) for v in rle["size"]], "counts": counts}}
         front = _points(shape["front"], f"{where}: front", dims=2)
         back = _points(shape["back"], f"{where}: back", dims=2)
         if len(front) != 4 or len(back) != 4:
@@ -358,14 +398,42 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)  # numpy scalars included
 
 
+def _finite(v: Any) -> float | None:
+    """``v`` as a float if it is a finite real number, else None (an int too large for
+    a float, 10**400, is not)."""
+    if not _is_number(v):
+        return None
+    try:
+        f = float(v)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+
+
+def describe(value: Any) -> str:
+    """A repr of a value given from outside, for an error message: at most about a
+    hundred characters and three levels deep, whatever the value holds."""
+    return _SHORT.repr(value)
+
+
 def _numbers(values: Any, where: str, *, length: int | None = None) -> list[float]:
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise SchemaError(f"{where} must be a list of numbers, got {values!r}")
+        raise SchemaError(f"{where} must be a list of numbers, got {describe(values)}")
     out = []
     for v in values:
-        if not _is_number(v) or not math.isfinite(float(v)):
-            raise SchemaError(f"{where} must hold finite numbers, got {v!r}")
-        out.append(float(v))
+        f = _finite(v)
+        if f is None:
+            raise SchemaError(f"{where} must hold finite numbers, got {describe(v)}")
+        if abs(f) > MAX_COORDINATE:
+            raise SchemaError(
+                f"{where} must hold numbers of at most {MAX_COORDINATE} (2**24) in magnitude, "
+                f"got {f!r}"
+            )
+        out.append(f)
     if length is not None and len(out) != length:
         raise SchemaError(f"{where} must hold {length} numbers, got {len(out)}")
     return out
@@ -373,5 +441,5 @@ def _numbers(values: Any, where: str, *, length: int | None = None) -> list[floa
 
 def _points(values: Any, where: str, *, dims: int) -> list[list[float]]:
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise SchemaError(f"{where} must be a list of [x, y] points, got {values!r}")
+        raise SchemaError(f"{where} must be a list of [x, y] points, got {describe(values)}")
     return [_numbers(p, f"{where}[{j}]", length=dims) for j, p in enumerate(values)]

@@ -274,6 +274,54 @@ def test_malformed_rle(rle, match):
         masks.decode(rle)
 
 
+@pytest.mark.parametrize(
+    "rle, match",
+    [
+        # Sizes far beyond any image: refused on the size alone, before any allocation
+        # (200000 x 200000 would be 40 GB decoded).
+        ({"size": [200000, 200000], "counts": [40_000_000_000]}, "more than a mask may have"),
+        ({"size": [2**25, 1], "counts": [2**25]}, r"h must be at most 16777216 \(2\*\*24\)"),
+        ({"size": [1, 2**40], "counts": [2**40]}, "w must be at most"),
+        ({"size": [10**30, 0], "counts": [0]}, "h must be at most"),
+        # A run longer than the mask, and runs whose int64 sum would wrap to h * w.
+        ({"size": [2, 2], "counts": [2**62, 4]}, "run 0 is 4611686018427387904, longer"),
+        ({"size": [0, 0], "counts": [2**62] * 4}, "longer than size"),
+        ({"size": [2, 2], "counts": [2**64]}, "ints"),  # beyond int64: an object array
+    ],
+)
+def test_oversized_rle_is_refused_before_decoding(rle, match):
+    for f in (masks.decode, masks.area, masks.to_bbox, masks.compress):
+        with pytest.raises(ValueError, match=match):
+            f(rle)
+
+
+def test_largest_mask_sizes_are_checked_without_decoding():
+    side = 2**14  # MAX_PIXELS exactly: accepted, and area() reads only the runs
+    rle = {"size": [side, side], "counts": [side * side - 5, 5]}
+    assert masks.area(rle) == 5
+    assert masks.to_bbox(rle) == [side - 1.0, side - 5.0, 1.0, 5.0]
+    with pytest.raises(ValueError, match="more than a mask may have"):
+        masks.area({"size": [side, side + 1], "counts": [side * (side + 1)]})
+    with pytest.raises(ValueError, match="more than a mask may have"):
+        masks.encode(np.broadcast_to(np.uint8(0), (side + 1, side)))  # no memory behind it
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(_mask_strategy(), _blocky_masks()), st.data())
+def test_compress_is_encode_of_decode_without_decoding(mask, data):
+    counts = masks.encode(mask, compressed=False)["counts"]
+    # Empty runs anywhere: the same mask, runs written otherwise.
+    for _ in range(data.draw(st.integers(0, 3))):
+        i = data.draw(st.integers(0, len(counts)))
+        counts = counts[:i] + [0, 0] + counts[i:] if i else [0, 0] + counts
+    if data.draw(st.booleans()):
+        counts = counts + [0]
+    rle = {"size": list(mask.shape), "counts": counts}
+    np.testing.assert_array_equal(masks.decode(rle), mask)
+    assert masks.compress(rle) == masks.encode(mask)
+    assert masks.compress(masks.encode(mask)) == masks.encode(mask)
+
+
 def test_negative_run_in_compressed_string():
     # "0" "0" "O": counts [0, 0, -1] (one final group 0x1F, sign bit set).
     with pytest.raises(ValueError, match="run 2 is -1"):

@@ -89,6 +89,96 @@ def test_bad_shapes_are_refused_naming_shape_and_field(shape, message):
     assert "shape 1" in str(info.value)
 
 
+BIG = 2**24  # shapes.MAX_COORDINATE
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        # Finite, but a box this wide has an infinite area: what JSON cannot hold.
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1e308, 1e308]},
+         r"shape 1: bbox must hold numbers of at most 16777216 \(2\*\*24\) in magnitude, "
+         r"got 1e\+308"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, float("inf"), 1]}, "bbox must hold finite"),
+        ({"type": "box", "class": "car", "bbox": [-BIG - 1, 0, 1, 1]}, "at most 16777216"),
+        ({"type": "box", "class": "car", "bbox": [10**400, 0, 1, 1]}, "bbox must hold finite"),
+        ({"type": "polygon", "class": "road", "points": [[0, 0], [1, 1], [2, -1e300]]},
+         r"points\[2\] must hold numbers of at most"),
+        ({"type": "polyline", "class": "road", "points": [[0, 0], [float("nan"), 1]]},
+         r"points\[1\] must hold finite"),
+        ({"type": "keypoints", "class": "person", "points": [[0, 0, 2], [0, 0, 0], [1e9, 0, 1]]},
+         r"points\[2\] must hold numbers of at most"),
+        ({"type": "cuboid", "class": "car", "front": [[0, 0]] * 4,
+          "back": [[0, 0]] * 3 + [[0, float("-inf")]]}, r"back\[3\] must hold finite"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "z": float("inf")},
+         "z must be an int, got inf"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "z": float("nan")},
+         "z must be an int, got nan"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "z": 2**31},
+         "z must be an int of at most 2147483647"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "z": 1e300}, "at most 2147483647"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "score": 10**400},
+         "score must be a number from 0 to 1"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "score": float("nan")},
+         "score must be a number from 0 to 1"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "id": True}, "id must be a string"),
+        ({"type": "box", "class": "car", "bbox": [0, 0, 1, 1], "id": 10**30},
+         "id must be a string"),
+        ({"type": ["box"], "class": "car", "bbox": [0, 0, 1, 1]}, "type must be one of"),
+        ({"type": "box", "class": ["car"], "bbox": [0, 0, 1, 1]}, "no class"),
+        ({"type": "mask", "class": "car",
+          "rle": {"size": [200000, 200000], "counts": [40_000_000_000]}},
+         "rle: RLE 'size' .* more than a mask may have"),
+        ({"type": "mask", "class": "car", "rle": {"size": [2, 2], "counts": [2**62, 4]}},
+         "rle: RLE counts: run 0 .* longer than size"),
+    ],
+)  # fmt: skip
+def test_absurd_and_non_finite_values_are_refused(shape, message):
+    with pytest.raises(wb.SchemaError, match=message) as info:
+        task().validate([every_type()[0], shape])
+    assert "shape 1" in str(info.value)
+
+
+def test_number_attributes_refuse_what_no_float_holds():
+    t = task(attributes=[wb.Attribute("depth", "number")])
+    box = {"type": "box", "class": "car", "bbox": [0, 0, 1, 1]}
+    for bad in (float("inf"), float("nan"), 10**400):
+        with pytest.raises(wb.SchemaError, match="attribute 'depth' must be a finite number"):
+            t.validate([{**box, "attributes": {"depth": bad}}])
+    assert t.validate([{**box, "attributes": {"depth": 1e300}}])[0]["attributes"] == {
+        "depth": 1e300}  # fmt: skip
+
+
+def test_largest_coordinates_and_messages_stay_bounded():
+    box = {"type": "box", "class": "car", "bbox": [-BIG, -BIG, BIG, BIG], "z": -(2**31 - 1)}
+    assert task().validate([box])[0]["bbox"] == [-BIG, -BIG, BIG, BIG]
+    # A value from a file can be huge or deeply nested: the message shows a bounded part.
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    for value in (deep, list(range(10**6)), "x" * 10**6):
+        for field in ("bbox", "type", "class", "id", "z"):
+            if field == "id" and isinstance(value, str):
+                continue  # a long id is still an id
+            shape = {"type": "box", "class": "car", "bbox": [0, 0, 1, 1], field: value}
+            with pytest.raises(wb.SchemaError) as info:
+                task().validate([shape])
+            assert len(str(info.value)) < 400
+
+
+def test_uncompressed_and_bytes_masks_are_stored_compressed():
+    m = np.zeros((6, 5), np.uint8)
+    m[1:4, 2:5] = 1
+    rle = masks.encode(m)
+    as_list = masks.encode(m, compressed=False)
+    # Empty runs in the middle: the same mask.
+    padded = {"size": as_list["size"], "counts": [0, 0, *as_list["counts"]]}
+    as_bytes = {"size": rle["size"], "counts": rle["counts"].encode()}
+    for given in (as_list, padded, as_bytes):
+        (out,) = task().validate([{"type": "mask", "class": "car", "rle": given}])
+        assert out["rle"] == rle
+
+
 def test_value_level_errors():
     t = task()
     with pytest.raises(wb.SchemaError, match="list of shapes"):
