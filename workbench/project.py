@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import numbers
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,9 @@ from .schema import Schema
 from .store import LABEL_KINDS, Event, ItemRecord, Store, open_store
 
 __all__ = ["Project"]
+
+#: Kinds of event whose value is a label of the task (checked against the schema).
+VALUE_KINDS = ("label", "prelabel", "review-accept", "review-correct")
 
 LABEL_COLUMNS = [
     "item_id", "task", "label", "annotator", "kind", "created_at", "duration_ms",
@@ -88,9 +93,60 @@ class Project:
         self._set_schema(schema)
 
     def _set_schema(self, schema: Schema) -> None:
+        before = self.store.latest_schema()
         version = self.store.save_schema(schema.to_dict())
         self._schema = Schema(schema.tasks, guidelines=schema.guidelines, version=version)
         self.store.ensure_tasks([t.name for t in self._schema.tasks])
+        if before is not None and before[0] != version:
+            self._warn_dropped(_class_names(before[1]))
+
+    def _warn_dropped(self, before: dict[str, set[str]]) -> None:
+        """Warn when the new schema lacks classes (of ``before``) that current labels use.
+
+        Nothing is rewritten: the labels stay in the log and in ``labels()``.
+        """
+        now = _class_names(self._schema.to_dict())
+        lines = []
+        for task, names in before.items():
+            counts = self._label_counts(task, sorted(names - now.get(task, set())))
+            if counts:
+                gone = "" if task in now else " (a task no longer in the schema)"
+                used = ", ".join(f"{n!r} ({k} label{'s'[: k - 1]})" for n, k in counts.items())
+                lines.append(f"task {task!r}{gone}: {used}")
+        if lines:
+            warnings.warn(
+                "the new schema drops classes that current labels use: " + "; ".join(lines)
+                + ". The labels are kept in the log (history(), events() and labels() still "
+                "show them, and the gallery can still filter by them); relabel or review "
+                "those items.",
+                UserWarning,
+                stacklevel=4,
+            )  # fmt: skip
+
+    def _label_counts(self, task: str, names: Sequence[str]) -> dict[str, int]:
+        """``{class: number of items whose current label is or contains it}``, zeros left out."""
+        counts = {}
+        for name in names:
+            _, total = self.store.page_items(task, offset=0, limit=0, filter="label", label=name)
+            if total:
+                counts[name] = int(total)
+        return counts
+
+    def former_classes(self, task: str | None = None) -> list[str]:
+        """Classes of ``task`` in earlier versions of the schema that the current one lacks."""
+        name = self._task(task)
+        now = _class_names(self._schema.to_dict()).get(name, set())
+        seen: dict[str, None] = {}
+        for _, body, _ in self.store.schema_versions():
+            for c in sorted(_class_names(body).get(name, set()) - now):
+                seen.setdefault(c, None)
+        return list(seen)
+
+    def dropped_classes(self, task: str | None = None) -> dict[str, int]:
+        """Classes the schema no longer has that current labels of ``task`` still use,
+        with how many items use each (see :meth:`former_classes`)."""
+        name = self._task(task)
+        return self._label_counts(name, self.former_classes(name))
 
     def schema_versions(self) -> list[Schema]:
         """Every version of the schema, oldest first."""
@@ -188,15 +244,28 @@ class Project:
 
     def make_event(self, item_id: str, value: Any, *, task: str | None = None,
                    kind: str = "label", **fields: Any) -> Event:  # fmt: skip
-        """A validated :class:`~workbench.store.Event` ready for ``store.append``."""
+        """A validated :class:`~workbench.store.Event` ready for ``store.append``.
+
+        The value of a ``label``, ``prelabel``, ``review-accept`` or
+        ``review-correct`` is checked against the task's schema
+        (:class:`~workbench.SchemaError`, :class:`~workbench.UnknownClassError`);
+        ``skip``, ``ambiguous``, ``send-back`` and ``retract`` carry no value, so
+        one given with them is dropped (the widgets send none). Every other field
+        is checked by :class:`~workbench.store.Event` (:class:`~workbench.StoreError`).
+        An int ``item_id`` is taken as its decimal string.
+        """
         task_name = self._task(task)
-        if kind in ("label", "review-correct", "prelabel"):
+        if isinstance(item_id, numbers.Integral) and not isinstance(item_id, bool):
+            item_id = str(item_id)
+        elif not isinstance(item_id, str):
+            raise StoreError(f"item_id must be a string, got {type(item_id).__name__}")
+        if kind in VALUE_KINDS:
             value = self._schema.validate(task_name, value)
-        elif kind in ("skip", "ambiguous"):
+        else:
             value = None
         annotator = fields.pop("annotator", None) or self.annotator
         return Event(
-            item_id=str(item_id), task=task_name, value=value, kind=kind, annotator=annotator,
+            item_id=item_id, task=task_name, value=value, kind=kind, annotator=annotator,
             schema_version=self._schema.version, **fields,
         )  # fmt: skip
 
@@ -234,8 +303,8 @@ class Project:
         from .stream import state_event
 
         kinds = {"accept": "review-accept", "correct": "review-correct", "ambiguous": "ambiguous"}
-        if decision not in kinds:
-            raise ValueError(f"decision must be one of {list(kinds)}, got {decision!r}")
+        if not isinstance(decision, str) or decision not in kinds:
+            raise SchemaError(f"decision must be one of {list(kinds)}, got {decision!r}")
         task_name = self._task(task)
         if self.store.missing_items([item_id]):
             raise UnknownItemError(f"no item {item_id!r} in this project")
@@ -245,7 +314,7 @@ class Project:
                 raise StoreError(f"item {item_id!r} has no label to accept")
             value = state["value"]
         elif decision == "correct" and value is None:
-            raise ValueError("a correction needs the right label: review_label(id, 'correct', v)")
+            raise SchemaError("a correction needs the right label: review_label(id, 'correct', v)")
         ev = self.make_event(
             item_id, value, task=task_name, kind=kinds[decision], tier="review", note=note,
             annotator=annotator, parent=None if state is None else state["id"],
@@ -265,11 +334,16 @@ class Project:
         ``model`` is ``"name@version"``; it is recorded as ``model:name@version``.
         Returns how many were written.
         """
-        scores = scores or {}
+        if not isinstance(model, str) or not model.strip():
+            raise StoreError(f"model must be a name such as 'resnet@1', got {model!r}")
+        scores = scores if scores is not None else {}
+        for name, given in (("values", values), ("scores", scores)):
+            if not isinstance(given, Mapping):
+                raise SchemaError(f"{name} must map item ids to {name}, got {type(given).__name__}")
         annotator = model if model.startswith("model:") else f"model:{model}"
         events = [
             self.make_event(iid, v, task=task, kind="prelabel", annotator=annotator,
-                            score=None if scores.get(iid) is None else float(scores[iid]))
+                            score=scores.get(iid))
             for iid, v in values.items()
         ]  # fmt: skip
         return len(self.store.append(events))
@@ -385,6 +459,22 @@ class Project:
             f"Project({self.store.url!r}, tasks={[t.name for t in self._schema.tasks]}, "
             f"schema_version={self._schema.version}, items={len(self)})"
         )
+
+
+def _class_names(body: Any) -> dict[str, set[str]]:
+    """``{task: class names}`` of a stored schema body, read as loosely as possible:
+    an old body that no longer loads (a malformed colour ...) still has names."""
+    out: dict[str, set[str]] = {}
+    tasks = body.get("tasks") if isinstance(body, Mapping) else None
+    for t in tasks if isinstance(tasks, list) else ():
+        if not isinstance(t, Mapping) or not isinstance(t.get("name"), str):
+            continue
+        classes = t.get("classes")
+        names = [c.get("name") for c in classes if isinstance(c, Mapping)] if isinstance(
+            classes, list
+        ) else []  # fmt: skip
+        out[t["name"]] = {n for n in names if isinstance(n, str)}
+    return out
 
 
 def _label_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,57 @@ PALETTE = (
     "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
     "#AA4499",
 )  # fmt: skip
+
+#: The CSS named colours (CSS Color Module Level 4), the only colour words a schema may use.
+CSS_COLOR_NAMES = frozenset({
+    "aliceblue", "antiquewhite", "aqua", "aquamarine", "azure", "beige", "bisque", "black",
+    "blanchedalmond", "blue", "blueviolet", "brown", "burlywood", "cadetblue", "chartreuse",
+    "chocolate", "coral", "cornflowerblue", "cornsilk", "crimson", "cyan", "darkblue",
+    "darkcyan", "darkgoldenrod", "darkgray", "darkgreen", "darkgrey", "darkkhaki",
+    "darkmagenta", "darkolivegreen", "darkorange", "darkorchid", "darkred", "darksalmon",
+    "darkseagreen", "darkslateblue", "darkslategray", "darkslategrey", "darkturquoise",
+    "darkviolet", "deeppink", "deepskyblue", "dimgray", "dimgrey", "dodgerblue",
+    "firebrick", "floralwhite", "forestgreen", "fuchsia", "gainsboro", "ghostwhite", "gold",
+    "goldenrod", "gray", "green", "greenyellow", "grey", "honeydew", "hotpink", "indianred",
+    "indigo", "ivory", "khaki", "lavender", "lavenderblush", "lawngreen", "lemonchiffon",
+    "lightblue", "lightcoral", "lightcyan", "lightgoldenrodyellow", "lightgray",
+    "lightgreen", "lightgrey", "lightpink", "lightsalmon", "lightseagreen", "lightskyblue",
+    "lightslategray", "lightslategrey", "lightsteelblue", "lightyellow", "lime",
+    "limegreen", "linen", "magenta", "maroon", "mediumaquamarine", "mediumblue",
+    "mediumorchid", "mediumpurple", "mediumseagreen", "mediumslateblue",
+    "mediumspringgreen", "mediumturquoise", "mediumvioletred", "midnightblue", "mintcream",
+    "mistyrose", "moccasin", "navajowhite", "navy", "oldlace", "olive", "olivedrab",
+    "orange", "orangered", "orchid", "palegoldenrod", "palegreen", "paleturquoise",
+    "palevioletred", "papayawhip", "peachpuff", "peru", "pink", "plum", "powderblue",
+    "purple", "rebeccapurple", "red", "rosybrown", "royalblue", "saddlebrown", "salmon",
+    "sandybrown", "seagreen", "seashell", "sienna", "silver", "skyblue", "slateblue",
+    "slategray", "slategrey", "snow", "springgreen", "steelblue", "tan", "teal", "thistle",
+    "tomato", "turquoise", "violet", "wheat", "white", "whitesmoke", "yellow", "yellowgreen"
+})  # fmt: skip
+
+#: ``#rgb``, ``#rgba``, ``#rrggbb`` or ``#rrggbbaa``.
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
+def check_color(value: Any, where: str) -> str:
+    """``value`` if it is a hex colour or a CSS named colour (lower-cased), else a
+    :class:`SchemaError` saying ``where`` it was.
+
+    Colours end up in the widgets' styles, so nothing else is let through: a
+    ``url(...)`` or ``var(...)`` would make every annotator's browser fetch or
+    read what a schema's author chose.
+    """
+    if isinstance(value, str):
+        if _HEX_COLOR.fullmatch(value):
+            return value
+        if value.lower() in CSS_COLOR_NAMES:
+            return value.lower()
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    raise SchemaError(
+        f"{where}: color must be a hex colour (#rgb, #rgba, #rrggbb, #rrggbbaa) or a CSS "
+        f"named colour such as 'teal', got {shown}"
+    )
+
 
 #: Keys the widgets use for themselves; a class cannot be bound to them.
 RESERVED_KEYS = frozenset({"s", "?", " "})
@@ -51,7 +103,9 @@ class LabelClass:
     key : str, optional
         The single key that picks this class; defaults to 1-9, then letters.
     color : str, optional
-        CSS colour; defaults to the next colour of :data:`PALETTE`.
+        A hex colour (``#rgb``, ``#rgba``, ``#rrggbb``, ``#rrggbbaa``) or a CSS
+        named colour (:data:`CSS_COLOR_NAMES`); defaults to the next colour of
+        :data:`PALETTE`.
     description : str
         Shown next to the class and in the guidelines.
     examples : sequence of str
@@ -77,6 +131,18 @@ class LabelClass:
                     f"class {self.name!r}: key {self.key!r} is reserved "
                     f"(reserved: {sorted(RESERVED_KEYS)})"
                 )
+        if self.color is not None and self.color != "":  # "" means "not given", as None
+            object.__setattr__(self, "color", check_color(self.color, f"class {self.name!r}"))
+        else:
+            object.__setattr__(self, "color", None)
+        if not isinstance(self.description, str):
+            raise SchemaError(
+                f"class {self.name!r}: description must be a string, got {self.description!r}"
+            )
+        if isinstance(self.examples, str) or not all(isinstance(e, str) for e in self.examples):
+            raise SchemaError(
+                f"class {self.name!r}: examples must be a list of item ids, got {self.examples!r}"
+            )
         object.__setattr__(self, "examples", tuple(self.examples))
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,12 +231,22 @@ class Classification(Task):
         """Return ``value`` normalised for storage, or raise :class:`SchemaError`."""
         names = self.class_names
         if self.multi_label:
-            if isinstance(value, str) or not isinstance(value, Iterable):
+            # A dict iterates over its keys and bytes over numbers: neither is a list
+            # of class names, whatever those happen to be.
+            if isinstance(value, str | bytes | bytearray | memoryview | Mapping) or not isinstance(
+                value, Iterable
+            ):
                 raise SchemaError(
                     f"task {self.name!r} is multi-label: the value must be a list of class "
-                    f"names, got {value!r}"
+                    f"names, got {_shown(value)}"
                 )
             chosen = list(value)
+            odd = [v for v in chosen if not isinstance(v, str)]
+            if odd:
+                raise SchemaError(
+                    f"task {self.name!r} is multi-label: the value must be a list of class "
+                    f"names (strings), got an element {_shown(odd[0])}"
+                )
             unknown = [v for v in chosen if v not in names]
             if unknown:
                 raise UnknownClassError(
@@ -180,11 +256,13 @@ class Classification(Task):
         if not isinstance(value, str):
             raise SchemaError(
                 f"task {self.name!r} is single-label: the value must be one class name, "
-                f"got {value!r}"
+                f"got {_shown(value)}"
             )
         if value not in names:
-            raise UnknownClassError(f"task {self.name!r} has no class {value!r}; classes: {names}")
-        return value
+            raise UnknownClassError(
+                f"task {self.name!r} has no class {_shown(value)}; classes: {names}"
+            )
+        return str(value)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,6 +285,12 @@ class Classification(Task):
                 for c in data["classes"]
             ),
         )  # fmt: skip
+
+
+def _shown(v: Any) -> str:
+    """``repr(v)`` cut short, for errors about values that may be huge."""
+    text = repr(v)
+    return text if len(text) <= 80 else f"{text[:77]}... ({type(v).__name__})"
 
 
 @dataclass(frozen=True)
