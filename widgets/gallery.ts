@@ -26,6 +26,8 @@ interface Model extends ViewModel {
   page_size: number;
   thumb_size: number;
   filter: string;
+  /** Classes no longer in the schema that current labels still use: offered as filters too. */
+  filter_classes?: string[];
 }
 
 interface State {
@@ -51,6 +53,13 @@ interface UndoEntry {
 const FALLBACK_COLUMNS = 10;
 
 export type GalleryOptions = ViewOptions;
+
+/** The filter classes the kernel offers beyond the schema's (strings not among its classes). */
+export function droppedClasses(given: unknown, classes: ClassSpec[]): string[] {
+  if (!Array.isArray(given)) return [];
+  const names = new Set(classes.map((c) => c.name));
+  return given.filter((n): n is string => typeof n === "string" && !names.has(n));
+}
 
 export class GalleryView extends StreamView<Model, GalleryAction> {
   private selection = new GridSelection(0);
@@ -98,6 +107,9 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
       ["all", "all items"],
       ["unlabeled", "unlabeled"],
       ...this.task.classes.map((c): [string, string] => [c.name, `labeled ${c.name}`]),
+      ...droppedClasses(model.get("filter_classes"), this.task.classes as ClassSpec[]).map(
+        (name): [string, string] => [name, `labeled ${name} (no longer in the schema)`],
+      ),
     ];
     for (const [value, text] of options_) {
       const opt = h("option", { text, attrs: { value } });

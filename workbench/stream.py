@@ -159,7 +159,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError, WorkbenchError
-from .store.base import LABEL_KINDS, MAX_NOTE, STATE_KINDS, TIERS
+from .store.base import LABEL_KINDS, MAX_DURATION_MS, MAX_NOTE, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -411,7 +411,11 @@ class LabelStream:
         duration = msg.get("duration_ms")
         if isinstance(duration, bool) or not isinstance(duration, numbers.Real | type(None)):
             duration = None
-        duration_ms = None if duration is None else max(0, int(duration))
+        # Clamped to what an Event takes: a widget left open for a month still stores its label.
+        duration_ms = (
+            None if duration is None or duration != duration  # NaN: no duration
+            else int(max(0, min(duration, MAX_DURATION_MS)))
+        )  # fmt: skip
         note = msg.get("note", "")
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             return [_refused(ids, f"note must be a string of at most {MAX_NOTE} characters")]
@@ -474,6 +478,8 @@ class LabelStream:
         base = {**_echo(msg), "type": "page", "page_size": size, "filter": filt}
         task = self.project.schema.task(self.task)
         names = list(getattr(task, "class_names", []))
+        if isinstance(filt, str) and filt not in GALLERY_FILTERS and filt not in names:
+            names += self.project.former_classes(self.task)  # current labels may still use them
         if not isinstance(filt, str) or (filt not in GALLERY_FILTERS and filt not in names):
             return [({**base, "page": page, "total": 0, "items": [],
                       "error": f"filter must be one of {list(GALLERY_FILTERS) + names}, "

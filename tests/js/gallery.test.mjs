@@ -125,6 +125,24 @@ test("filter dropdown asks for the filtered page", () => {
   assert.equal(tiles()[0].dataset.itemId, "t0004");
 });
 
+test("the filter offers classes the schema dropped that labels still use, and pages by them", () => {
+  const model = new FakeModel(galleryState({ filter_classes: ["cow", "dog", 7] }));
+  const kernel = new FakeKernel(model, textItems(20));
+  for (const id of ["t0003", "t0011"]) kernel.labels.set(id, { kind: "label", value: "cow" });
+  const { root } = show(model);
+  kernel.flush();
+  const select = root.querySelector("select.wb-filter");
+  // "dog" is a schema class already and 7 is not a name: each class is offered once.
+  assert.deepEqual([...select.options].map((o) => o.value), ["all", "unlabeled", "cat", "dog", "bird", "cow"]);
+  assert.match(select.options[5].textContent, /cow .*no longer in the schema/);
+  select.value = "cow";
+  select.dispatchEvent(new window.Event("change", { bubbles: true }));
+  assert.equal(model.sentOf("page").at(-1).filter, "cow");
+  kernel.flush();
+  assert.deepEqual([...root.querySelectorAll(".wb-tile")].map((t) => t.dataset.itemId), ["t0003", "t0011"]);
+  assert.equal(root.querySelector(".wb-tile").dataset.label, "cow");
+});
+
 test("Backspace undoes the last bulk label with one retraction per item", () => {
   const { model, kernel, root, tiles } = mount();
   press(root, "a");

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import workbench as wb
@@ -413,6 +414,45 @@ def test_gallery_pages_and_filters(texts):
         {"type": "page", "client_id": "g", "req": 6, "page": 0, "page_size": 4, "filter": "cow"}
     )
     assert "filter must be one of" in reply["error"]
+
+
+def test_gallery_filters_by_a_class_the_schema_dropped(texts):
+    for i, value in enumerate(["cat", "bird", "dog", "bird"]):
+        texts.label(f"t{i}", value)
+    with pytest.warns(UserWarning, match=r"task 'animal': 'bird' \(2 labels\).*kept in the log"):
+        texts.schema = wb.Schema.classification("animal", ["cat", "dog", "fish"])
+    assert texts.dropped_classes() == {"bird": 2}
+    g = texts.gallery(filter="bird")
+    assert g.filter == "bird" and g.filter_classes == ["bird"]
+    assert [c["name"] for c in g.schema["classes"]] == ["cat", "dog", "fish"]
+    with pytest.raises(ValueError, match="filter"):
+        g.filter = "cow"  # never a class of this task
+    wire = Wire(g)
+    reply, _ = wire.one(
+        {"type": "page", "client_id": "g", "req": 1, "page": 0, "page_size": 4, "filter": "bird"}
+    )
+    assert "error" not in reply
+    assert reply["total"] == 2 and [i["item_id"] for i in reply["items"]] == ["t1", "t3"]
+    assert [i["label"] for i in reply["items"]] == ["bird", "bird"]
+    # The labels are kept as written: nothing in the log was rewritten.
+    assert texts.labels().set_index("item_id").loc["t1", "label"] == "bird"
+    # Once no current label uses the class, the gallery no longer offers it.
+    texts.label("t1", "cat")
+    texts.label("t3", "dog")
+    assert texts.dropped_classes() == {} and texts.gallery().filter_classes == []
+
+
+def test_widget_durations_are_clamped_to_what_the_store_takes(texts):
+    from workbench.store.base import MAX_DURATION_MS
+
+    wire = Wire(texts.classify())
+    for seq, duration in enumerate([10**12, -5, float("inf"), float("nan"), 1.5e3]):
+        reply, _ = wire.one(label(seq, f"t{seq}", duration_ms=duration))
+        assert reply["type"] == "ack", (duration, reply)
+    got = texts.events()["duration_ms"]
+    assert got[[0, 1, 2, 4]].tolist() == [MAX_DURATION_MS, 0, MAX_DURATION_MS, 1500]
+    assert pd.isna(got[3]), "NaN stores no duration"
+    texts.labels(), texts.status()  # every read still works
 
 
 def test_gallery_pages_never_read_the_whole_project(texts, monkeypatch):

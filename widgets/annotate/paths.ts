@@ -6,6 +6,7 @@
  * colour. Also the Path2D builders the overlay's drafts share.
  */
 
+import { colorRgb, FALLBACK_COLOR } from "../lib/dom";
 import type { Shape } from "../lib/geometry";
 import { countsToRuns, toBbox as rleBbox, type Rle } from "../lib/rle";
 import { skeletonOf, type ShapesSpec } from "./shapes";
@@ -13,7 +14,6 @@ import { skeletonOf, type ShapesSpec } from "./shapes";
 export type Rgb = [number, number, number];
 
 export const MASK_ALPHA = 0.45;
-const FALLBACK_COLOR = "#999999";
 
 interface Paths {
   fill: Path2D | null;
@@ -26,10 +26,9 @@ interface MaskRender {
   y: number;
 }
 
-function hexRgb(color: string | null | undefined): Rgb {
-  const m = /^#?([0-9a-f]{6})$/i.exec((color || FALLBACK_COLOR).trim());
-  const n = parseInt(m ? m[1] : FALLBACK_COLOR.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+/** A class colour as RGB: hex or a CSS named colour, anything else the fallback grey (lib/dom safeColor). */
+export function classRgb(color: unknown): Rgb {
+  return colorRgb(color);
 }
 
 export function rgba(rgb: Rgb, a: number): string {
@@ -108,13 +107,13 @@ export class ShapeGraphics {
   private colors = new Map<string, Rgb>();
 
   constructor(private readonly spec: ShapesSpec) {
-    for (const c of spec.classes) this.colors.set(c.name, hexRgb(c.color));
+    for (const c of spec.classes) this.colors.set(c.name, classRgb(c.color));
   }
 
   colorOf(cls: string): Rgb {
     let c = this.colors.get(cls);
     if (!c) {
-      c = hexRgb(FALLBACK_COLOR);
+      c = classRgb(FALLBACK_COLOR);
       this.colors.set(cls, c);
     }
     return c;

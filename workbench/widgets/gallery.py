@@ -34,7 +34,9 @@ class GalleryWidget(StreamWidget):
         Longest side of a thumbnail in pixels, 32 to 512 (default 128).
     filter : str
         Which items to show first: ``"all"`` (default), ``"unlabeled"`` or a
-        class name (items whose current label is that class).
+        class name (items whose current label is that class). A class an earlier
+        schema had that current labels still use is offered too
+        (:meth:`Project.dropped_classes`), so labels of a dropped class can be found.
     annotator : str, optional
         Name recorded on the labels; the project's annotator by default.
 
@@ -51,26 +53,29 @@ class GalleryWidget(StreamWidget):
     page_size = Setting(100, 50, 200)
     thumb_size = Setting(128, 32, 512, stream=True)
     filter = t.Unicode("all").tag(sync=True)
+    #: Classes no longer in the schema that current labels still use: filters as well.
+    filter_classes = t.List(t.Unicode()).tag(sync=True)
 
     def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
         ints = self._check_settings(settings, _SETTINGS)
         common = self._setup(project, task, settings.get("annotator"))
         filt = settings.get("filter", "all")
-        self._check_filter(filt, common["schema"])
+        dropped = list(project.dropped_classes(common["task"]))
+        self._check_filter(filt, common["schema"], dropped)
         self.stream = LabelStream(
             project, common["task"], annotator=common["annotator"], thumb_size=ints["thumb_size"]
         )
-        super().__init__(filter=filt, **ints, **common)
+        super().__init__(filter=filt, filter_classes=dropped, **ints, **common)
         self._connect()
 
     @staticmethod
-    def _check_filter(filt: Any, schema: dict[str, Any]) -> str:
+    def _check_filter(filt: Any, schema: dict[str, Any], dropped: list[str]) -> str:
         names = [c["name"] for c in schema.get("classes", [])]
-        allowed = ["all", "unlabeled", *names]
-        if filt not in allowed:
+        allowed = ["all", "unlabeled", *names, *(n for n in dropped if n not in names)]
+        if not isinstance(filt, str) or filt not in allowed:
             raise ValueError(f"filter must be one of {allowed}, got {filt!r}")
         return filt
 
     @t.validate("filter")
     def _valid_filter(self, proposal: dict[str, Any]) -> str:
-        return self._check_filter(proposal["value"], self.schema)
+        return self._check_filter(proposal["value"], self.schema, self.filter_classes)
