@@ -1,3 +1,5 @@
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -186,3 +188,107 @@ def test_review_label_writes_review_events_with_the_reviewed_parent(project):
     with pytest.raises(wb.UnknownItemError):
         project.review_label("nope", "accept")
     assert len(project.history(t0)) == 3  # nothing written by the refused calls
+
+
+def test_every_kind_with_a_label_value_is_checked_against_the_schema(project):
+    first = project.item_ids()[0]
+    before = project.events()
+    for kind in ("label", "prelabel", "review-accept", "review-correct"):
+        with pytest.raises(wb.UnknownClassError, match="no class 'cow'"):
+            project.make_event(first, "cow", kind=kind)
+        with pytest.raises(wb.SchemaError, match="single-label"):
+            project.make_event(first, {"cat": 1}, kind=kind)
+    assert project.make_event(first, "cat", kind="review-accept").value == "cat"
+    pd.testing.assert_frame_equal(project.events(), before)
+
+
+def test_kinds_without_a_value_store_none(project):
+    """skip, ambiguous, send-back and retract carry no value: one given is dropped
+    (the widgets send none), never stored unchecked."""
+    first = project.item_ids()[0]
+    labeled = project.label(first, "cat")
+    for kind, extra in (("skip", {}), ("ambiguous", {}), ("send-back", {"tier": "review"}),
+                        ("retract", {"parent": labeled})):  # fmt: skip
+        ev = project.make_event(first, {"evil": ["not", "a", "class"]}, kind=kind, **extra)
+        assert ev.value is None, kind
+    ev = project.make_event(first, "x", kind="send-back", tier="review", note="why")
+    (sent,) = project.store.append([ev])
+    assert project.store.get_event(sent.id).value is None
+    assert project.events()["value"].iloc[0] == "cat" and len(project.events()) == 2
+
+
+def test_make_event_names_what_is_wrong(project):
+    first = project.item_ids()[0]
+    with pytest.raises(wb.StoreError, match="unknown event kind 'evil'"):
+        project.make_event(first, None, kind="evil")
+    with pytest.raises(wb.StoreError, match=r"duration_ms must be None or an int .*got 'abc'"):
+        project.make_event(first, "cat", duration_ms="abc")
+    with pytest.raises(wb.StoreError, match="item_id must be a string"):
+        project.make_event(b"raw", "cat")
+    assert project.make_event(7, "cat").item_id == "7"
+    with pytest.raises(wb.SchemaError, match="decision must be one of"):
+        project.review_label(first, "approve")
+    with pytest.raises(wb.SchemaError, match="decision must be one of"):
+        project.review_label(first, ["accept"])
+    with pytest.raises(wb.StoreError, match="model must be a name"):
+        project.add_prelabels({first: "cat"}, model=None)
+    with pytest.raises(wb.SchemaError, match="values must map item ids"):
+        project.add_prelabels([first, "cat"], model="m@1")
+    with pytest.raises(wb.StoreError, match="score must be None or a finite number"):
+        project.add_prelabels({first: "cat"}, model="m@1", scores={first: float("nan")})
+    assert project.events().empty
+
+
+def test_dropping_classes_that_labels_use_warns_and_keeps_the_labels(tmp_path):
+    path = tmp_path / "p.db"
+    schema = wb.Schema(
+        (wb.Classification("animal", classes=("cat", "dog", "bird", "cow")),
+         wb.Classification("tags", classes=("red", "blue", "green"), multi_label=True)),
+    )  # fmt: skip
+    with wb.Project(path, schema=schema, annotator="ann") as p:
+        p.add_texts(["a", "b", "c"], ids=["i0", "i1", "i2"])
+        p.label("i0", "bird")
+        p.label("i1", "bird")
+        p.label("i2", "cow")
+        p.label("i2", "dog")  # cow is no longer current on i2
+        p.label("i0", ["red", "blue"], task="tags")
+        p.label("i1", ["blue"], task="tags")
+        log = p.events()
+        smaller = wb.Schema(
+            (wb.Classification("animal", classes=("cat", "dog")),
+             wb.Classification("tags", classes=("red", "green"), multi_label=True)),
+        )  # fmt: skip
+        with pytest.warns(UserWarning) as caught:
+            p.schema = smaller
+        (warning,) = [w for w in caught if "drops classes" in str(w.message)]
+        text = str(warning.message)
+        assert "task 'animal': 'bird' (2 labels)" in text
+        assert "task 'tags': 'blue' (2 labels)" in text
+        assert "'cow'" not in text, "no current label uses cow"
+        assert "kept in the log" in text
+        assert warning.filename == __file__, "the warning points at the caller"
+        pd.testing.assert_frame_equal(p.events(), log)  # nothing rewritten
+        assert p.labels("animal").set_index("item_id")["label"].to_dict() == {
+            "i0": "bird", "i1": "bird", "i2": "dog",
+        }  # fmt: skip
+        assert p.former_classes("animal") == ["bird", "cow"]
+        assert p.dropped_classes("animal") == {"bird": 2}
+        assert p.dropped_classes("tags") == {"blue": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with wb.Project(path) as p:  # reopening changes nothing: no warning
+            assert p.schema.version == 2
+    # A task that leaves the schema takes its classes with it.
+    with pytest.warns(UserWarning, match="drops classes") as caught:
+        wb.Project(path, schema=wb.Schema.classification("animal", ["cat"])).close()
+    text = str(caught[0].message)
+    assert "task 'animal': 'dog' (1 label)" in text
+    assert "task 'tags' (a task no longer in the schema): 'red' (1 label)" in text
+
+
+def test_dropping_a_class_no_label_uses_does_not_warn(project):
+    project.label(project.item_ids()[0], "cat")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        project.schema = wb.Schema.classification("animal", ["cat", "dog"])
+    assert project.dropped_classes() == {}
