@@ -48,6 +48,11 @@ class Project:
     models_dir : str or Path, optional
         Where model outputs (pre-label probabilities, checkpoints) are saved,
         one folder per model version; defaults to ``<store file>.models``.
+    read_only : bool
+        Open an existing SQLite project without ever writing in its file (the
+        store is opened read-only; the stored schema is used as it is, so
+        ``schema=`` is refused). Anything that would write raises
+        :class:`~workbench.StoreError`.
     """
 
     def __init__(
@@ -58,20 +63,40 @@ class Project:
         annotator: str | None = None,
         items_dir: str | Path | None = None,
         models_dir: str | Path | None = None,
+        read_only: bool = False,
     ) -> None:
         if schema is not None and not isinstance(schema, Schema):
             raise SchemaError(f"schema must be a workbench.Schema, got {type(schema).__name__}")
-        self.store: Store = open_store(location)
-        latest = self.store.latest_schema()
-        if schema is None:
-            if latest is None:
-                self.store.close()
+        if read_only:
+            if schema is not None:
                 raise SchemaError(
-                    f"{location} is a new project: pass schema=, e.g. "
-                    "wb.Schema.classification('label', ['cat', 'dog'])"
+                    f"{location}: schema= cannot be given with read_only=True (a read-only "
+                    "project uses its stored schema)"
                 )
-            schema = Schema.from_dict(latest[1], version=latest[0])
-        self._set_schema(schema)
+            self.store = open_store(location, read_only=True)
+            try:
+                latest = self.store.latest_schema()
+                if latest is None:
+                    raise SchemaError(f"{location} holds no schema: it is not a project yet")
+                self._schema = Schema.from_dict(latest[1], version=latest[0])
+            except (SchemaError, StoreError):
+                self.store.close()
+                raise
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a malformed body
+                self.store.close()
+                raise SchemaError(f"{location}: its stored schema is malformed: {exc!r}") from exc
+        else:
+            self.store: Store = open_store(location)
+            latest = self.store.latest_schema()
+            if schema is None:
+                if latest is None:
+                    self.store.close()
+                    raise SchemaError(
+                        f"{location} is a new project: pass schema=, e.g. "
+                        "wb.Schema.classification('label', ['cat', 'dog'])"
+                    )
+                schema = Schema.from_dict(latest[1], version=latest[0])
+            self._set_schema(schema)
         # In team mode each person is a PostgreSQL role, and the log records that role.
         self.annotator = annotator or self.store.login_user() or _default_annotator()
         self.items_dir = (

@@ -1,7 +1,7 @@
 """The REST API of workbench.server against a real ``jupyter server`` with a token.
 
-The extension is enabled on the command line (``--ServerApp.jpserver_extensions``)
-so the test does not depend on the installed ``jupyter_server_config.d`` file.
+The server (``tests/jupyter_server.py``) enables the extension on the command
+line, so the test does not depend on the installed ``jupyter_server_config.d`` file.
 PostgreSQL projects are registered both ways a server can have them: in the
 server's config file (``WorkbenchServer.projects``) and in ``WORKBENCH_PROJECTS``.
 """
@@ -9,119 +9,13 @@ server's config file (``WorkbenchServer.projects``) and in ``WORKBENCH_PROJECTS`
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 import workbench as wb
-from tests.browser.harness import server_args
+from tests.jupyter_server import Server
 
 pytest.importorskip("jupyter_server")
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(
-        self, root: Path, home: Path, *, env: dict[str, str] | None = None,
-        config: dict | None = None,
-    ) -> None:  # fmt: skip
-        self.root, self.home = root, home
-        self.env, self.config = env or {}, config
-        self.token = secrets.token_hex(16)
-        self.port = _free_port()
-        self.log_path = home / "server.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30.0) -> Server:
-        env = dict(os.environ)
-        env.update(
-            JUPYTER_CONFIG_DIR=str(self.home / "config"),
-            JUPYTER_DATA_DIR=str(self.home / "data"),
-            JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
-            JUPYTER_PLATFORM_DIRS="1",
-            PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p),
-        )
-        env.pop("JUPYTER_PATH", None)
-        env.pop("WORKBENCH_PROJECTS", None)
-        env.update(self.env)
-        if self.config is not None:
-            (self.home / "config").mkdir(parents=True, exist_ok=True)
-            (self.home / "config" / "jupyter_server_config.json").write_text(
-                json.dumps(self.config)
-            )
-        cmd = [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "server",
-            *server_args(self.token, self.port, self.root),
-            "--ServerApp.jpserver_extensions={'workbench.server': True}",
-        ]
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter server exited:\n{self.log()}")
-            try:
-                if self.get("/api/status", token=self.token)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"jupyter server did not answer in {timeout} s:\n{self.log()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def get(self, path: str, *, token: str | None = None, **query: str) -> tuple[int, dict]:
-        code, raw = self.get_raw(path, token=token, **query)
-        try:
-            return code, json.loads(raw or "null")
-        except ValueError:
-            return code, {"raw": raw}
-
-    def get_raw(self, path: str, *, token: str | None = None, **query: str) -> tuple[int, str]:
-        """The status code and the body as text (to search for what must not be there)."""
-        url = f"http://127.0.0.1:{self.port}{path}"
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        headers = {"Authorization": f"token {token}"} if token else {}
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode(errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -205,11 +99,16 @@ def test_bad_task_and_bad_file_are_400(server):
     assert server.get("/workbench/api/status", token=server.token)[0] == 400
 
 
-def test_projects_lists_workbench_files_only(server):
+def test_projects_lists_every_db_file_and_marks_the_invalid_ones(server):
     code, body = server.get("/workbench/api/projects", token=server.token)
     assert code == 200
+    empty = "not a workbench project: the file is empty"
     assert body == {
-        "projects": [{"path": "team.db", "kind": "sqlite", "tasks": ["animal", "color"]}],
+        "projects": [
+            {"path": "empty.db", "kind": "sqlite", "tasks": [], "valid": False, "error": empty},
+            {"path": "team.db", "kind": "sqlite", "tasks": ["animal", "color"], "valid": True},
+            {"path": "sub/notes.db", "kind": "sqlite", "tasks": [], "valid": False, "error": empty},
+        ],
         "depth": 2,
     }
 

@@ -2,19 +2,31 @@
 
 Routes, under ``<base_url>/workbench/api/``, all behind Jupyter's own
 authentication (a request without the server's token or session cookie is
-refused with 403):
+refused with 403; a request other than GET must also carry Jupyter's XSRF
+token, and these routes answer none):
 
 - ``GET status?project=<path or name>&task=<name>``: :func:`workbench.dashboards.status`
   of the project as JSON, with ``project`` and ``kind`` (``"sqlite"`` or
   ``"postgresql"``). ``project`` is a SQLite file relative to the server's
   ``root_dir``, or the name of a registered PostgreSQL project; ``task``
   defaults to the first task.
-- ``GET projects``: the workbench projects: the ``*.db`` files holding a
-  workbench schema in ``root_dir`` and in its immediate subfolders (depth 2,
-  hidden folders skipped), each ``{"path", "kind": "sqlite", "tasks"}``; then
-  the registered PostgreSQL projects, each ``{"name", "kind": "postgresql",
-  "tasks"}`` (``tasks`` empty and an ``error`` message while the database
-  cannot be read). A URL or password is never sent.
+- ``GET projects``: the ``*.db`` files in ``root_dir`` and in its immediate
+  subfolders (depth 2; hidden files and folders skipped), each ``{"path",
+  "kind": "sqlite", "tasks", "valid"}``: ``valid`` is false, ``tasks`` empty and
+  ``error`` a short reason for a file that is not a valid workbench project (a
+  file of another application, a malformed schema, a file locked by another
+  process), so that one bad file never fails the listing; then the registered
+  PostgreSQL projects, each ``{"name", "kind": "postgresql", "tasks"}`` (``tasks``
+  empty and an ``error`` message while the database cannot be read). A URL or
+  password is never sent.
+
+SQLite files are only ever read: each is opened read-only
+(``Project(path, read_only=True)``, SQLite's ``mode=ro``), so that the server
+never creates a table, switches a journal mode or writes in a file it serves
+(see :mod:`workbench.store.sqlite` for the ``-wal``/``-shm`` files SQLite itself
+keeps next to a WAL-mode store). Symbolic links never lead out of ``root_dir``:
+the listing skips every link, and ``status`` follows a link only when its target
+is inside ``root_dir`` (403 otherwise), keying the open project by the target.
 
 PostgreSQL projects (team mode) are registered on the server, never named by a
 request: a browser can only pick one of the registered names. Register them in
@@ -26,16 +38,24 @@ config's of the same name). Names are 1-64 letters, digits, ``_``, ``.`` or
 that sets no ``connect_timeout`` gets ``connect_timeout=10``, so that an
 unreachable database answers 503 in seconds.
 
-Errors answer JSON ``{"message": ...}``: 400 for a missing ``project`` argument,
-a file or database that is not a workbench project or an unknown task (naming
-the tasks); 403 for an absolute path or one that leaves ``root_dir``; 404 for a
-missing file or an unknown project name; 503 when a registered database cannot
-be reached or fails (the message never carries the URL's password).
+Errors answer JSON ``{"message": ...}``, which names the project by its path
+under ``root_dir`` or its registered name: 400 for a missing ``project``
+argument, a file or database that is not a workbench project, an invalid
+project (a malformed schema, an unknown task kind, bad classes) or an unknown
+task (naming the tasks); 403 for an absolute path or one that leaves
+``root_dir``; 404 for a missing file or an unknown project name; 503 for a file
+locked by another process (within a few seconds: SQLite's busy timeout of a
+read-only store), work that took longer than :data:`WORK_TIMEOUT_S`, or a
+registered database that cannot be reached or fails (the message never
+carries the URL's password).
 
-Status is computed on worker threads, never on the server's event loop: one
-thread for the SQLite projects, and one per registered PostgreSQL project (so a
-slow or unreachable database holds up only its own requests). Each project is
-opened once and kept open between requests; a PostgreSQL connection that the
+All file-system and database work runs on worker threads, never on the
+server's event loop, so that Jupyter's own routes stay responsive whatever a
+file or database does: a small pool for the SQLite files (one request at a
+time per file), and one thread per registered PostgreSQL project (so a slow or
+unreachable database holds up only its own requests). Each project is opened
+once and kept open between requests; a SQLite project is opened afresh when
+its file is replaced or its schema changes; a PostgreSQL connection that the
 server dropped is reopened by the store, and a status that failed on the
 dropped connection is tried once more.
 
@@ -52,6 +72,7 @@ import logging
 import os
 import re
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +96,12 @@ LIST_DEPTH = 2  # root_dir and its immediate subfolders
 ENV_VAR = "WORKBENCH_PROJECTS"
 #: Seconds to wait for a registered database's connection, unless its URL says.
 CONNECT_TIMEOUT_S = 10
+#: Seconds a request waits for its SQLite file-system and database work before it
+#: answers 503 (a file locked by another process answers sooner: SQLite's busy
+#: timeout of a read-only store, ``workbench.store.sqlite.READ_ONLY_TIMEOUT_S``).
+WORK_TIMEOUT_S = 30.0
+#: Worker threads for the SQLite projects.
+SQLITE_WORKERS = 4
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -83,7 +110,7 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    projects = OpenProjects()
+    projects = FileProjects(Path(serverapp.root_dir).resolve())
     registered = RegisteredProjects(
         registered_projects(serverapp.config, os.environ, serverapp.log)
     )
@@ -92,7 +119,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     atexit.register(projects.close_all)
     atexit.register(registered.close_all)
     settings = {
-        "root_dir": Path(serverapp.root_dir).resolve(),
         "projects": projects,
         "registered": registered,
     }
@@ -362,97 +388,244 @@ def _connection_lost(store: Any) -> bool:
 # -- SQLite projects under root_dir -----------------------------------------------------
 
 
-def _latest_schema(path: Path) -> dict[str, Any] | None:
-    """The newest stored schema of a workbench SQLite file, or None for any other file.
+class FileProjects:
+    """The SQLite projects under ``root_dir``, read through read-only stores.
 
-    Opened read-only through SQLite's URI so that a stray ``.db`` file is never
-    turned into a workbench project by looking at it.
-    """
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5.0)
-    except sqlite3.Error:
-        return None
-    try:
-        row = conn.execute("SELECT body FROM schemas ORDER BY version DESC LIMIT 1").fetchone()
-        return json.loads(row[0]) if row else None
-    except (sqlite3.Error, ValueError, TypeError):
-        return None
-    finally:
-        conn.close()
-
-
-def _task_names(schema: dict[str, Any]) -> list[str]:
-    return [t.get("name") for t in schema.get("tasks", []) if isinstance(t, dict)]
-
-
-class OpenProjects:
-    """Projects opened by the API, one per resolved path, kept open between requests.
-
-    Every call runs on one worker thread, so a slow status never blocks the
-    server's event loop and requests to the stores are serialized.
+    All of their file-system and database work runs on a pool of worker threads,
+    never on the server's event loop, each call within :data:`WORK_TIMEOUT_S`
+    (a request past it answers 503). A project is opened once, read-only
+    (``Project(path, read_only=True)``), and kept open between requests; it is
+    opened afresh when its file was replaced or its schema got a new version.
+    One request at a time reads a given file (a lock per file), so a locked
+    file holds up only its own requests.
     """
 
-    def __init__(self) -> None:
-        self._projects: dict[Path, Any] = {}
+    def __init__(self, root_dir: Path) -> None:
+        self.root_dir = root_dir
+        self._projects: dict[Path, tuple[tuple[int, int], Any]] = {}
+        self._file_locks: dict[Path, threading.Lock] = {}
         self._lock = threading.Lock()
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-api")
+        self.executor = ThreadPoolExecutor(
+            max_workers=SQLITE_WORKERS, thread_name_prefix="workbench-api"
+        )
 
-    def status(self, path: Path, task: str | None) -> dict[str, Any]:
-        from workbench import dashboards
+    async def _run(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(self.executor, fn, *args), WORK_TIMEOUT_S
+            )
+        except asyncio.TimeoutError:
+            raise ApiError(
+                503, f"{what}: no answer within {WORK_TIMEOUT_S:g} s; try again"
+            ) from None
 
-        return dashboards.status(self._open(path), task)
+    async def status(self, rel: str, task: str | None) -> dict[str, Any]:
+        """:func:`workbench.dashboards.status` of the project file ``rel``."""
+        return await self._run(rel, self._status, rel, task)
 
-    def _open(self, path: Path) -> Any:
+    async def listing(self) -> list[dict[str, Any]]:
+        """``{"path", "kind": "sqlite", "tasks", "valid"}`` of every ``*.db`` file found
+        (see :meth:`_scan`), with an ``error`` for a file that is not a valid project."""
+        found = await self._run("the project listing", self._scan)
+
+        async def entry(rel: str, path: Path) -> dict[str, Any]:
+            try:
+                return await self._run(rel, self._describe, rel, path)
+            except ApiError as error:  # no answer in time
+                return _invalid(rel, error.reason)
+
+        return list(await asyncio.gather(*(entry(rel, path) for rel, path in found)))
+
+    # The methods below run on the worker threads.
+    def _scan(self) -> list[tuple[str, Path]]:
+        """``(rel, path)`` of the ``*.db`` regular files in ``root_dir`` and its
+        subfolders down to :data:`LIST_DEPTH`, in name order, folder by folder.
+        Hidden entries and symbolic links (to files or folders) are skipped."""
+        found: list[tuple[str, Path]] = []
+        folders = [self.root_dir]
+        for _ in range(LIST_DEPTH):
+            subfolders = []
+            for folder in folders:
+                try:
+                    with os.scandir(folder) as it:
+                        entries = sorted(it, key=lambda e: e.name)
+                except OSError:
+                    continue
+                for entry in entries:
+                    try:
+                        if entry.name.startswith(".") or entry.is_symlink():
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            subfolders.append(Path(entry.path))
+                        elif entry.name.endswith(".db") and entry.is_file(follow_symlinks=False):
+                            path = Path(entry.path)
+                            found.append((path.relative_to(self.root_dir).as_posix(), path))
+                    except OSError:  # gone or unreadable since the folder was read
+                        continue
+            folders = subfolders
+        return found
+
+    def _describe(self, rel: str, path: Path) -> dict[str, Any]:
         import workbench as wb
 
-        with self._lock:
-            project = self._projects.get(path)
-            if project is None:
-                project = wb.Project(path)
-                self._projects[path] = project
-            return project
+        try:
+            project = wb.Project(path, read_only=True)
+        except Exception as exc:
+            return _invalid(rel, _file_error(rel, path, exc).reason)
+        try:
+            tasks = [t.name for t in project.schema.tasks]
+        finally:
+            project.close()
+        return {"path": rel, "kind": "sqlite", "tasks": tasks, "valid": True}
 
-    def forget(self, path: Path) -> None:
-        """Close the project at ``path`` if open (its file went away or changed kind)."""
-        # On the worker thread, so that a status under way finishes first.
-        self.executor.submit(self._close, path)
+    def _status(self, rel: str, task: str | None) -> dict[str, Any]:
+        from workbench import dashboards
+
+        path = self._resolve(rel)
+        with self._file_lock(path):
+            project = self._open(rel, path)
+            tasks = [t.name for t in project.schema.tasks]
+            if task is not None and task not in tasks:
+                raise ApiError(400, f"project {rel} has no task {task!r}; tasks: {tasks}")
+            try:
+                return dashboards.status(project, task)
+            except Exception as exc:
+                self._close(path)
+                raise _file_error(rel, path, exc) from None
+
+    def _resolve(self, rel: str) -> Path:
+        """The file ``rel`` names, symbolic links resolved: 403 if it is absolute or
+        leaves ``root_dir`` (through ``..`` or a link), 404 if it is no regular file."""
+        if PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute():
+            raise ApiError(403, f"project must be a path relative to root_dir, got {rel!r}")
+        if "\x00" in rel:
+            raise ApiError(400, f"project path {rel!r} holds a NUL character")
+        try:
+            path = (self.root_dir / rel).resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            raise ApiError(404, f"no project file {rel!r} under root_dir") from None
+        if not path.is_relative_to(self.root_dir):
+            raise ApiError(403, f"project {rel!r} is outside root_dir")
+        try:
+            regular = stat.S_ISREG(path.stat().st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            self._close(path)
+            raise ApiError(404, f"no project file {rel!r} under root_dir")
+        return path
+
+    def _file_lock(self, path: Path) -> threading.Lock:
+        with self._lock:
+            return self._file_locks.setdefault(path, threading.Lock())
+
+    def _open(self, rel: str, path: Path) -> Any:
+        """The open project at ``path``, opened (again) if its file or schema changed."""
+        import workbench as wb
+
+        try:
+            st = path.stat()
+            identity = (st.st_dev, st.st_ino)
+        except OSError:
+            identity = (-1, -1)
+        with self._lock:
+            cached = self._projects.get(path)
+        if cached is not None:
+            if cached[0] == identity and _same_schema(cached[1]):
+                return cached[1]
+            self._close(path)
+        try:
+            project = wb.Project(path, read_only=True)
+        except Exception as exc:
+            raise _file_error(rel, path, exc) from None
+        with self._lock:
+            self._projects[path] = (identity, project)
+        return project
 
     def _close(self, path: Path) -> None:
         with self._lock:
-            project = self._projects.pop(path, None)
-        if project is not None:
-            project.close()
+            cached = self._projects.pop(path, None)
+        if cached is not None:
+            _close_quietly(cached[1])
 
     def close_all(self) -> None:
         with self._lock:
             projects, self._projects = list(self._projects.values()), {}
-        for project in projects:
-            try:
-                project.close()
-            except Exception:  # closing at exit: nothing left to tell
-                log.debug("workbench: closing a project failed", exc_info=True)
+        for _, project in projects:
+            _close_quietly(project)
+
+
+def _same_schema(project: Any) -> bool:
+    """Whether the store still holds ``project``'s schema version as its latest."""
+    try:
+        latest = project.store.latest_schema()
+    except Exception:  # unreadable now: open it afresh, which says why
+        return False
+    return latest is not None and latest[0] == project.schema.version
+
+
+def _close_quietly(project: Any) -> None:
+    try:
+        project.close()
+    except Exception:  # closing a store that is already unusable: nothing to tell
+        log.debug("workbench: closing a project failed", exc_info=True)
+
+
+def _invalid(rel: str, reason: str) -> dict[str, Any]:
+    return {"path": rel, "kind": "sqlite", "tasks": [], "valid": False, "error": reason}
+
+
+def _file_error(rel: str, path: Path, exc: BaseException) -> ApiError:
+    """The answer to ``exc``, raised while opening or reading the project file ``rel``
+    (at ``path``): 503 for a file locked by another process, 400 for a file that is
+    not a (valid) workbench project, 500 for anything else. The message names the
+    file by ``rel``, never by its absolute path."""
+    from workbench.errors import StoreError, WorkbenchError
+    from workbench.store.sqlite import READ_ONLY_TIMEOUT_S, is_busy
+
+    detail = str(exc).replace(str(path), rel)
+    for prefix in (f"{rel} is not a workbench store: ", f"{rel}: ", rel):
+        if detail.startswith(prefix):
+            detail = detail[len(prefix) :].strip()
+            break
+    detail = _shorten(detail or type(exc).__name__)
+    if is_busy(exc):
+        reason = f"locked by another process (no read within {READ_ONLY_TIMEOUT_S:g} s); try again"
+        return ApiError(503, f"{rel} is {reason}", reason=reason)
+    if isinstance(exc, StoreError | sqlite3.DatabaseError):
+        reason = f"not a workbench project: {detail}"
+    elif isinstance(exc, WorkbenchError | ValueError | TypeError | KeyError | AttributeError):
+        reason = f"not a valid workbench project: {detail}"
+    else:
+        log.error("workbench: reading %s failed", rel, exc_info=exc)
+        return ApiError(500, f"{rel}: reading the project failed: {detail}", reason=detail)
+    return ApiError(400, f"{rel} is {reason}", reason=reason)
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- handlers ---------------------------------------------------------------------------
 
 
 class ApiError(Exception):
-    """Answered as ``{"message": ...}`` with ``status``.
+    """Answered as ``{"message": ...}`` with ``status``; ``reason`` is the message
+    without the project's name (a listing's ``error``).
 
     Not ``web.HTTPError``: APIHandler would answer its ``log_message``, a
     %-format string, unformatted.
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+        self.reason = message if reason is None else reason
 
 
 class _Handler(APIHandler):
-    def initialize(
-        self, root_dir: Path, projects: OpenProjects, registered: RegisteredProjects
-    ) -> None:
-        self.root_dir = root_dir
+    def initialize(self, projects: FileProjects, registered: RegisteredProjects) -> None:
         self.projects = projects
         self.registered = registered
 
@@ -483,64 +656,28 @@ class StatusHandler(_Handler):
             body = await self.registered.status(rel, task)
             self.finish(json.dumps({"project": rel, "kind": "postgresql", **body}, allow_nan=False))
             return
-        path = self._resolve(rel)
-        schema = _latest_schema(path)
-        if schema is None:
-            self.projects.forget(path)
-            raise ApiError(400, f"{rel} is not a workbench project")
-        tasks = _task_names(schema)
-        if task is not None and task not in tasks:
-            raise ApiError(400, f"project {rel} has no task {task!r}; tasks: {tasks}")
-        loop = asyncio.get_running_loop()
-        body = await loop.run_in_executor(self.projects.executor, self.projects.status, path, task)
-        self.finish(json.dumps({"project": rel, "kind": "sqlite", **body}, allow_nan=False))
-
-    def _resolve(self, rel: str) -> Path:
-        if PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute():
-            raise ApiError(403, f"project must be a path relative to root_dir, got {rel!r}")
-        path = (self.root_dir / rel).resolve()
-        if not path.is_relative_to(self.root_dir):
-            raise ApiError(403, f"project {rel!r} is outside root_dir")
-        if not path.is_file():
-            self.projects.forget(path)
-            if _NAME.fullmatch(rel) and not rel.endswith(".db"):  # meant as a name
-                names = self.registered.names()
+        try:
+            body = await self.projects.status(rel, task)
+        except ApiError as error:
+            if error.status == 404 and _NAME.fullmatch(rel) and not rel.endswith(".db"):
+                names = self.registered.names()  # meant as a name, maybe
                 raise ApiError(
                     404,
                     f"no registered project {rel!r} (registered: "
                     f"{', '.join(names) or 'none'}) and no project file {rel!r} under root_dir",
-                )
-            raise ApiError(404, f"no project file {rel!r} under root_dir")
-        return path
+                ) from None
+            raise
+        self.finish(json.dumps({"project": rel, "kind": "sqlite", **body}, allow_nan=False))
 
 
 class ProjectsHandler(_Handler):
     @web.authenticated
     async def get(self) -> None:
-        found = self._files() + await self.registered.listing()
-        self.finish(json.dumps({"projects": found, "depth": LIST_DEPTH}))
-
-    def _files(self) -> list[dict[str, Any]]:
-        found = []
-        folders = [self.root_dir]
-        for _ in range(LIST_DEPTH):
-            subfolders = []
-            for folder in folders:
-                try:
-                    entries = sorted(folder.iterdir())
-                except OSError:
-                    continue
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    if entry.is_dir():
-                        subfolders.append(entry)
-                    elif entry.suffix == ".db" and entry.is_file():
-                        schema = _latest_schema(entry)
-                        if schema is not None:
-                            rel = entry.relative_to(self.root_dir).as_posix()
-                            found.append(
-                                {"path": rel, "kind": "sqlite", "tasks": _task_names(schema)}
-                            )
-            folders = subfolders
-        return found
+        try:
+            files, registered = await asyncio.gather(
+                self.projects.listing(), self.registered.listing()
+            )
+        except ApiError as error:
+            self._send_error(error)
+            return
+        self.finish(json.dumps({"projects": files + registered, "depth": LIST_DEPTH}))

@@ -26,14 +26,23 @@ __all__ = [
 ]
 
 
-def open_store(location: str | Path) -> Store:
+def open_store(location: str | Path, *, read_only: bool = False) -> Store:
     """Open or create the store at ``location``.
 
     ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL; ``sqlite:///path``
-    or a plain path opens SQLite.
+    or a plain path opens SQLite. ``read_only=True`` opens an existing SQLite
+    store without ever writing in its file (see :class:`~workbench.store.sqlite.SQLiteStore`);
+    a PostgreSQL store's access is its role's, so it refuses ``read_only``.
     """
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://")):
+        if read_only:
+            from ..errors import StoreError
+
+            raise StoreError(
+                "read_only=True opens SQLite stores only; what a PostgreSQL connection may "
+                "write is set by its role's grants"
+            )
         from .postgres import PostgresStore
 
         return PostgresStore(loc)
@@ -41,4 +50,4 @@ def open_store(location: str | Path) -> Store:
         loc = loc[len("sqlite:///") :]
     from .sqlite import SQLiteStore
 
-    return SQLiteStore(loc)
+    return SQLiteStore(loc, read_only=read_only)

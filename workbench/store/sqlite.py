@@ -4,19 +4,53 @@ WAL mode so readers never block the writer; every write transaction starts
 with ``BEGIN IMMEDIATE`` so concurrent writers queue on the lock instead of
 failing with "database is locked" on upgrade; ``synchronous=FULL`` so an
 acknowledged label survives a power cut, not just a killed kernel.
+
+``SQLiteStore(path, read_only=True)`` is a viewer (the Jupyter server's REST
+API uses it): it opens the file through SQLite's ``mode=ro`` URI and never
+writes in it: no tables created, no journal mode switched, no migration. It
+refuses, with a :class:`~workbench.errors.StoreError` naming the file, anything
+that is not a workbench store: a missing or empty file, a file that is not
+SQLite, one with no ``meta`` table holding a ``format`` row, one missing a
+workbench table, or one written in another store format.
+
+How SQLite reads a WAL-mode file read-only: while a writer has the store open,
+its ``-wal`` and ``-shm`` files exist and the viewer uses them (it sees every
+committed label, checkpointed or not). When no writer has it open, they do not
+exist, and SQLite creates both (an empty ``-wal`` and the shared-memory index)
+to coordinate with writers that come later; the store file itself is left
+byte for byte as it was, and the next writer to close the store last removes
+the two files. So that a foreign WAL-mode file (another application's) never
+gets them, the ``meta`` check of such a file runs first on an ``immutable=1``
+connection, which creates nothing. A file in another journal mode never gets
+a ``-wal`` or ``-shm`` file.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreError
-from .base import Event, SQLStore
+from .base import STORE_FORMAT, Event, SQLStore
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "READ_ONLY_TIMEOUT_S", "is_busy"]
+
+#: Seconds a read-only store waits on another process's lock before it gives up:
+#: a viewer should not queue behind a writer (a WAL-mode store never makes it wait).
+READ_ONLY_TIMEOUT_S = 2.0
+#: Seconds a writable store waits on another writer's lock.
+WRITE_TIMEOUT_S = 60.0
+#: The tables every workbench store has.
+TABLES = ("meta", "schemas", "items", "events", "item_state")
+#: Store formats a read-only store reads as they are: the steps between them change
+#: only indexes and write-side checks, nothing a read sees. A format missing here
+#: must be upgraded (opened once with write access) before it is read read-only.
+READ_ONLY_FORMATS = frozenset({1, 2})
+_MAGIC = b"SQLite format 3\x00"
 
 #: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
 ITEM_STATE_POSITION = (
@@ -49,23 +83,50 @@ DDL = (
 
 
 class SQLiteStore(SQLStore):
-    """A store in one SQLite file. ``path`` may be ``":memory:"`` for throwaway use."""
+    """A store in one SQLite file. ``path`` may be ``":memory:"`` for throwaway use.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; created (with its folder) if missing, unless ``read_only``.
+    synchronous : str
+        SQLite's ``synchronous`` setting for writes (``"FULL"``: durable commits).
+    read_only : bool
+        Open an existing store as a viewer that never writes in the file (see
+        the module's notes); writes raise :class:`~workbench.errors.StoreError`.
+    timeout : float, optional
+        Seconds to wait on another connection's lock before failing: by default
+        :data:`WRITE_TIMEOUT_S`, or :data:`READ_ONLY_TIMEOUT_S` when ``read_only``.
+    """
 
     DDL = DDL
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        read_only: bool = False,
+        timeout: float | None = None,
+    ) -> None:
         path = str(path)
         super().__init__(path if path == ":memory:" else f"sqlite:///{Path(path).resolve()}")
         self.path = path
+        self.read_only = bool(read_only)
+        if read_only:
+            self.synchronous = None
+            self._open_read_only(READ_ONLY_TIMEOUT_S if timeout is None else timeout)
+            return
+        timeout = WRITE_TIMEOUT_S if timeout is None else timeout
         if path != ":memory:":
             Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
         try:
             # isolation_level=None: we issue BEGIN ourselves (BEGIN IMMEDIATE for writes).
             self._conn = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=60.0
+                path, isolation_level=None, check_same_thread=False, timeout=timeout
             )
-            self._conn.execute("PRAGMA busy_timeout = 60000")
-            mode = _journal_mode_wal(self._conn, timeout=60.0)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            mode = _journal_mode_wal(self._conn, timeout=timeout)
             if mode.lower() != "wal" and path != ":memory:":
                 raise StoreError(f"could not put {path} in WAL mode (got {mode})")
             self._conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -75,8 +136,87 @@ class SQLiteStore(SQLStore):
         self.synchronous = synchronous
         self._initialise(None)
 
+    def _open_read_only(self, timeout: float) -> None:
+        """Connect with ``mode=ro`` and check that the file is a workbench store."""
+        if self.path == ":memory:":
+            raise StoreError(":memory: cannot be opened read-only: it holds no store yet")
+        file = Path(self.path).resolve()
+        header = _header(self.path, file)
+        uri = file.as_uri()
+        if header[18] == 2 and not Path(f"{file}-wal").exists():  # WAL mode, no writer
+            probe = self._connect(f"{uri}?mode=ro&immutable=1", timeout)
+            try:
+                self._check_store(probe)
+            finally:
+                probe.close()
+        self._conn = self._connect(f"{uri}?mode=ro", timeout)
+        try:
+            self._conn.execute("PRAGMA query_only = ON")
+            self.project_id = self._check_store(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _connect(self, uri: str, timeout: float) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False, timeout=timeout
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open it read-only: {exc}") from exc
+        return conn
+
+    def _check_store(self, conn: sqlite3.Connection) -> str:
+        """The project id of the store on ``conn``; a StoreError unless it is a workbench
+        store in this release's format."""
+        try:
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if "meta" not in tables:
+                raise StoreError(f"{self.path} is not a workbench store: it has no meta table")
+            meta = dict(
+                conn.execute(
+                    "SELECT key, value FROM meta WHERE key IN ('format', 'project_id')"
+                ).fetchall()
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+        fmt = meta.get("format")
+        if fmt is None:
+            raise StoreError(
+                f"{self.path} is not a workbench store: its meta table has no 'format' row"
+            )
+        try:
+            fmt = int(fmt)
+        except (TypeError, ValueError):
+            raise StoreError(
+                f"{self.path} is not a workbench store: its store format is {fmt!r}, "
+                "expected a whole number"
+            ) from None
+        if fmt > STORE_FORMAT:
+            raise StoreError(
+                f"{self.path} was written by a newer workbench (store format {fmt}, this "
+                f"release reads up to {STORE_FORMAT}); upgrade workbench"
+            )
+        if fmt not in READ_ONLY_FORMATS:
+            raise StoreError(
+                f"{self.path} is in store format {fmt}: open it once with write access to "
+                f"upgrade it to format {STORE_FORMAT} before reading it read-only"
+            )
+        missing = [t for t in TABLES if t not in tables]
+        if missing:
+            raise StoreError(f"{self.path} is not a workbench store: it has no table {missing}")
+        project_id = meta.get("project_id")
+        if not isinstance(project_id, str) or not project_id:
+            raise StoreError(f"{self.path} is not a workbench store: it has no project id")
+        return project_id
+
     @contextmanager
     def _write(self, *, shared: bool = False):  # SQLite serialises every writer
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only: nothing can be written")
         with self._lock:
             cur = self._conn.cursor()
             try:
@@ -102,6 +242,8 @@ class SQLiteStore(SQLStore):
             cur = self._conn.cursor()
             try:
                 yield cur
+            except sqlite3.DatabaseError as exc:  # locked, corrupt, a table gone
+                raise StoreError(f"{self.path}: {exc}") from exc
             finally:
                 cur.close()
 
@@ -124,6 +266,43 @@ class SQLiteStore(SQLStore):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from, is SQLite's "database is
+    locked" (another connection holds a lock longer than the busy timeout)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.Error) and (
+            getattr(seen, "sqlite_errorcode", 0) & 0xFF
+            in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        ):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _header(path: str, file: Path) -> bytes:
+    """The 100-byte header of the SQLite file ``file``; a StoreError naming ``path``
+    for a missing, empty or non-SQLite file."""
+    try:
+        # O_NONBLOCK: a FIFO named like a store must not hang the reader.
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise StoreError(f"{path}: no such file to open read-only") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read it: {exc.strerror}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StoreError(f"{path} is not a workbench store: it is not a regular file")
+        header = os.read(fd, 100)
+    finally:
+        os.close(fd)
+    if not header:
+        raise StoreError(f"{path} is not a workbench store: the file is empty")
+    if len(header) < 100 or not header.startswith(_MAGIC):
+        raise StoreError(f"{path} is not a workbench store: it is not an SQLite database")
+    return header
 
 
 def _journal_mode_wal(conn: sqlite3.Connection, *, timeout: float) -> str:
