@@ -43,6 +43,13 @@ def pg_url(pg_cluster: pg.PostgresCluster) -> str:
     return pg_cluster.new_database()
 
 
+@pytest.fixture
+def lead_url(pg_cluster: pg.PostgresCluster) -> str:
+    """A new, empty database owned by the ordinary role ``lead``, as ``lead``: the
+    set-up of a team project (the lead is never the cluster's superuser)."""
+    return pg_cluster.new_team_database()
+
+
 @pytest.fixture(params=BACKENDS)
 def store_location(request: pytest.FixtureRequest, tmp_path) -> str:
     """Where a new store lives: a SQLite file path, or a PostgreSQL URL."""

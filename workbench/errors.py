@@ -12,6 +12,7 @@ __all__ = [
     "StoreError",
     "PermissionDenied",
     "MissingDependencyError",
+    "UnreadableEventWarning",
 ]
 
 
@@ -53,6 +54,14 @@ class PermissionDenied(StoreError, PermissionError):
 
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
+
+
+class UnreadableEventWarning(UserWarning):
+    """A row of the event log could not be decoded and was skipped by a read.
+
+    The message names the event, its item and who wrote it; the other rows are
+    read as usual, so one bad row never makes a project unreadable for everyone.
+    """
 
 
 def require(module: str, extra: str):

@@ -13,10 +13,15 @@ server instead::
 
     from workbench.local_postgres import PostgresCluster
     server = PostgresCluster.start()
-    url = server.new_database()        # postgresql://postgres@/wb_...?host=/tmp/...
+    url = server.new_team_database()   # postgresql://lead@/wb_...?host=/tmp/...
     project = wb.Project(url, schema=schema)
+    project.team.setup()
     ...
     server.stop()                      # also done at interpreter exit
+
+The lead of a team project is an ordinary role that owns the project's
+database and may create roles (``new_team_database``), never the cluster's
+superuser: team mode's definer functions run with their owner's privileges.
 
 Binaries are found through ``$WORKBENCH_PG_BINDIR``, then ``pg_config
 --bindir``, then ``/usr/lib/postgresql/*/bin`` (newest first), then ``PATH``.
@@ -195,8 +200,29 @@ class PostgresCluster:
             cur = conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
 
+    def new_team_database(self, lead: str = "lead", prefix: str = "wb") -> str:
+        """Create an empty database owned by ``lead`` and return its URL as ``lead``.
+
+        ``lead`` is made (if it does not exist) an ordinary login role that may
+        create roles, the people of the team (``Team.add_user``), and is not a
+        superuser: what the project's lead needs and no more.
+        """
+        import psycopg
+
+        if not lead.isidentifier() or lead != lead.lower():
+            raise ValueError(f"lead must be a lower-case identifier, got {lead!r}")
+        if not self.admin("SELECT 1 FROM pg_roles WHERE rolname = %s", (lead,)):
+            try:
+                self.admin(f'CREATE ROLE "{lead}" LOGIN CREATEROLE NOSUPERUSER NOCREATEDB')
+            except psycopg.errors.DuplicateObject:  # created by a parallel caller
+                pass
+        url = self.new_database(prefix)
+        name = url.split("/")[3].split("?")[0]
+        self.admin(f'ALTER DATABASE "{name}" OWNER TO "{lead}"')
+        return self.url(name, user=lead)
+
     def new_database(self, prefix: str = "wb") -> str:
-        """Create an empty database and return its URL."""
+        """Create an empty database and return its URL (as the cluster's superuser)."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         if self._version is None:
             self._version = int(self.admin("SHOW server_version_num")[0][0])

@@ -178,6 +178,16 @@ class Task:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "description": self.description}
 
+    def value_schema(self) -> dict[str, Any]:
+        """A JSON Schema (the subset :data:`workbench.store.team_sql.VALID` reads: type,
+        enum, items, properties, required, additionalProperties, min/maxItems,
+        uniqueItems, maxLength, minimum/maximum, anyOf) that every stored value of
+        this task fits. In team mode the database refuses a value that does not, so
+        a member writing with their own connection cannot store what
+        :meth:`validate` would refuse. Coarser than :meth:`validate` is fine; the
+        empty schema (the default) lets any JSON value through."""
+        return {}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Task:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -270,6 +280,12 @@ class Classification(Task):
             "multi_label": self.multi_label,
             "classes": [c.to_dict() for c in self.classes],
         }
+
+    def value_schema(self) -> dict[str, Any]:
+        one = {"type": "string", "enum": self.class_names}
+        if self.multi_label:
+            return {"type": "array", "items": one, "uniqueItems": True}
+        return one
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Classification:

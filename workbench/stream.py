@@ -384,7 +384,7 @@ class LabelStream:
         seq = int(seq)
         ids["seq"] = seq
         # A resend of a stored label: acknowledge again without writing.
-        stored = self.store.find_event(client_id, seq)
+        stored = self.store.find_event(client_id, seq, self.annotator)
         if stored is not None:
             return [self._ack(ids, stored, duplicate=True)]
 
@@ -439,7 +439,7 @@ class LabelStream:
                 or not isinstance(t_seq, numbers.Integral)
             ):
                 return [_refused(ids, f"retracts must be {{client_id, seq}}, got {dict(target)!r}")]
-            parent = self.store.find_event(t_client, int(t_seq))
+            parent = self.store.find_event(t_client, int(t_seq), self.annotator)
             if parent is None:
                 reply = {
                     "type": "deferred", **ids,
@@ -645,7 +645,10 @@ class LabelStream:
         return dict(self._progress)
 
     def count(self) -> tuple[int, int]:
-        """``(done, total)`` behind :meth:`progress`: items with a state for the task."""
+        """``(done, total)`` behind :meth:`progress`: items with a state for the task
+        (for an annotator in team mode, the pool's complete items, gold left out)."""
+        if self.team is not None and self.team_role == "annotator":
+            return self.team.progress(self.task)
         return self.store.progress(self.task)
 
     def _ack(self, ids: dict[str, Any], event_id: int, *, duplicate: bool) -> Reply:
@@ -819,7 +822,7 @@ class AnnotateStream(LabelStream):
             and isinstance(task, str)
             and isinstance(seq, numbers.Integral)
             and not isinstance(seq, bool)
-            and self.store.find_event(client_id, int(seq)) is None
+            and self.store.find_event(client_id, int(seq), self.annotator) is None
         ):
             current = self.store.state_event_ids(task, [item_id]).get(item_id)
             event = None if current is None else self.store.get_event(current)

@@ -31,6 +31,7 @@ import json
 import math
 import re
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,8 +61,9 @@ DEFAULTS: dict[str, Any] = {
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: Seconds a claim reuses the settings and role it read (they change rarely).
 CACHE_S = 5.0
-#: Transaction-scoped advisory lock key of :meth:`Team.route` ("wbroute").
-ROUTE_LOCK = 0x7762726F757465
+#: Names ``add_user`` refuses: the cluster's own, and those of group roles.
+RESERVED_NAMES = frozenset({"postgres", "public", "none", "current_user", "session_user"})
+RESERVED_PREFIXES = ("pg_", "wb_")
 
 
 class Team:
@@ -126,31 +128,28 @@ class Team:
         current = self.settings() if self.enabled else dict(DEFAULTS)
         values = {**current, **settings}
         _check_settings(values)
-        schema = self._scalar("SELECT quote_ident(current_schema())")
-        roles = self._group_roles()
+        if not values["blind"] and self.enabled and self._gold_count():
+            raise ValueError(
+                "blind=False needs a project without gold items: annotators who read each "
+                "other's labels can tell gold items apart (every annotator labels each one)"
+            )
+        if self._is_superuser():
+            warnings.warn(
+                f"{self.user} is a PostgreSQL superuser: team mode's definer functions would "
+                "run with every privilege of the server. Make the lead an ordinary role that "
+                "owns the project's database (workbench.local_postgres does; docs/security.md)",
+                UserWarning,
+                stacklevel=2,
+            )
         with self.store._write() as cur:
             try:
-                for name in roles.values():
-                    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (_unquote(name),))
-                    if cur.fetchone() is None:
-                        cur.execute(f"CREATE ROLE {name} NOLOGIN")
-                for stmt in team_sql.TABLES:
-                    cur.execute(stmt)
-                for fn in team_sql.FUNCTIONS:
-                    cur.execute(fn.format(schema=schema))
-                for stmt in team_sql.TRIGGER:
-                    cur.execute(stmt)
-                for stmt in team_sql.grants(roles, blind=bool(values["blind"])):
-                    cur.execute(stmt.format(schema=schema))
+                self.store.install_team(cur, blind=bool(values["blind"]))
                 for key, value in values.items():
                     cur.execute(
                         "INSERT INTO team_settings (key, value) VALUES (%s, %s) "
                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                         (key, _setting_text(value)),
                     )
-                cur.execute(
-                    "INSERT INTO meta (key, value) VALUES ('team', '1') ON CONFLICT DO NOTHING"
-                )
                 self._cache.clear()
             except self.store._pg.errors.InsufficientPrivilege as exc:
                 raise PermissionDenied(
@@ -175,12 +174,27 @@ class Team:
                 out[key] = type(DEFAULTS[key])(json.loads(text))
         return out
 
-    def add_user(self, name: str, role: str, *, password: str | None = None) -> str:
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        *,
+        password: str | None = None,
+        reset_password: bool = False,
+    ) -> str:
         """Add a person (a PostgreSQL login role) with ``role``; return their project URL.
 
         ``role`` is ``"annotator"``, ``"reviewer"``, ``"qa"`` or ``"admin"``. A
-        login role that already exists (in another project of the cluster) is
-        reused; calling again with another ``role`` changes the person's role.
+        new login role gets ``password`` (none: the server's other means of
+        authentication, e.g. a private socket with trust). An ordinary login role
+        that already exists (a member of another project of the cluster) is
+        reused as it is: its password and attributes are never changed, unless
+        ``reset_password=True`` is given with the new ``password``. A role that
+        may do more than a member should (a superuser, or one that may create
+        roles or databases, replicate or bypass row-level security: another
+        project's lead) is refused, and so are the names PostgreSQL and
+        workbench reserve (``postgres``, ``pg_*``, ``wb_*``). Calling again with
+        another ``role`` changes the person's role.
         """
         self._require_enabled()
         if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -192,9 +206,17 @@ class Team:
             raise ValueError(f"role must be one of {list(TEAM_ROLES)}, got {role!r}")
         if name == self.user:
             raise ValueError(f"{name!r} is the lead's own role; add other people")
-        roles = self._group_roles()
+        if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
+            raise ValueError(
+                f"{name!r} is a reserved name (postgres, public, pg_*, and wb_* for the "
+                "projects' group roles); choose another"
+            )
+        if password is not None and not isinstance(password, str):
+            raise ValueError(f"password must be a string, got {type(password).__name__}")
+        if reset_password and password is None:
+            raise ValueError("reset_password=True needs the new password=")
         try:
-            self._add_login(name, role, roles, password)
+            self._add_login(name, role, password, reset_password)
         except PermissionDenied as exc:
             raise PermissionDenied(
                 f"adding people needs a role that may create roles and grant this project's "
@@ -202,17 +224,45 @@ class Team:
             ) from None
         return self.url_for(name, password=password)
 
-    def _add_login(self, name: str, role: str, roles: dict[str, str], password: str | None):
+    def _add_login(self, name: str, role: str, password: str | None, reset_password: bool):
+        sql = self.store._pg.sql
+        roles = team_sql.group_roles(self.store.project_id)
         with self.store._write() as cur:
-            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE ROLE "{name}" LOGIN')
-            if password is not None:
-                cur.execute(
-                    self.store._pg.sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                        self.store._pg.sql.Identifier(name), self.store._pg.sql.Literal(password)
-                    )
+            cur.execute(
+                "SELECT rolcanlogin, rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication "
+                "OR rolbypassrls FROM pg_roles WHERE rolname = %s",
+                (name,),
+            )
+            row = cur.fetchone()
+            if row is None:
+                stmt = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE").format(
+                    sql.Identifier(name)
                 )
+                if password is not None:
+                    stmt = sql.SQL("{} PASSWORD {}").format(stmt, sql.Literal(password))
+                cur.execute(stmt)
+            else:
+                can_login, powerful = row
+                if not can_login or powerful:
+                    raise ValueError(
+                        f"{name!r} is an existing PostgreSQL role that "
+                        + ("cannot log in" if not can_login else "may do more than a team "
+                           "member (a superuser, or it may create roles or databases, "
+                           "replicate or bypass row-level security)")
+                        + "; workbench adds only ordinary login roles: choose another name"
+                    )  # fmt: skip
+                if password is not None and not reset_password:
+                    raise ValueError(
+                        f"{name!r} already exists (a member of another project?); its password "
+                        "is left as it is. Leave password= out to add them with their own, or "
+                        "pass reset_password=True to change it"
+                    )
+                if reset_password:
+                    cur.execute(
+                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                            sql.Identifier(name), sql.Literal(password)
+                        )
+                    )
             for other in roles.values():
                 cur.execute(f'REVOKE {other} FROM "{name}"')
             cur.execute(f'GRANT {roles[role]} TO "{name}"')
@@ -232,10 +282,12 @@ class Team:
         return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
     def users(self) -> pd.DataFrame:
-        """Columns ``name, role, added_at, claims, gold_claims``."""
+        """Columns ``name, role, added_at, claims, gold_claims`` (the lead and admins:
+        everyone; annotators, reviewers and QA: their own row, without ``gold_claims``)."""
         self._require_enabled()
+        gold = ", gold_claims" if self._role() in (None, "admin") else ""
         return self._frame(
-            "SELECT name, role, to_timestamp(added_at) AS added_at, claims, gold_claims "
+            f"SELECT name, role, to_timestamp(added_at) AS added_at, claims{gold} "
             "FROM team_users ORDER BY name"
         )
 
@@ -265,7 +317,7 @@ class Team:
                 raise UnknownItemError(f"no item {missing[0]!r} in this project")
         where = "" if ids is None else " AND s.item_id = ANY(%s::text[])"
         args: tuple = (k, k, name) if ids is None else (k, k, name, ids)
-        with self.store._write() as cur:
+        with self.store._write(shared=True) as cur:
             cur.execute("SELECT count(*) FROM team_pool WHERE task = %s AND tier = 'annotate'",
                         (name,))  # fmt: skip
             before = int(cur.fetchone()[0])
@@ -291,6 +343,11 @@ class Team:
         Answers are checked against the schema first. Returns how many were given.
         """
         self._require_enabled()
+        if not self.settings()["blind"]:
+            raise ValueError(
+                "gold items need blind mode (setup(blind=True)): annotators who read each "
+                "other's labels can tell gold items apart (every annotator labels each one)"
+            )
         name = self.project._task(task)
         ids = [str(i) for i in answers]
         missing = self.store.missing_items(ids)
@@ -300,7 +357,7 @@ class Team:
             (name, str(iid), json.dumps(self.project.schema.validate(name, v)))
             for iid, v in answers.items()
         ]
-        with self.store._write() as cur:
+        with self.store._write(shared=True) as cur:
             cur.executemany(
                 "INSERT INTO team_gold (task, item_id, value) VALUES (%s, %s, %s) "
                 "ON CONFLICT (task, item_id) DO UPDATE SET value = EXCLUDED.value",
@@ -334,16 +391,17 @@ class Team:
         ``tier``). Reviewers and QA route new disagreements first.
         """
         self._require_enabled()
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= team_sql.MAX_CLAIM:
+            raise ValueError(f"n must be an integer from 0 to {team_sql.MAX_CLAIM}, got {n!r}")
         name = self.project._task(task)
         if tier is not None and tier not in team_sql.TIERS:
             raise ValueError(f"tier must be one of {list(team_sql.TIERS)}, got {tier!r}")
         if lease_s is None:
             lease_s = self._cached("settings", self._read_settings)["lease_s"]
-        lease = float(lease_s)
-        if not lease > 0:
-            raise ValueError(f"lease_s must be positive, got {lease_s!r}")
+        lease = _lease(lease_s)
+        exclude = [str(i) for i in exclude]
+        if len(exclude) > team_sql.MAX_EXCLUDE:
+            raise ValueError(f"exclude holds at most {team_sql.MAX_EXCLUDE} items")
         if n == 0:
             return []
         if tier in ("review", "qa") or self._role() in ("reviewer", "qa"):
@@ -351,7 +409,7 @@ class Team:
         with self.store._read() as cur:
             cur.execute(
                 "SELECT item_id FROM wb_claim(%s, %s, %s, %s, %s::text[])",
-                (name, tier, n, lease, [str(i) for i in exclude]),
+                (name, tier, n, lease, exclude),
             )
             return [r[0] for r in cur.fetchall()]
 
@@ -384,6 +442,16 @@ class Team:
             sql += " AND task = %s"
             args += (self.project._task(task),)
         return self._frame(sql + " ORDER BY claimed_at, item_id", args)
+
+    def progress(self, task: str | None = None) -> tuple[int, int]:
+        """``(complete, total)`` of the annotation pool: items with every label they
+        need, and items in the pool (gold items left out). What an annotator's
+        widget shows; anyone in the team may read it."""
+        self._require_enabled()
+        with self.store._read() as cur:
+            cur.execute("SELECT done, total FROM wb_progress(%s)", (self.project._task(task),))
+            done, total = cur.fetchone()
+        return int(done), int(total)
 
     def my_labels(self, task: str | None = None) -> pd.DataFrame:
         """This user's own current decisions, one row per item (readable in blind mode)."""
@@ -419,9 +487,13 @@ class Team:
         out: dict[str, tuple[Any, Any]] = {}
         with self.store._read() as cur:
             for chunk in _chunks(list(item_ids), 5000):
+                # The latest suggestion not retracted: what item_state's prelabel_event
+                # points at, read from the log itself (annotators may not read item_state).
                 cur.execute(
-                    "SELECT s.item_id, e.value, e.score FROM item_state s JOIN my_events e "
-                    "ON e.id = s.prelabel_event WHERE s.task = %s AND s.item_id = ANY(%s::text[])",
+                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.value, e.score FROM my_events e "
+                    "WHERE e.task = %s AND e.item_id = ANY(%s::text[]) AND e.kind = 'prelabel' "
+                    "AND NOT EXISTS (SELECT 1 FROM my_events r WHERE r.kind = 'retract' "
+                    "AND r.parent = e.id) ORDER BY e.item_id, e.id DESC",
                     (task, chunk),
                 )
                 out.update({i: (_json(v), s) for i, v, s in cur.fetchall()})
@@ -569,9 +641,9 @@ class Team:
             cur.execute("SELECT 1 FROM wb_route_candidates(%s) LIMIT 1", (name,))
             if cur.fetchone() is None:
                 return 0
-        with self.store._write() as cur:
-            # One router at a time: two would only do the same work twice.
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (ROUTE_LOCK,))
+        # Two routers at once only do the same work twice: wb_open_reviews opens
+        # each review slot once (ON CONFLICT), and its row locks order them.
+        with self.store._write(shared=True) as cur:
             cur.execute("SELECT * FROM wb_route_candidates(%s)", (name,))
             by_item: dict[str, list[tuple[str, Any]]] = {}
             for iid, _seq, k, v in cur.fetchall():
@@ -854,10 +926,11 @@ class Team:
             return "review"  # the lead (owner) decides as a reviewer
         return team_sql.ROLE_TIER.get(role, "review")
 
-    def _group_roles(self) -> dict[str, str]:
-        """Quoted names of this project's group roles, one per team role."""
-        pid = re.sub(r"[^a-z0-9]", "", self.store.project_id.lower())[:12]
-        return {role: f'"wb_{pid}_{role}"' for role in TEAM_ROLES}
+    def _gold_count(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM team_pool WHERE gold") or 0)
+
+    def _is_superuser(self) -> bool:
+        return bool(self._scalar("SELECT rolsuper FROM pg_roles WHERE rolname = session_user"))
 
     def _scalar(self, sql: str, args: tuple = ()) -> Any:
         with self.store._read() as cur:
@@ -905,6 +978,21 @@ def _setting_text(value: Any) -> str:
     return json.dumps(value)
 
 
+def _lease(lease_s: Any) -> float:
+    """A lease in seconds: a number above 0 and at most :data:`team_sql.MAX_LEASE_S`."""
+    lease = (
+        float(lease_s)
+        if isinstance(lease_s, int | float) and not isinstance(lease_s, bool)
+        else math.nan
+    )
+    if not 0 < lease <= team_sql.MAX_LEASE_S:  # NaN and infinities fail too
+        raise ValueError(
+            f"lease_s must be a number of seconds above 0 and at most "
+            f"{team_sql.MAX_LEASE_S:g} (a day), got {lease_s!r}"
+        )
+    return lease
+
+
 def _check_settings(values: Mapping[str, Any]) -> None:
     k = values["overlap"]
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -915,13 +1003,9 @@ def _check_settings(values: Mapping[str, Any]) -> None:
             raise ValueError(f"{key} must be a number in [0, 1], got {v!r}")
     if values["gold_share"] >= 1:
         raise ValueError("gold_share must be below 1: some of the queue must be real work")
-    lease = values["lease_s"]
-    if isinstance(lease, bool) or not isinstance(lease, int | float) or not lease > 0:
-        raise ValueError(f"lease_s must be a positive number of seconds, got {lease!r}")
+    _lease(values["lease_s"])
     if not isinstance(values["blind"], bool):
         raise ValueError(f"blind must be True or False, got {values['blind']!r}")
-    if not math.isfinite(float(lease)):
-        raise ValueError("lease_s must be finite")
 
 
 def _unquote(name: str) -> str:

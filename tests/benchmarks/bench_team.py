@@ -88,7 +88,7 @@ print(json.dumps({"claims": k, "claim_ms": claim_ms, "label_ms": label_ms}), flu
 def make_project(cluster: pg.PostgresCluster, workers: int) -> tuple[str, list[str]]:
     import workbench as wb
 
-    url = cluster.new_database("bench")
+    url = cluster.new_team_database(prefix="bench")
     lead = wb.Project(url, schema=wb.Schema.classification("label", ["cat", "dog", "bird"]))
     lead.add_texts([f"text {k}" for k in range(ITEMS)], ids=[f"i{k:05d}" for k in range(ITEMS)])
     team = lead.team.setup(overlap=2, gold_share=0.0)

@@ -251,7 +251,7 @@ def team_lab(pg_cluster, tmp_path_factory) -> Iterator[Any]:
     """JupyterLab whose config registers ``cats-team``: a team project on PostgreSQL
     (the lead's URL), set up by its lead with annotators alice and bob and every item
     in the annotation pool. Yields the server, with ``annotators`` (name → URL)."""
-    url = pg_cluster.new_database()
+    url = pg_cluster.new_team_database()
     lead = wb.Project(url, schema=wb.Schema.classification("animal", ["cat", "dog", "bird"]))
     lead.add_texts([f"text {i}" for i in range(N_ITEMS)], ids=[f"i{i}" for i in range(N_ITEMS)])
     team = lead.team.setup(overlap=TEAM_OVERLAP, gold_share=0.0)

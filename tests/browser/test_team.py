@@ -13,7 +13,7 @@ The last test is the review widget's send-back on SQLite (no PostgreSQL): its
 reason is typed in a text field inside JupyterLab, where every key must stay in
 the field (``a`` would insert a cell, ``1`` make a heading, ``x`` cut one).
 
-Needs PostgreSQL (``pg_cluster``/``pg_url`` in tests/conftest.py: skipped without
+Needs PostgreSQL (``pg_cluster``/``lead_url`` in tests/conftest.py: skipped without
 the server binaries unless WORKBENCH_REQUIRE_POSTGRES=1) and Chromium (the
 directory's rule). The kernel reaches the cluster through its Unix socket
 under /tmp: it runs on this machine.
@@ -39,9 +39,9 @@ PREFETCH = 4
 
 
 @pytest.fixture
-def team_project(pg_url: str) -> Iterator[dict[str, object]]:
+def team_project(lead_url: str) -> Iterator[dict[str, object]]:
     """The lead's project with the team set up and filled; the members' URLs."""
-    lead = wb.Project(pg_url, schema=wb.Schema.classification("label", list(CLASSES)))
+    lead = wb.Project(lead_url, schema=wb.Schema.classification("label", list(CLASSES)))
     opened = [lead]
     try:
         lead.add_texts(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from workbench.errors import PermissionDenied, StoreError, UnknownItemError
 from workbench.store import Event, ItemRecord, open_store
 from workbench.store.base import STORE_FORMAT
+from workbench.store.postgres import EVENT_CHECKS, PostgresStore
 
 TASK = "animal"
 
@@ -432,21 +433,43 @@ def test_reopening_keeps_project_id_and_data(store_location):
         s.close()
 
 
-def test_reopening_an_older_store_adds_the_gallery_index(store_location):
+def as_format_1(s) -> None:
+    """Turn ``s``'s tables back into what the first release wrote (format 1): the
+    idempotency key without the annotator, no gallery index and, on PostgreSQL,
+    no state trigger and no checks on events."""
+    with s._write() as cur:
+        cur.execute("DROP INDEX events_idempotency")
+        cur.execute(
+            "CREATE UNIQUE INDEX events_client_seq ON events (client_id, seq) "
+            "WHERE client_id IS NOT NULL"
+        )
+        cur.execute("DROP INDEX item_state_position")
+        if isinstance(s, PostgresStore):
+            cur.execute("DROP TRIGGER wb_apply ON events")
+            cur.execute("DROP FUNCTION wb_apply_event()")
+            for name in EVENT_CHECKS:
+                cur.execute(f"ALTER TABLE events DROP CONSTRAINT {name}")
+        cur.execute(s._sql("UPDATE meta SET value = '1' WHERE key = 'format'"))
+
+
+def test_reopening_a_format_1_store_upgrades_it(store_location):
     s = open_store(store_location)
     ids = add(s, 3)
-    with s._write() as cur:  # as a store written before the index existed
-        cur.execute("DROP INDEX item_state_position")
+    e = put(s, ids[1], "cat", client_id="c", seq=1)
+    as_format_1(s)
     s.close()
     s = open_store(store_location)
     try:
+        assert s._stored_format()[0] == STORE_FORMAT == 2
         with s._read() as cur:
-            if store_location.startswith("postgresql"):
-                cur.execute("SELECT to_regclass('item_state_position') IS NOT NULL")
-            else:
-                cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'item_state_position'")
-            assert cur.fetchone()[0]
+            for index in ("item_state_position", "events_idempotency"):
+                assert s._has_table(cur, index)
+            assert not s._has_table(cur, "events_client_seq")
         assert page(s, limit=2) == (ids[:2], 3)
+        assert current_map(s) == {ids[1]: "cat"} and s.find_event("c", 1, "ann") == e
+        # The new key: another annotator may use the same client id and number.
+        other = s.append([Event(ids[2], TASK, "dog", annotator="bob", client_id="c", seq=1)])
+        assert not other[0].duplicate and current_map(s) == {ids[1]: "cat", ids[2]: "dog"}
     finally:
         s.close()
 
@@ -737,17 +760,14 @@ def test_watermark_is_the_newest_settled_event(store):
 
 @pytest.mark.postgres
 def test_postgres_watermark_waits_for_labels_in_flight(pg_url):
-    # Single labels commit side by side (shared lock): a watermark must not be
-    # taken while one with a lower id is still in flight.
+    # Labels commit side by side (each insert's ROW EXCLUSIVE lock is the shared
+    # lock): a watermark must not be taken while one with a lower id is in flight.
     import psycopg
-
-    from workbench.store.postgres import WRITE_LOCK
 
     s = open_store(pg_url)
     ids = add(s, 2)
     put(s, ids[0], "a")
     conn = psycopg.connect(pg_url)
-    conn.execute(f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})")
     (in_flight,) = conn.execute(
         "INSERT INTO events (item_id, task, value, annotator, kind, tier, note, created_at) "
         "VALUES (%s, %s, '\"b\"', 'x', 'label', 'annotate', '', 0) RETURNING id",

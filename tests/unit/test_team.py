@@ -44,8 +44,8 @@ def make_team(url: str, n_items: int = 30, **settings) -> SimpleNamespace:
 
 
 @pytest.fixture
-def t(pg_url):
-    ns = make_team(pg_url)
+def t(lead_url):
+    ns = make_team(lead_url)
     opened: list[wb.Project] = [ns.lead]
 
     def open_as(name: str) -> wb.Project:
@@ -83,8 +83,8 @@ def test_team_mode_needs_postgres(tmp_path):
     p.close()
 
 
-def test_setup_checks_settings_and_is_idempotent(pg_url):
-    lead = wb.Project(pg_url, schema=wb.Schema.classification("label", CLASSES))
+def test_setup_checks_settings_and_is_idempotent(lead_url):
+    lead = wb.Project(lead_url, schema=wb.Schema.classification("label", CLASSES))
     with pytest.raises(StoreError, match="not in team mode"):
         lead.team.claim(1)
     for bad in ({"overlap": 0}, {"gold_share": 1.0}, {"lease_s": -1}, {"qa_share": 2},
@@ -223,9 +223,12 @@ def test_reviewer_and_qa_forbidden_actions_raise(t):
                 pytest.fail(f"{name} could {what}")
 
 
-def test_not_blind_annotators_read_labels_but_never_gold(pg_url):
-    t = make_team(pg_url, blind=False)
-    t.team.add_gold({t.ids[0]: "cat"})
+def test_not_blind_annotators_read_labels_and_gold_needs_blind_mode(lead_url):
+    t = make_team(lead_url, blind=False)
+    # Every annotator labels each gold item: with others' labels readable, gold
+    # items would stand out by their count. So gold and blind=False exclude each other.
+    with pytest.raises(ValueError, match="gold items need blind mode"):
+        t.team.add_gold({t.ids[0]: "cat"})
     bob = wb.Project(t.urls["bob"])
     label_all(bob, bob.team.claim(2), "dog")
     alice = wb.Project(t.urls["alice"])
@@ -235,6 +238,10 @@ def test_not_blind_annotators_read_labels_but_never_gold(pg_url):
     t.team.setup(blind=True)  # and back: the privilege goes away again
     with pytest.raises(PermissionDenied):
         alice.labels()
+    t.team.add_gold({t.ids[0]: "cat"})
+    with pytest.raises(ValueError, match="blind=False needs a project without gold"):
+        t.team.setup(blind=False)
+    assert t.team.settings()["blind"] is True
     for p in (alice, bob, t.lead):
         p.close()
 
@@ -291,8 +298,8 @@ def test_claims_follow_priority_and_held_claims_come_back(t):
     assert t.ids[1] in bob.team.claim(30)
 
 
-def test_gold_items_are_mixed_in_at_the_share_and_scored_per_class(pg_url):
-    t = make_team(pg_url, n_items=60, gold_share=0.25, overlap=1)
+def test_gold_items_are_mixed_in_at_the_share_and_scored_per_class(lead_url):
+    t = make_team(lead_url, n_items=60, gold_share=0.25, overlap=1)
     gold = {t.ids[k]: CLASSES[k % 2] for k in range(10)}  # cat and dog
     t.team.add_gold(gold)
     alice = wb.Project(t.urls["alice"])
@@ -324,8 +331,8 @@ def test_gold_items_are_mixed_in_at_the_share_and_scored_per_class(pg_url):
     t.lead.close()
 
 
-def test_expired_lease_returns_the_item_to_the_pool(pg_url):
-    t = make_team(pg_url, n_items=3, overlap=1)
+def test_expired_lease_returns_the_item_to_the_pool(lead_url):
+    t = make_team(lead_url, n_items=3, overlap=1)
     alice, bob = wb.Project(t.urls["alice"]), wb.Project(t.urls["bob"])
     held = alice.team.claim(1, lease_s=0.5)
     assert bob.team.claim(5) == t.ids[1:]  # alice's item is not free yet
@@ -350,7 +357,7 @@ if mode == "after":
     ids = p.team.claim(2, lease_s=1.0)
     print(json.dumps(ids), flush=True)
 else:  # killed inside the claim's transaction, before it commits
-    with p.store._write() as cur:
+    with p.store._write(shared=True) as cur:
         cur.execute("SELECT item_id FROM wb_claim('label', NULL, 2, 600, '{}')")
         print(json.dumps([r[0] for r in cur.fetchall()]), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
@@ -359,8 +366,8 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 @pytest.mark.parametrize("when", ["after", "inside"])
-def test_a_client_killed_mid_claim_loses_nothing_and_its_items_are_reassigned(pg_url, when):
-    t = make_team(pg_url, n_items=4, overlap=1)
+def test_a_client_killed_mid_claim_loses_nothing_and_its_items_are_reassigned(lead_url, when):
+    t = make_team(lead_url, n_items=4, overlap=1)
     out = subprocess.run(
         [sys.executable, "-c", CLAIM_AND_DIE, t.urls["alice"], when],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
@@ -403,10 +410,10 @@ print(json.dumps({"who": p.annotator, "n": len(done), "unique": len(set(done))})
 """
 
 
-def test_eight_processes_label_ten_thousand_items_with_overlap_two(pg_url):
+def test_eight_processes_label_ten_thousand_items_with_overlap_two(lead_url):
     n_items, workers = 10_000, 8
     schema = wb.Schema.classification("label", CLASSES)
-    lead = wb.Project(pg_url, schema=schema)
+    lead = wb.Project(lead_url, schema=schema)
     lead.add_texts([f"t{k}" for k in range(n_items)], ids=[f"i{k:05d}" for k in range(n_items)])
     team = lead.team.setup(overlap=2, gold_share=0.0)
     urls = [team.add_user(f"worker{k}", "annotator") for k in range(workers)]
@@ -436,8 +443,8 @@ def test_eight_processes_label_ten_thousand_items_with_overlap_two(pg_url):
 
 
 # -- review tiers -----------------------------------------------------------------------
-def test_disagreements_go_to_review_and_feedback_flows_back(pg_url):
-    t = make_team(pg_url, n_items=6, overlap=2, qa_share=1.0, gold_share=0.0)
+def test_disagreements_go_to_review_and_feedback_flows_back(lead_url):
+    t = make_team(lead_url, n_items=6, overlap=2, qa_share=1.0, gold_share=0.0)
     alice, bob = wb.Project(t.urls["alice"]), wb.Project(t.urls["bob"])
     rita, quinn = wb.Project(t.urls["rita"]), wb.Project(t.urls["quinn"])
     a_ids, b_ids = alice.team.claim(6), bob.team.claim(6)
@@ -505,9 +512,9 @@ def test_disagreements_go_to_review_and_feedback_flows_back(pg_url):
         p.close()
 
 
-def test_shape_disagreement_is_measured_by_iou(pg_url):
+def test_shape_disagreement_is_measured_by_iou(lead_url):
     schema = wb.Schema([wb.Shapes("objects", classes=["car"])])
-    lead = wb.Project(pg_url, schema=schema)
+    lead = wb.Project(lead_url, schema=schema)
     lead.add_texts(["a", "b"], ids=["same", "apart"])
     team = lead.team.setup(overlap=2, review_threshold=0.5, gold_share=0.0)
     urls = [team.add_user(n, "annotator") for n in ("alice", "bob")]
@@ -586,8 +593,9 @@ def test_bad_input_is_refused_clearly(t):
     with pytest.raises(UnknownItemError):
         t.team.fill(items=["nope"])
     alice = t.open("alice")
-    with pytest.raises(ValueError, match="non-negative"):
-        alice.team.claim(-1)
+    for n in (-1, 1001, 1.5, True):
+        with pytest.raises(ValueError, match="an integer from 0 to 1000"):
+            alice.team.claim(n)
     with pytest.raises(ValueError, match="tier"):
         alice.team.claim(1, tier="boss")
     assert alice.team.claim(0) == []
@@ -598,11 +606,11 @@ def test_bad_input_is_refused_clearly(t):
     assert sql(t.lead, "SELECT count(*) FROM team_gold") == [(0,)]
 
 
-def test_agreement_is_the_annotators_own_and_matches_krippendorff(pg_url):
+def test_agreement_is_the_annotators_own_and_matches_krippendorff(lead_url):
     import krippendorff
     import numpy as np
 
-    t = make_team(pg_url, n_items=12, overlap=3, gold_share=0.0)
+    t = make_team(lead_url, n_items=12, overlap=3, gold_share=0.0)
     t.team.add_gold({t.ids[0]: "cat"})
     rng = np.random.default_rng(3)
     for name in ("alice", "bob", "carol"):
@@ -639,10 +647,10 @@ def test_agreement_is_the_annotators_own_and_matches_krippendorff(pg_url):
     t.lead.close()
 
 
-def test_reviewers_decide_in_the_review_widget_stream(pg_url):
+def test_reviewers_decide_in_the_review_widget_stream(lead_url):
     from workbench.stream import ReviewStream
 
-    t = make_team(pg_url, n_items=2, overlap=2, gold_share=0.0)
+    t = make_team(lead_url, n_items=2, overlap=2, gold_share=0.0)
     for name, value in (("alice", "cat"), ("bob", "dog")):
         p = wb.Project(t.urls[name])
         label_all(p, p.team.claim(2), value)

@@ -11,8 +11,9 @@ share this module's SQL. Tables:
     one row per item: id, kind, URI, inline text, metadata (JSON), insertion
     position. Never blobs: bytes stay at the URI.
 ``events``
-    the log. Never updated, never deleted. ``(client_id, seq)`` is unique, so a
-    front end that resends a label it has no acknowledgement for is harmless.
+    the log. Never updated, never deleted. ``(annotator, client_id, seq)`` is
+    unique, so a front end that resends a label it has no acknowledgement for is
+    harmless, and a resend is acknowledged only if it repeats the stored label.
 ``item_state``
     one row per (task, item): the event that decides the item's current state
     (a label, a skip ...), the latest pre-label, and the queue priority. It is
@@ -37,8 +38,9 @@ import math
 import numbers
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -46,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import StoreError, UnknownItemError
+from ..errors import StoreError, UnknownItemError, UnreadableEventWarning
 
 __all__ = [
     "Store",
@@ -65,7 +67,10 @@ __all__ = [
 ]
 
 #: Bumped when the tables change; ``_migrate`` upgrades older stores forward.
-STORE_FORMAT = 1
+#: 2: the idempotency key is ``(annotator, client_id, seq)``, not ``(client_id, seq)``
+#: (one person's resends can never swallow another's labels); on PostgreSQL the
+#: database keeps ``item_state`` itself (a trigger) and checks each event's fields.
+STORE_FORMAT = 2
 
 logger = logging.getLogger("workbench.store")
 logger.addHandler(logging.NullHandler())
@@ -76,6 +81,13 @@ STATE_KINDS = ("label", "skip", "ambiguous", "review-accept", "review-correct", 
 LABEL_KINDS = ("label", "review-accept", "review-correct")
 EVENT_KINDS = STATE_KINDS + ("prelabel", "retract")
 TIERS = ("annotate", "review", "qa")
+
+#: The idempotency key: a front end that resends a label it has no acknowledgement
+#: for stores nothing twice, and names only its own annotator's events.
+EVENTS_IDEMPOTENCY = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_idempotency ON events (annotator, client_id, seq) "
+    "WHERE client_id IS NOT NULL"
+)
 
 # Bounds on an event's fields. Python checks them on every back end (Event); in
 # team mode the PostgreSQL database checks them again, so a member with their
@@ -363,8 +375,9 @@ class Store(ABC):
         """Append events in one durable transaction, updating ``item_state``."""
 
     @abstractmethod
-    def find_event(self, client_id: str, seq: int) -> int | None:
-        """The id of the event written with ``(client_id, seq)``, if any."""
+    def find_event(self, client_id: str, seq: int, annotator: str | None = None) -> int | None:
+        """The id of the event ``annotator`` wrote with ``(client_id, seq)``, if any
+        (with no ``annotator``: anyone's, the oldest)."""
 
     @abstractmethod
     def get_event(self, event_id: int) -> Event | None:
@@ -472,6 +485,12 @@ class SQLStore(Store):
     def _initialise(self, project_id: str | None) -> None:
         import uuid
 
+        # Opening a store of this release's format reads only: a role that may not
+        # write the store's own tables (a team member) opens it too.
+        stored = self._stored_format()
+        if stored is not None and stored[0] == STORE_FORMAT:
+            self.project_id = stored[1]
+            return
         with self._write() as cur:
             self._create_tables(cur)
             cur.execute(self._sql("SELECT value FROM meta WHERE key = 'format'"))
@@ -495,6 +514,23 @@ class SQLStore(Store):
             cur.execute(self._sql("SELECT value FROM meta WHERE key = 'project_id'"))
             self.project_id = cur.fetchone()[0]
 
+    def _stored_format(self) -> tuple[int, str] | None:
+        """``(format, project_id)`` of an existing store, ``None`` for a new one."""
+        with self._read() as cur:
+            if not self._has_table(cur, "meta"):
+                return None
+            cur.execute(
+                self._sql("SELECT key, value FROM meta WHERE key IN ('format', 'project_id')")
+            )
+            found = dict(cur.fetchall())
+        if "format" not in found or "project_id" not in found:
+            return None
+        return int(found["format"]), str(found["project_id"])
+
+    @abstractmethod
+    def _has_table(self, cur, name: str) -> bool:
+        """Whether the store's schema has a table (or view) called ``name``."""
+
     def _create_tables(self, cur) -> None:
         """Run :attr:`DDL` (inside the write transaction that :meth:`_initialise` opens)."""
         for stmt in self.DDL:
@@ -502,15 +538,26 @@ class SQLStore(Store):
 
     def _migrate(self, cur, fmt: int) -> None:
         """Upgrade a store written in format ``fmt`` to :data:`STORE_FORMAT`, step by step."""
-        # Format 1 is the first; later formats add a step here and bump 'format'.
+        for step in range(fmt, STORE_FORMAT):
+            self._migrate_step(cur, step)
         if fmt != STORE_FORMAT:
             cur.execute(
                 self._sql("UPDATE meta SET value = ? WHERE key = 'format'"), (str(STORE_FORMAT),)
             )
 
+    def _migrate_step(self, cur, fmt: int) -> None:
+        """Upgrade the tables from format ``fmt`` to ``fmt + 1``."""
+        if fmt == 1:
+            # The idempotency key names the annotator (format 2).
+            cur.execute("DROP INDEX IF EXISTS events_client_seq")
+            cur.execute(EVENTS_IDEMPOTENCY)
+
     # -- schema ---------------------------------------------------------------
     def save_schema(self, body: dict[str, Any]) -> int:
         blob = json.dumps(body, sort_keys=True)
+        latest = self.latest_schema()  # unchanged (every open): no write, no write lock
+        if latest is not None and latest[1] == body:
+            return latest[0]
         with self._write() as cur:
             cur.execute(
                 self._sql("SELECT version, body FROM schemas ORDER BY version DESC LIMIT 1")
@@ -523,7 +570,11 @@ class SQLStore(Store):
                 self._sql("INSERT INTO schemas (version, body, created_at) VALUES (?, ?, ?)"),
                 (version, blob, time.time()),
             )
+            self._schema_saved(cur, version, body)
             return version
+
+    def _schema_saved(self, cur, version: int, body: dict[str, Any]) -> None:
+        """Hook: a new schema version was written in the transaction of ``cur``."""
 
     def latest_schema(self) -> tuple[int, dict[str, Any]] | None:
         with self._read() as cur:
@@ -633,22 +684,55 @@ class SQLStore(Store):
         if not events:
             return []
         out: list[Appended] = []
-        # One label, the path every keypress takes, may commit beside other labels;
-        # a retraction recomputes an item's state, so it runs alone.
-        shared = len(events) == 1 and events[0].kind != "retract"
-        with self._write(shared=shared) as cur:
+        with self._write(shared=self._shared_append(events)) as cur:
             self._check_items(cur, events)
             for ev in events:
-                now = time.time()
-                eid, dup = self._insert_event(cur, ev, json.dumps(ev.value), now)
+                value_json = json.dumps(ev.value)
+                # A back end whose database stamps events itself overwrites this.
+                ev.created_at = time.time()
+                eid, dup = self._insert_event(cur, ev, value_json, ev.created_at)
                 out.append(Appended(eid, dup))
                 if dup:
+                    self._check_resend(cur, ev, eid, value_json)
                     continue
-                ev.id, ev.created_at = eid, now
+                ev.id = eid
                 self._apply(cur, ev)
         if getattr(self, "_listeners", None):
             self._notify([ev for ev, a in zip(events, out, strict=True) if not a.duplicate])
         return out
+
+    def _shared_append(self, events: Sequence[Event]) -> bool:
+        """Whether appending ``events`` may commit beside other appends.
+
+        One label, the path every keypress takes, may; a retraction recomputes an
+        item's state from the log, so here it runs alone. (A back end whose
+        database keeps the state itself may let every append run side by side.)
+        """
+        return len(events) == 1 and events[0].kind != "retract"
+
+    #: The table or view this connection reads its own events from (``find_event``).
+    _own_events = "events"
+
+    def _check_resend(self, cur, ev: Event, event_id: int, value_json: str) -> None:
+        """Refuse a resend whose ``(annotator, client_id, seq)`` is stored already for
+        another label: only the same annotator's same label is a harmless duplicate."""
+        cur.execute(
+            self._sql(f"SELECT item_id, task, kind, value FROM {self._own_events} WHERE id = ?"),
+            (event_id,),
+        )
+        row = cur.fetchone()
+        same = row is not None and (row[0], row[1], row[2]) == (ev.item_id, ev.task, ev.kind)
+        if same:
+            try:
+                same = _json(row[3]) == json.loads(value_json)
+            except ValueError:
+                same = False
+        if not same:
+            raise StoreError(
+                f"{ev.annotator}'s client {ev.client_id} already stored label {ev.seq} as "
+                f"event {event_id}, and this is a different label under the same number; "
+                f"nothing was written (a resend must repeat the label exactly)"
+            )
 
     def _check_items(self, cur, events: Sequence[Event]) -> None:
         """Raise :class:`UnknownItemError` before writing if an event names no item.
@@ -718,13 +802,15 @@ class SQLStore(Store):
             cur.execute(self._sql("SELECT COALESCE(MAX(id), 0) FROM events"))
             return int(cur.fetchone()[0])
 
-    def find_event(self, client_id: str, seq: int) -> int | None:
+    def find_event(self, client_id: str, seq: int, annotator: str | None = None) -> int | None:
+        sql = f"SELECT MIN(id) FROM {self._own_events} WHERE client_id = ? AND seq = ?"
+        args: tuple = (client_id, seq)
+        if annotator is not None:
+            sql, args = sql + " AND annotator = ?", (*args, annotator)
         with self._read() as cur:
-            cur.execute(
-                self._sql("SELECT id FROM events WHERE client_id = ? AND seq = ?"), (client_id, seq)
-            )
+            cur.execute(self._sql(sql), args)
             row = cur.fetchone()
-        return None if row is None else int(row[0])
+        return None if row is None or row[0] is None else int(row[0])
 
     def get_event(self, event_id: int) -> Event | None:
         with self._read() as cur:
@@ -736,8 +822,14 @@ class SQLStore(Store):
         if row is None:
             return None
         ev = dict(zip(EVENT_COLUMNS, row, strict=True))
-        ev["value"] = _json(ev["value"])
-        return Event(**ev)
+        problem = _row_problem(ev)
+        if problem is None:
+            try:
+                return Event(**{**ev, "value": _json(ev["value"])})
+            except StoreError as exc:  # a field no back end would store today
+                problem = str(exc)
+        report_unreadable([(ev["id"], ev["item_id"], ev["annotator"], problem)])
+        return None
 
     def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
         where, args = [], []
@@ -792,12 +884,14 @@ class SQLStore(Store):
         return out
 
     def prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
-        rows = self._state_values(task, item_ids, "prelabel_event", "e.value, e.score")
-        return {iid: (_json(v), None if s is None else float(s)) for iid, v, s in rows}
+        fields_ = "e.id, e.annotator, e.value, e.score"
+        rows = decoded_rows(self._state_values(task, item_ids, "prelabel_event", fields_), 3)
+        return {iid: (v, None if s is None else float(s)) for iid, _, _, v, s in rows}
 
     def current_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
-        rows = self._state_values(task, item_ids, "state_event", "e.kind, e.value")
-        return {iid: (k, _json(v)) for iid, k, v in rows}
+        fields_ = "e.id, e.annotator, e.kind, e.value"
+        rows = decoded_rows(self._state_values(task, item_ids, "state_event", fields_), 4)
+        return {iid: (k, v) for iid, _, _, k, v in rows}
 
     def state_event_ids(self, task: str, item_ids: Sequence[str]) -> dict[str, int]:
         rows = self._state_values(task, item_ids, "state_event", "e.id")
@@ -929,8 +1023,92 @@ def _gc_paused():
 _INT_COLUMNS = ("id", "seq", "duration_ms", "parent", "schema_version")
 
 
+def report_unreadable(problems: Sequence[tuple[Any, Any, Any, str]]) -> None:
+    """Say which rows of the log could not be read and were skipped.
+
+    ``problems`` holds ``(event id, item id, annotator, why)``. One row that
+    cannot be decoded (written by an older release, or straight into the database
+    by someone who bypassed the API) must not make every read fail for everyone:
+    readers skip it and warn (:class:`~workbench.errors.UnreadableEventWarning`,
+    also logged) naming the event, its item and who wrote it.
+    """
+    if not problems:
+        return
+    shown = "; ".join(f"event {e} on item {i!r} by {a!r}: {why}" for e, i, a, why in problems[:5])
+    more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+    message = (
+        f"workbench: skipped {len(problems)} event{'s' if len(problems) > 1 else ''} of the "
+        f"log that cannot be read: {shown}{more}"
+    )
+    logger.warning(message)
+    warnings.warn(UnreadableEventWarning(message), stacklevel=3)
+
+
+def decoded_rows(rows: Sequence[tuple], at: int) -> list[tuple]:
+    """``rows`` with the JSON text at index ``at`` decoded; rows that cannot be
+    decoded are skipped and reported (:func:`report_unreadable`). Each row starts
+    ``(item_id, event id, annotator, ...)``."""
+    out, bad = [], []
+    for row in rows:
+        try:
+            value = _json(row[at])
+        except (ValueError, TypeError, RecursionError) as exc:
+            bad.append((row[1], row[0], row[2], _undecodable(exc)))
+            continue
+        out.append((*row[:at], value, *row[at + 1 :]))
+    report_unreadable(bad)
+    return out
+
+
+def _undecodable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the value is nested too deeply to decode"
+    return f"the value is not JSON ({str(exc).splitlines()[0][:120] if str(exc) else exc!r})"
+
+
+def _row_problem(row: Mapping[str, Any]) -> str | None:
+    """Why one row of event columns cannot become a frame row, or ``None``."""
+    try:
+        _json(row["value"])
+    except (ValueError, TypeError, RecursionError) as exc:
+        return _undecodable(exc)
+    for col in _INT_COLUMNS:
+        v = row.get(col)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            return f"{col} is not an integer ({_shown(v)})"
+    for col in ("created_at", "score"):
+        v = row.get(col)
+        if v is None and col == "score":
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            return f"{col} is not a finite number ({_shown(v)})"
+    return None
+
+
 def _event_frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
     """Rows of event columns as a DataFrame: values decoded, times as UTC datetimes.
+
+    A row that cannot be decoded is skipped and reported
+    (:func:`report_unreadable`), never allowed to fail the whole read.
+    """
+    try:
+        return _frame(rows, columns)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        pass
+    good, bad = [], []
+    for row in rows:
+        named = dict(zip(columns, row, strict=True))
+        problem = _row_problem(named)
+        if problem is None:
+            good.append(row)
+        else:
+            bad.append((named.get("id"), named.get("item_id"), named.get("annotator"), problem))
+    report_unreadable(bad)
+    return _frame(good, columns)
+
+
+def _frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
+    """:func:`_event_frame` for rows that all decode.
 
     Built column by column rather than through ``from_records`` and per-cell
     pandas conversions: a million-row log becomes a frame several times faster.

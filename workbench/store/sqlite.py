@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreError
-from .base import STORE_FORMAT, Event, SQLStore
+from .base import EVENTS_IDEMPOTENCY, STORE_FORMAT, Event, SQLStore
 
 __all__ = ["SQLiteStore", "READ_ONLY_TIMEOUT_S", "is_busy"]
 
@@ -69,8 +69,7 @@ DDL = (
     "annotator TEXT NOT NULL, kind TEXT NOT NULL, tier TEXT NOT NULL, note TEXT NOT NULL, "
     "schema_version INTEGER, client_id TEXT, seq INTEGER, duration_ms INTEGER, score REAL, "
     "created_at REAL NOT NULL, parent INTEGER REFERENCES events (id))",
-    "CREATE UNIQUE INDEX IF NOT EXISTS events_client_seq ON events (client_id, seq) "
-    "WHERE client_id IS NOT NULL",
+    EVENTS_IDEMPOTENCY,
     "CREATE INDEX IF NOT EXISTS events_item ON events (item_id, task, id)",
     "CREATE INDEX IF NOT EXISTS events_parent ON events (parent) WHERE parent IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS item_state (task TEXT NOT NULL, item_id TEXT NOT NULL, "
@@ -252,7 +251,7 @@ class SQLiteStore(SQLStore):
             "INSERT INTO events (item_id, task, value, annotator, kind, tier, note, "
             "schema_version, client_id, seq, duration_ms, score, created_at, parent) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (client_id, seq) WHERE client_id IS NOT NULL DO NOTHING",
+            "ON CONFLICT (annotator, client_id, seq) WHERE client_id IS NOT NULL DO NOTHING",
             (
                 ev.item_id, ev.task, value_json, ev.annotator, ev.kind, ev.tier, ev.note,
                 ev.schema_version, ev.client_id, ev.seq, ev.duration_ms, ev.score, now, ev.parent,
@@ -260,8 +259,15 @@ class SQLiteStore(SQLStore):
         )  # fmt: skip
         if cur.rowcount == 1:
             return int(cur.lastrowid), False
-        cur.execute("SELECT id FROM events WHERE client_id = ? AND seq = ?", (ev.client_id, ev.seq))
+        cur.execute(
+            "SELECT id FROM events WHERE annotator = ? AND client_id = ? AND seq = ?",
+            (ev.annotator, ev.client_id, ev.seq),
+        )
         return int(cur.fetchone()[0]), True
+
+    def _has_table(self, cur, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,))
+        return cur.fetchone() is not None
 
     def close(self) -> None:
         with self._lock:

@@ -1,43 +1,77 @@
 """PostgreSQL objects of team mode: tables, roles, grants, row-level security, functions.
 
-Everything here is created by :meth:`workbench.team.Team.setup`, run by the
-project lead on a connection that owns the store's tables and may create roles.
+Everything here is created by :meth:`workbench.team.Team.setup` (through
+:meth:`workbench.store.postgres.PostgresStore.install_team`), run by the
+project lead on a connection that owns the store's tables and may create
+roles. The lead is trusted; every other member may be hostile and holds their
+own database connection (``docs/security.md`` is the security model).
 
 Access control has two layers (DESIGN.md, "Team mode"):
 
-1. **Privileges.** What a role must never read it cannot ``SELECT`` at all, so
-   trying gets PostgreSQL's ``permission denied`` (``workbench.PermissionDenied``),
-   not an empty result: ``team_gold`` and ``team_pool`` (whose ``gold`` column
-   says which items are honeypots) are the lead's only; in blind mode annotators
-   may read only the harmless columns of ``events`` (ids, item, task, kind) and
-   their own rows through the ``my_events`` view. Only admins may write
-   ``schemas``, ``team_pool``, ``team_claims``, ``team_users`` or
-   ``team_settings``.
+1. **Privileges**, least per role. What a role must never read it cannot
+   ``SELECT`` at all, so trying gets PostgreSQL's ``permission denied``
+   (``workbench.PermissionDenied``), not an empty result: ``team_gold`` and
+   ``team_pool`` are the lead's and admins'; annotators read no column that
+   tells gold items apart (not ``team_claims.gold`` or ``batch_order``, not
+   ``team_users.gold_claims``, not ``items.position`` or ``added_at``, not
+   ``item_state``); in blind mode they read only their own rows of the log
+   (``my_events``). Nobody below the lead holds TRIGGER, REFERENCES, TRUNCATE,
+   DELETE, UPDATE of the log, or CREATE in the project's schema, so no member
+   can make code run as another; the derived tables (``item_state``,
+   ``team_claims``, ``team_feedback`` but its ``seen_at``) are written only by
+   the store's ``SECURITY DEFINER`` functions and triggers, each with a pinned
+   ``search_path``.
 2. **Row-level security** on what they may touch: an annotator inserts events
    only as themselves, in the ``annotate`` tier, for items they hold a claim
    on, and retracts only their own; reviewers and QA write only their tier's
-   decisions as themselves; each reads only their own claims and feedback.
+   decisions as themselves; admins write as themselves (or a model's
+   pre-labels); each worker reads only their own claims, feedback and row of
+   ``team_users``.
+
+The database also checks what is written (``wb_check_event``): the value of
+every event must fit its task in its schema version (``value_rules``, the
+JSON Schema of each task's :meth:`~workbench.schema.Task.value_schema`,
+checked by ``wb_valid``), and ``created_at`` is the server's clock.
 
 Annotators and reviewers take work through ``wb_claim``, a ``SECURITY
 DEFINER`` function: one transaction that returns expired leases to the pool,
 hands back items sent back to them, renews the caller's live claims, mixes in
 gold items at the team's share and takes new items with ``FOR UPDATE SKIP
 LOCKED``, so concurrent claimers never wait on each other and never get the
-same slot. A trigger on ``events`` closes claims as labels arrive (in the
-label's own transaction), counts completed items, turns reviewers'
-corrections and send-backs into feedback rows and sends a share of reviewed
-items on to QA.
+same slot. Sizes and leases are bounded (:data:`MAX_CLAIM`,
+:data:`MAX_HELD`, :data:`MAX_LEASE_S`). A trigger on ``events`` closes
+claims as labels arrive (in the label's own transaction), counts completed
+items, turns reviewers' corrections and send-backs into feedback rows and
+sends a share of reviewed items on to QA.
 
 ``{schema}`` and the ``{annotator}``-style role names are filled in by
-:func:`render`; identifiers are quoted there.
+:func:`install`; identifiers are quoted there.
 """
 
 from __future__ import annotations
+
+import re
 
 TIERS = ("annotate", "review", "qa")
 ROLES = ("annotator", "reviewer", "qa", "admin")
 #: The tier each role works in (admins may claim any).
 ROLE_TIER = {"annotator": "annotate", "reviewer": "review", "qa": "qa"}
+
+#: Most items one claim takes.
+MAX_CLAIM = 1000
+#: Most live claims one person holds in a task and tier: claiming more takes no new items.
+MAX_HELD = 1000
+#: Longest lease, in seconds (a day): a claim always comes back to the pool.
+MAX_LEASE_S = 86_400.0
+#: Most item ids one claim may exclude.
+MAX_EXCLUDE = 100_000
+
+
+def group_roles(project_id: str) -> dict[str, str]:
+    """Quoted names of a project's group roles, one per team role (``"wb_<id>_annotator"``)."""
+    pid = re.sub(r"[^a-z0-9]", "", project_id.lower())[:12]
+    return {role: f'"wb_{pid}_{role}"' for role in ROLES}
+
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS team_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -83,13 +117,18 @@ TABLES = (
     "tier TEXT NOT NULL, kind TEXT NOT NULL, value TEXT, previous TEXT, note TEXT NOT NULL, "
     "event_id BIGINT NOT NULL, created_at DOUBLE PRECISION NOT NULL, seen_at DOUBLE PRECISION)",
     "CREATE INDEX IF NOT EXISTS team_feedback_mine ON team_feedback (annotator, id)",
+    # What each task's values must look like, per schema version (wb_check_event).
+    "CREATE TABLE IF NOT EXISTS value_rules (version INTEGER NOT NULL, task TEXT NOT NULL, "
+    "rule JSONB NOT NULL, PRIMARY KEY (version, task))",
     # Blind mode's window on the log: one's own events, and the models' suggestions.
     "CREATE OR REPLACE VIEW my_events WITH (security_barrier) AS SELECT * FROM events "
     "WHERE annotator = session_user OR kind = 'prelabel'",
 )
 
 # The claim: one call, one transaction. Returns (item_id, tier, returned) rows,
-# never whether an item is gold.
+# never whether an item is gold; the order within a batch puts gold items at
+# places that depend on nothing an annotator can read, and batch_order is a
+# plain rank (1, 2, 3 ...) whatever the item.
 CLAIM = r"""
 CREATE OR REPLACE FUNCTION wb_claim(p_task TEXT, p_tier TEXT, p_n INTEGER,
     p_lease DOUBLE PRECISION, p_exclude TEXT[])
@@ -108,10 +147,26 @@ DECLARE
     share DOUBLE PRECISION;
     total BIGINT;
     golds BIGINT;
-    want INTEGER := p_n;
+    held BIGINT;
+    want INTEGER;
     n_gold INTEGER := 0;
     got INTEGER;
 BEGIN
+    -- Bounded: no member hoards items (NaN compares above every number in
+    -- PostgreSQL, so it fails the upper bound like infinity).
+    IF p_n IS NULL OR p_n < 0 OR p_n > {max_claim} THEN
+        RAISE EXCEPTION 'workbench: a claim takes 0 to {max_claim} items, not %', p_n
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_lease IS NULL OR NOT (p_lease > 0 AND p_lease <= {max_lease}) THEN
+        RAISE EXCEPTION 'workbench: a lease lasts more than 0, at most {max_lease} s, not %',
+            p_lease USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF coalesce(cardinality(p_exclude), 0) > {max_exclude} THEN
+        RAISE EXCEPTION 'workbench: a claim excludes at most {max_exclude} items'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    want := p_n;
     SELECT u.role, u.claims, u.gold_claims INTO my_role, total, golds
         FROM team_users u WHERE u.name = me FOR UPDATE;
     IF my_role IS NULL THEN
@@ -124,16 +179,27 @@ BEGIN
         RAISE EXCEPTION 'workbench: % (%) works in the % tier, not %', me, my_role, my_tier, p_tier
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    IF my_tier NOT IN ('annotate', 'review', 'qa') THEN
+        RAISE EXCEPTION 'workbench: there is no tier %', my_tier
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     p_exclude := coalesce(p_exclude, '{{}}');
+    IF want = 0 THEN RETURN; END IF;
 
-    -- Expired leases, anyone's, go back to the pool (rows another claimer is
-    -- sweeping are skipped, never waited for).
+    -- Expired leases, anyone's, go back to the pool. Claims and pool rows that
+    -- another transaction holds are skipped, never waited for: an open
+    -- transaction of one member stalls nobody's claims.
     WITH gone AS (
         SELECT c.task, c.tier, c.item_id, c.annotator FROM team_claims c
         WHERE c.state = 'claimed' AND c.lease_until < now_s
         ORDER BY c.lease_until LIMIT 1000 FOR UPDATE SKIP LOCKED
+    ), free AS (
+        SELECT p.task, p.tier, p.item_id FROM team_pool p
+        WHERE (p.task, p.tier, p.item_id) IN (SELECT g.task, g.tier, g.item_id FROM gone g)
+        FOR UPDATE SKIP LOCKED
     ), upd AS (
-        UPDATE team_claims c SET state = 'expired' FROM gone g
+        UPDATE team_claims c SET state = 'expired' FROM gone g JOIN free f
+            ON f.task = g.task AND f.tier = g.tier AND f.item_id = g.item_id
         WHERE c.task = g.task AND c.tier = g.tier AND c.item_id = g.item_id
           AND c.annotator = g.annotator
         RETURNING c.task, c.tier, c.item_id
@@ -162,6 +228,11 @@ BEGIN
     SELECT mine.item_id, my_tier, mine.state = 'returned' FROM mine ORDER BY mine.k;
     GET DIAGNOSTICS got = ROW_COUNT;
     want := want - got;
+    IF want <= 0 THEN RETURN; END IF;
+    -- Nobody holds more than MAX_HELD live claims: past that, no new items.
+    SELECT count(*) INTO held FROM team_claims c
+        WHERE c.annotator = me AND c.task = p_task AND c.tier = my_tier AND c.state = 'claimed';
+    want := least(want, greatest(0, {max_held} - held))::int;
     IF want <= 0 THEN RETURN; END IF;
 
     -- Gold items keep their share of everything this person was given.
@@ -192,7 +263,7 @@ BEGIN
         UPDATE team_pool p SET open = p.open - 1 FROM pick
         WHERE p.task = p_task AND p.tier = my_tier AND p.item_id = pick.item_id
         RETURNING p.item_id, p.priority, p.position
-    ), given AS (
+    ), placed AS (
         -- Priority order, with each gold item dropped in at a place that depends
         -- on nothing an annotator can see.
         SELECT t.item_id, FALSE AS gold,
@@ -203,14 +274,18 @@ BEGIN
                ('x' || substr(md5(g.item_id || me), 1, 8))::bit(32)::bigint / 4294967296.0
                * ((SELECT count(*) FROM taken) + 1) + 0.5
         FROM gold_pick g
+    ), given AS (
+        SELECT pl.item_id, pl.gold, row_number() OVER (ORDER BY pl.k, pl.item_id) AS rank
+        FROM placed pl
     ), ins AS (
         INSERT INTO team_claims (task, tier, item_id, annotator, state, claimed_at,
                                  lease_until, gold, batch_order)
-        SELECT p_task, my_tier, g.item_id, me, 'claimed', now_s, now_s + p_lease, g.gold, g.k
+        SELECT p_task, my_tier, g.item_id, me, 'claimed', now_s, now_s + p_lease, g.gold,
+               g.rank
         FROM given g
         RETURNING team_claims.item_id
     )
-    SELECT g.item_id, my_tier, FALSE FROM given g ORDER BY g.k, g.item_id;
+    SELECT g.item_id, my_tier, FALSE FROM given g ORDER BY g.rank;
     GET DIAGNOSTICS got = ROW_COUNT;
     IF got > 0 THEN
         UPDATE team_users u SET claims = u.claims + got,
@@ -431,101 +506,293 @@ BEGIN
 END $$
 """
 
+# Every value written must fit its task in its schema version, and the time of
+# an event is the server's. Runs BEFORE INSERT for everyone (the lead too).
+CHECK_EVENT = r"""
+CREATE OR REPLACE FUNCTION wb_check_event() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    v JSONB;
+    rule JSONB;
+BEGIN
+    NEW.created_at := extract(epoch FROM clock_timestamp());
+    IF NEW.kind IN ('skip', 'ambiguous', 'send-back', 'retract') THEN
+        IF NEW.value IS NOT NULL AND NEW.value <> 'null' THEN
+            RAISE EXCEPTION 'workbench: a % event carries no value (item %)', NEW.kind,
+                NEW.item_id USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END IF;
+    BEGIN
+        v := coalesce(NEW.value, 'null')::jsonb;
+    EXCEPTION WHEN others THEN
+        RAISE EXCEPTION 'workbench: the value of a % of item % is not JSON', NEW.kind,
+            NEW.item_id USING ERRCODE = 'check_violation';
+    END;
+    SELECT r.rule INTO rule FROM value_rules r
+        WHERE r.version = NEW.schema_version AND r.task = NEW.task;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'workbench: schema version % has no task % (a % of item %)',
+            NEW.schema_version, NEW.task, NEW.kind, NEW.item_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NOT wb_valid(v, rule) THEN
+        RAISE EXCEPTION 'workbench: % is not a value of task % in schema version % (item %)',
+            left(NEW.value, 80), NEW.task, NEW.schema_version, NEW.item_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+# Does v fit s, a JSON Schema in the subset Task.value_schema uses: type (one or a
+# list), enum, items, properties, required, additionalProperties, minItems,
+# maxItems, uniqueItems, maxLength, minimum, maximum, anyOf; true / false / {}.
+VALID = r"""
+CREATE OR REPLACE FUNCTION wb_valid(v JSONB, s JSONB) RETURNS BOOLEAN
+LANGUAGE plpgsql IMMUTABLE SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    t TEXT := jsonb_typeof(v);
+    ok BOOLEAN;
+    want TEXT;
+    e JSONB;
+    k TEXT;
+BEGIN
+    IF s IS NULL THEN RETURN TRUE; END IF;
+    IF jsonb_typeof(s) <> 'object' THEN RETURN s = 'true'::jsonb; END IF;
+    IF s ? 'type' THEN
+        ok := FALSE;
+        FOR want IN SELECT jsonb_array_elements_text(CASE jsonb_typeof(s -> 'type')
+                WHEN 'array' THEN s -> 'type' ELSE jsonb_build_array(s -> 'type') END) LOOP
+            IF want = t OR (want = 'integer' AND t = 'number'
+                            AND (v #>> '{{}}')::numeric = trunc((v #>> '{{}}')::numeric)) THEN
+                ok := TRUE;
+                EXIT;
+            END IF;
+        END LOOP;
+        IF NOT ok THEN RETURN FALSE; END IF;
+    END IF;
+    IF s ? 'enum' THEN
+        IF t IN ('string', 'number', 'boolean', 'null') THEN
+            IF NOT (s -> 'enum') @> jsonb_build_array(v) THEN RETURN FALSE; END IF;
+        ELSIF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(s -> 'enum') x WHERE x = v) THEN
+            RETURN FALSE;
+        END IF;
+    END IF;
+    IF t = 'string' AND s ? 'maxLength'
+       AND char_length(v #>> '{{}}') > (s ->> 'maxLength')::int THEN
+        RETURN FALSE;
+    END IF;
+    IF t = 'number' THEN
+        IF s ? 'minimum' AND (v #>> '{{}}')::numeric < (s ->> 'minimum')::numeric THEN
+            RETURN FALSE;
+        END IF;
+        IF s ? 'maximum' AND (v #>> '{{}}')::numeric > (s ->> 'maximum')::numeric THEN
+            RETURN FALSE;
+        END IF;
+    END IF;
+    IF t = 'array' THEN
+        IF s ? 'minItems' AND jsonb_array_length(v) < (s ->> 'minItems')::int THEN
+            RETURN FALSE;
+        END IF;
+        IF s ? 'maxItems' AND jsonb_array_length(v) > (s ->> 'maxItems')::int THEN
+            RETURN FALSE;
+        END IF;
+        IF s ? 'items' THEN
+            FOR e IN SELECT jsonb_array_elements(v) LOOP
+                IF NOT wb_valid(e, s -> 'items') THEN RETURN FALSE; END IF;
+            END LOOP;
+        END IF;
+        IF (s ->> 'uniqueItems')::boolean IS TRUE AND (SELECT count(DISTINCT x) <> count(*)
+                FROM jsonb_array_elements(v) x) THEN
+            RETURN FALSE;
+        END IF;
+    END IF;
+    IF t = 'object' THEN
+        IF s ? 'required' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(s -> 'required') r
+                                      WHERE NOT v ? r) THEN
+            RETURN FALSE;
+        END IF;
+        FOR k, e IN SELECT * FROM jsonb_each(v) LOOP
+            IF s -> 'properties' ? k THEN
+                IF NOT wb_valid(e, s -> 'properties' -> k) THEN RETURN FALSE; END IF;
+            ELSIF s ? 'additionalProperties' THEN
+                IF NOT wb_valid(e, s -> 'additionalProperties') THEN RETURN FALSE; END IF;
+            END IF;
+        END LOOP;
+    END IF;
+    IF s ? 'anyOf' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(s -> 'anyOf') x
+                                   WHERE wb_valid(v, x)) THEN
+        RETURN FALSE;
+    END IF;
+    RETURN TRUE;
+END $$
+"""
+
+# Progress an annotator may see: items complete and items in the pool, gold left out.
+PROGRESS = r"""
+CREATE OR REPLACE FUNCTION wb_progress(p_task TEXT)
+RETURNS TABLE (done BIGINT, total BIGINT)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+    SELECT count(*) FILTER (WHERE p.done >= p.needed), count(*) FROM team_pool p
+    WHERE p.task = p_task AND p.tier = 'annotate' AND NOT p.gold
+$$
+"""
+
 TRIGGER = (
     "DROP TRIGGER IF EXISTS wb_on_event ON events",
     "CREATE TRIGGER wb_on_event AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION wb_on_event()",
+    "DROP TRIGGER IF EXISTS wb_check ON events",
+    "CREATE TRIGGER wb_check BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION "
+    "wb_check_event()",
 )
 
 FUNCTIONS = (
-    CLAIM, RELEASE, HOLDS, OWN_EVENT, REQUIRE_ROUTER, ROUTE_CANDIDATES, OPEN_REVIEWS, ON_EVENT,
+    VALID, CHECK_EVENT, CLAIM, RELEASE, HOLDS, OWN_EVENT, REQUIRE_ROUTER, ROUTE_CANDIDATES,
+    OPEN_REVIEWS, ON_EVENT, PROGRESS,
 )  # fmt: skip
-
-#: Columns of ``events`` that blind annotators may read: no values, no names.
-BLIND_EVENT_COLUMNS = ("id", "item_id", "task", "kind", "tier", "parent", "client_id", "seq")
 
 TEAM_TABLES = (
     "team_settings", "team_users", "team_pool", "team_claims", "team_gold", "team_feedback",
+    "value_rules",
 )  # fmt: skip
+
+#: Columns of ``events`` blind annotators read, of their own rows only.
+BLIND_EVENT_COLUMNS = ("id", "created_at")
+#: Columns of ``items`` annotators read: not ``position`` or ``added_at``, which
+#: would tell gold items (added or placed apart) from the others.
+ANNOTATOR_ITEM_COLUMNS = ("item_id", "kind", "uri", "text", "meta")
+#: Columns of ``team_claims`` workers read: not ``gold`` or ``batch_order``.
+WORKER_CLAIM_COLUMNS = (
+    "task", "tier", "item_id", "annotator", "state", "claimed_at", "lease_until", "done_at",
+    "event_id",
+)  # fmt: skip
+#: Columns of ``team_users`` workers read (their own row only): not ``gold_claims``.
+WORKER_USER_COLUMNS = ("name", "role", "added_at", "claims")
+
+_SIGNATURES = {
+    "wb_claim": "TEXT, TEXT, INTEGER, DOUBLE PRECISION, TEXT[]",
+    "wb_release": "TEXT, TEXT[]",
+    "wb_holds": "TEXT, TEXT, TEXT",
+    "wb_own_event": "BIGINT",
+    "wb_progress": "TEXT",
+    "wb_require_router": "",
+    "wb_route_candidates": "TEXT",
+    "wb_open_reviews": "TEXT, TEXT[], TEXT[], DOUBLE PRECISION[], TEXT[]",
+    "wb_valid": "JSONB, JSONB",
+    "wb_check_event": "",
+    "wb_on_event": "",
+}
+
+
+def _fn(*names: str) -> str:
+    return ", ".join(f"{n}({_SIGNATURES[n]})" for n in names)
+
+
+def install(schema: str, roles: dict[str, str], *, blind: bool) -> list[str]:
+    """Every statement that creates or updates team mode's objects, in order: tables,
+    functions, triggers, then :func:`grants`. ``schema`` is the quoted schema name,
+    ``roles`` the quoted group roles (:func:`group_roles`)."""
+    bounds = {
+        "schema": schema, "max_claim": MAX_CLAIM, "max_held": MAX_HELD,
+        "max_lease": repr(MAX_LEASE_S), "max_exclude": MAX_EXCLUDE,
+    }  # fmt: skip
+    out = list(TABLES)
+    out += [fn.format(**bounds) for fn in FUNCTIONS]
+    out += list(TRIGGER)
+    out += [stmt.format(schema=schema) for stmt in grants(roles, blind=blind)]
+    return out
 
 
 def grants(roles: dict[str, str], *, blind: bool) -> list[str]:
     """GRANT/REVOKE and policy statements for the four group roles (quoted names).
 
     Run again whenever ``blind`` changes: every privilege is first revoked.
+    Least privilege per role; nobody below the lead gets TRIGGER, REFERENCES,
+    TRUNCATE, DELETE or CREATE, or any write on derived state.
     """
     a, r, q, admin = roles["annotator"], roles["reviewer"], roles["qa"], roles["admin"]
     workers = f"{a}, {r}, {q}"
     everyone = f"{workers}, {admin}"
+    deciders = f"{r}, {q}, {admin}"
     out = [
         "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM PUBLIC",
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {{schema}} FROM {everyone}",
-        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {{schema}} FROM {everyone}",
-        "REVOKE ALL ON FUNCTION wb_claim(TEXT, TEXT, INTEGER, DOUBLE PRECISION, TEXT[]), "
-        "wb_release(TEXT, TEXT[]), wb_holds(TEXT, TEXT, TEXT), wb_own_event(BIGINT), "
-        "wb_route_candidates(TEXT), wb_open_reviews(TEXT, TEXT[], TEXT[], DOUBLE PRECISION[], "
-        "TEXT[]), wb_require_router() FROM PUBLIC",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {{schema}} FROM PUBLIC, {everyone}",
+        f"REVOKE ALL ON FUNCTION {_fn(*_SIGNATURES)} FROM PUBLIC, {everyone}",
+        "REVOKE ALL ON FUNCTION wb_apply_event() FROM PUBLIC",
+        # Nobody but the lead creates objects in the project's schema (a trigger, a
+        # function or a view there would run as whoever uses it).
+        "REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC",
+        f"REVOKE CREATE ON SCHEMA {{schema}} FROM {everyone}",
         f"GRANT USAGE ON SCHEMA {{schema}} TO {everyone}",
-        # Admins (other than the lead, who owns everything) may do anything.
-        f"GRANT ALL ON ALL TABLES IN SCHEMA {{schema}} TO {admin}",
-        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {{schema}} TO {admin}",
-        f"GRANT EXECUTE ON FUNCTION wb_claim(TEXT, TEXT, INTEGER, DOUBLE PRECISION, TEXT[]), "
-        f"wb_release(TEXT, TEXT[]), wb_holds(TEXT, TEXT, TEXT), wb_own_event(BIGINT) "
-        f"TO {everyone}",
-        f"GRANT EXECUTE ON FUNCTION wb_route_candidates(TEXT), wb_open_reviews(TEXT, TEXT[], "
-        f"TEXT[], DOUBLE PRECISION[], TEXT[]) TO {r}, {q}, {admin}",
-        # Everyone reads the project's description and writes derived queue state.
-        f"GRANT SELECT ON meta, schemas, items, team_settings, team_users TO {workers}",
-        # Labels move item_state along (store._apply); priorities stay the lead's.
-        f"GRANT SELECT, INSERT ON item_state TO {workers}",
-        f"GRANT UPDATE (state_event, prelabel_event) ON item_state TO {workers}",
-        f"GRANT INSERT ON events TO {workers}",
-        f"GRANT USAGE ON SEQUENCE events_id_seq TO {workers}",
-        f"GRANT SELECT ON my_events TO {workers}",
-        f"GRANT SELECT ON team_claims TO {workers}",
-        f"GRANT SELECT, UPDATE (seen_at) ON team_feedback TO {workers}",
-        # Reviewers and QA see every label: that is their work.
-        f"GRANT SELECT ON events TO {r}, {q}",
+        f"GRANT EXECUTE ON FUNCTION {_fn('wb_claim', 'wb_release', 'wb_holds', 'wb_own_event', 'wb_progress')} TO {everyone}",  # noqa: E501
+        f"GRANT EXECUTE ON FUNCTION {_fn('wb_route_candidates', 'wb_open_reviews')} TO {deciders}",
+        # The project's description.
+        f"GRANT SELECT ON meta, schemas, team_settings TO {everyone}",
+        f"GRANT SELECT ({', '.join(ANNOTATOR_ITEM_COLUMNS)}) ON items TO {a}",
+        f"GRANT SELECT ON items TO {deciders}",
+        f"GRANT SELECT ({', '.join(WORKER_USER_COLUMNS)}) ON team_users TO {workers}",
+        f"GRANT SELECT ({', '.join(WORKER_CLAIM_COLUMNS)}) ON team_claims TO {workers}",
+        f"GRANT SELECT ON team_users, team_claims, team_pool, team_gold, value_rules TO {admin}",
+        # The log: everyone appends (as themselves: the policies below); the
+        # derived tables follow by definer triggers, never by a privilege.
+        f"GRANT INSERT ON events TO {everyone}",
+        f"GRANT USAGE ON SEQUENCE events_id_seq TO {everyone}",
+        f"GRANT SELECT ON my_events TO {everyone}",
+        f"GRANT SELECT ON events, item_state TO {deciders}",
+        f"GRANT SELECT, UPDATE (seen_at) ON team_feedback TO {everyone}",
+        # Admins run the assignment: the pool and gold answers.
+        f"GRANT INSERT, UPDATE ON team_pool, team_gold TO {admin}",
     ]
     if blind:
+        # Of their own rows (the policy below), only what INSERT ... RETURNING
+        # id, created_at hands back.
         out.append(f"GRANT SELECT ({', '.join(BLIND_EVENT_COLUMNS)}) ON events TO {a}")
     else:
-        out.append(f"GRANT SELECT ON events TO {a}")
-    for table in ("events", "team_claims", "team_feedback"):
-        out += [
-            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-            f"DROP POLICY IF EXISTS wb_admin ON {table}",
-            f"CREATE POLICY wb_admin ON {table} TO {admin} USING (true) WITH CHECK (true)",
-        ]
+        out.append(f"GRANT SELECT ON events, item_state TO {a}")
+    for table in ("events", "team_claims", "team_feedback", "team_users"):
+        out += [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"]
+        out += [f"DROP POLICY IF EXISTS {p} ON {table}" for p in _POLICIES]
+    own_reads = "annotator = session_user" if blind else "true"
     out += [
-        # events: read as privileges allow; write only as oneself, in one's tier.
-        "DROP POLICY IF EXISTS wb_read ON events",
-        f"CREATE POLICY wb_read ON events FOR SELECT TO {workers} USING (true)",
-        "DROP POLICY IF EXISTS wb_annotate ON events",
+        # events: read what privileges allow; write only as oneself, in one's tier.
+        f"CREATE POLICY wb_read ON events FOR SELECT TO {deciders} USING (true)",
+        f"CREATE POLICY wb_read_own ON events FOR SELECT TO {a} USING ({own_reads})",
         f"CREATE POLICY wb_annotate ON events FOR INSERT TO {a} WITH CHECK ("
         "annotator = session_user AND tier = 'annotate' AND ("
         "(kind IN ('label', 'skip', 'ambiguous') AND wb_holds(task, 'annotate', item_id)) "
         "OR (kind = 'retract' AND wb_own_event(parent))))",
-        "DROP POLICY IF EXISTS wb_review ON events",
         f"CREATE POLICY wb_review ON events FOR INSERT TO {r} WITH CHECK ("
         "annotator = session_user AND tier = 'review' AND ("
         "(kind IN ('review-accept', 'review-correct', 'send-back', 'ambiguous') "
         "AND wb_holds(task, 'review', item_id)) "
         "OR (kind = 'retract' AND wb_own_event(parent))))",
-        "DROP POLICY IF EXISTS wb_qa ON events",
         f"CREATE POLICY wb_qa ON events FOR INSERT TO {q} WITH CHECK ("
         "annotator = session_user AND tier = 'qa' AND ("
         "(kind IN ('review-accept', 'review-correct', 'send-back', 'ambiguous') "
         "AND wb_holds(task, 'qa', item_id)) "
         "OR (kind = 'retract' AND wb_own_event(parent))))",
-        # Claims and feedback: each person their own.
-        "DROP POLICY IF EXISTS wb_mine ON team_claims",
+        # Admins decide in any tier and store models' pre-labels, never as a person
+        # other than themselves, and retract only their own events.
+        f"CREATE POLICY wb_admin ON events FOR INSERT TO {admin} WITH CHECK ("
+        "(annotator = session_user AND (kind <> 'retract' OR wb_own_event(parent))) "
+        "OR (kind = 'prelabel' AND annotator LIKE 'model:%'))",
+        # Claims, feedback and the team table: each worker their own rows.
         f"CREATE POLICY wb_mine ON team_claims FOR SELECT TO {workers} "
         "USING (annotator = session_user)",
-        "DROP POLICY IF EXISTS wb_mine ON team_feedback",
+        f"CREATE POLICY wb_read ON team_claims FOR SELECT TO {admin} USING (true)",
         f"CREATE POLICY wb_mine ON team_feedback FOR SELECT TO {workers} "
         "USING (annotator = session_user)",
-        "DROP POLICY IF EXISTS wb_seen ON team_feedback",
-        f"CREATE POLICY wb_seen ON team_feedback FOR UPDATE TO {workers} "
+        f"CREATE POLICY wb_read ON team_feedback FOR SELECT TO {admin} USING (true)",
+        f"CREATE POLICY wb_seen ON team_feedback FOR UPDATE TO {everyone} "
         "USING (annotator = session_user) WITH CHECK (annotator = session_user)",
+        f"CREATE POLICY wb_mine ON team_users FOR SELECT TO {workers} USING (name = session_user)",
+        f"CREATE POLICY wb_read ON team_users FOR SELECT TO {admin} USING (true)",
     ]
     return out
+
+
+#: Every policy name :func:`grants` creates (dropped first when it runs again).
+_POLICIES = ("wb_read", "wb_read_own", "wb_annotate", "wb_review", "wb_qa", "wb_admin",
+             "wb_mine", "wb_seen")  # fmt: skip
