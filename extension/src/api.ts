@@ -4,12 +4,15 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-/** One workbench SQLite project under the server's root_dir. */
+/** One `*.db` file under the server's root_dir. */
 export interface FileProject {
   kind: 'sqlite';
   /** Path relative to root_dir, with `/` separators. */
   path: string;
   tasks: string[];
+  /** False for a file that is not a valid workbench project; `error` says why. */
+  valid?: boolean;
+  error?: string;
 }
 
 /** One PostgreSQL (team) project registered with the server, known by name only. */

@@ -10,6 +10,9 @@
  * `data-task`; the selects are `select[data-control="project"]` and
  * `select[data-control="task"]`.
  *
+ * A `*.db` file that is not a valid project is listed disabled, marked "(invalid)",
+ * with the server's reason as its title (`option[data-invalid]`).
+ *
  * Team projects (PostgreSQL, registered with the server) are listed under their
  * name, in their own group of the project select (`option[data-kind="postgresql"]`).
  * When a status carries `tiers` (a team project opened by its lead), the
@@ -156,7 +159,7 @@ export class WorkbenchPanel extends Widget {
       ? ''
       : 'No workbench projects: no *.db in the server root or its subfolders, and no ' +
         'PostgreSQL project registered with the server; ↻ looks again.';
-    if (wanted && this.projects.some(p => projectKey(p) === wanted)) {
+    if (wanted && this.projects.some(p => projectKey(p) === wanted && !invalid(p))) {
       this.projectSelect.value = wanted;
     }
     this.selectProject(remembered().task);
@@ -427,10 +430,15 @@ function fillProjectSelect(select: HTMLSelectElement, projects: ProjectEntry[]):
       .filter(p => p.kind === kind)
       .map(p => {
         const key = projectKey(p);
-        const node = option(key, kind === 'postgresql' ? `${key} (team)` : key);
+        const mark = kind === 'postgresql' ? ' (team)' : invalid(p) ? ' (invalid)' : '';
+        const node = option(key, `${key}${mark}`);
         node.dataset.kind = kind;
-        if (p.kind === 'postgresql' && p.error) {
+        if (p.error) {
           node.title = p.error;
+        }
+        if (invalid(p)) {
+          node.disabled = true; // nothing to show; the title says why
+          node.dataset.invalid = '1';
         }
         return node;
       });
@@ -451,6 +459,11 @@ function fillProjectSelect(select: HTMLSelectElement, projects: ProjectEntry[]):
     );
   }
   select.disabled = projects.length === 0;
+}
+
+/** A `*.db` file the server found to be no valid workbench project. */
+function invalid(p: ProjectEntry): boolean {
+  return p.kind === 'sqlite' && p.valid === false;
 }
 
 function option(value: string, text: string): HTMLOptionElement {
