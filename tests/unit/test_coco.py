@@ -211,11 +211,14 @@ def test_export_import_export_gives_the_same_annotations(project, tmp_path):
     assert current(project) == before
 
 
-finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
-point = st.lists(finite, min_size=2, max_size=2)
+# Coordinates anywhere in the image or up to the margin outside it (1 px on a 16 × 12
+# image): what an import accepts, so what must come back exactly.
+xs, ys = st.floats(-1, W + 1), st.floats(-1, H + 1)
+point = st.tuples(xs, ys).map(list)
 box = st.builds(
-    lambda x, y, w, h: {"type": "box", "class": "car", "bbox": [x, y, w, h]},
-    finite, finite, st.floats(0, 1e6), st.floats(0, 1e6),
+    lambda x, y, cls: {"type": "box", "class": cls,
+                       "bbox": [min(x), min(y), max(x) - min(x), max(y) - min(y)]},
+    st.tuples(xs, xs), st.tuples(ys, ys), st.sampled_from(["car", "road"]),
 )  # fmt: skip
 polygon = st.builds(
     lambda pts, cls: {"type": "polygon", "class": cls, "points": pts},

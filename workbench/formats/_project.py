@@ -4,20 +4,77 @@
 - :func:`file_stem`: the name a per-image file gets (``img0`` for ``…/img0.png``);
 - :class:`ItemIndex`: finds the item an annotation file names;
 - :class:`Losses`: counts what an exporter could not write as it was, and
-  names all of it in one warning (or one error with ``strict=True``).
+  names all of it in one warning (or one error with ``strict=True``);
+
+and the checks every importer and exporter makes the same way:
+
+- :func:`read_file`: a file's bytes, refused past a size limit
+  (:data:`MAX_DATASET_BYTES` for a file that holds a whole data set,
+  :data:`MAX_FILE_BYTES` for one image's labels) before it is read;
+- :func:`real_size`: an item's size, from its image file's header;
+- :func:`outside_image`: whether a shape lies within its image.
+
+**Coordinates outside the image.** Real data sets have shapes that reach a
+little past the border (a box rounded outwards, a point placed on the edge of
+the last pixel). An importer accepts a coordinate up to :data:`EDGE_MARGIN_PX`
+(1 px) or :data:`EDGE_MARGIN_FRACTION` (1 %) of the image's side outside the
+image, whichever is more, and stores it as it is; beyond that it refuses the
+file, naming the record and the field. A mask's RLE size must be its image's
+size exactly. The image's size is always its file's header
+(:func:`~workbench.formats._images.image_header`), never a size the file
+states; a stated size that differs is refused too. An exporter never writes a
+number JSON, XML or text cannot read back (``inf``, ``nan``):
+:func:`all_finite`.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
-from ..errors import SchemaError
-from ..shapes import Shapes
+from .. import geometry
+from ..errors import ItemReadError, SchemaError
+from ..shapes import Shapes, describe
+from ..store.base import MAX_VALUE_BYTES
+from ._images import image_header
 
-__all__ = ["shapes_task", "labeled_items", "file_stem", "ItemIndex", "Losses"]
+__all__ = [
+    "shapes_task",
+    "labeled_items",
+    "file_stem",
+    "ItemIndex",
+    "Losses",
+    "read_file",
+    "real_size",
+    "outside_image",
+    "beyond_edge",
+    "shape_field",
+    "all_finite",
+    "describe",
+    "MAX_DATASET_BYTES",
+    "MAX_FILE_BYTES",
+    "EDGE_MARGIN_PX",
+    "EDGE_MARGIN_FRACTION",
+]
+
+#: Bytes of a file that holds a whole data set (a COCO file, a YOLO list of
+#: images). LVIS's training annotations are 1.1 GB of JSON; reading 2 GiB of
+#: JSON into Python objects already takes tens of GB of memory.
+MAX_DATASET_BYTES = 2**31
+#: Bytes of a file that holds one image's labels (a YOLO label file, a VOC XML
+#: file) or a data set's description (``data.yaml``): the shapes of one image
+#: are one label event of at most ``MAX_VALUE_BYTES`` of JSON, and no text form
+#: of them is four times as long.
+MAX_FILE_BYTES = 4 * MAX_VALUE_BYTES
+#: How far outside its image a coordinate may lie, in pixels ...
+EDGE_MARGIN_PX = 1.0
+#: ... or as a fraction of the image's side, whichever is more.
+EDGE_MARGIN_FRACTION = 0.01
 
 
 def shapes_task(project: Any, task: str | None, fmt: str) -> Shapes:
@@ -203,3 +260,148 @@ class Losses:
         if strict:
             raise error(message + " (strict=True: nothing was written)")
         warnings.warn(message, UserWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------------
+# checks shared by the importers and exporters
+
+
+def read_file(path: str | os.PathLike, limit: int, error: Callable[[str], Exception]) -> bytes:
+    """The bytes of a file, or ``error`` naming it when it is larger than ``limit``
+    bytes (checked before reading, and again while reading: a device or a pipe has
+    no size), cannot be read, or does not fit in memory."""
+    where = os.fspath(path)
+    try:
+        size = Path(where).stat().st_size
+        if size > limit:
+            raise error(f"{where}: {size} bytes, more than the {limit} this importer reads")
+        with open(where, "rb") as f:
+            # One read of the size stat gives (read(n) allocates n bytes up front) ...
+            data = f.read(size + 1)
+            if len(data) > size:  # ... then, for a file that grew or a pipe, bounded reads
+                parts, total = [data], len(data)
+                while total <= limit:
+                    part = f.read(min(2**20, limit + 1 - total))
+                    if not part:
+                        break
+                    parts.append(part)
+                    total += len(part)
+                data = b"".join(parts)
+    except FileNotFoundError:
+        raise error(f"{where}: no such file") from None
+    except MemoryError:
+        raise error(f"{where}: too large to read into memory") from None
+    except OSError as exc:
+        raise error(f"{where}: cannot be read: {exc}") from None
+    if len(data) > limit:
+        raise error(f"{where}: more than the {limit} bytes this importer reads")
+    return data
+
+
+def real_size(
+    project: Any,
+    record: Any,
+    error: Callable[[str], Exception],
+    where: str,
+    why: str = "coordinates are checked against the image",
+) -> tuple[int, int]:
+    """``(width, height)`` of an item's image, from its file's header (no pixel is
+    decoded), or ``error`` saying ``where`` and ``why`` it was needed and why it
+    cannot be read."""
+    try:
+        w, h, _ = image_header(project, record)
+    except (ItemReadError, OSError, ValueError) as exc:
+        raise error(
+            f"{where}: {why}, and the size of item {record.item_id!r} cannot be read: {exc}"
+        ) from None
+    return w, h
+
+
+def edge_margin(side: int) -> float:
+    """How far outside an image whose side is ``side`` pixels a coordinate may lie."""
+    return max(EDGE_MARGIN_PX, EDGE_MARGIN_FRACTION * side)
+
+
+def _extent(shape: dict[str, Any]) -> list[float] | None:
+    """``[x, y, w, h]`` around a shape's coordinates (its labeled keypoints only)."""
+    kind = shape["type"]
+    if kind == "box":
+        return shape["bbox"]
+    if kind == "keypoints":
+        points = [p[:2] for p in shape["points"] if p[2] > 0]
+    elif kind == "cuboid":
+        points = [*shape["front"], *shape["back"]]
+    else:
+        points = shape["points"]
+    return geometry.bbox_of(points) if points else None
+
+
+def outside_image(shape: dict[str, Any], width: int, height: int) -> tuple[str, str] | None:
+    """``(key, message)`` when a validated shape lies outside a ``width × height``
+    image by more than the margin (see the module docstring), naming the shape's
+    geometry key (``bbox``, ``points``, ``front``, ``rle``) and the coordinate; else
+    None. A mask must be its image's size exactly; an unlabeled keypoint (``v = 0``)
+    has no position to check."""
+    kind = shape["type"]
+    if kind == "mask":
+        size = list(shape["rle"]["size"])
+        if size != [height, width]:
+            return "rle", (
+                f"the mask's size [height, width] {size} is not its image's {[height, width]} "
+                "(read from the image file)"
+            )
+        return None
+    extent = _extent(shape)
+    message = None if extent is None else beyond_edge(extent, kind, width, height)
+    return None if message is None else (_GEOMETRY_KEY[kind], message)
+
+
+def beyond_edge(extent: list[float], kind: str, width: int, height: int) -> str | None:
+    """What of ``extent`` (``[x, y, w, h]`` around a shape of type ``kind``) lies
+    outside a ``width × height`` image by more than the margin, or None."""
+    x, y, w, h = extent
+    # The margin, and rounding past it: x + w of a box on the margin can land 4e-15 beyond.
+    mx, my = edge_margin(width) + CLIP_TOLERANCE, edge_margin(height) + CLIP_TOLERANCE
+    if kind == "box":
+        names = ("x", "y", "x + w", "y + h")
+    else:
+        names = ("the least x", "the least y", "the largest x", "the largest y")
+    for name, v, side, m in zip(names, (x, y, x + w, y + h), (width, height) * 2, (mx, my) * 2,
+                                strict=True):  # fmt: skip
+        if not -m <= v <= side + m:
+            return (f"{name} is {v:g}, more than {m - CLIP_TOLERANCE:g} px outside the "
+                    f"{width} × {height} image (0 to {side})")  # fmt: skip
+    return None
+
+
+def shape_field(shapes_task: Shapes, shape: dict[str, Any], exc: SchemaError) -> str:
+    """The key of ``shape`` that :meth:`Shapes.validate` (given ``[shape]``) refused
+    with ``exc``: ``attributes``, ``score``, ``z``, ``id``, ``class``, ``type`` (a
+    geometry the task has no tool for), else the shape's geometry key (``bbox``,
+    ``points``, ``rle``, ``front`` or ``back``)."""
+    prefix = f"task {shapes_task.name!r}, shape 0"
+    if shape.get("id") is not None:
+        prefix += f" (id {describe(shape['id'])})"
+    text = str(exc).removeprefix(prefix + ": ")
+    for start, key in (("bbox", "bbox"), ("points", "points"), ("front", "front"),
+                       ("back", "back"), ("rle", "rle"), ("visibility", "points"),
+                       ("attribute", "attributes"), ("no attribute", "attributes"),
+                       ("score", "score"), ("z ", "z"), ("id ", "id"), ("no class", "class"),
+                       ("type", "type"), ("this task has no", "type")):  # fmt: skip
+        if text.startswith(start):
+            return key
+    return _GEOMETRY_KEY.get(shape.get("type"), "type")  # type: ignore[arg-type]
+
+
+_GEOMETRY_KEY = {"box": "bbox", "polygon": "points", "polyline": "points",
+                 "keypoints": "points", "mask": "rle", "cuboid": "front"}  # fmt: skip
+
+
+def all_finite(values: Iterable[Any]) -> bool:
+    """Whether a list of numbers can be written as JSON, XML or text and read back: no
+    ``inf`` or ``nan`` (nor numbers whose sum leaves the float range, as no coordinate
+    that passed :meth:`Shapes.validate` does)."""
+    try:
+        return math.isfinite(sum(values))
+    except (TypeError, OverflowError):
+        return False

@@ -26,6 +26,24 @@ written as Python floats, so an export then import gives back the same shapes.
 On import, a segmentation list with several polygons gives one polygon shape
 each; an annotation with keypoints and a segmentation gives both shapes; an
 annotation with neither gives a box.
+
+Bounds (see :mod:`workbench.formats._project`). The file is read only up to
+:data:`~workbench.formats._project.MAX_DATASET_BYTES`; JSON nested too deeply
+for Python's parser, or too large for memory, is a :class:`CocoFormatError`
+naming the file. Every coordinate and size is checked against the item's real
+image, read from its file's header: an image's ``width``/``height``, when
+given, must be that size; a coordinate may lie outside the image by at most
+1 px or 1 % of its side (whichever is more); an RLE's ``size`` must be the
+image's ``[height, width]``, checked before its runs are read, and an
+uncompressed RLE is compressed from its runs, never decoded. Numbers must be
+finite and within what :meth:`~workbench.Shapes.validate` allows.
+
+On export, a shape lying outside its image by more than that margin (stored
+through the Python API, which does not know the image) is clipped to the image,
+and a mask whose size is not its image's is dropped, both named in the
+warning, so that :func:`from_coco` reads back whatever :func:`to_coco` writes;
+a number JSON cannot hold (``Infinity``, ``NaN``) is never written: the export
+is refused naming the item and the shape.
 """
 
 from __future__ import annotations
@@ -34,8 +52,6 @@ import json
 import math
 import numbers
 import os
-import warnings
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,13 +61,24 @@ from ..errors import ItemReadError, SchemaError, WorkbenchError
 from ..shapes import Shapes
 from ..store.base import _gc_paused
 from ._images import image_header
+from ._project import (
+    MAX_DATASET_BYTES,
+    Losses,
+    all_finite,
+    beyond_edge,
+    describe,
+    outside_image,
+    read_file,
+    real_size,
+    shape_field,
+)
 
 __all__ = ["to_coco", "from_coco", "CocoFormatError"]
 
 #: Shape types COCO cannot hold, and why.
 _NO_COCO_FORM = {
-    "polyline": "COCO has no open paths",
-    "cuboid": "COCO has no 3-D boxes",
+    "polyline": "no open paths",
+    "cuboid": "no 3-D boxes",
 }
 _MATCH = ("file_name", "workbench_id")
 
@@ -98,11 +125,19 @@ def to_coco(
     Warns
     -----
     UserWarning
-        Naming how many shapes of each type were dropped, and why.
+        Naming how many shapes of each type were dropped, and why, and how many
+        were clipped to their image.
+
+    Raises
+    ------
+    CocoFormatError
+        With ``strict=True`` when anything is dropped or clipped; and when a
+        stored number would be written as ``Infinity`` or ``NaN`` (a value
+        stored before those were refused), naming the item and the shape.
     """
     shapes_task = _shapes_task(project, task)
     cat_ids = {name: k for k, name in enumerate(shapes_task.class_names, start=1)}
-    dropped: Counter[str] = Counter()
+    losses = Losses()
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     # Several new lists and dicts per shape, none in a cycle: left running, the
@@ -120,7 +155,7 @@ def to_coco(
             record = records[item_id]
             shapes = values[item_id]
             image: dict[str, Any] = {"id": image_id, "file_name": _file_name(record)}
-            size = _image_size(project, record, shapes)
+            size, real = _image_size(project, record, shapes)
             if size is not None:
                 image["width"], image["height"] = size
             image["workbench_id"] = item_id
@@ -128,25 +163,33 @@ def to_coco(
             for shape in shapes:
                 kind = shape["type"]
                 if kind in _NO_COCO_FORM:
-                    dropped[kind] += 1
+                    losses.drop(kind, _NO_COCO_FORM[kind])
                     continue
+                geometry_ = _GEOMETRY_TO_COCO[kind](shape)
+                if real and size is not None:  # what from_coco would refuse is not written
+                    if kind == "mask" and list(shape["rle"]["size"]) != [size[1], size[0]]:
+                        losses.drop("mask", "its size is not its image's")
+                        continue
+                    if kind != "mask" and beyond_edge(geometry_["bbox"], kind, *size):
+                        losses.change("shape", "clipped to the image")
+                        geometry_ = _GEOMETRY_TO_COCO[kind](_clip(shape, *size))
                 ann = {"id": len(annotations) + 1, "image_id": image_id,
-                       "category_id": cat_ids[shape["class"]], "iscrowd": 0,
-                       **_GEOMETRY_TO_COCO[kind](shape),
+                       "category_id": cat_ids[shape["class"]], "iscrowd": 0, **geometry_,
                        "attributes": dict(shape.get("attributes") or {})}  # fmt: skip
                 if shape.get("score") is not None:
                     ann["score"] = shape["score"]
                 ann["workbench_shape_id"] = shape["id"]
                 ann["workbench_z"] = shape.get("z", 0)
+                if not _finite(ann):
+                    raise CocoFormatError(
+                        f"item {item_id!r}: shape {describe(shape.get('id'))}: a number "
+                        "COCO's JSON cannot hold (infinite, not a number, or too large for "
+                        "its area); the label was stored before such values were refused: "
+                        "correct it (nothing was written)"
+                    )
                 annotations.append(ann)
 
-    if dropped:
-        parts = [f"{n} {t}{'s' if n != 1 else ''} ({_NO_COCO_FORM[t]})" for t, n in
-                 sorted(dropped.items())]  # fmt: skip
-        message = f"task {shapes_task.name!r}: COCO cannot hold them, dropped " + ", ".join(parts)
-        if strict:
-            raise CocoFormatError(message)
-        warnings.warn(message, UserWarning, stacklevel=2)
+    losses.report(shapes_task, "COCO", strict, CocoFormatError)
 
     out = {
         "info": {"description": f"workbench task {shapes_task.name!r}"},
@@ -155,7 +198,7 @@ def to_coco(
         "categories": [_category(shapes_task, name, k) for name, k in cat_ids.items()],
     }
     if path is not None:
-        Path(path).write_text(json.dumps(out), encoding="utf-8")
+        Path(path).write_text(json.dumps(out, allow_nan=False), encoding="utf-8")
     return out
 
 
@@ -173,17 +216,45 @@ def _file_name(record: Any) -> str:
     return uri
 
 
-def _image_size(project: Any, record: Any, shapes: list[dict]) -> tuple[int, int] | None:
+def _image_size(
+    project: Any, record: Any, shapes: list[dict]
+) -> tuple[tuple[int, int] | None, bool]:
+    """``((width, height), read from the image)``, or from a mask when the image
+    cannot be read, or ``(None, False)``."""
     try:  # from the file's header: no pixel is decoded
         w, h, _ = image_header(project, record)  # EXIF orientation applied, as load() does
-        return w, h
+        return (w, h), True
     except (ItemReadError, OSError, ValueError, AttributeError):
         pass
     for s in shapes:  # a mask knows the size of the image it was drawn on
         if s["type"] == "mask":
             h, w = s["rle"]["size"]
-            return int(w), int(h)
-    return None
+            return (int(w), int(h)), False
+    return None, False
+
+
+def _clip(shape: Mapping[str, Any], width: int, height: int) -> dict[str, Any]:
+    """The shape with its coordinates clamped to the image."""
+    if shape["type"] == "box":
+        x, y, w, h = shape["bbox"]
+        x0, x1 = min(max(x, 0.0), width), min(max(x + w, 0.0), width)
+        y0, y1 = min(max(y, 0.0), height), min(max(y + h, 0.0), height)
+        return {**shape, "bbox": [x0, y0, x1 - x0, y1 - y0]}
+    points = [[min(max(p[0], 0.0), width), min(max(p[1], 0.0), height), *p[2:]]
+              for p in shape["points"]]  # fmt: skip
+    return {**shape, "points": points}
+
+
+def _finite(ann: Mapping[str, Any]) -> bool:
+    """Whether an annotation's numbers can all be written as JSON (no inf or nan)."""
+    numbers_ = [*ann["bbox"], ann["area"], *ann.get("keypoints", ())]
+    seg = ann["segmentation"]
+    if isinstance(seg, list):
+        numbers_ += [c for poly in seg for c in poly]
+    if ann.get("score") is not None:
+        numbers_.append(ann["score"])
+    numbers_ += [v for v in ann["attributes"].values() if isinstance(v, float)]
+    return all_finite(numbers_)
 
 
 def _category(shapes_task: Shapes, name: str, k: int) -> dict[str, Any]:
@@ -263,8 +334,10 @@ def from_coco(
     Raises
     ------
     CocoFormatError
-        On a malformed file, an image not in the project, or a category that is
-        not a class of the task. The message names the file, the record and the
+        On a malformed file (too large, nested too deeply, not JSON), an image
+        not in the project or whose size is not its file's, a category that is
+        not a class of the task, or a shape reaching outside its image (see the
+        module docstring). The message names the file, the record and the
         field. Nothing is written unless everything is well formed.
     """
     if match not in _MATCH:
@@ -281,16 +354,13 @@ def from_coco(
         cid = _int(cat, "id", where, rec)
         name = _field(cat, "name", where, rec)
         if not isinstance(name, str):
-            raise _error(where, rec, "name", f"must be a string, got {name!r}")
+            raise _error(where, rec, "name", f"must be a string, got {describe(name)}")
         if cid in categories:
             raise _error(where, rec, "id", f"category id {cid} is used twice")
         categories[cid] = name
 
     items = _match_images(project, images, where, match)  # image id -> item id
-    sizes = {
-        _int(im, "id", where, _rec("images", i, im)): (im.get("height"), im.get("width"))
-        for i, im in enumerate(images)
-    }
+    sizes = _ImageSizes(project, images, items, where)
     shapes: dict[int, list[tuple[str, dict[str, Any]]]] = {k: [] for k in items}
     used_classes: set[str] = set()
     for i, ann in enumerate(anns):
@@ -310,11 +380,16 @@ def from_coco(
                 f"classes: {shapes_task.class_names}",
             )  # fmt: skip
         used_classes.add(cls_name)
-        for shape in _annotation_shapes(ann, cls_name, shapes_task, sizes[image_id], where, rec):
+        size = sizes.of(image_id)  # (width, height) from the image file's header
+        for shape in _annotation_shapes(ann, cls_name, shapes_task, size, where, rec):
             try:
-                shapes_task.validate([shape])
+                (valid,) = shapes_task.validate([shape])
             except SchemaError as exc:
-                raise _error(where, rec, _blame(shape, exc), str(exc)) from None
+                raise _error(where, rec, _coco_field(shape, shape_field(shapes_task, shape, exc)),
+                             str(exc)) from None  # fmt: skip
+            outside = outside_image(valid, *size)
+            if outside is not None:
+                raise _error(where, rec, _coco_field(shape, outside[0]), outside[1])
             shapes[image_id].append((rec, shape))
 
     events = []
@@ -336,12 +411,24 @@ def _load(source: Any) -> tuple[Mapping[str, Any], str]:
     if not isinstance(source, str | os.PathLike):
         raise TypeError(f"source must be a COCO dict or a JSON file path, got {type(source)}")
     where = os.fspath(source)
+    raw = read_file(where, MAX_DATASET_BYTES, CocoFormatError)
     try:
-        data = json.loads(Path(where).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CocoFormatError(f"{where}: not JSON: {exc}") from None
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CocoFormatError(f"{where}: not UTF-8 text: {exc}") from None
+    except RecursionError:
+        # Python's parser recurses once per level: a COCO file nests five levels.
+        raise CocoFormatError(f"{where}: not a COCO file: JSON nested too deeply") from None
+    except MemoryError:
+        raise CocoFormatError(f"{where}: too large to read into memory") from None
+    except ValueError as exc:  # JSONDecodeError, an int of more than 4300 digits
+        raise CocoFormatError(f"{where}: not JSON: {str(exc)[:200]}") from None
+    finally:
+        del raw
     if not isinstance(data, Mapping):
-        raise CocoFormatError(f"{where}: a COCO file holds a JSON object, got {type(data)}")
+        raise CocoFormatError(
+            f"{where}: a COCO file holds a JSON object, got {type(data).__name__}"
+        )
     return data, where
 
 
@@ -353,12 +440,12 @@ def _records(data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str,
         raise CocoFormatError(f"{where}: {key!r} must be a list, got {type(recs).__name__}")
     for i, r in enumerate(recs):
         if not isinstance(r, Mapping):
-            raise CocoFormatError(f"{where}: {key}[{i}] must be an object, got {r!r:.60}")
+            raise CocoFormatError(f"{where}: {key}[{i}] must be an object, got {describe(r)}")
     return recs
 
 
 def _rec(key: str, i: int, record: Mapping[str, Any]) -> str:
-    return f"{key}[{i}]" + (f" (id {record['id']!r})" if "id" in record else "")
+    return f"{key}[{i}]" + (f" (id {describe(record['id'])})" if "id" in record else "")
 
 
 def _error(where: str, rec: str, field: str, message: str) -> CocoFormatError:
@@ -374,25 +461,64 @@ def _field(record: Mapping[str, Any], key: str, where: str, rec: str) -> Any:
 def _int(record: Mapping[str, Any], key: str, where: str, rec: str) -> int:
     v = _field(record, key, where, rec)
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise _error(where, rec, key, f"must be an int, got {v!r}")
+        raise _error(where, rec, key, f"must be an int, got {describe(v)}")
     return int(v)
 
 
 def _floats(v: Any, where: str, rec: str, key: str) -> list[float]:
-    if not isinstance(v, list) or not all(
-        isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c) for c in v
-    ):
-        raise _error(where, rec, key, f"must be a list of finite numbers, got {v!r:.80}")
+    if not isinstance(v, list) or not all(_finite_number(c) for c in v):
+        raise _error(where, rec, key, f"must be a list of finite numbers, got {describe(v)}")
     return [float(c) for c in v]
 
 
-def _blame(shape: Mapping[str, Any], exc: Exception) -> str:
-    text = str(exc)
-    for key in ("attribute", "score", "points", "bbox", "rle"):
-        if key in text:
-            return {"points": "keypoints" if shape["type"] == "keypoints" else "segmentation",
-                    "rle": "segmentation", "attribute": "attributes"}.get(key, key)  # fmt: skip
-    return "workbench_shape_id" if "id" in text else "segmentation"
+def _finite_number(c: Any) -> bool:
+    if isinstance(c, bool) or not isinstance(c, numbers.Real):
+        return False
+    try:
+        return math.isfinite(c)
+    except OverflowError:  # an int no float holds: 10**400
+        return False
+
+
+def _coco_field(shape: Mapping[str, Any], key: str) -> str:
+    """The COCO field a shape's key (:func:`shape_field`) was read from."""
+    if key in ("points", "type"):
+        return {"box": "bbox", "keypoints": "keypoints"}.get(shape["type"], "segmentation")
+    return {"rle": "segmentation", "z": "workbench_z", "id": "workbench_shape_id",
+            "class": "category_id"}.get(key, key)  # fmt: skip
+
+
+class _ImageSizes:
+    """Each image's real ``(width, height)``, read from its file's header when first
+    asked for (images with no annotations are never read), and checked against the
+    ``width`` and ``height`` the file gives."""
+
+    def __init__(
+        self, project: Any, images: list[Mapping[str, Any]], items: dict[int, str], where: str
+    ) -> None:
+        self.project, self.images, self.items, self.where = project, images, items, where
+        self.index = {im["id"]: i for i, im in enumerate(images)}  # ids checked by the matching
+        self.sizes: dict[int, tuple[int, int]] = {}
+
+    def of(self, image_id: int) -> tuple[int, int]:
+        if image_id in self.sizes:
+            return self.sizes[image_id]
+        i = self.index[image_id]
+        im = self.images[i]
+        rec = _rec("images", i, im)
+        (record,) = self.project.store.get_items([self.items[image_id]])
+        size = real_size(self.project, record, CocoFormatError, f"{self.where}: {rec}")
+        for key, real in zip(("width", "height"), size, strict=True):
+            given = im.get(key)
+            if given is None:
+                continue
+            if isinstance(given, bool) or not isinstance(given, numbers.Real) or given != real:
+                raise _error(
+                    self.where, rec, key, f"{describe(given)}, but the image file "
+                    f"{record.uri!r} is {size[0]} × {size[1]} pixels (width × height)",
+                )  # fmt: skip
+        self.sizes[image_id] = size
+        return size
 
 
 def _match_images(
@@ -419,14 +545,16 @@ def _match_images(
         if image_id in out:
             raise _error(where, rec, "id", f"image id {image_id} is used twice")
         wid = im.get("workbench_id")
-        item = str(wid) if wid is not None and str(wid) in known else None
+        if isinstance(wid, int) and not isinstance(wid, bool):
+            wid = str(wid)  # item ids are strings; a file may give a number
+        item = wid if isinstance(wid, str) and wid in known else None
         if item is None and match == "workbench_id":
-            missing.append(f"{rec}: workbench_id {wid!r}")
+            missing.append(f"{rec}: workbench_id {describe(wid)}")
             continue
         if item is None:
             name = _field(im, "file_name", where, rec)
             if not isinstance(name, str):
-                raise _error(where, rec, "file_name", f"must be a string, got {name!r}")
+                raise _error(where, rec, "file_name", f"must be a string, got {describe(name)}")
             item = by_name.get(name)
             if item is None:
                 candidates = by_base.get(_basename(name), [])
@@ -438,7 +566,7 @@ def _match_images(
                     )  # fmt: skip
                 item = candidates[0] if candidates else None
             if item is None:
-                missing.append(f"{rec}: file_name {name!r}")
+                missing.append(f"{rec}: file_name {describe(name)}")
                 continue
         if item in seen:
             raise _error(where, rec, "file_name", f"item {item!r} is also {seen[item]}")
@@ -461,7 +589,7 @@ def _annotation_shapes(
     ann: Mapping[str, Any],
     cls_name: str,
     shapes_task: Shapes,
-    size: tuple[Any, Any],
+    size: tuple[int, int],
     where: str,
     rec: str,
 ) -> list[dict[str, Any]]:
@@ -514,27 +642,31 @@ def _annotation_shapes(
     for j, geom in enumerate(geometries):
         shape = {**common, **geom}
         if sid is not None:
-            shape["id"] = sid if len(geometries) == 1 else f"{sid}.{j + 1}"
+            several = len(geometries) > 1 and isinstance(sid, str | int)
+            shape["id"] = f"{sid}.{j + 1}" if several else sid  # else validate names it
         out.append(shape)
     return out
 
 
-def _rle(seg: Mapping[str, Any], size: tuple[Any, Any], where: str, rec: str) -> dict[str, Any]:
-    counts = seg.get("counts")
-    if isinstance(counts, bytes):  # pycocotools' own output, before json.dumps
-        seg = {**seg, "counts": counts.decode("ascii")}
-    try:
-        masks.area(seg)  # checks size and counts without decoding
-        if isinstance(seg["counts"], list):  # uncompressed: store COCO's compressed form
-            rle = masks.encode(masks.decode(seg))
-        else:
-            rle = {"size": [int(v) for v in seg["size"]], "counts": seg["counts"]}
-    except (ValueError, TypeError) as exc:
-        raise _error(where, rec, "segmentation", f"bad RLE: {exc}") from None
-    h, w = size
-    if h is not None and w is not None and list(rle["size"]) != [h, w]:
+def _rle(seg: Mapping[str, Any], size: tuple[int, int], where: str, rec: str) -> dict[str, Any]:
+    w, h = size
+    given = seg.get("size")
+    # The image's size first: runs are read only for a mask the image's size.
+    if isinstance(given, list | tuple) and len(given) == 2 and list(given) != [h, w]:
         raise _error(
             where, rec, "segmentation",
-            f"RLE size {rle['size']} differs from its image's [height, width] {[h, w]}",
+            f"RLE size {describe(given)} is not its image's [height, width] {[h, w]} (read "
+            "from the image file)",
         )  # fmt: skip
+    counts = seg.get("counts")
+    if isinstance(counts, bytes):  # pycocotools' own output, before json.dumps
+        seg = {**seg, "counts": counts.decode("ascii", "replace")}
+    try:
+        if isinstance(seg.get("counts"), str):
+            masks.area(seg)  # checks size and counts without decoding
+            rle = {"size": [int(v) for v in seg["size"]], "counts": seg["counts"]}
+        else:  # uncompressed: store COCO's compressed form, made from the runs
+            rle = masks.compress(seg)
+    except (ValueError, TypeError) as exc:
+        raise _error(where, rec, "segmentation", f"bad RLE: {exc}") from None
     return rle

@@ -44,7 +44,12 @@ come back as boxes); keypoints, polylines and cuboids are dropped; boxes
 reaching outside the image are clipped to it.
 
 XML is parsed with expat through ``xml.etree``'s tree builder, refusing any
-DTD or entity declaration (no entity expansion, no external entities).
+DTD or entity declaration (no entity expansion, no external entities); a file
+larger than :data:`~workbench.formats._project.MAX_FILE_BYTES` is refused
+before it is read. ``<size>`` must be the image's size as its file's header
+gives it (so the rule above bounds every coordinate by the real image); numbers
+are ASCII decimals (Python's ``float()`` would take other scripts' digits too).
+The export never writes ``inf`` or ``nan``.
 """
 
 from __future__ import annotations
@@ -66,12 +71,18 @@ from ..shapes import Attribute, Shapes
 from ._images import image_header
 from ._project import (
     CLIP_TOLERANCE,
+    MAX_FILE_BYTES,
     ItemIndex,
     Losses,
+    all_finite,
     basename,
+    describe,
     has_file,
     items_by_stem,
     missing_message,
+    read_file,
+    real_size,
+    shape_field,
     shapes_task,
     stem,
 )
@@ -88,7 +99,9 @@ _NO_VOC_FORM = {
     "polyline": ("polyline", "no open paths"),
     "cuboid": ("cuboid", "no 3-D boxes"),
 }
-_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+# ASCII digits only: float() also takes other scripts' digits ("١", "１").
+_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
 _DECIMALS = 9
 _AS_BOXES = ("written as its bounding box", "written as their bounding boxes")
 
@@ -175,7 +188,7 @@ def to_voc(
                     continue
                 losses.change("mask", *_AS_BOXES)
                 bbox = masks.to_bbox(shape["rle"])
-            root.append(_object(shape, bbox, (w, h), attributes, losses))
+            root.append(_object(shape, bbox, (w, h), attributes, losses, record.item_id))
         ET.indent(root)
         docs[name] = root
     folder = Path(path)
@@ -223,6 +236,7 @@ def _object(
     size: tuple[int, int],
     attributes: dict[str, Attribute],
     losses: Losses,
+    item_id: str,
 ) -> ET.Element:
     W, H = size
     x, y, w, h = bbox
@@ -231,16 +245,25 @@ def _object(
     if max(abs(x0 - x), abs(y0 - y), abs(x1 - x - w), abs(y1 - y - h)) > CLIP_TOLERANCE:
         losses.change("shape", "clipped to the image")
     values = dict(shape.get("attributes") or {})
+    numbers = [x0, y0, x1, y1, *(v for v in values.values() if isinstance(v, float))]
+    if shape.get("score") is not None:
+        numbers.append(shape["score"])
+    if not all_finite(numbers):
+        raise VocFormatError(
+            f"item {item_id!r}: shape {describe(shape.get('id'))}: a number that is infinite "
+            "or not a number "
+            "(stored before such values were refused): correct it (nothing was written)"
+        )
     obj = ET.Element("object")
     _sub(obj, "name", shape["class"])
     pose = "Unspecified"
     if _is_pose(attributes.get("pose")):
-        pose = str(values.pop("pose") or "") or pose
+        pose = str(values.pop("pose", None) or "") or pose
     _sub(obj, "pose", pose)
     for flag in FLAGS:
         a = attributes.get(flag)
         if a is not None and a.kind == "bool":
-            _sub(obj, flag, "1" if values.pop(flag) else "0")
+            _sub(obj, flag, "1" if values.pop(flag, a.default) else "0")
         elif flag in _ALWAYS:
             _sub(obj, flag, "0")
     box = _sub(obj, "bndbox")
@@ -317,8 +340,9 @@ def from_voc(
     Raises
     ------
     VocFormatError
-        On malformed XML (or any DTD or entity declaration), a missing or
-        non-numeric field, a box outside the image's ``<size>``, an object
+        On malformed XML (or any DTD or entity declaration, or a file too
+        large), a missing or non-numeric field, a ``<size>`` that is not the
+        image file's, a box outside the image's ``<size>``, an object
         whose name is not a class of the task, or a file that matches no item
         or the same item as another. The message names the file, the object
         (its index and line) and the field. Nothing is written unless every
@@ -353,7 +377,9 @@ def from_voc(
         if item in seen:
             raise VocFormatError(f"{where}: item {item!r} is also labeled by {seen[item]}")
         seen[item] = f
-        shapes = _annotation_shapes(root, lines, where, shapes_task_, dropped)
+        (record,) = project.store.get_items([item])
+        size = real_size(project, record, VocFormatError, where)
+        shapes = _annotation_shapes(root, lines, where, shapes_task_, dropped, size)
         parsed.append((f, item, shapes))
     if missing:
         where = str(source) if isinstance(source, str | os.PathLike) else "<VOC files>"
@@ -416,6 +442,7 @@ def _annotation_shapes(
     where: str,
     shapes_task_: Shapes,
     dropped: Counter[str],
+    real: tuple[int, int],
 ) -> list[dict[str, Any]]:
     attributes = {a.name: a for a in shapes_task_.attributes}
     rec = f"annotation (line {lines.get(id(root), 1)})"
@@ -424,12 +451,16 @@ def _annotation_shapes(
         raise _error(where, rec, "size", "missing")
     W = _dimension(size, "width", where, rec)
     H = _dimension(size, "height", where, rec)
+    for tag, given, side in (("width", W, real[0]), ("height", H, real[1])):
+        if given != side:
+            raise _error(where, rec, f"size/{tag}", f"{given}, but the image file is "
+                         f"{real[0]} × {real[1]} pixels (width × height)")  # fmt: skip
     out = []
     for i, obj in enumerate(root.findall("object")):
         rec = f"object[{i}] (line {lines.get(id(obj), 0)})"
         name = _required(obj, "name", where, rec)
         if name not in shapes_task_.class_names:
-            raise _error(where, rec, "name", f"{name!r} is not a class of task "
+            raise _error(where, rec, "name", f"{describe(name)} is not a class of task "
                          f"{shapes_task_.name!r}; classes: {shapes_task_.class_names}")  # fmt: skip
         box = obj.find("bndbox")
         if box is None:
@@ -458,18 +489,18 @@ def _annotation_shapes(
             shape["id"] = sid
         z = _text(obj, "workbench_z")
         if z:
-            if not re.fullmatch(r"[+-]?\d+", z):
-                raise _error(where, rec, "workbench_z", f"must be an int, got {z!r}")
+            if not _INT.fullmatch(z):
+                raise _error(where, rec, "workbench_z", f"must be an int, got {describe(z)}")
             shape["z"] = int(z)
         if obj.find("part") is not None:
             dropped["<part> boxes"] += len(obj.findall("part"))
         try:
             shapes_task_.validate([shape])
         except SchemaError as exc:
-            text = str(exc)
-            field = ("attributes" if "attribute" in text else "score" if "score" in text
-                     else "workbench_shape_id" if " id " in text else "bndbox")  # fmt: skip
-            raise _error(where, rec, field, text) from None
+            key = shape_field(shapes_task_, shape, exc)
+            field = {"attributes": "attributes", "score": "score", "z": "workbench_z",
+                     "id": "workbench_shape_id", "class": "name"}.get(key, "bndbox")  # fmt: skip
+            raise _error(where, rec, field, str(exc)) from None
         out.append(shape)
     return out
 
@@ -494,7 +525,7 @@ def _attributes(
         if text is None or text == "":
             continue
         if text not in ("0", "1"):
-            raise _error(where, rec, flag, f"must be 0 or 1, got {text!r}")
+            raise _error(where, rec, flag, f"must be 0 or 1, got {describe(text)}")
         a = attributes.get(flag)
         if a is not None and a.kind == "bool":
             out[flag] = text == "1"
@@ -508,7 +539,7 @@ def _attributes(
             raise _error(where, rec, field, "has no <name>")
         a = attributes.get(name)
         if a is None:
-            raise _error(where, rec, field, f"no attribute {name!r} in task; attributes: "
+            raise _error(where, rec, field, f"no attribute {describe(name)} in task; attributes: "
                          f"{sorted(attributes)}")  # fmt: skip
         out[name] = _attribute_value(a, _text(attr, "value") or "", where, rec, field)
     return out
@@ -520,12 +551,16 @@ def _attribute_value(a: Attribute, text: str, where: str, rec: str, field: str) 
             return True
         if text.lower() in ("false", "0"):
             return False
-        raise _error(where, rec, field, f"attribute {a.name!r} must be true or false, got {text!r}")
+        raise _error(
+            where, rec, field, f"attribute {a.name!r} must be true or false, got {describe(text)}"
+        )
     if a.kind == "number":
         if text == "":
             return None
         if not _NUMBER.fullmatch(text):
-            raise _error(where, rec, field, f"attribute {a.name!r} must be a number, got {text!r}")
+            raise _error(
+                where, rec, field, f"attribute {a.name!r} must be a number, got {describe(text)}"
+            )
         return float(text)
     return text
 
@@ -541,7 +576,7 @@ def _number(el: ET.Element, tag: str, where: str, rec: str) -> float:
     field = tag if el.tag != "bndbox" else f"bndbox/{tag}"
     text = _required(el, tag, where, rec, field)
     if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):
-        raise _error(where, rec, field, f"must be a number, got {text!r}")
+        raise _error(where, rec, field, f"must be a number, got {describe(text)}")
     return float(text)
 
 
@@ -549,9 +584,12 @@ def _dimension(size: ET.Element, tag: str, where: str, rec: str) -> int:
     text = _text(size, tag)
     if not text:
         raise _error(where, rec, f"size/{tag}", "missing" if text is None else "empty")
-    if not _NUMBER.fullmatch(text) or float(text) != int(float(text)) or float(text) <= 0:
-        raise _error(where, rec, f"size/{tag}", f"must be a positive whole number, got {text!r}")
-    return int(float(text))
+    v = float(text) if _NUMBER.fullmatch(text) else math.nan
+    if not (math.isfinite(v) and v.is_integer() and v > 0):  # 1e400 is no whole number
+        raise _error(
+            where, rec, f"size/{tag}", f"must be a positive whole number, got {describe(text)}"
+        )
+    return int(v)
 
 
 def _error(where: str, rec: str, field: str, message: str) -> VocFormatError:
@@ -571,7 +609,7 @@ def parse_xml(path: str | os.PathLike) -> tuple[ET.Element, dict[int, int]]:
     is ever expanded and nothing outside the file is read.
     """
     where = os.fspath(path)
-    data = Path(path).read_bytes()
+    data = read_file(where, MAX_FILE_BYTES, VocFormatError)
     parser = expat.ParserCreate()
     builder = ET.TreeBuilder()
     lines: dict[int, int] = {}

@@ -51,6 +51,15 @@ Image sizes come from the image files' headers (no pixel is decoded), or for
 array items from the array's shape; a mask's RLE size stands in when the
 image cannot be read.
 
+Bounds (see :mod:`workbench.formats._project`): a class index and every
+number are ASCII digits (Python's ``int()`` and ``float()`` would take
+Arabic-Indic or full-width digits too); a label file or ``data.yaml`` larger
+than :data:`~workbench.formats._project.MAX_FILE_BYTES` is refused before it is
+read; a shape reaching outside its image by more than 1 px or 1 % of its side
+(a box's corners, not only its centre and size, which the format bounds to
+[0, 1]) is refused, naming the file and the line. The export never writes
+``inf`` or ``nan``.
+
 ``data.yaml`` is written and read without a YAML library: the writer quotes
 every name, and the reader takes the subset such files use (``key: value``,
 block and flow lists and mappings, quoted and plain scalars, comments), and
@@ -74,10 +83,17 @@ from ..shapes import Shapes
 from ._images import image_header
 from ._project import (
     CLIP_TOLERANCE,
+    MAX_DATASET_BYTES,
+    MAX_FILE_BYTES,
     ItemIndex,
     Losses,
+    all_finite,
+    describe,
     items_by_stem,
     missing_message,
+    outside_image,
+    read_file,
+    real_size,
     shapes_task,
 )
 
@@ -92,7 +108,11 @@ _NO_YOLO_FORM = {
 }
 _BOX_FIELDS = ("x_center", "y_center", "width", "height")
 _AS_BOXES = ("written as its bounding box", "written as their bounding boxes")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only: int() and float() also take other scripts' digits ("١", "１").
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INDEX = re.compile(r"[0-9]+")
+#: Digits of the largest class index read (a longer one names no class).
+_INDEX_DIGITS = 9
 _DECIMALS = 12
 
 
@@ -170,6 +190,12 @@ def to_yolo(
             if shape["id"] != f"s{len(lines) + 1}":
                 losses.field("id")
             losses.fields_of(shape, shapes_task_, keep=())
+            if not all(all_finite(row) for row in rows):
+                raise YoloFormatError(
+                    f"item {record.item_id!r}: shape {describe(shape['id'])}: a coordinate "
+                    "that is infinite or not a number (stored before such values were "
+                    "refused): correct it (nothing was written)"
+                )
             k = str(cls_index[shape["class"]])
             lines.extend(" ".join([k, *(_num(v) for v in row)]) for row in rows)
         files[stem] = "".join(line + "\n" for line in lines)
@@ -457,19 +483,17 @@ def from_yolo(
         lines = _read_label_file(f, names, shapes_task_, yaml_path.name)
         value: list[dict[str, Any]] = []
         if lines:
-            try:
-                w, h, _ = image_header(project, records[item_id])
-            except (ItemReadError, OSError, ValueError) as exc:
-                raise YoloFormatError(
-                    f"{f}: YOLO coordinates are normalised by the image size, and the size "
-                    f"of item {item_id!r} cannot be read: {exc}"
-                ) from None
+            w, h = real_size(project, records[item_id], YoloFormatError, str(f),
+                             "YOLO coordinates are normalised by the image size")  # fmt: skip
         for n, cls_name, coords in lines:
             shape = _shape(cls_name, coords, w, h)
             try:
-                shapes_task_.validate([shape])
+                (valid,) = shapes_task_.validate([shape])
             except SchemaError as exc:
                 raise YoloFormatError(f"{f}: line {n}: field 'coordinates': {exc}") from None
+            outside = outside_image(valid, w, h)
+            if outside is not None:
+                raise YoloFormatError(f"{f}: line {n}: field 'coordinates': {outside[1]}")
             value.append(shape)
         try:
             events.append(project.make_event(item_id, value, task=shapes_task_.name,
@@ -513,8 +537,8 @@ def _names(data: dict[str, tuple[Any, int]], where: str) -> dict[int, str]:
     elif isinstance(value, dict):
         pairs = []
         for k, v in value.items():
-            if not re.fullmatch(r"\d+", k):
-                raise YoloFormatError(f"{rec}: keys are class indices, got {k!r}")
+            if not _INDEX.fullmatch(k) or len(k) > _INDEX_DIGITS:
+                raise YoloFormatError(f"{rec}: keys are class indices, got {describe(k)}")
             pairs.append((int(k), v))
     else:
         raise YoloFormatError(f"{rec}: must be a list of names or a mapping index: name")
@@ -525,9 +549,11 @@ def _names(data: dict[str, tuple[Any, int]], where: str) -> dict[int, str]:
         names[k] = str(v)
     if "nc" in data:
         nc, line = data["nc"]
-        if nc is None or not re.fullmatch(r"\d+", nc) or int(nc) != len(names):
+        if (nc is None or not isinstance(nc, str) or not _INDEX.fullmatch(nc)
+                or len(nc) > _INDEX_DIGITS or int(nc) != len(names)):  # fmt: skip
             raise YoloFormatError(
-                f"{where}: line {line}: field 'nc': {nc!r}, but 'names' has {len(names)} names"
+                f"{where}: line {line}: field 'nc': {describe(nc)}, but 'names' has "
+                f"{len(names)} names"
             )
     return names
 
@@ -587,7 +613,7 @@ def _label_dir(images: Path) -> Path:
 
 def _listed_label_files(listing: Path) -> list[Path]:
     out = []
-    for line in listing.read_text(encoding="utf-8").splitlines():
+    for line in _text(listing, MAX_DATASET_BYTES).splitlines():
         image = line.strip()
         if not image:
             continue
@@ -602,25 +628,22 @@ def _read_label_file(
     f: Path, names: dict[int, str], shapes_task_: Shapes, yaml_name: str
 ) -> list[tuple[int, str, list[float]]]:
     """``(line number, class name, normalised coordinates)`` of each object."""
-    try:
-        text = f.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YoloFormatError(f"{f}: not a text file: {exc}") from None
+    text = _text(f, MAX_FILE_BYTES)
     out = []
     for n, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields:
             continue
         rec = f"{f}: line {n}"
-        if not re.fullmatch(r"\d+", fields[0]):
+        if not _INDEX.fullmatch(fields[0]):
             raise YoloFormatError(
-                f"{rec}: field 'class': must be a class index (an int), got {fields[0]!r}"
+                f"{rec}: field 'class': must be a class index (an int), got {describe(fields[0])}"
             )
-        k = int(fields[0])
-        if k not in names:
+        k = int(fields[0]) if len(fields[0]) <= _INDEX_DIGITS else None
+        if k is None or k not in names:
             raise YoloFormatError(
-                f"{rec}: field 'class': no class {k} in {yaml_name}'s names "
-                f"(indices {_spans(sorted(names))})"
+                f"{rec}: field 'class': no class {_token(fields[0])} in "
+                f"{yaml_name}'s names (indices {_spans(sorted(names))})"
             )
         cls_name = names[k]
         if cls_name not in shapes_task_.class_names:
@@ -643,17 +666,30 @@ def _read_label_file(
         for label, text_value in zip(labels, coords, strict=True):
             if not _NUMBER.fullmatch(text_value):
                 raise YoloFormatError(
-                    f"{rec}: field {label!r}: must be a number, got {text_value!r}"
+                    f"{rec}: field {label!r}: must be a number, got {describe(text_value)}"
                 )
-            v = float(text_value)
+            v = float(text_value)  # a decimal too large for a float is inf: refused below
             if not 0.0 <= v <= 1.0:
                 raise YoloFormatError(
-                    f"{rec}: field {label!r}: {text_value} is outside [0, 1] (YOLO coordinates "
-                    "are fractions of the image size)"
+                    f"{rec}: field {label!r}: {_token(text_value)} is outside "
+                    "[0, 1] (YOLO coordinates are fractions of the image size)"
                 )
             values.append(v)
         out.append((n, cls_name, values))
     return out
+
+
+def _token(text: str) -> str:
+    """A token of a label file, for a message: shortened when long."""
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} characters)"
+
+
+def _text(path: Path, limit: int, encoding: str = "utf-8") -> str:
+    """A text file's text, read only up to ``limit`` bytes."""
+    try:
+        return read_file(path, limit, YoloFormatError).decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise YoloFormatError(f"{path}: not a text file: {exc}") from None
 
 
 def _spans(ks: list[int]) -> str:
@@ -678,7 +714,7 @@ def read_data_yaml(path: str | os.PathLike) -> dict[str, tuple[Any, int]]:
     """
     where = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_file(where, MAX_FILE_BYTES, YoloFormatError).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise YoloFormatError(f"{where}: not UTF-8 text: {exc}") from None
     lines = text.splitlines()
