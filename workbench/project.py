@@ -76,15 +76,18 @@ class Project:
             self.store = open_store(location, read_only=True)
             try:
                 latest = self.store.latest_schema()
-                if latest is None:
-                    raise SchemaError(f"{location} holds no schema: it is not a project yet")
-                self._schema = Schema.from_dict(latest[1], version=latest[0])
-            except (SchemaError, StoreError):
+                stored = None if latest is None else Schema.from_dict(latest[1], version=latest[0])
+            except StoreError:
                 self.store.close()
                 raise
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a malformed body
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:  # SchemaError too
                 self.store.close()
-                raise SchemaError(f"{location}: its stored schema is malformed: {exc!r}") from exc
+                why = str(exc) if isinstance(exc, SchemaError) else f"{type(exc).__name__}: {exc}"
+                raise SchemaError(f"{location}: its stored schema is invalid: {why}") from exc
+            if stored is None:
+                self.store.close()
+                raise SchemaError(f"{location} holds no schema: it is not a project yet")
+            self._schema = stored
         else:
             self.store: Store = open_store(location)
             latest = self.store.latest_schema()

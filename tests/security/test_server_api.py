@@ -129,7 +129,10 @@ INVALID = {
         lambda p: _bad_meta(p, "DELETE FROM meta WHERE key = 'format'"),
         "no 'format' row",
     ),
-    "sub/bad-json.db": (lambda p: _bad_schema(p, '{"tasks": [{'), "malformed"),
+    "sub/bad-json.db": (
+        lambda p: _bad_schema(p, '{"tasks": [{'),
+        "its stored schema is invalid: JSONDecodeError",
+    ),
     "sub/bad-kind.db": (
         lambda p: _bad_schema(p, json.dumps({"tasks": [{"kind": "nope", "name": "t"}]})),
         "unknown task kind 'nope'",
@@ -140,7 +143,7 @@ INVALID = {
     ),
     "classes-not-a-list.db": (
         lambda p: _bad_schema(p, json.dumps({"tasks": [{"name": "t", "classes": 5}]})),
-        "malformed",
+        "its stored schema is invalid",
     ),
 }
 NOT_WAL = ("foreign.db", "garbage.db", "empty.db")

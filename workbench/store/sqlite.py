@@ -182,6 +182,8 @@ class SQLiteStore(SQLStore):
             )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise StoreError(f"{self.path}: a stored text is not UTF-8: {exc}") from exc
         fmt = meta.get("format")
         if fmt is None:
             raise StoreError(
@@ -243,6 +245,8 @@ class SQLiteStore(SQLStore):
                 yield cur
             except sqlite3.DatabaseError as exc:  # locked, corrupt, a table gone
                 raise StoreError(f"{self.path}: {exc}") from exc
+            except UnicodeDecodeError as exc:  # a corrupt text value
+                raise StoreError(f"{self.path}: a stored text is not UTF-8: {exc}") from exc
             finally:
                 cur.close()
 
