@@ -15,7 +15,10 @@ from collections.abc import Iterator
 
 import pytest
 
+import workbench as wb
+
 from . import pg
+from .teams import make_team
 
 REQUIRE_POSTGRES = os.environ.get("WORKBENCH_REQUIRE_POSTGRES", "") == "1"
 
@@ -48,6 +51,24 @@ def lead_url(pg_cluster: pg.PostgresCluster) -> str:
     """A new, empty database owned by the ordinary role ``lead``, as ``lead``: the
     set-up of a team project (the lead is never the cluster's superuser)."""
     return pg_cluster.new_team_database()
+
+
+@pytest.fixture
+def t(lead_url):
+    """A team project (:func:`tests.teams.make_team`); ``t.open(name)`` opens it as
+    that person (closed after the test)."""
+    ns = make_team(lead_url)
+    opened: list[wb.Project] = [ns.lead]
+
+    def open_as(name: str) -> wb.Project:
+        p = wb.Project(ns.urls[name])
+        opened.append(p)
+        return p
+
+    ns.open = open_as
+    yield ns
+    for p in opened:
+        p.close()
 
 
 @pytest.fixture(params=BACKENDS)

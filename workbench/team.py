@@ -41,7 +41,7 @@ import pandas as pd
 
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError
 from .store import team_sql
-from .store.base import _chunks, _decode_values, _json
+from .store.base import _chunks, _json, decoded_frame, decoded_rows
 
 if TYPE_CHECKING:
     from .project import Project
@@ -472,14 +472,16 @@ class Team:
         with self.store._read() as cur:
             for chunk in _chunks(list(item_ids), 5000):
                 cur.execute(
-                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.kind, e.value FROM my_events e "
+                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.id, e.annotator, e.kind, e.value "
+                    "FROM my_events e "
                     "WHERE e.annotator = session_user AND e.task = %s "
                     "AND e.item_id = ANY(%s::text[]) AND e.kind NOT IN ('prelabel', 'retract') "
                     "AND NOT EXISTS (SELECT 1 FROM my_events r WHERE r.kind = 'retract' "
                     "AND r.parent = e.id) ORDER BY e.item_id, e.id DESC",
                     (task, chunk),
                 )
-                out.update({i: (k, _json(v)) for i, k, v in cur.fetchall()})
+                rows = decoded_rows(cur.fetchall(), 4)
+                out.update({i: (k, v) for i, _, _, k, v in rows})
         return out
 
     def my_prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
@@ -490,13 +492,15 @@ class Team:
                 # The latest suggestion not retracted: what item_state's prelabel_event
                 # points at, read from the log itself (annotators may not read item_state).
                 cur.execute(
-                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.value, e.score FROM my_events e "
+                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.id, e.annotator, e.value, e.score "
+                    "FROM my_events e "
                     "WHERE e.task = %s AND e.item_id = ANY(%s::text[]) AND e.kind = 'prelabel' "
                     "AND NOT EXISTS (SELECT 1 FROM my_events r WHERE r.kind = 'retract' "
                     "AND r.parent = e.id) ORDER BY e.item_id, e.id DESC",
                     (task, chunk),
                 )
-                out.update({i: (_json(v), s) for i, v, s in cur.fetchall()})
+                rows = decoded_rows(cur.fetchall(), 3)
+                out.update({i: (v, s) for i, _, _, v, s in rows})
         return out
 
     def feedback(self, *, unseen: bool = False, mark_seen: bool = False) -> pd.DataFrame:
@@ -646,8 +650,9 @@ class Team:
         with self.store._write(shared=True) as cur:
             cur.execute("SELECT * FROM wb_route_candidates(%s)", (name,))
             by_item: dict[str, list[tuple[str, Any]]] = {}
-            for iid, _seq, k, v in cur.fetchall():
-                by_item.setdefault(iid, []).append((k, _json(v)))
+            rows = [(i, None, None, k, v) for i, _seq, k, v in cur.fetchall()]
+            for iid, _, _, k, v in decoded_rows(rows, 4):
+                by_item.setdefault(iid, []).append((k, v))
             if not by_item:
                 return 0
             ids, priorities, reasons = [], [], []
@@ -673,13 +678,13 @@ class Team:
         """
         name = self.project._task(task)
         long = self._frame(
-            "SELECT c.item_id, c.annotator, e.value FROM team_claims c "
+            "SELECT e.id, c.item_id, c.annotator, e.value FROM team_claims c "
             "JOIN events e ON e.id = c.event_id "
             "WHERE c.task = %s AND c.tier = 'annotate' AND c.state = 'done' AND NOT c.gold "
             "AND e.kind = 'label' ORDER BY c.item_id, c.annotator",
             (name,),
         )
-        long["value"] = _decode_values(list(long["value"]))  # each distinct label once
+        long = decoded_frame(long, "value")  # each distinct label once
         if long.empty:
             return pd.DataFrame()
         wide = long.pivot(index="item_id", columns="annotator", values="value")
@@ -782,6 +787,7 @@ class Team:
             "ORDER BY e.item_id, e.id DESC",
             (name,),
         )
+        decided = decoded_frame(decided, "value")
         pending = set(
             self._frame(
                 "SELECT item_id FROM team_pool WHERE task = %s AND tier IN ('review', 'qa') "
@@ -793,7 +799,7 @@ class Team:
         redo = set()  # sent back and not yet annotated again
         for row in decided.itertuples():
             if row.kind != "send-back":
-                final[row.item_id] = (_json(row.value), row.tier)
+                final[row.item_id] = (row.value, row.tier)
             elif row.annotated is None or row.annotated < row.id:
                 redo.add(row.item_id)
         cons = self.consensus(name, method=method, pred_probs=pred_probs)
@@ -812,7 +818,8 @@ class Team:
         """
         name = self.project._task(task)
         df = self._frame(
-            "SELECT c.annotator, g.value AS gold, e.value AS given FROM team_claims c "
+            "SELECT e.id, c.item_id, c.annotator, g.value AS gold, e.value AS given "
+            "FROM team_claims c "
             "JOIN team_gold g ON g.task = c.task AND g.item_id = c.item_id "
             "JOIN events e ON e.id = c.event_id "
             "WHERE c.task = %s AND c.tier = 'annotate' AND c.state = 'done' AND c.gold "
@@ -822,8 +829,11 @@ class Team:
         cols = ["annotator", "label", "n", "correct", "accuracy"]
         if df.empty:
             return pd.DataFrame(columns=cols)
-        df["correct"] = [_json(g) == _json(v) for g, v in zip(df["gold"], df["given"], strict=True)]
-        df["label"] = [_label_key(_json(g)) for g in df["gold"]]
+        df = decoded_frame(df, "gold", "given")
+        if df.empty:
+            return pd.DataFrame(columns=cols)
+        df["correct"] = [g == v for g, v in zip(df["gold"], df["given"], strict=True)]
+        df["label"] = [_label_key(g) for g in df["gold"]]
         per = df.groupby(["annotator", "label"])["correct"].agg(["size", "sum"]).reset_index()
         tot = df.groupby("annotator")["correct"].agg(["size", "sum"]).reset_index()
         tot["label"] = "(all)"

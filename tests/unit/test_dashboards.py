@@ -260,12 +260,12 @@ GOLD = {"i0": "cat", "i1": "dog"}
 
 
 @pytest.fixture
-def team_pg(pg_url):
+def team_pg(lead_url):
     """A team project: ann and bob label 6 items with overlap 2 and both gold items;
     ann is always right, bob says ``cat`` on every gold item and ``dog`` on i2 and i3
     (owl). The reviewer rev takes both disagreements and corrects i2."""
     animal = wb.Classification("animal", classes=["cat", "dog", "owl"])
-    lead = wb.Project(pg_url, schema=wb.Schema((animal,)))
+    lead = wb.Project(lead_url, schema=wb.Schema((animal,)))
     ids = [f"i{k}" for k in range(8)]
     lead.add_texts([f"t{k}" for k in ids], ids=ids)
     team = lead.team.setup(overlap=2, gold_share=0.5, qa_share=0.0)
@@ -310,8 +310,8 @@ def test_gold_figure(team_pg):
 
 
 @pytest.mark.postgres
-def test_gold_figure_with_no_gold_and_off_team_mode(pg_url, tmp_path):
-    p = wb.Project(pg_url, schema=wb.Schema.classification("animal", ["cat", "dog"]))
+def test_gold_figure_with_no_gold_and_off_team_mode(lead_url, tmp_path):
+    p = wb.Project(lead_url, schema=wb.Schema.classification("animal", ["cat", "dog"]))
     with pytest.raises(wb.StoreError, match="not in team mode"):
         dash.gold_figure(p)
     p.team.setup()

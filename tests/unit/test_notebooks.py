@@ -111,7 +111,7 @@ def test_detection_notebook_prelabels_and_round_trips_every_shape(tmp_path):
 
 
 @pytest.mark.postgres
-def test_team_notebook_routes_every_disagreement_to_review(pg_url, tmp_path, monkeypatch):
+def test_team_notebook_routes_every_disagreement_to_review(lead_url, tmp_path, monkeypatch):
     """The team notebook on the tests' PostgreSQL (``WORKBENCH_TEAM_URL``); its printed
     numbers are checked against what the database holds, read back as the lead."""
     import re
@@ -119,7 +119,7 @@ def test_team_notebook_routes_every_disagreement_to_review(pg_url, tmp_path, mon
     import workbench as wb
     from workbench.agreement import krippendorff_alpha
 
-    monkeypatch.setenv("WORKBENCH_TEAM_URL", pg_url)  # the kernel inherits it
+    monkeypatch.setenv("WORKBENCH_TEAM_URL", lead_url)  # the kernel inherits it
     text = _run("team.ipynb", tmp_path)
     per_item = re.search(r"labels per item: \{2: (\d+)\}", text)
     routed = re.search(r"disagreements: (\d+), routed to review: (\d+)", text)
@@ -132,7 +132,7 @@ def test_team_notebook_routes_every_disagreement_to_review(pg_url, tmp_path, mon
     assert "alice may not read the gold answers: PermissionDenied" in text
     assert "routed after the second look: 0" in text
 
-    with wb.Project(pg_url) as lead, lead.store._read() as cur:
+    with wb.Project(lead_url) as lead, lead.store._read() as cur:
         cur.execute("SELECT item_id, value FROM team_gold")
         answers = {i: json.loads(v) for i, v in cur.fetchall()}
         cur.execute("SELECT tier, count(*) FROM team_pool WHERE NOT gold GROUP BY tier")

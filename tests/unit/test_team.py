@@ -13,66 +13,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 import workbench as wb
+from tests.teams import CLASSES, label_all, make_team, sql, write_sql
 from workbench.errors import PermissionDenied, StoreError, UnknownItemError
 
 pytestmark = pytest.mark.postgres
 
-CLASSES = ["cat", "dog", "bird"]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def make_team(url: str, n_items: int = 30, **settings) -> SimpleNamespace:
-    schema = wb.Schema.classification("label", CLASSES)
-    lead = wb.Project(url, schema=schema)
-    ids = [f"i{k:03d}" for k in range(n_items)]
-    lead.add_texts([f"text {k}" for k in range(n_items)], ids=ids)
-    team = lead.team.setup(**settings)
-    urls = {
-        name: team.add_user(name, role)
-        for name, role in [
-            ("alice", "annotator"), ("bob", "annotator"), ("carol", "annotator"),
-            ("rita", "reviewer"), ("quinn", "qa"), ("adam", "admin"),
-        ]
-    }  # fmt: skip
-    team.fill()
-    return SimpleNamespace(lead=lead, team=team, urls=urls, ids=ids, schema=schema)
-
-
-@pytest.fixture
-def t(lead_url):
-    ns = make_team(lead_url)
-    opened: list[wb.Project] = [ns.lead]
-
-    def open_as(name: str) -> wb.Project:
-        p = wb.Project(ns.urls[name])
-        opened.append(p)
-        return p
-
-    ns.open = open_as
-    yield ns
-    for p in opened:
-        p.close()
-
-
-def sql(project: wb.Project, statement: str, args: tuple = ()):
-    with project.store._read() as cur:
-        cur.execute(statement, args)
-        return cur.fetchall() if cur.description else None
-
-
-def write_sql(project: wb.Project, statement: str, args: tuple = ()):
-    with project.store._write() as cur:
-        cur.execute(statement, args)
-
-
-def label_all(p: wb.Project, ids, value="cat"):
-    for iid in ids:
-        p.label(iid, value)
 
 
 # -- set-up -----------------------------------------------------------------------------

@@ -1060,6 +1060,44 @@ def decoded_rows(rows: Sequence[tuple], at: int) -> list[tuple]:
     return out
 
 
+def decoded_frame(df: pd.DataFrame, *columns: str, what: str = "event") -> pd.DataFrame:
+    """``df`` with the JSON text of ``columns`` decoded (each distinct text once);
+    rows with a text that cannot be decoded are dropped and reported.
+
+    ``df`` has ``id`` (the event id; or the row's key for ``what``),
+    ``item_id`` and ``annotator`` columns where it can, for the report.
+    """
+    bad_texts: dict[Any, str] = {}
+    for col in columns:
+        for v in set(df[col]):
+            if isinstance(v, str | bytes) and v not in bad_texts:
+                try:
+                    json.loads(v)
+                except (ValueError, RecursionError) as exc:
+                    bad_texts[v] = _undecodable(exc)
+    if bad_texts:
+        bad = np.zeros(len(df), dtype=bool)
+        for col in columns:
+            bad |= df[col].isin(list(bad_texts)).to_numpy()
+        rows = df[bad]
+        report_unreadable(
+            [
+                (
+                    rec.get("id", what),
+                    rec.get("item_id"),
+                    rec.get("annotator"),
+                    next(bad_texts[rec[c]] for c in columns if rec[c] in bad_texts),
+                )
+                for rec in rows.to_dict("records")
+            ]
+        )
+        df = df[~bad].reset_index(drop=True)
+    df = df.copy()
+    for col in columns:
+        df[col] = pd.Series(_decode_values(list(df[col])), index=df.index, dtype=object)
+    return df
+
+
 def _undecodable(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "the value is nested too deeply to decode"
