@@ -118,6 +118,15 @@ class Attribute:
             )
         return float(value) if self.kind == "number" and value is not None else value
 
+    def value_schema(self) -> dict[str, Any]:
+        """The JSON Schema of a stored value of this attribute (see :meth:`check`)."""
+        return {
+            "bool": {"type": "boolean"},
+            "choice": {"type": "string", "enum": list(self.choices)},
+            "text": {"type": "string"},
+            "number": {"type": ["number", "null"]},
+        }[self.kind]
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "choices": list(self.choices),
                 "default": self.default}  # fmt: skip
@@ -357,6 +366,63 @@ class Shapes(Task):
         if len(front) != 4 or len(back) != 4:
             raise SchemaError(f"{where}: a cuboid's front and back have 4 corners each")
         return {"front": front, "back": back}
+
+    def value_schema(self) -> dict[str, Any]:
+        """The JSON Schema of a stored shape list (what :meth:`validate` returns):
+        each shape's type, class, id, z, attributes and score, and its geometry by
+        type with coordinates bounded by :data:`MAX_COORDINATE`. Coarser than
+        :meth:`validate` (skeleton lengths, ids used twice, semantic masks and the
+        RLE's runs are left to it), which is all the database needs to refuse a
+        value no reader could use."""
+        coord = {"type": "number", "minimum": -MAX_COORDINATE, "maximum": MAX_COORDINATE}
+        xy = {"type": "array", "items": coord, "minItems": 2, "maxItems": 2}
+        xyv = {"type": "array", "items": coord, "minItems": 3, "maxItems": 3}
+        geometry = {
+            "box": {"bbox": {"type": "array", "items": coord, "minItems": 4, "maxItems": 4}},
+            "polygon": {"points": {"type": "array", "items": xy, "minItems": 3}},
+            "polyline": {"points": {"type": "array", "items": xy, "minItems": 2}},
+            "keypoints": {"points": {"type": "array", "items": xyv}},
+            "mask": {
+                "rle": {
+                    "type": "object",
+                    "required": ["size", "counts"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "size": {
+                            "type": "array", "minItems": 2, "maxItems": 2,
+                            "items": {"type": "integer", "minimum": 0,
+                                      "maximum": masks.MAX_SIDE},
+                        },
+                        "counts": {"type": "string"},
+                    },
+                }
+            },
+            "cuboid": {
+                "front": {"type": "array", "items": xy, "minItems": 4, "maxItems": 4},
+                "back": {"type": "array", "items": xy, "minItems": 4, "maxItems": 4},
+            },
+        }  # fmt: skip
+        common = {
+            "class": {"type": "string", "enum": self.class_names},
+            "id": {"type": "string"},
+            "z": {"type": "integer", "minimum": -MAX_Z, "maximum": MAX_Z},
+            "attributes": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {a.name: a.value_schema() for a in self.attributes},
+            },
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+        }
+        shapes = [
+            {
+                "type": "object",
+                "required": ["type", "class", *_GEOMETRY[kind]],
+                "additionalProperties": False,
+                "properties": {"type": {"enum": [kind]}, **common, **geometry[kind]},
+            }
+            for kind in self.types
+        ]
+        return {"type": "array", "items": {"anyOf": shapes}}
 
     # -- schema -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -142,6 +142,9 @@ def load_postgres(url: str, s: Sizes) -> None:
     now = time.time()
     with psycopg.connect(url) as conn:
         with conn.cursor() as cur:
+            # The rows are the log and its state as the store would have them: the
+            # trigger that keeps item_state as events arrive is off while they load.
+            cur.execute("ALTER TABLE events DISABLE TRIGGER USER")
             for table, cols, rows in (
                 ("items", ITEM_COLS, item_rows(s.items, now)),
                 ("events", EVENT_COLS, event_rows(s, now)),
@@ -151,6 +154,7 @@ def load_postgres(url: str, s: Sizes) -> None:
                     for row in rows:
                         copy.write_row(row)
             cur.execute("SELECT setval('events_id_seq', (SELECT MAX(id) FROM events))")
+            cur.execute("ALTER TABLE events ENABLE TRIGGER USER")
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")

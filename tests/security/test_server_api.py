@@ -494,3 +494,50 @@ def test_a_registered_projects_url_and_password_never_reach_the_browser(
         assert PASSWORD not in srv.log_path.read_text(errors="replace")
     finally:
         srv.stop()
+
+
+@pytest.mark.postgres
+def test_a_registered_empty_database_gets_no_tables_and_a_store_is_never_written(
+    pg_cluster, tmp_path_factory
+):
+    import psycopg
+
+    empty = pg_cluster.new_database()
+    url = pg_cluster.new_database()
+    lead = wb.Project(url, schema=wb.Schema.classification("animal", ["cat", "dog"]))
+    lead.add_texts(["a", "b"], ids=["i0", "i1"])
+    lead.label("i0", "cat")
+    lead.close()
+
+    def tables(u: str) -> list[tuple]:
+        with psycopg.connect(u) as conn:
+            return conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+            ).fetchall()
+
+    def log(u: str) -> list[tuple]:
+        with psycopg.connect(u) as conn:
+            return conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+
+    before = log(url)
+    srv = Server(
+        tmp_path_factory.mktemp("pg-root"), tmp_path_factory.mktemp("pg-home"),
+        env={"WORKBENCH_PROJECTS": json.dumps({"empty": empty, "cats": url})},
+    ).start()  # fmt: skip
+    try:
+        code, raw = srv.get_raw(STATUS, token=srv.token, project="empty")
+        assert code == 400 and "holds no workbench project" in raw
+        assert tables(empty) == []  # the panel created nothing there
+        code, _ = srv.get_raw(STATUS, token=srv.token, project="cats")
+        assert code == 200
+    finally:
+        srv.stop()
+    assert log(url) == before
+    # The same store opened read-only refuses every write by name.
+    viewer = wb.Project(url, read_only=True)
+    try:
+        with pytest.raises(wb.StoreError, match="read-only"):
+            viewer.label("i1", "dog")
+    finally:
+        viewer.close()
+    assert log(url) == before

@@ -345,13 +345,20 @@ class RegisteredProjects:
             if latest is None or latest[0] == project.schema.version:
                 return project
             self._close(name)  # a new schema version (a new task): read it afresh
+        from workbench.store.postgres import NO_STORE
+
         try:
-            project = wb.Project(self._urls[name])
+            # Read-only: the panel never writes, not even tables in an empty database.
+            project = wb.Project(self._urls[name], read_only=True)
         except SchemaError:
             raise ApiError(
                 400, f"project {name}: the database holds no workbench project yet"
             ) from None
         except StoreError as exc:
+            if NO_STORE in str(exc):
+                raise ApiError(
+                    400, f"project {name}: the database holds no workbench project yet"
+                ) from None
             raise self._unavailable(name, exc) from None
         with self._lock:
             self._projects[name] = project

@@ -30,22 +30,15 @@ def open_store(location: str | Path, *, read_only: bool = False) -> Store:
     """Open or create the store at ``location``.
 
     ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL; ``sqlite:///path``
-    or a plain path opens SQLite. ``read_only=True`` opens an existing SQLite
-    store without ever writing in its file (see :class:`~workbench.store.sqlite.SQLiteStore`);
-    a PostgreSQL store's access is its role's, so it refuses ``read_only``.
+    or a plain path opens SQLite. ``read_only=True`` opens an existing store
+    without ever writing in it (see :class:`~workbench.store.sqlite.SQLiteStore`
+    and :class:`~workbench.store.postgres.PostgresStore`).
     """
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://")):
-        if read_only:
-            from ..errors import StoreError
-
-            raise StoreError(
-                "read_only=True opens SQLite stores only; what a PostgreSQL connection may "
-                "write is set by its role's grants"
-            )
         from .postgres import PostgresStore
 
-        return PostgresStore(loc)
+        return PostgresStore(loc, read_only=read_only)
     if loc.startswith("sqlite:///"):
         loc = loc[len("sqlite:///") :]
     from .sqlite import SQLiteStore

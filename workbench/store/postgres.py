@@ -67,7 +67,10 @@ from .base import (
     _chunks,
 )
 
-__all__ = ["PostgresStore", "LOCK_TIMEOUT_S"]
+__all__ = ["PostgresStore", "LOCK_TIMEOUT_S", "NO_STORE"]
+
+#: What a read-only open of a database with no store says (after its URL).
+NO_STORE = "holds no workbench store (no 'meta' table with a format)"
 
 #: Seconds any statement of this store waits for a lock before it gives up.
 LOCK_TIMEOUT_S = 10.0
@@ -243,18 +246,26 @@ class PostgresStore(SQLStore):
     a Unix socket directory goes in ``?host=/path``. The tables are created on
     first use (which needs the CREATE privilege on the schema); a role that can
     only read or write existing tables opens an existing store fine.
+
+    ``read_only=True`` (a viewer: the Jupyter server's side panel) opens an
+    existing store and never writes: no tables created, no upgrade, every
+    transaction of the session read-only, whatever the role's grants.
     """
 
     DDL = DDL
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self._pg = require("psycopg", "team")
         super().__init__(redact(url))
         self._conninfo = url
         self._closed = False
+        self.read_only = read_only
         self._conn = self._connect()
         try:
-            self._initialise(None)
+            if read_only:
+                self._open_read_only()
+            else:
+                self._initialise(None)
             self.team_mode = self._read_team_mode()
         except BaseException:
             self.close()
@@ -272,6 +283,8 @@ class PostgresStore(SQLStore):
             # module docstring): a lock not had in time is an error naming who
             # can be holding it.
             conn.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_S * 1000)}")
+            if self.read_only:
+                conn.execute("SET default_transaction_read_only = on")
             return conn
         except psycopg.Error as exc:
             raise self._error(exc) from exc
@@ -344,6 +357,8 @@ class PostgresStore(SQLStore):
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[Any]:
+        if self.read_only:
+            raise StoreError(f"{self.url} is open read-only: nothing was written")
         with self._lock:
             conn = self._connection()
             with self._rolled_back_on_error(conn), conn.cursor() as cur:
@@ -386,6 +401,17 @@ class PostgresStore(SQLStore):
         return bool(cur.fetchone()[0])
 
     # -- set-up -----------------------------------------------------------------
+    def _open_read_only(self) -> None:
+        stored = self._stored_format()
+        if stored is None:
+            raise StoreError(f"{self.url} {NO_STORE}")
+        if stored[0] > STORE_FORMAT:
+            raise StoreError(
+                f"{self.url} was written by a newer workbench (store format {stored[0]}, this "
+                f"release reads up to {STORE_FORMAT}); upgrade workbench"
+            )
+        self.project_id = stored[1]
+
     def _initialise(self, project_id: str | None) -> None:
         stored = self._stored_format()
         if stored is not None and stored[0] == STORE_FORMAT:
