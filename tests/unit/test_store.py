@@ -785,3 +785,58 @@ def test_postgres_watermark_waits_for_labels_in_flight(pg_url):
     assert got == [later]  # ... and then sees it: "up to N" will not change
     conn.close()
     s.close()
+
+
+def test_a_row_that_cannot_be_decoded_is_skipped_and_named_never_fatal(store_location):
+    """Rows an older release (or someone bypassing the API) left in the log: a value
+    that is not JSON, a duration that is text, a time that is not a number. Every
+    read skips them, warns naming each, and returns the rest."""
+    from workbench.errors import UnreadableEventWarning
+
+    s = open_store(store_location)
+    try:
+        ids = add(s, 4)
+        good = put(s, ids[0], "cat")
+        rows = [(ids[1], "not json", "900", 0.0), (ids[2], '"dog"', "abc", 0.0),
+                (ids[3], '"bird"', "5", "yesterday")]  # fmt: skip
+        bad_ids = []
+        with s._write() as cur:
+            if isinstance(s, PostgresStore):  # its columns are typed: only the value can rot
+                cur.execute("ALTER TABLE events DISABLE TRIGGER USER")
+                rows = rows[:1]
+            for iid, value, duration, created in rows:
+                cur.execute(
+                    s._sql(
+                        "INSERT INTO events (item_id, task, value, annotator, kind, tier, note, "
+                        "duration_ms, created_at) VALUES (?, ?, ?, 'mallory', 'label', "
+                        "'annotate', '', ?, ?)"
+                    ),
+                    (iid, TASK, value, int(duration) if isinstance(s, PostgresStore) else duration,
+                     created),
+                )  # fmt: skip
+                cur.execute(s._sql("SELECT MAX(id) FROM events"))
+                bad_ids.append(cur.fetchone()[0])
+                cur.execute(
+                    s._sql("UPDATE item_state SET state_event = ? WHERE task = ? AND item_id = ?"),
+                    (bad_ids[-1], TASK, iid),
+                )
+            if isinstance(s, PostgresStore):
+                cur.execute("ALTER TABLE events ENABLE TRIGGER USER")
+        named = f"event {bad_ids[0]} on item 'i1' by 'mallory'"
+        reads = {
+            "events()": s.events,
+            "current()": lambda: s.current(TASK),
+            "current_values()": lambda: s.current_values(TASK, ids),
+            "one item's events": lambda: s.events(item_id=ids[1]),
+        }
+        for _what, read in reads.items():
+            with pytest.warns(UnreadableEventWarning, match=named):
+                read()
+        with pytest.warns(UnreadableEventWarning):
+            assert s.events()["id"].tolist() == [good]
+            assert current_map(s) == {ids[0]: "cat"}
+        with pytest.warns(UnreadableEventWarning):
+            assert s.get_event(bad_ids[0]) is None
+        assert s.get_event(good).value == "cat"
+    finally:
+        s.close()
