@@ -283,18 +283,16 @@ class Project:
         An int ``item_id`` is taken as its decimal string.
         """
         task_name = self._task(task)
-        if isinstance(item_id, numbers.Integral) and not isinstance(item_id, bool):
-            item_id = str(item_id)
-        elif not isinstance(item_id, str):
-            raise StoreError(f"item_id must be a string, got {type(item_id).__name__}")
+        item_id = _item_id(item_id)
         if kind in VALUE_KINDS:
             value = self._schema.validate(task_name, value)
         else:
             value = None
         annotator = fields.pop("annotator", None) or self.annotator
+        fields.setdefault("schema_version", self._schema.version)
         return Event(
             item_id=item_id, task=task_name, value=value, kind=kind, annotator=annotator,
-            schema_version=self._schema.version, **fields,
+            **fields,
         )  # fmt: skip
 
     def skip(self, item_id: str, *, task: str | None = None) -> int:
@@ -334,6 +332,7 @@ class Project:
         if not isinstance(decision, str) or decision not in kinds:
             raise SchemaError(f"decision must be one of {list(kinds)}, got {decision!r}")
         task_name = self._task(task)
+        item_id = _item_id(item_id)
         if self.store.missing_items([item_id]):
             raise UnknownItemError(f"no item {item_id!r} in this project")
         state = state_event(self.store.events(item_id=item_id), task_name)
@@ -487,6 +486,15 @@ class Project:
             f"Project({self.store.url!r}, tasks={[t.name for t in self._schema.tasks]}, "
             f"schema_version={self._schema.version}, items={len(self)})"
         )
+
+
+def _item_id(item_id: Any) -> str:
+    """An item id as the store keeps it: a string (an int is taken as its decimal form)."""
+    if isinstance(item_id, numbers.Integral) and not isinstance(item_id, bool):
+        return str(item_id)
+    if not isinstance(item_id, str):
+        raise StoreError(f"item_id must be a string, got {type(item_id).__name__}")
+    return item_id
 
 
 def _class_names(body: Any) -> dict[str, set[str]]:
