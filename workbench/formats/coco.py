@@ -247,14 +247,13 @@ def _clip(shape: Mapping[str, Any], width: int, height: int) -> dict[str, Any]:
 
 def _finite(ann: Mapping[str, Any]) -> bool:
     """Whether an annotation's numbers can all be written as JSON (no inf or nan)."""
-    numbers_ = [*ann["bbox"], ann["area"], *ann.get("keypoints", ())]
     seg = ann["segmentation"]
-    if isinstance(seg, list):
-        numbers_ += [c for poly in seg for c in poly]
-    if ann.get("score") is not None:
-        numbers_.append(ann["score"])
-    numbers_ += [v for v in ann["attributes"].values() if isinstance(v, float)]
-    return all_finite(numbers_)
+    score = ann.get("score")
+    return all_finite(
+        ann["bbox"], (ann["area"], 0.0 if score is None else score),
+        ann.get("keypoints", ()), *(seg if isinstance(seg, list) else ()),
+        (v for v in ann["attributes"].values() if type(v) is float),
+    )  # fmt: skip
 
 
 def _category(shapes_task: Shapes, name: str, k: int) -> dict[str, Any]:
