@@ -10,6 +10,7 @@ nothing was partly written.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tracemalloc
 import warnings
@@ -347,6 +348,17 @@ def test_yolo_huge_and_binary_files_are_refused(project, tmp_path):
         f.truncate(shared.MAX_FILE_BYTES + 1)
     refused(project, YoloFormatError, lambda: from_yolo(project, root),
             r"data.yaml: \d+ bytes, more than")  # fmt: skip
+    # A device or a pipe in a label file's place: never opened (a pipe would block).
+    (root / "data.yaml").write_text("names: [car, person, road]\n")
+    (root / "labels/img0.txt").unlink()
+    for target in (Path("/dev/zero"), None):
+        if target is None:
+            os.mkfifo(root / "labels/img0.txt")
+        else:
+            (root / "labels/img0.txt").symlink_to(target)
+        refused(project, YoloFormatError, lambda: from_yolo(project, root),
+                r"img0.txt: not a regular file$")  # fmt: skip
+        (root / "labels/img0.txt").unlink()
 
 
 def test_yolo_export_writes_no_inf_or_nan(project, tmp_path):

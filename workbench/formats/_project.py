@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -267,18 +268,22 @@ class Losses:
 
 
 def read_file(path: str | os.PathLike, limit: int, error: Callable[[str], Exception]) -> bytes:
-    """The bytes of a file, or ``error`` naming it when it is larger than ``limit``
-    bytes (checked before reading, and again while reading: a device or a pipe has
-    no size), cannot be read, or does not fit in memory."""
+    """The bytes of a file, or ``error`` naming it when it is not a regular file (a
+    pipe would block, a device never end), is larger than ``limit`` bytes (checked
+    before reading, and again while reading), cannot be read, or does not fit in
+    memory."""
     where = os.fspath(path)
     try:
-        size = Path(where).stat().st_size
+        st = Path(where).stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise error(f"{where}: not a regular file")
+        size = st.st_size
         if size > limit:
             raise error(f"{where}: {size} bytes, more than the {limit} this importer reads")
         with open(where, "rb") as f:
             # One read of the size stat gives (read(n) allocates n bytes up front) ...
             data = f.read(size + 1)
-            if len(data) > size:  # ... then, for a file that grew or a pipe, bounded reads
+            if len(data) > size:  # ... then, for a file that grew since, bounded reads
                 parts, total = [data], len(data)
                 while total <= limit:
                     part = f.read(min(2**20, limit + 1 - total))
