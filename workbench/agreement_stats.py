@@ -33,6 +33,7 @@ majority of the other annotators.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -705,6 +706,9 @@ def table_agreement(wide: pd.DataFrame, classes: Sequence[Any], task: str = "") 
     where an annotator gave no label), e.g. :meth:`workbench.team.Team.annotator_labels`.
     """
     classes = list(classes)
+    # A value written under an older schema version may be a list (the task was
+    # multi-label then): it counts as one category of its own, by its JSON text.
+    wide = wide.apply(lambda col: col.map(_category))
     # Values written under an older schema may name classes no longer in it: keep them.
     seen = pd.unique(wide.to_numpy().ravel()) if wide.size else []
     classes += [v for v in seen if not pd.isna(v) and v not in set(classes)]
@@ -729,3 +733,8 @@ def table_agreement(wide: pd.DataFrame, classes: Sequence[Any], task: str = "") 
         by_annotator=annotator_agreement(wide, categories=classes),
         pairwise=pairwise,
     )
+
+
+def _category(v: Any) -> Any:
+    """``v`` as a category of a single-label table: lists and dicts by their JSON text."""
+    return json.dumps(v, sort_keys=True) if isinstance(v, list | dict) else v

@@ -90,16 +90,19 @@ class Project:
             self._schema = stored
         else:
             self.store: Store = open_store(location)
-            latest = self.store.latest_schema()
-            if schema is None:
-                if latest is None:
-                    self.store.close()
-                    raise SchemaError(
-                        f"{location} is a new project: pass schema=, e.g. "
-                        "wb.Schema.classification('label', ['cat', 'dog'])"
-                    )
-                schema = Schema.from_dict(latest[1], version=latest[0])
-            self._set_schema(schema)
+            try:
+                latest = self.store.latest_schema()
+                if schema is None:
+                    if latest is None:
+                        raise SchemaError(
+                            f"{location} is a new project: pass schema=, e.g. "
+                            "wb.Schema.classification('label', ['cat', 'dog'])"
+                        )
+                    schema = Schema.from_dict(latest[1], version=latest[0])
+                self._set_schema(schema)
+            except BaseException:  # a stored schema that does not load, a refused write
+                self.store.close()
+                raise
         # In team mode each person is a PostgreSQL role, and the log records that role.
         self.annotator = annotator or self.store.login_user() or _default_annotator()
         self.items_dir = (

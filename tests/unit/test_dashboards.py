@@ -393,3 +393,20 @@ def test_team_dashboard_adds_gold_and_tier_panels_for_the_lead(team_pg):
     plain = dash.dashboard(team_pg.rev)
     assert [t.name for t in plain.data] == [name for name, _ in placed[:8]]
     assert "gold" not in plain.layout.title.text
+
+
+def test_status_survives_labels_written_under_a_multi_label_version(tmp_path):
+    # A task that was multi-label and is single-label now: the lists its labels
+    # held count as categories of their own, and status() still answers.
+    multi = wb.Schema.classification("t", ["a", "b"], multi_label=True)
+    p = wb.Project(tmp_path / "p.db", schema=multi)
+    p.add_texts(["x", "y"], ids=["x", "y"])
+    p.label("x", ["a", "b"], annotator="u1")
+    p.label("x", ["a"], annotator="u2")
+    p.schema = wb.Schema.classification("t", ["a", "b"])
+    p.label("y", "a", annotator="u1")
+    p.label("y", "a", annotator="u2")
+    status = p.status()
+    assert status["agreement_items"] == 2
+    assert 0.0 <= status["agreement"] < 1.0  # x's two lists differ, y agrees
+    p.close()

@@ -292,3 +292,19 @@ def test_dropping_a_class_no_label_uses_does_not_warn(project):
         warnings.simplefilter("error")
         project.schema = wb.Schema.classification("animal", ["cat", "dog"])
     assert project.dropped_classes() == {}
+
+
+def test_a_project_that_does_not_open_leaves_its_store_closed(tmp_path, monkeypatch):
+    from workbench.store.sqlite import SQLiteStore
+
+    closed = []
+    original = SQLiteStore.close
+    monkeypatch.setattr(SQLiteStore, "close", lambda self: (closed.append(1), original(self)))
+    path = tmp_path / "p.db"
+    with wb.Project(path, schema=wb.Schema.classification("t", ["a", "b"])) as p:
+        with p.store._write() as cur:  # a stored schema this release cannot load
+            cur.execute("UPDATE schemas SET body = '{\"tasks\": [{\"kind\": \"nope\"}]}'")
+    closed.clear()
+    with pytest.raises(wb.SchemaError, match="unknown task kind"):
+        wb.Project(path)
+    assert closed == [1]
