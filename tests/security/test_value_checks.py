@@ -62,7 +62,7 @@ def db(pg_cluster):
                 "'annotate', '', 1, 0)",
                 (task, value_json),
             )
-        except psycopg.errors.CheckViolation:
+        except (psycopg.errors.CheckViolation, psycopg.DataError):  # what the store calls refused
             conn.execute("ROLLBACK TO SAVEPOINT probe")
             return False
         conn.execute("ROLLBACK TO SAVEPOINT probe")

@@ -644,3 +644,37 @@ def test_reviewers_decide_in_the_review_widget_stream(lead_url):
     assert alice.team.claim(2) == [t.ids[1]]  # sent back to her
     for p in (alice, rita, t.lead):
         p.close()
+
+
+def test_a_team_store_of_the_first_format_is_upgraded_by_the_lead(t):
+    from tests.unit.test_store import as_format_1
+
+    alice = t.open("alice")
+    (first,) = alice.team.claim(1)
+    alice.label(first, "cat")
+    alice.close()
+    with t.lead.store._write() as cur:  # team mode as the first release left it
+        cur.execute("DROP TRIGGER wb_check ON events")
+        cur.execute("DROP TABLE value_rules")
+    as_format_1(t.lead.store)
+    t.lead.close()
+    with pytest.raises(PermissionDenied, match="only the project's lead"):
+        wb.Project(t.urls["alice"])  # a member cannot upgrade it
+    lead = wb.Project(t.lead.store._conninfo)  # the lead can, on opening it
+    alice = wb.Project(t.urls["alice"])
+    try:
+        (second,) = alice.team.claim(1)
+        alice.label(second, "dog")
+        with pytest.raises(StoreError, match="refused"):  # the value check is back
+            sql(alice, "INSERT INTO events (item_id, task, value, annotator, kind, tier, note, "
+                       "schema_version, created_at) VALUES (%s, 'label', '\"fish\"', 'alice', "
+                       "'label', 'annotate', '', 1, 0)", (second,))  # fmt: skip
+        with pytest.raises(PermissionDenied):
+            sql(alice, "SELECT * FROM item_state")
+        assert dict(zip(lead.labels()["item_id"], lead.labels()["label"], strict=True)) == {
+            first: "cat",
+            second: "dog",
+        }
+    finally:
+        alice.close()
+        lead.close()

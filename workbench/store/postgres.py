@@ -313,6 +313,10 @@ class PostgresStore(SQLStore):
                 f"{self._lock_holders()}. Nothing was written: try again once they finish, "
                 "or ask the lead to end their session"
             )
+        if isinstance(exc, self._pg.DataError):
+            # Data the database cannot hold: a value that is not JSON (team mode's
+            # wb_check_event casts it), a NUL in a JSON string, a number out of range.
+            return StoreError(f"{self.url}: refused, nothing was written: {detail}")
         if isinstance(exc, errors.CheckViolation):
             known = EVENT_CHECKS.get(constraint or "")
             why = known[1] if known else detail.removeprefix("workbench: ")
