@@ -194,9 +194,11 @@ BEGIN
         WHERE c.state = 'claimed' AND c.lease_until < now_s
         ORDER BY c.lease_until LIMIT 1000 FOR UPDATE SKIP LOCKED
     ), free AS (
-        SELECT p.task, p.tier, p.item_id FROM team_pool p
-        WHERE (p.task, p.tier, p.item_id) IN (SELECT g.task, g.tier, g.item_id FROM gone g)
-        FOR UPDATE SKIP LOCKED
+        -- Driven from the few expired claims: one pool primary-key probe each.
+        SELECT p.task, p.tier, p.item_id FROM (SELECT DISTINCT g.task, g.tier, g.item_id
+            FROM gone g) g JOIN team_pool p ON p.task = g.task AND p.tier = g.tier
+            AND p.item_id = g.item_id
+        FOR UPDATE OF p SKIP LOCKED
     ), upd AS (
         UPDATE team_claims c SET state = 'expired' FROM gone g JOIN free f
             ON f.task = g.task AND f.tier = g.tier AND f.item_id = g.item_id
