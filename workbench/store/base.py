@@ -483,8 +483,6 @@ class SQLStore(Store):
 
     # -- set-up ---------------------------------------------------------------
     def _initialise(self, project_id: str | None) -> None:
-        import uuid
-
         # Opening a store of this release's format reads only: a role that may not
         # write the store's own tables (a team member) opens it too.
         stored = self._stored_format()
@@ -492,27 +490,33 @@ class SQLStore(Store):
             self.project_id = stored[1]
             return
         with self._write() as cur:
+            self._create_or_upgrade(cur, project_id)
+
+    def _create_or_upgrade(self, cur, project_id: str | None) -> None:
+        """Create a new store's tables, or upgrade an older store's, in ``cur``'s
+        write transaction; set :attr:`project_id`."""
+        import uuid
+
+        if not self._has_table(cur, "meta"):
             self._create_tables(cur)
-            cur.execute(self._sql("SELECT value FROM meta WHERE key = 'format'"))
-            row = cur.fetchone()
-            if row is None:
-                self.project_id = project_id or uuid.uuid4().hex
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO meta (key, value) VALUES ('format', ?), ('project_id', ?)"
-                    ),
-                    (str(STORE_FORMAT), self.project_id),
-                )
-                return
-            fmt = int(row[0])
-            if fmt > STORE_FORMAT:
-                raise StoreError(
-                    f"{self.url} was written by a newer workbench (store format {fmt}, this "
-                    f"release reads up to {STORE_FORMAT}); upgrade workbench"
-                )
-            self._migrate(cur, fmt)
-            cur.execute(self._sql("SELECT value FROM meta WHERE key = 'project_id'"))
-            self.project_id = cur.fetchone()[0]
+        cur.execute(self._sql("SELECT value FROM meta WHERE key = 'format'"))
+        row = cur.fetchone()
+        if row is None:
+            self.project_id = project_id or uuid.uuid4().hex
+            cur.execute(
+                self._sql("INSERT INTO meta (key, value) VALUES ('format', ?), ('project_id', ?)"),
+                (str(STORE_FORMAT), self.project_id),
+            )
+            return
+        fmt = int(row[0])
+        if fmt > STORE_FORMAT:
+            raise StoreError(
+                f"{self.url} was written by a newer workbench (store format {fmt}, this "
+                f"release reads up to {STORE_FORMAT}); upgrade workbench"
+            )
+        cur.execute(self._sql("SELECT value FROM meta WHERE key = 'project_id'"))
+        self.project_id = cur.fetchone()[0]
+        self._migrate(cur, fmt)
 
     def _stored_format(self) -> tuple[int, str] | None:
         """``(format, project_id)`` of an existing store, ``None`` for a new one."""
@@ -551,6 +555,10 @@ class SQLStore(Store):
             # The idempotency key names the annotator (format 2).
             cur.execute("DROP INDEX IF EXISTS events_client_seq")
             cur.execute(EVENTS_IDEMPOTENCY)
+            # Stores from before the gallery's index (added without a format bump).
+            cur.execute(
+                "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
+            )
 
     # -- schema ---------------------------------------------------------------
     def save_schema(self, body: dict[str, Any]) -> int:

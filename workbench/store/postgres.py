@@ -436,30 +436,6 @@ class PostgresStore(SQLStore):
                 f"them to open the project once with this release ({exc})"
             ) from None
 
-    def _create_or_upgrade(self, cur, project_id: str | None) -> None:
-        import uuid
-
-        if not self._has_table(cur, "meta"):
-            self._create_tables(cur)
-        cur.execute("SELECT value FROM meta WHERE key = 'format'")
-        row = cur.fetchone()
-        if row is None:
-            self.project_id = project_id or uuid.uuid4().hex
-            cur.execute(
-                "INSERT INTO meta (key, value) VALUES ('format', %s), ('project_id', %s)",
-                (str(STORE_FORMAT), self.project_id),
-            )
-            return
-        fmt = int(row[0])
-        if fmt > STORE_FORMAT:
-            raise StoreError(
-                f"{self.url} was written by a newer workbench (store format {fmt}, this "
-                f"release reads up to {STORE_FORMAT}); upgrade workbench"
-            )
-        cur.execute("SELECT value FROM meta WHERE key = 'project_id'")
-        self.project_id = cur.fetchone()[0]
-        self._migrate(cur, fmt)
-
     def _schema_name(self, cur) -> str:
         cur.execute("SELECT quote_ident(current_schema())")
         return cur.fetchone()[0]
@@ -484,7 +460,6 @@ class PostgresStore(SQLStore):
                     f"ALTER TABLE events DROP CONSTRAINT IF EXISTS {name}, "
                     f"ADD CONSTRAINT {name} CHECK ({cond}) NOT VALID"
                 )
-            cur.execute(ITEM_STATE_POSITION)  # stores from before the gallery index
             self._install_apply(cur)
             cur.execute("SELECT to_regclass('team_settings') IS NOT NULL")
             if cur.fetchone()[0]:
