@@ -159,7 +159,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError, WorkbenchError
-from .store.base import LABEL_KINDS, MAX_DURATION_MS, MAX_NOTE, STATE_KINDS, TIERS
+from .store.base import LABEL_KINDS, MAX_DURATION_MS, MAX_NOTE, STATE_KINDS, TIERS, Event
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -645,11 +645,19 @@ class LabelStream:
         return dict(self._progress)
 
     def count(self) -> tuple[int, int]:
-        """``(done, total)`` behind :meth:`progress`: items with a state for the task
-        (for an annotator in team mode, the pool's complete items, gold left out)."""
+        """``(done, total)`` behind :meth:`progress` (:func:`visible_progress`)."""
         if self.team is not None and self.team_role == "annotator":
             return self.team.progress(self.task)
         return self.store.progress(self.task)
+
+    def deciding_event(self, task: str, item_id: str) -> Event | None:
+        """The event that decides an item's state as this view sees it: for an
+        annotator in team mode their own latest decision (they may not read
+        others' labels), else the item's current state."""
+        if self.team is not None and self.team_role == "annotator":
+            return self.team.my_latest_event(task, item_id)
+        current = self.store.state_event_ids(task, [item_id]).get(item_id)
+        return None if current is None else self.store.get_event(current)
 
     def _ack(self, ids: dict[str, Any], event_id: int, *, duplicate: bool) -> Reply:
         reply = {
@@ -727,6 +735,16 @@ class LabelStream:
 #: Unread feedback rows sent with a reply at most.
 MAX_FEEDBACK = 50
 _ROLE_TIER = {"annotator": "annotate", "reviewer": "review", "qa": "qa"}
+
+
+def visible_progress(project: Project, task: str) -> tuple[int, int]:
+    """``(done, total)`` of ``task`` as the project's user may see it: items with a
+    state, of all items; for an annotator in team mode, who may not read the queue,
+    the annotation pool's complete items, gold left out (:meth:`Team.progress`)."""
+    team, role = _team_worker(project)
+    if team is not None and role == "annotator":
+        return team.progress(task)
+    return project.store.progress(task)
 
 
 def _team_worker(project: Project) -> tuple[Any, str | None]:
@@ -824,8 +842,7 @@ class AnnotateStream(LabelStream):
             and not isinstance(seq, bool)
             and self.store.find_event(client_id, int(seq), self.annotator) is None
         ):
-            current = self.store.state_event_ids(task, [item_id]).get(item_id)
-            event = None if current is None else self.store.get_event(current)
+            event = self.deciding_event(task, item_id)
             if (
                 event is not None
                 and event.client_id == client_id
@@ -833,7 +850,7 @@ class AnnotateStream(LabelStream):
                 and event.seq > int(seq)
             ):
                 ids = {"client_id": client_id, "seq": int(seq)}
-                reply, buffers = self._ack(ids, current, duplicate=False)
+                reply, buffers = self._ack(ids, event.id, duplicate=False)
                 return [({**reply, "superseded": True}, buffers)]
         return super().label(msg)
 

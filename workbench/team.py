@@ -546,6 +546,23 @@ class Team:
             out[row["item_id"]] = _feedback_dict(row)
         return out
 
+    def my_latest_event(self, task: str, item_id: str):
+        """This user's latest decision on an item (not retracted) as an
+        :class:`~workbench.store.Event`, or ``None``: the item's state as an
+        annotator, who may not read others' labels, sees it."""
+        from .store.base import EVENT_COLUMNS, event_from_row
+
+        with self.store._read() as cur:
+            cur.execute(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM my_events e WHERE e.annotator = "
+                "session_user AND e.task = %s AND e.item_id = %s AND e.kind NOT IN "
+                "('prelabel', 'retract') AND NOT EXISTS (SELECT 1 FROM my_events r "
+                "WHERE r.kind = 'retract' AND r.parent = e.id) ORDER BY e.id DESC LIMIT 1",
+                (task, str(item_id)),
+            )
+            row = cur.fetchone()
+        return None if row is None else event_from_row(row)
+
     def my_item_events(self, item_id: str) -> pd.DataFrame:
         """This user's events on one item (and models' suggestions), like ``store.events``."""
         from .store.base import EVENT_COLUMNS

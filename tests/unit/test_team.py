@@ -678,3 +678,44 @@ def test_a_team_store_of_the_first_format_is_upgraded_by_the_lead(t):
     finally:
         alice.close()
         lead.close()
+
+
+def test_the_widgets_open_for_an_annotator_who_may_not_read_the_queue(lead_url):
+    """Blind annotators read neither item_state nor others' events: the widgets
+    show them the pool's progress and their own decisions, and the drawing
+    widget's out-of-order resend check uses their own log."""
+    from workbench.stream import AnnotateStream
+
+    schema = wb.Schema((wb.Shapes("boxes", classes=("car",), types=("box",)),))
+    lead = wb.Project(lead_url, schema=schema)
+    lead.add_texts([f"t{k}" for k in range(4)], ids=[f"i{k}" for k in range(4)])
+    team = lead.team.setup(overlap=1, gold_share=0.0)
+    alice = wb.Project(team.add_user("alice", "annotator"))
+    team.fill()
+    try:
+        with pytest.raises(PermissionDenied):
+            alice.progress("boxes")  # the queue is not hers to read ...
+        widget = alice.annotate()  # ... and the widget opens anyway
+        assert widget.progress == {"done": 0, "total": 4}
+        stream = AnnotateStream(alice)
+        (reply, _), = stream.handle({"type": "need", "client_id": "v", "req": 1, "n": 1,
+                                     "exclude": []})  # fmt: skip
+        iid = reply["items"][0]["item_id"]
+        box = {"type": "box", "class": "car", "bbox": [1, 1, 2, 2]}
+
+        def label(seq: int, bbox: list[float]):
+            ((ack, _),) = stream.handle({"type": "label", "client_id": "v", "seq": seq,
+                                         "item_id": iid, "kind": "label",
+                                         "value": [{**box, "bbox": bbox}]})  # fmt: skip
+            return ack
+
+        newer = label(2, [1, 1, 3, 3])
+        assert newer["type"] == "ack" and not newer.get("superseded")
+        older = label(1, [1, 1, 2, 2])  # a resend that arrives after a newer snapshot
+        assert older["type"] == "ack" and older["superseded"]
+        assert older["event_id"] == newer["event_id"]
+        assert alice.team.my_values("boxes", [iid])[iid][1][0]["bbox"] == [1, 1, 3, 3]
+        assert stream.count() == (1, 4)
+    finally:
+        alice.close()
+        lead.close()

@@ -827,17 +827,7 @@ class SQLStore(Store):
                 (int(event_id),),
             )
             row = cur.fetchone()
-        if row is None:
-            return None
-        ev = dict(zip(EVENT_COLUMNS, row, strict=True))
-        problem = _row_problem(ev)
-        if problem is None:
-            try:
-                return Event(**{**ev, "value": _json(ev["value"])})
-            except StoreError as exc:  # a field no back end would store today
-                problem = str(exc)
-        report_unreadable([(ev["id"], ev["item_id"], ev["annotator"], problem)])
-        return None
+        return None if row is None else event_from_row(row)
 
     def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
         where, args = [], []
@@ -1050,6 +1040,20 @@ def report_unreadable(problems: Sequence[tuple[Any, Any, Any, str]]) -> None:
     )
     logger.warning(message)
     warnings.warn(UnreadableEventWarning(message), stacklevel=3)
+
+
+def event_from_row(row: Sequence[Any]) -> Event | None:
+    """The :class:`Event` of one row of :data:`EVENT_COLUMNS`, its value decoded;
+    ``None`` (reported, see :func:`report_unreadable`) for a row that cannot be read."""
+    ev = dict(zip(EVENT_COLUMNS, row, strict=True))
+    problem = _row_problem(ev)
+    if problem is None:
+        try:
+            return Event(**{**ev, "value": _json(ev["value"])})
+        except StoreError as exc:  # a field no back end would store today
+            problem = str(exc)
+    report_unreadable([(ev["id"], ev["item_id"], ev["annotator"], problem)])
+    return None
 
 
 def decoded_rows(rows: Sequence[tuple], at: int) -> list[tuple]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets as t
 
-from ..stream import LabelStream
+from ..stream import LabelStream, visible_progress
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -134,7 +134,7 @@ class StreamWidget(anywidget.AnyWidget):
         task_obj = project.schema.task_of_kind(task, self.task_kind, purpose=type(self).__name__)
         if annotator is not None and (not isinstance(annotator, str) or not annotator.strip()):
             raise ValueError(f"annotator must be a non-empty string, got {annotator!r}")
-        done, total = project.store.progress(task_obj.name)
+        done, total = visible_progress(project, task_obj.name)
         return {
             "project_id": project.store.project_id,
             "task": task_obj.name,
