@@ -138,7 +138,7 @@ def team_server(pg_cluster, tmp_path_factory):
     """A server with two registered PostgreSQL projects: ``cats-team`` (through
     WORKBENCH_PROJECTS), a team project opened by its lead, and ``gone`` (through
     the config file), whose database cannot be reached."""
-    url = pg_cluster.new_database()
+    url = pg_cluster.new_team_database()
     lead = wb.Project(url, schema=wb.Schema.classification("animal", ["cat", "dog"]))
     lead.add_texts(
         [f"t{i}" for i in range(N_TEAM_ITEMS)], ids=[f"i{i}" for i in range(N_TEAM_ITEMS)]
