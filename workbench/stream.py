@@ -646,9 +646,7 @@ class LabelStream:
 
     def count(self) -> tuple[int, int]:
         """``(done, total)`` behind :meth:`progress` (:func:`visible_progress`)."""
-        if self.team is not None and self.team_role == "annotator":
-            return self.team.progress(self.task)
-        return self.store.progress(self.task)
+        return _progress(self.store, self.team, self.team_role, self.task)
 
     def deciding_event(self, task: str, item_id: str) -> Event | None:
         """The event that decides an item's state as this view sees it: for an
@@ -741,10 +739,13 @@ def visible_progress(project: Project, task: str) -> tuple[int, int]:
     """``(done, total)`` of ``task`` as the project's user may see it: items with a
     state, of all items; for an annotator in team mode, who may not read the queue,
     the annotation pool's complete items, gold left out (:meth:`Team.progress`)."""
-    team, role = _team_worker(project)
+    return _progress(project.store, *_team_worker(project), task)
+
+
+def _progress(store: Any, team: Any, role: str | None, task: str) -> tuple[int, int]:
     if team is not None and role == "annotator":
         return team.progress(task)
-    return project.store.progress(task)
+    return store.progress(task)
 
 
 def _team_worker(project: Project) -> tuple[Any, str | None]:

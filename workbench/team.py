@@ -1033,7 +1033,3 @@ def _check_settings(values: Mapping[str, Any]) -> None:
     _lease(values["lease_s"])
     if not isinstance(values["blind"], bool):
         raise ValueError(f"blind must be True or False, got {values['blind']!r}")
-
-
-def _unquote(name: str) -> str:
-    return name[1:-1] if name.startswith('"') else name

@@ -82,6 +82,10 @@ LABEL_KINDS = ("label", "review-accept", "review-correct")
 EVENT_KINDS = STATE_KINDS + ("prelabel", "retract")
 TIERS = ("annotate", "review", "qa")
 
+#: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
+ITEM_STATE_POSITION = (
+    "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
+)
 #: The idempotency key: a front end that resends a label it has no acknowledgement
 #: for stores nothing twice, and names only its own annotator's events.
 EVENTS_IDEMPOTENCY = (
@@ -556,9 +560,7 @@ class SQLStore(Store):
             cur.execute("DROP INDEX IF EXISTS events_client_seq")
             cur.execute(EVENTS_IDEMPOTENCY)
             # Stores from before the gallery's index (added without a format bump).
-            cur.execute(
-                "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
-            )
+            cur.execute(ITEM_STATE_POSITION)
 
     # -- schema ---------------------------------------------------------------
     def save_schema(self, body: dict[str, Any]) -> int:

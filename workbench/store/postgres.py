@@ -54,6 +54,7 @@ from . import team_sql
 from .base import (
     EVENT_KINDS,
     EVENTS_IDEMPOTENCY,
+    ITEM_STATE_POSITION,
     MAX_DURATION_MS,
     MAX_NAME_CHARS,
     MAX_NOTE,
@@ -77,11 +78,6 @@ LOCK_TIMEOUT_S = 10.0
 #: Key of the advisory lock taken only while a new store's tables are created
 #: (there is no table to lock yet) or an older one's are upgraded.
 CREATE_LOCK = 0x776F726B62656E63  # "workbenc" in ASCII
-
-#: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
-ITEM_STATE_POSITION = (
-    "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
-)
 
 
 def _quoted(values) -> str:

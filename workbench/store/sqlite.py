@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreError
-from .base import EVENTS_IDEMPOTENCY, STORE_FORMAT, Event, SQLStore
+from .base import EVENTS_IDEMPOTENCY, ITEM_STATE_POSITION, STORE_FORMAT, Event, SQLStore
 
 __all__ = ["SQLiteStore", "READ_ONLY_TIMEOUT_S", "is_busy"]
 
@@ -52,10 +52,6 @@ TABLES = ("meta", "schemas", "items", "events", "item_state")
 READ_ONLY_FORMATS = frozenset({1, 2})
 _MAGIC = b"SQLite format 3\x00"
 
-#: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
-ITEM_STATE_POSITION = (
-    "CREATE INDEX IF NOT EXISTS item_state_position ON item_state (task, position)"
-)
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",

@@ -646,11 +646,6 @@ FUNCTIONS = (
     OPEN_REVIEWS, ON_EVENT, PROGRESS,
 )  # fmt: skip
 
-TEAM_TABLES = (
-    "team_settings", "team_users", "team_pool", "team_claims", "team_gold", "team_feedback",
-    "value_rules",
-)  # fmt: skip
-
 #: Columns of ``events`` blind annotators read, of their own rows only.
 BLIND_EVENT_COLUMNS = ("id", "created_at")
 #: Columns of ``items`` annotators read: not ``position`` or ``added_at``, which
