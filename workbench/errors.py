@@ -72,5 +72,5 @@ def require(module: str, extra: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{module} is needed for this; install it with: pip install 'workbench[{extra}]'"
+            f"{module} is needed for this; install it with: pip install 'label-workbench[{extra}]'"
         ) from exc

@@ -80,7 +80,7 @@ def missing_reason() -> str | None:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        return "psycopg is not installed (pip install 'workbench[team]')"
+        return "psycopg is not installed (pip install 'label-workbench[team]')"
     if find_bindir() is None:
         return (
             "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: "

@@ -25,7 +25,7 @@ def _missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "playwright is not installed (pip install workbench[test])"
+        return "playwright is not installed (pip install 'label-workbench[test]')"
     return None
 
 
