@@ -508,7 +508,12 @@ def _stream(
         nudged = chunk[rows, lab] + _FLOAT_EPS
         best = chunk[rows, top]
         keep[start:stop] = (top == lab) | (nudged > best) | ((nudged == best) & (lab < top))
-    return _Pass(None if joint is None else joint.reshape(k, k), off, neq, keep)
+    if joint is not None:
+        # cleanlab's confident joint is the transpose of a C-ordered confusion matrix, so
+        # Fortran-ordered; the calibration's total (``np.sum``) adds in memory order, and a
+        # C-ordered joint would round some .5 ties the other way.
+        joint = np.asfortranarray(joint.reshape(k, k))
+    return _Pass(joint, off, neq, keep)
 
 
 def _round_preserving_sum(values: np.ndarray) -> np.ndarray:
@@ -978,8 +983,10 @@ def consensus(
     With ``pred_probs`` this is cleanlab's CROWDLAB
     (``cleanlab.multiannotator.get_label_quality_multiannotator``): annotators'
     votes and the model's probabilities are weighed by how reliable each has
-    proven. Without a model it is a majority vote (ties go to the class rarer
-    overall, as in cleanlab, then to the lower class number), the consensus
+    proven. Without a model it is a majority vote with cleanlab's tie-breaks
+    (``get_majority_vote_label``: the class rarer overall, then the class whose
+    annotators agree best with the majority elsewhere; where that still ties,
+    the lower class number instead of cleanlab's random pick), the consensus
     quality is the agreement, and an annotator's quality is their agreement
     with the consensus on items that others labeled too.
 
@@ -1063,6 +1070,38 @@ def _crowdlab(
     return Consensus(table, per_annotator, detailed)
 
 
+def _majority_label(codes: np.ndarray, given: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The most voted class of each item, ties broken as
+    ``cleanlab.multiannotator.get_majority_vote_label`` without probabilities: the class
+    rarer over all votes, then the class whose voters agree best with the majority on the
+    items without a tie (an annotator's mean agreement; the average annotator's where they
+    labeled none of those). Ties left after that go to the lower class number (cleanlab
+    picks one of them at random)."""
+    tied = counts == counts.max(axis=1, keepdims=True)
+    clear = tied.sum(axis=1) == 1
+    if clear.all():
+        return counts.argmax(axis=1)
+    frequency = counts.sum(axis=0)
+    rarest = np.where(tied, frequency, np.iinfo(frequency.dtype).max).min(axis=1, keepdims=True)
+    tied &= frequency[None, :] == rarest
+    left = np.flatnonzero(tied.sum(axis=1) > 1)
+    if len(left):
+        majority = counts[clear].argmax(axis=1)
+        agreement = np.full(codes.shape[1], np.nan)
+        for a in range(codes.shape[1]):
+            mine = given[clear, a]
+            if mine.any():
+                agreement[a] = np.mean(codes[clear, a][mine] == majority[mine])
+        known = ~np.isnan(agreement)
+        if known.any():
+            agreement[~known] = np.mean(agreement[known])
+            for i in left:
+                candidates = np.flatnonzero(tied[i])
+                score = np.array([np.mean(agreement[codes[i] == c]) for c in candidates])
+                tied[i, candidates[score != score.max()]] = False
+    return tied.argmax(axis=1)
+
+
 def _majority(codes: np.ndarray, items: pd.Index, annotators: pd.Index, k: int | None) -> Consensus:
     n, m = codes.shape
     given = ~np.isnan(codes)
@@ -1072,11 +1111,7 @@ def _majority(codes: np.ndarray, items: pd.Index, annotators: pd.Index, k: int |
     rows, cols = np.nonzero(given)
     labs = codes[rows, cols].astype(np.intp)
     counts = np.bincount(rows * k + labs, minlength=n * k).reshape(n, k)
-    best = counts.max(axis=1, keepdims=True)
-    tied = counts == best
-    # Ties: the class rarer overall wins (as cleanlab), then the lower class number.
-    frequency = counts.sum(axis=0).astype(float)
-    label = np.where(tied, frequency, np.inf).argmin(axis=1)
+    label = _majority_label(codes, given, counts)
     num = given.sum(axis=1)
     agreement = counts[np.arange(n), label] / num
     table = pd.DataFrame(
