@@ -20,6 +20,14 @@ Two ways to drive it:
 Every round is checkpointed under ``project.models_dir / "loops" / name``:
 the fitted model (pickle) and a row of metrics; :attr:`history` holds them as
 a DataFrame and :meth:`plot` draws the learning curve.
+
+A loop made again over the same project (a notebook run a second time, a
+restarted kernel) takes its rounds back from those checkpoints: ``step()``
+resumes the batch that was still being labeled, and ``run()`` goes on from
+the last round instead of training it again, so ``run(until=…)`` or
+``run(max_labels=…)`` run twice do the work once. Checkpoints that do not fit
+the project's labels (more labels than the project holds, another task or
+strategy) are not taken back; the new rounds replace them.
 """
 
 from __future__ import annotations
@@ -158,6 +166,7 @@ class ActiveLearningLoop:
         self.rounds: list[Round] = []
         self.fitted: Any = None
         self.checkpoint_dir = Path(project.models_dir) / "loops" / _safe(self.name)
+        self.rounds = self._restore()
         self._current: Round | None = None
         self._pending: set[str] = set()
         self._job: Any = None
@@ -188,6 +197,11 @@ class ActiveLearningLoop:
             return  # a round is being trained already; it re-ranks when done
         self._loop = self._loop or _running_loop()
         labeled = self._labeled_ids()
+        if self._current is None and self.rounds:
+            last = self.rounds[-1]
+            if last.finished_at is None and any(i not in labeled for i in last.batch):
+                self._resume(last)  # a restored round whose batch is still being labeled
+                return
         if not self._trainable(labeled):
             self._begin(self._random_batch(labeled), labels=len(labeled))
             return
@@ -238,8 +252,15 @@ class ActiveLearningLoop:
         """Run rounds with a simulated labeler; block until done; return :attr:`history`.
 
         ``oracle(item_ids)`` returns one label per id. Stops after ``rounds``
-        rounds, once ``max_labels`` items are labeled, once held-out accuracy
-        reaches ``until``, or when the pool is empty, whichever comes first.
+        rounds, once held-out accuracy reaches ``until``, when the pool is
+        empty, or once ``max_labels`` items are labeled, whichever comes first;
+        in the last case a final round trains and evaluates on those labels
+        (its batch is empty), so the curve ends at ``max_labels``.
+
+        When the last round (of an earlier call, or restored from the
+        checkpoints) was chosen for the labels the project holds now, it is
+        taken up instead of training again: its batch is labeled, or, if it
+        already met a stopping rule, nothing more is done.
         """
         if rounds is None and max_labels is None and until is None:
             raise ValueError("run() needs rounds=, max_labels= or until= to know when to stop")
@@ -250,38 +271,59 @@ class ActiveLearningLoop:
         try:
             while rounds is None or done < rounds:
                 labeled = self._labeled_ids()
-                if max_labels is not None and len(labeled) >= max_labels:
-                    break
-                if self._trainable(labeled):
+                # The labels are all in: one last round trains and evaluates on them.
+                final = max_labels is not None and len(labeled) >= max_labels
+                last = self.rounds[-1] if self.rounds else None
+                taken_up = last is not None and last.labels == len(labeled)
+                if taken_up:
+                    rnd = last  # chosen for these very labels already
+                    if rnd.trained and self.fitted is None:
+                        self.fitted = self._fitted_of(rnd)
+                elif self._trainable(labeled):
                     started = time.perf_counter()
                     self.fitted = _train.fit(
                         self.model, self.project, task=self.task, features=self.features
                     )
-                    rnd = self._choose(self.fitted, labeled, train_s=time.perf_counter() - started)
+                    rnd = self._choose(self.fitted, labeled, train_s=time.perf_counter() - started,
+                                       pick=not final)  # fmt: skip
                 else:
-                    rnd = Round(len(self.rounds), len(labeled), batch=self._random_batch(labeled))
-                self.rounds.append(rnd)
-                self._checkpoint(rnd)
+                    batch = [] if final else self._random_batch(labeled)
+                    rnd = Round(len(self.rounds), len(labeled), batch=batch)
+                if not taken_up:
+                    self.rounds.append(rnd)
+                    self._checkpoint(rnd)
+                acc = rnd.metrics.get("accuracy")
+                reached = until is not None and acc is not None and acc >= until
+                pending = [i for i in rnd.batch if i not in labeled]
+                if taken_up and not (final or reached or pending):
+                    # It ended a run that asked for fewer labels: now it picks a batch.
+                    fitted = self.fitted if rnd.trained else None
+                    rnd.batch = pending = (
+                        self.choose(fitted, labeled) if fitted is not None
+                        else self._random_batch(labeled)
+                    )  # fmt: skip
+                    self._checkpoint(rnd)
+                if final or reached or not pending:
+                    if not taken_up or rnd.finished_at is None:
+                        bar.update(1)
+                        bar.set_postfix(labels=rnd.labels, accuracy=acc)
+                        self._finish(rnd)
+                    break
                 bar.update(1)
                 done += 1
-                acc = rnd.metrics.get("accuracy")
                 bar.set_postfix(labels=rnd.labels, accuracy=acc)
-                if until is not None and acc is not None and acc >= until:
-                    self._finish(rnd)
-                    break
-                if not rnd.batch:
-                    self._finish(rnd)
-                    break
                 if max_labels is not None:
-                    rnd.batch = rnd.batch[: max(0, max_labels - len(labeled))]
-                answers = list(oracle(list(rnd.batch)))
-                if len(answers) != len(rnd.batch):
+                    pending = pending[: max(0, max_labels - len(labeled))]
+                    if not taken_up:
+                        rnd.batch = pending
+                answers = list(oracle(list(pending)))
+                if len(answers) != len(pending):
                     raise WorkbenchError(
-                        f"oracle returned {len(answers)} labels for {len(rnd.batch)} items"
+                        f"oracle returned {len(answers)} labels for {len(pending)} items"
                     )
                 events = [
                     self.project.make_event(iid, value, task=self.task, annotator=annotator)
-                    for iid, value in zip(rnd.batch, answers, strict=True)
+                    for iid, value in zip(pending, answers, strict=True)
                 ]
                 self.project.store.append(events)
                 self._finish(rnd)
@@ -290,12 +332,15 @@ class ActiveLearningLoop:
         return self.history
 
     # -- the round ---------------------------------------------------------------
-    def _choose(self, fitted: Any, labeled: set[str], *, train_s: float) -> Round:
+    def _choose(
+        self, fitted: Any, labeled: set[str], *, train_s: float, pick: bool = True
+    ) -> Round:
         rnd = Round(len(self.rounds), len(labeled), train_s=train_s, trained=True)
         rnd.metrics = self.evaluate(fitted)
-        started = time.perf_counter()
-        rnd.batch = self.choose(fitted, labeled)
-        rnd.score_s = time.perf_counter() - started
+        if pick:
+            started = time.perf_counter()
+            rnd.batch = self.choose(fitted, labeled)
+            rnd.score_s = time.perf_counter() - started
         return rnd
 
     def choose(self, fitted: Any, labeled: set[str]) -> list[str]:
@@ -372,6 +417,18 @@ class ActiveLearningLoop:
         if not self._pending:
             self._round_labeled()
 
+    def _resume(self, rnd: Round) -> None:
+        if rnd.trained and self.fitted is None:
+            self.fitted = self._fitted_of(rnd)
+        with self._lock:
+            self._current = rnd
+            labeled = self._labeled_ids()
+            self._pending = {i for i in rnd.batch if i not in labeled}
+        if self._widget is not None:
+            self._widget.set_order(rnd.batch)
+        if not self._pending:
+            self._round_labeled()
+
     def _listen(self) -> None:
         if not self._listening:
             self.project.store.add_listener(self._on_events)
@@ -395,7 +452,7 @@ class ActiveLearningLoop:
         if rnd is None:
             return
         self._finish(rnd)
-        if self._auto:
+        if self._auto and rnd.batch:  # an empty batch: the pool is used up, nothing to start
             self.step(auto=True)
 
     def _call_on_kernel(self, fn: Callable[[], None]) -> None:
@@ -428,6 +485,41 @@ class ActiveLearningLoop:
         row.update(strategy=self.strategy_name, batch_size=self.batch_size, task=self.task)
         _atomic_write(folder / "round.json", json.dumps(row, default=str).encode())
         return folder
+
+    def _restore(self) -> list[Round]:
+        """The rounds checkpointed by an earlier loop of this name over this project."""
+        rounds: list[Round] = []
+        names = set(Round.__dataclass_fields__)
+        while True:
+            path = self.checkpoint_dir / f"round-{len(rounds):04d}" / "round.json"
+            try:
+                row = json.loads(path.read_text())
+            except FileNotFoundError:
+                break
+            except (OSError, ValueError) as exc:
+                logger.warning("workbench loop: cannot read %s (%s); rounds stop there", path, exc)
+                break
+            if (row.get("task"), row.get("strategy")) != (self.task, self.strategy_name):
+                break  # another loop's history under this name: the new rounds replace it
+            rnd = Round(**{k: v for k, v in row.items() if k in names})
+            if rounds and rnd.started_at < rounds[-1].started_at:
+                break  # left over from an older, longer history
+            rnd.checkpoint = str(path.parent)
+            rounds.append(rnd)
+        if rounds and rounds[-1].labels > len(self._labeled_ids()):
+            logger.warning(
+                "workbench loop: the checkpoints in %s trained on more labels than the project "
+                "holds; starting afresh", self.checkpoint_dir,
+            )  # fmt: skip
+            return []
+        return rounds
+
+    def _fitted_of(self, rnd: Round) -> Any:
+        try:
+            return self.load_checkpoint(rnd.round)
+        except Exception as exc:  # noqa: BLE001 - a missing or unreadable pickle: train again
+            logger.warning("workbench loop: no model from round %d: %s", rnd.round, exc)
+            return None
 
     def load_checkpoint(self, round: int) -> Any:  # noqa: A002 - the round's number
         """The model fitted in round ``round``, from its checkpoint."""

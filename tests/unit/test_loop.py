@@ -239,3 +239,87 @@ def test_strategies_that_need_more_of_the_model_say_what(setup):
         wb.ActiveLearningLoop(project, model(), strategy="vote_entropy")
     with pytest.raises(ValueError, match="at least 2"):
         wb.train.Committee([model()]).fit(X[:20], [str(i % 2) for i in range(20)])
+
+
+def test_run_max_labels_trains_and_evaluates_on_the_last_batch(setup):
+    project, X, truth, holdout = setup
+    loop = wb.ActiveLearningLoop(project, model(), strategy="margin", batch_size=10,
+                                 features=X, holdout=holdout, initial=20)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = loop.run(lambda b: [truth[i] for i in b], max_labels=45, progress=False)
+    assert len(project.labels()) == 45
+    # 20 random, 10, 10, then 5 to reach 45; the curve's last point is the model on all 45.
+    assert list(history["labels"]) == [0, 20, 30, 40, 45]
+    assert list(history["batch"]) == [20, 10, 10, 5, 0]
+    assert history["accuracy"].iloc[1:].notna().all()
+    last = loop.rounds[-1]
+    assert last.trained and last.finished_at is not None
+    assert loop.load_checkpoint(last.round).score(*holdout) == pytest.approx(
+        history["accuracy"].iloc[-1]
+    )
+
+
+def test_a_loop_made_again_takes_its_rounds_back(setup):
+    """A notebook run twice over its own files: the second loop object goes on from the
+    checkpoints instead of failing or training the same rounds again."""
+    project, X, truth, holdout = setup
+
+    def make(**kw):
+        return wb.ActiveLearningLoop(project, model(), strategy="margin", batch_size=10,
+                                     features=X, holdout=holdout, initial=20, **kw)  # fmt: skip
+
+    def oracle(batch):
+        return [truth[i] for i in batch]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = make(name="sim").run(oracle, max_labels=40, progress=False)
+        again = make(name="sim")
+        assert len(again.rounds) == len(first)  # restored before anything runs
+        second = again.run(oracle, max_labels=40, progress=False)
+        pd_testing = pytest.importorskip("pandas.testing")
+        pd_testing.assert_frame_equal(first, second)
+        assert len(project.labels()) == 40
+        assert again.fitted is not None  # the last round's model, from its checkpoint
+        # Asked for more, it goes on from there.
+        more = make(name="sim").run(oracle, max_labels=50, progress=False)
+    assert list(more["labels"]) == [0, 20, 30, 40, 50]
+
+    # step(): the batch being labeled when the kernel went away is the one resumed.
+    people = make(name="people")
+    people.step()  # trains in the background on the 50 labels
+    people.wait(timeout=60)
+    batch = people.rounds[-1].batch
+    people.stop()
+    project.label(batch[0], truth[batch[0]])  # one labeled before the restart
+    resumed = make(name="people")
+    widget = resumed.widget(prefetch=4)
+    resumed.step()
+    assert len(resumed.rounds) == 1 and resumed.rounds[-1].batch == batch
+    assert widget.stream._order == batch
+    for iid in batch[1:]:
+        project.label(iid, truth[iid])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        resumed.wait(timeout=60)
+    assert [r.labels for r in resumed.rounds] == [50, 60]
+    resumed.stop()
+
+
+def test_checkpoints_of_other_labels_are_not_taken_back(setup, tmp_path, digits):
+    project, X, truth, holdout = setup
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb.ActiveLearningLoop(project, model(), features=X, initial=20).run(
+            lambda b: [truth[i] for i in b], max_labels=30, progress=False
+        )
+    # A new project file with the same models folder: the checkpoints trained on 30 labels
+    # it does not have.
+    other = wb.Project(tmp_path / "other.db", schema=project.schema,
+                       models_dir=project.models_dir)  # fmt: skip
+    other.add_arrays(X.reshape(-1, 8, 8), ids=[f"d{i}" for i in range(len(X))])
+    assert wb.ActiveLearningLoop(other, model(), features=X, initial=20).rounds == []
+    # Another strategy under the same name starts its own history too.
+    assert wb.ActiveLearningLoop(project, model(), strategy="entropy", features=X).rounds == []
+    other.close()
