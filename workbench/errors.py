@@ -7,6 +7,7 @@ __all__ = [
     "SchemaError",
     "UnknownItemError",
     "UnknownClassError",
+    "SchemaChangeError",
     "ItemReadError",
     "ItemSourceError",
     "StoreError",
@@ -33,6 +34,19 @@ class UnknownItemError(WorkbenchError, KeyError):
 
 class UnknownClassError(SchemaError):
     """A label names a class that the task's schema does not have."""
+
+
+class SchemaChangeError(SchemaError):
+    """A project was opened with a schema that differs from its stored one.
+
+    ``changes`` (a :class:`workbench.schema.SchemaChanges`) says what differs and
+    what it would do to existing labels; ``project.change_schema(schema)`` records
+    the new schema on purpose.
+    """
+
+    def __init__(self, message: str, changes: object = None) -> None:
+        super().__init__(message)
+        self.changes = changes
 
 
 class ItemReadError(WorkbenchError, OSError):

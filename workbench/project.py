@@ -13,9 +13,9 @@ from typing import Any
 import pandas as pd
 
 from . import items as _items
-from .errors import SchemaError, StoreError, UnknownItemError
+from .errors import SchemaChangeError, SchemaError, StoreError, UnknownItemError
 from .predictions import Predictions
-from .schema import Schema
+from .schema import Schema, SchemaChanges, schema_changes
 from .store import LABEL_KINDS, Event, ItemRecord, Store, open_store
 
 __all__ = ["Project"]
@@ -38,8 +38,19 @@ class Project:
         A SQLite file (created if missing; the default ``workbench.db``) or a
         ``postgresql://`` URL.
     schema : Schema, optional
-        The label schema. Required for a new project; for an existing one, a
-        schema that differs from the stored one becomes a new version.
+        The label schema. Required for a new project. For an existing one it is
+        checked against the stored schema: the same schema opens as it is; one
+        that differs only in presentation (keys, colours, descriptions,
+        examples, guidelines, class order) is recorded as a new version with a
+        warning naming each change; any other difference (tasks or classes
+        added or removed, another kind, single- versus multi-label ...) raises
+        :class:`~workbench.SchemaChangeError`, which says what changed and what
+        it does to existing labels, and nothing is written. Without ``schema``
+        the stored schema is used.
+    change_schema : bool
+        Record ``schema`` as a new version even when it changes the tasks or
+        classes (as :meth:`change_schema` does, warning about labels of classes
+        it drops).
     annotator : str, optional
         Name recorded on every event; defaults to the operating-system user.
     items_dir : str or Path, optional
@@ -64,6 +75,7 @@ class Project:
         items_dir: str | Path | None = None,
         models_dir: str | Path | None = None,
         read_only: bool = False,
+        change_schema: bool = False,
     ) -> None:
         if schema is not None and not isinstance(schema, Schema):
             raise SchemaError(f"schema must be a workbench.Schema, got {type(schema).__name__}")
@@ -99,7 +111,11 @@ class Project:
                             "wb.Schema.classification('label', ['cat', 'dog'])"
                         )
                     schema = Schema.from_dict(latest[1], version=latest[0])
-                self._set_schema(schema)
+                    self._set_schema(schema)
+                elif latest is None:
+                    self._set_schema(schema)
+                else:
+                    self._open_with(schema, latest, location, change=change_schema)
             except BaseException:  # a stored schema that does not load, a refused write
                 self.store.close()
                 raise
@@ -121,7 +137,92 @@ class Project:
 
     @schema.setter
     def schema(self, schema: Schema) -> None:
+        """Assigning a schema is :meth:`change_schema`."""
+        self._change(schema)
+
+    def change_schema(self, schema: Schema) -> SchemaChanges:
+        """Record ``schema`` as the project's new schema version, on purpose.
+
+        Nothing in the log is rewritten: labels keep the version they were
+        written under, and labels of classes the new schema drops stay in
+        ``history()``, ``events()`` and ``labels()`` (a warning names them and
+        how many items use each; :meth:`dropped_classes` lists them later).
+        Labels do not follow a renamed task or class.
+
+        Returns
+        -------
+        SchemaChanges
+            What changed (``str()`` of it lists each change and its effect on
+            existing labels); ``changed`` is False when ``schema`` equals the
+            current one, and then nothing is written.
+        """
+        return self._change(schema)
+
+    def _change(self, schema: Schema) -> SchemaChanges:
+        # One frame below change_schema and the setter alike, so warnings name the caller.
+        if not isinstance(schema, Schema):
+            raise SchemaError(f"schema must be a workbench.Schema, got {type(schema).__name__}")
+        changes = schema_changes(self._schema, schema)
+        self._add_impact(changes)
         self._set_schema(schema)
+        return changes
+
+    def _open_with(
+        self, schema: Schema, latest: tuple[int, dict[str, Any]], location: Any, *, change: bool
+    ) -> None:
+        """Open with ``schema`` given for a project that has ``latest`` stored."""
+        changes = schema_changes(latest[1], schema)
+        if not changes.changed:
+            self._set_schema(schema)
+            return
+        self._add_impact(changes)
+        if change:
+            self._set_schema(schema)
+            return
+        if changes.presentation_only:
+            self._set_schema(schema)
+            warnings.warn(
+                f"{location}: the schema given differs from the stored one (version "
+                f"{latest[0]}) only in how classes are shown and picked; recorded as version "
+                f"{self._schema.version}:\n{changes}",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        raise SchemaChangeError(
+            f"{location}: the schema given differs from the stored one (version {latest[0]}):\n"
+            f"{changes}\nNothing was written. To record it as a new version, pass "
+            "change_schema=True (wb.Project(path, schema=schema, change_schema=True)) or call "
+            "project.change_schema(schema); to go on with the stored schema, open the project "
+            "without schema= (wb.Project(path)).",
+            changes,
+        )
+
+    def _add_impact(self, changes: SchemaChanges) -> None:
+        """Fill ``changes.impact``: what the change does to the labels this project holds."""
+        stored = {t.name for t in self._schema.tasks} if hasattr(self, "_schema") else None
+        for task in changes.removed_tasks:
+            if stored is not None and task not in stored:
+                continue
+            n = len(self.store.current(task))
+            if n:
+                changes.impact.append(
+                    f"{n} label{'s'[: n - 1]} of task {task!r} would no longer be shown or "
+                    "checked (kept in the log)"
+                )
+        for task, names in changes.removed_classes.items():
+            for name, n in self._label_counts(task, names).items():
+                changes.impact.append(
+                    f"{n} label{'s'[: n - 1]} of class {name!r} in task {task!r} would no "
+                    "longer be valid (kept in the log; relabel or review those items)"
+                )
+        for task in changes.mode_changed:
+            n = len(self.store.current(task))
+            if n:
+                changes.impact.append(
+                    f"{n} label{'s'[: n - 1]} of task {task!r} were written under the other "
+                    "mode (single- versus multi-label) and no longer fit it"
+                )
 
     def _set_schema(self, schema: Schema) -> None:
         before = self.store.latest_schema()
@@ -151,7 +252,7 @@ class Project:
                 "show them, and the gallery can still filter by them); relabel or review "
                 "those items.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )  # fmt: skip
 
     def _label_counts(self, task: str, names: Sequence[str]) -> dict[str, int]:

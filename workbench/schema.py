@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,16 @@ from typing import Any, ClassVar
 
 from .errors import SchemaError, UnknownClassError
 
-__all__ = ["LabelClass", "Task", "Classification", "Schema", "PALETTE", "RESERVED_KEYS"]
+__all__ = [
+    "LabelClass",
+    "Task",
+    "Classification",
+    "Schema",
+    "SchemaChanges",
+    "schema_changes",
+    "PALETTE",
+    "RESERVED_KEYS",
+]
 
 #: Colour-blind-safe palette: Okabe-Ito (black swapped for grey so it reads on
 #: dark themes), then Paul Tol's "muted" scheme.
@@ -101,7 +111,9 @@ class LabelClass:
     name : str
         The value stored in labels.
     key : str, optional
-        The single key that picks this class; defaults to 1-9, then letters.
+        The single key that picks this class. By default a class whose name is
+        one key character (``"7"``, ``"a"``; not a reserved key) binds that key,
+        and the others take the free keys of 1-9, then letters, in order.
     color : str, optional
         A hex colour (``#rgb``, ``#rgba``, ``#rrggbb``, ``#rrggbbaa``) or a CSS
         named colour (:data:`CSS_COLOR_NAMES`); defaults to the next colour of
@@ -199,7 +211,10 @@ class Classification(Task):
     """Single- or multi-label classification.
 
     A single-label value is one class name; a multi-label value is a list of
-    class names (possibly empty: "none of these apply").
+    class names (possibly empty: "none of these apply"). Classes given as
+    integers (``Schema.classification("digit", range(10))``) are named by
+    their decimal string, and an integer value (``7``, ``numpy.int64(7)``) is
+    taken as the class of that name; ``True``/``False`` are refused.
     """
 
     kind: ClassVar[str] = "classification"
@@ -218,14 +233,9 @@ class Classification(Task):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise SchemaError(f"task {self.name!r}: duplicate class names {dupes}")
-        taken = [c.key for c in classes if c.key is not None]
-        dupe_keys = sorted({k for k in taken if taken.count(k) > 1})
-        if dupe_keys:
-            raise SchemaError(f"task {self.name!r}: keys bound twice {dupe_keys}")
-        free = iter(k for k in _DEFAULT_KEYS if k not in taken)
+        keys = _default_class_keys(self.name, classes)
         filled = []
-        for i, c in enumerate(classes):
-            key = c.key if c.key is not None else next(free, None)
+        for i, (c, key) in enumerate(zip(classes, keys, strict=True)):
             color = c.color or PALETTE[i % len(PALETTE)]
             filled.append(
                 LabelClass(c.name, key=key, color=color, description=c.description,
@@ -250,7 +260,7 @@ class Classification(Task):
                     f"task {self.name!r} is multi-label: the value must be a list of class "
                     f"names, got {_shown(value)}"
                 )
-            chosen = list(value)
+            chosen = [_class_name(v, names) for v in value]
             odd = [v for v in chosen if not isinstance(v, str)]
             if odd:
                 raise SchemaError(
@@ -263,6 +273,7 @@ class Classification(Task):
                     f"task {self.name!r} has no class {unknown[0]!r}; classes: {names}"
                 )
             return [n for n in names if n in set(chosen)]  # schema order, no repeats
+        value = _class_name(value, names)
         if not isinstance(value, str):
             raise SchemaError(
                 f"task {self.name!r} is single-label: the value must be one class name, "
@@ -301,6 +312,53 @@ class Classification(Task):
                 for c in data["classes"]
             ),
         )  # fmt: skip
+
+
+def _class_name(value: Any, names: Sequence[str]) -> Any:
+    """An integer (``7``, ``numpy.int64(7)``) as the class it names (``"7"``) in a task
+    with integer class names: classes given as ints are stored by name, and labels,
+    holdouts and oracles give ints. Elsewhere, and for ``True``/``False``, the value
+    stays as it is (and is refused as not a class name)."""
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and any(n.lstrip("-").isdigit() for n in names)
+    ):
+        return str(int(value))
+    return value
+
+
+def _own_key(name: str) -> str | None:
+    """The key a class called ``name`` binds by default: its name, when that is one
+    key a widget can give a class (so class ``"7"`` is picked with ``7``)."""
+    if len(name) == 1 and name not in RESERVED_KEYS and name.isprintable() and not name.isspace():
+        return name
+    return None
+
+
+def _default_class_keys(task: str, classes: Sequence[LabelClass]) -> list[str | None]:
+    """The key of each class: its explicit key; else its own name when that is one
+    key character (:func:`_own_key`); else the next free of 1-9, then letters."""
+    taken = [c.key for c in classes if c.key is not None]
+    dupe_keys = sorted({k for k in taken if taken.count(k) > 1})
+    if dupe_keys:
+        raise SchemaError(f"task {task!r}: keys bound twice {dupe_keys}")
+    explicit = {c.key: c.name for c in classes if c.key is not None}
+    keys: list[str | None] = [c.key for c in classes]
+    for i, c in enumerate(classes):
+        own = _own_key(c.name)
+        if c.key is None and own is not None:
+            if own in explicit:
+                # Pressing 7 would label another class than the one called "7": a trap.
+                raise SchemaError(
+                    f"task {task!r}: class {explicit[own]!r} is given key {own!r}, which "
+                    f"class {c.name!r} binds by its name; give class {c.name!r} a key of "
+                    f"its own (LabelClass({c.name!r}, key=...)) or {explicit[own]!r} another one"
+                )
+            keys[i] = own
+    used = {k for k in keys if k is not None}
+    free = iter(k for k in _DEFAULT_KEYS if k not in used)
+    return [k if k is not None else next(free, None) for k in keys]
 
 
 def _shown(v: Any) -> str:
@@ -408,3 +466,160 @@ class Schema:
         """A hash of the content; equal schemas share it, whatever their version."""
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+#: Fields of a class and of a task that only change how items are shown and
+#: picked, never which values are valid.
+PRESENTATION_CLASS_FIELDS = ("key", "color", "description", "examples")
+PRESENTATION_TASK_FIELDS = ("description",)
+
+
+@dataclass
+class SchemaChanges:
+    """What changes from one schema to another (see :func:`schema_changes`).
+
+    ``structural`` lists the changes that decide which values are valid (tasks
+    added, removed or of another kind, classes added or removed, single- versus
+    multi-label, shape types, attributes ...); ``presentation`` the others
+    (keys, colours, descriptions, examples, guidelines, class order).
+    ``removed_tasks`` and ``removed_classes`` (``{task: [class, ...]}``, tasks
+    present in both) say what existing labels may use and the new schema lacks;
+    ``mode_changed`` names tasks that switch between single- and multi-label.
+    ``impact`` is filled by the project: one line per consequence for the
+    labels it holds (``"412 labels of class 'cat' in task 'animal' would no
+    longer be valid"``).
+    """
+
+    structural: list[str] = field(default_factory=list)
+    presentation: list[str] = field(default_factory=list)
+    removed_tasks: list[str] = field(default_factory=list)
+    removed_classes: dict[str, list[str]] = field(default_factory=dict)
+    mode_changed: list[str] = field(default_factory=list)
+    impact: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.structural or self.presentation)
+
+    @property
+    def presentation_only(self) -> bool:
+        return bool(self.presentation) and not self.structural
+
+    def __repr__(self) -> str:
+        return f"SchemaChanges:\n{self}"
+
+    def __str__(self) -> str:
+        if not self.changed:
+            return "no change"
+        lines = [f"- {c}" for c in self.structural + self.presentation]
+        if self.impact:
+            lines += ["effect on existing labels:", *(f"- {c}" for c in self.impact)]
+        elif self.structural:
+            lines.append("effect on existing labels: none (no current label becomes invalid)")
+        return "\n".join(lines)
+
+
+def schema_changes(
+    before: Mapping[str, Any] | Schema, after: Mapping[str, Any] | Schema
+) -> SchemaChanges:
+    """Compare two schemas (or their stored bodies, ``Schema.to_dict()``) task by task.
+
+    Bodies are read loosely, so a stored body that no longer loads (an old
+    release's colour, say) can still be compared. Tasks are matched by name: a
+    renamed task shows as one removed and one added (with a note when both have
+    the same kind and classes); this comparison never maps labels across.
+    """
+    old = before.to_dict() if isinstance(before, Schema) else dict(before)
+    new = after.to_dict() if isinstance(after, Schema) else dict(after)
+    out = SchemaChanges()
+    old_tasks = _tasks_by_name(old)
+    new_tasks = _tasks_by_name(new)
+    removed = [n for n in old_tasks if n not in new_tasks]
+    added = [n for n in new_tasks if n not in old_tasks]
+    for name in removed:
+        out.structural.append(f"task {name!r} ({_kind(old_tasks[name])}) removed")
+        out.removed_tasks.append(name)
+    for name in added:
+        twin = next(
+            (r for r in removed if _kind(old_tasks[r]) == _kind(new_tasks[name])
+             and _names(old_tasks[r]) == _names(new_tasks[name])),
+            None,
+        )  # fmt: skip
+        note = (
+            f" (same kind and classes as the removed task {twin!r}: a rename does not carry "
+            f"labels across; they stay under {twin!r})"
+            if twin is not None
+            else ""
+        )
+        out.structural.append(f"task {name!r} ({_kind(new_tasks[name])}) added{note}")
+    for name in (n for n in new_tasks if n in old_tasks):
+        _task_changes(name, old_tasks[name], new_tasks[name], out)
+    if old.get("guidelines", "") != new.get("guidelines", ""):
+        out.presentation.append("guidelines changed")
+    return out
+
+
+def _tasks_by_name(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    tasks = body.get("tasks")
+    out: dict[str, Mapping[str, Any]] = {}
+    for t in tasks if isinstance(tasks, list) else ():
+        if isinstance(t, Mapping) and isinstance(t.get("name"), str):
+            out[t["name"]] = t
+    return out
+
+
+def _kind(task: Mapping[str, Any]) -> str:
+    return str(task.get("kind", "classification"))
+
+
+def _classes(task: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    classes = task.get("classes")
+    out: dict[str, Mapping[str, Any]] = {}
+    for c in classes if isinstance(classes, list) else ():
+        if isinstance(c, Mapping) and isinstance(c.get("name"), str):
+            out[c["name"]] = c
+    return out
+
+
+def _names(task: Mapping[str, Any]) -> list[str]:
+    return list(_classes(task))
+
+
+def _task_changes(
+    name: str, old: Mapping[str, Any], new: Mapping[str, Any], out: SchemaChanges
+) -> None:
+    where = f"task {name!r}"
+    if _kind(old) != _kind(new):
+        out.structural.append(f"{where}: kind {_kind(old)!r} -> {_kind(new)!r}")
+        out.removed_tasks.append(name)  # none of its values are read the same way
+        return
+    before, after = _classes(old), _classes(new)
+    gone = [c for c in before if c not in after]
+    new_classes = [c for c in after if c not in before]
+    if gone:
+        out.structural.append(f"{where}: classes removed {gone}")
+        out.removed_classes[name] = gone
+    if new_classes:
+        out.structural.append(f"{where}: classes added {new_classes}")
+    if bool(old.get("multi_label", False)) != bool(new.get("multi_label", False)):
+        mode = "multi-label" if new.get("multi_label") else "single-label"
+        out.structural.append(f"{where}: now {mode}")
+        out.mode_changed.append(name)
+    common = [c for c in after if c in before]
+    if [c for c in before if c in after] != common:
+        out.presentation.append(f"{where}: classes reordered")
+    for cls in common:
+        a, b = before[cls], after[cls]
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) == b.get(key) or key == "name":
+                continue
+            line = f"{where}, class {cls!r}: {key} {a.get(key)!r} -> {b.get(key)!r}"
+            (out.presentation if key in PRESENTATION_CLASS_FIELDS else out.structural).append(line)
+    skip = {"name", "kind", "classes", "multi_label"}
+    for key in sorted((set(old) | set(new)) - skip):
+        if old.get(key) == new.get(key):
+            continue
+        if key in PRESENTATION_TASK_FIELDS:
+            out.presentation.append(f"{where}: {key} changed")
+        else:
+            out.structural.append(f"{where}: {key} changed ({old.get(key)!r} -> {new.get(key)!r})")

@@ -102,7 +102,9 @@ def test_schema_change_makes_a_new_version_and_old_labels_keep_theirs(tmp_path, 
         p.add_texts(["one", "two"])
         p.label(p.item_ids()[0], "cat")
     bigger = wb.Schema.classification("animal", ["cat", "dog", "bird", "fish"])
-    with wb.Project(path, schema=bigger) as p:
+    with pytest.raises(wb.SchemaChangeError, match=r"classes added \['fish'\]"):
+        wb.Project(path, schema=bigger)
+    with wb.Project(path, schema=bigger, change_schema=True) as p:
         assert p.schema.version == 2
         p.label(p.item_ids()[1], "fish")
         df = p.labels()
@@ -119,7 +121,9 @@ def test_a_new_task_gets_a_queue_for_existing_items(tmp_path, schema):
     two_tasks = wb.Schema(
         (schema.task(), wb.Classification("mood", classes=("happy", "sad"))),
     )
-    with wb.Project(path, schema=two_tasks) as p:
+    with wb.Project(path) as p:
+        changes = p.change_schema(two_tasks)
+        assert changes.structural == ["task 'mood' (classification) added"]
         assert p.store.next_unlabeled("mood", 5) == p.item_ids()
         p.label(p.item_ids()[0], "sad", task="mood")
         assert p.labels("mood")["label"].tolist() == ["sad"]
@@ -280,7 +284,9 @@ def test_dropping_classes_that_labels_use_warns_and_keeps_the_labels(tmp_path):
             assert p.schema.version == 2
     # A task that leaves the schema takes its classes with it.
     with pytest.warns(UserWarning, match="drops classes") as caught:
-        wb.Project(path, schema=wb.Schema.classification("animal", ["cat"])).close()
+        wb.Project(
+            path, schema=wb.Schema.classification("animal", ["cat"]), change_schema=True
+        ).close()
     text = str(caught[0].message)
     assert "task 'animal': 'dog' (1 label)" in text
     assert "task 'tags' (a task no longer in the schema): 'red' (1 label)" in text
@@ -303,8 +309,81 @@ def test_a_project_that_does_not_open_leaves_its_store_closed(tmp_path, monkeypa
     path = tmp_path / "p.db"
     with wb.Project(path, schema=wb.Schema.classification("t", ["a", "b"])) as p:
         with p.store._write() as cur:  # a stored schema this release cannot load
-            cur.execute("UPDATE schemas SET body = '{\"tasks\": [{\"kind\": \"nope\"}]}'")
+            cur.execute('UPDATE schemas SET body = \'{"tasks": [{"kind": "nope"}]}\'')
     closed.clear()
     with pytest.raises(wb.SchemaError, match="unknown task kind"):
         wb.Project(path)
     assert closed == [1]
+
+
+def test_reopening_with_another_schema_says_what_changes_and_writes_nothing(tmp_path):
+    path = tmp_path / "p.db"
+    schema = wb.Schema(
+        (wb.Classification("animal", classes=("cat", "dog")),
+         wb.Classification("tags", classes=("red", "blue"), multi_label=True)),
+    )  # fmt: skip
+    with wb.Project(path, schema=schema) as p:
+        p.add_texts(["a", "b", "c"], ids=["i0", "i1", "i2"])
+        for iid in ("i0", "i1"):
+            p.label(iid, "cat")
+        p.label("i2", "dog")
+        p.label("i0", ["red"], task="tags")
+        log = p.events()
+    with wb.Project(path, schema=schema) as p:  # the same schema: opens as it is
+        assert p.schema.version == 1
+    other = wb.Schema.classification("animal", ["dog", "bird"])
+    with pytest.raises(wb.SchemaChangeError) as caught:
+        wb.Project(path, schema=other)
+    text = str(caught.value)
+    assert "task 'tags' (classification) removed" in text
+    assert "task 'animal': classes removed ['cat']" in text
+    assert "task 'animal': classes added ['bird']" in text
+    assert "2 labels of class 'cat' in task 'animal' would no longer be valid" in text
+    assert "1 label of task 'tags' would no longer be shown" in text
+    assert "change_schema=True" in text and "project.change_schema(schema)" in text
+    assert caught.value.changes.removed_classes == {"animal": ["cat"]}
+    with wb.Project(path) as p:  # nothing was written; the stored schema is used
+        assert p.schema.version == 1 and len(p.schema_versions()) == 1
+        pd.testing.assert_frame_equal(p.events(), log)
+        with pytest.warns(UserWarning, match="drops classes"):
+            changes = p.change_schema(other)
+        assert p.schema.version == 2
+        assert "2 labels of class 'cat' in task 'animal'" in str(changes)
+        assert not p.change_schema(other).changed and p.schema.version == 2
+
+
+def test_reopening_with_new_keys_or_colours_records_them_with_a_warning(tmp_path):
+    path = tmp_path / "p.db"
+    digits = wb.Schema.classification("digit", list("0123456789"))
+    body = digits.to_dict()  # as an older release stored it: "0" on key 1 ... "9" on a
+    for c, key in zip(body["tasks"][0]["classes"], "123456789a", strict=True):
+        c["key"] = key
+    with wb.Project(path, schema=wb.Schema.from_dict(body)) as p:
+        p.add_texts(["x"], ids=["i0"])
+        p.label("i0", 7)
+    with pytest.warns(UserWarning, match="only in how classes are shown") as caught:
+        p = wb.Project(path, schema=digits)
+    assert "task 'digit', class '7': key '8' -> '7'" in str(caught[0].message)
+    assert caught[0].filename == __file__
+    assert p.schema.version == 2 and p.schema.task().classes[7].key == "7"
+    assert p.labels()["label"].tolist() == ["7"]
+    p.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with wb.Project(path, schema=digits) as p:  # re-running the same cell: no change
+            assert p.schema.version == 2
+
+
+def test_integer_labels_are_stored_as_their_class(tmp_path):
+    import numpy as np
+
+    with wb.Project(tmp_path / "p.db", schema=wb.Schema.classification("digit", range(10))) as p:
+        p.add_texts(["a", "b"], ids=["i0", "i1"])
+        p.label("i0", 7)
+        p.label("i1", np.int64(3))
+        assert p.labels().set_index("item_id")["label"].to_dict() == {"i0": "7", "i1": "3"}
+        with pytest.raises(wb.UnknownClassError, match="no class '11'"):
+            p.label("i0", 11)
+        with pytest.raises(wb.SchemaError, match="got True"):
+            p.label("i0", True)
+        assert p.labels()["label"].tolist() == ["7", "3"]

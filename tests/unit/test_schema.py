@@ -175,3 +175,65 @@ def test_class_description_and_examples_are_text():
         LabelClass("a", description=["x"])
     with pytest.raises(wb.SchemaError, match="examples"):
         LabelClass("a", examples="i1")
+
+
+def test_a_class_named_by_one_key_binds_that_key():
+    digits = Schema.classification("digit", list("0123456789")).task()
+    assert [c.key for c in digits.classes] == list("0123456789")
+    letters = Schema.classification("t", ["a", "b"]).task()
+    assert [c.key for c in letters.classes] == ["a", "b"]
+    # Others take the free default keys, skipping the ones names took.
+    mixed = Schema.classification("t", ["cat", "1", "a", "dog", "s", "?"]).task()
+    assert [c.key for c in mixed.classes] == ["2", "1", "a", "3", "4", "5"], "s and ? are reserved"
+    # An explicit key wins over a name; a name that is another class's key is an error.
+    explicit = Classification("t", classes=(LabelClass("7", key="x"), "cat"))
+    assert [c.key for c in explicit.classes] == ["x", "1"]
+    with pytest.raises(wb.SchemaError, match="class 'cat' is given key '7', which class '7' binds"):
+        Classification("t", classes=(LabelClass("cat", key="7"), "7"))
+    ints = Schema.classification("digit", range(10)).task()
+    assert [(c.name, c.key) for c in ints.classes][7] == ("7", "7")
+
+
+def test_integer_values_name_integer_classes():
+    import numpy as np
+
+    schema = Schema.classification("digit", range(10))
+    assert schema.validate("digit", 7) == "7"
+    assert schema.validate("digit", np.int64(3)) == "3"
+    with pytest.raises(wb.UnknownClassError, match="no class '12'"):
+        schema.validate("digit", 12)
+    with pytest.raises(wb.SchemaError, match="one class name, got True"):
+        schema.validate("digit", True)
+    multi = Schema.classification("digit", range(3), multi_label=True)
+    assert multi.validate("digit", [np.int64(2), 0]) == ["0", "2"]
+    # Where no class is a number, an int stays a wrong type.
+    with pytest.raises(wb.SchemaError, match="one class name, got 1"):
+        Schema.classification("t", ["cat", "dog"]).validate("t", 1)
+
+
+def test_schema_changes_tell_structure_from_presentation():
+    from workbench.schema import schema_changes
+
+    old = Schema((Classification("animal", classes=("cat", "dog")),
+                  Classification("tags", classes=("red",), multi_label=True)))  # fmt: skip
+    same = schema_changes(old, old.to_dict())
+    assert not same.changed and str(same) == "no change"
+    recoloured = Schema(
+        (Classification("animal", classes=(LabelClass("cat", color="red"), "dog")),
+         Classification("tags", classes=("red",), multi_label=True)),
+        guidelines="be careful",
+    )  # fmt: skip
+    c = schema_changes(old, recoloured)
+    assert c.presentation_only
+    assert f"task 'animal', class 'cat': color '{PALETTE[0]}' -> 'red'" in c.presentation
+    assert "guidelines changed" in c.presentation
+    other = Schema((Classification("species", classes=("cat", "dog")),
+                    Classification("tags", classes=("red", "blue"))))  # fmt: skip
+    c = schema_changes(old, other)
+    assert c.removed_tasks == ["animal"] and c.mode_changed == ["tags"]
+    assert any("task 'species' (classification) added (same kind and classes as the removed "
+               "task 'animal'" in line for line in c.structural)  # fmt: skip
+    assert "task 'tags': classes added ['blue']" in c.structural
+    assert schema_changes(old, Schema.classification("animal", ["cat"])).removed_classes == {
+        "animal": ["dog"]
+    }

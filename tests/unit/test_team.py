@@ -110,7 +110,8 @@ def test_annotator_forbidden_writes_raise(t):
     unclaimed = next(i for i in t.ids if i not in (held, bobs))
     changed = wb.Schema.classification("label", CLASSES + ["fish"])
     forbidden_writes = {
-        "change the schema": lambda: wb.Project(t.urls["alice"], schema=changed),
+        "change the schema": lambda: wb.Project(
+            t.urls["alice"], schema=changed, change_schema=True),
         "label an item not claimed": lambda: alice.label(unclaimed, "cat"),
         "label as someone else": lambda: alice.label(held, "cat", annotator="bob"),
         "write a review decision": lambda: alice.review_label(bobs, "correct", "cat"),
@@ -164,7 +165,8 @@ def test_reviewer_and_qa_forbidden_actions_raise(t):
             "claim annotation work": lambda p=p: p.team.claim(1, tier="annotate"),
             "decide an item not claimed": lambda p=p: p.team.correct(iid, "dog", reason="x"),
             "change the schema": lambda name=name: wb.Project(
-                t.urls[name], schema=wb.Schema.classification("label", ["a", "b"])),
+                t.urls[name], schema=wb.Schema.classification("label", ["a", "b"]),
+                change_schema=True),
             "fill the pool": lambda p=p: p.team.fill(),
         }  # fmt: skip
         for what, action in forbidden.items():
