@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-python test-js bench lint format build system-deps clean
+.PHONY: demo test test-python test-js bench lint format build system-deps clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,15 @@ build: $(STAMP) node_modules/.stamp $(LABEXT)
 	npm run --silent build
 	@if [ ! -L $(LABEXT_VENV) ]; then rm -rf $(LABEXT_VENV) && ln -s $(CURDIR)/workbench/labextension $(LABEXT_VENV); fi
 
+# As root (containers, CI images) JupyterLab refuses to start without --allow-root; with no
+# display (no DISPLAY or WAYLAND_DISPLAY, or DEMO_NO_BROWSER=1) it opens no browser and
+# prints the URL to open. DEMO_ARGS goes to `jupyter lab` as it is: make demo DEMO_ARGS=--port=8899
+DEMO_ARGS ?=
+DEMO_NO_BROWSER ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,1)
+DEMO_FLAGS = $(if $(filter 0,$(shell id -u)),--allow-root) \
+	$(if $(filter 1 yes true,$(DEMO_NO_BROWSER)),--no-browser)
 demo: $(STAMP) build
-	cd notebooks && ../$(VENV)/bin/jupyter lab quickstart.ipynb
+	cd notebooks && exec ../$(VENV)/bin/jupyter lab quickstart.ipynb $(strip $(DEMO_FLAGS) $(DEMO_ARGS))
 
 system-deps:
 	bash tools/system-deps.sh
@@ -69,6 +76,11 @@ lint: $(STAMP)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format workbench tests hatch_build.py
+
+# The documentation site (mkdocs.yml) into site/; --strict makes every warning fail the
+# build. NO_MKDOCS_2_WARNING silences mkdocs-material's end-of-life banner.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) node_modules workbench/static/*.js workbench/static/*.css
