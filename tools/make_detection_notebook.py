@@ -9,7 +9,8 @@ detection = [
         "Boxes, polygons, keypoints and masks on scikit-image's bundled sample photos. We draw "
         "a few shapes, let a model pre-label the coins with instance masks, accept its "
         "suggestions, export everything to COCO and read it back into a fresh project to check "
-        "that every shape survives the trip."
+        "that every shape survives the trip. One photo, the rocket, is left for you to draw on "
+        "in the widget."
     ),
     code(
         "from collections import Counter\n"
@@ -25,7 +26,7 @@ detection = [
         "samples = {\n"
         '    "astronaut": data.astronaut(), "camera": data.camera(), '
         '"chelsea": data.chelsea(),\n'
-        '    "coffee": data.coffee(), "coins": data.coins(),\n'
+        '    "coffee": data.coffee(), "coins": data.coins(), "rocket": data.rocket(),\n'
         "}\n"
         "for name, pixels in samples.items():\n"
         '    Image.fromarray(pixels).save(folder / f"{name}.png")\n'
@@ -46,7 +47,7 @@ detection = [
         ")\n"
         "objects = wb.Shapes(\n"
         '    "objects",\n'
-        '    classes=["coin", "person", "face", "cat", "cup", "crema"],\n'
+        '    classes=["coin", "person", "face", "cat", "cup", "crema", "rocket"],\n'
         '    types=("box", "polygon", "mask", "keypoints"),\n'
         '    attributes=[wb.Attribute("occluded")],\n'
         '    skeletons={"face": face},\n'
@@ -60,9 +61,14 @@ detection = [
         "## Draw\n\n"
         "`project.annotate()` opens the drawing widget: **b** box, **p** polygon, **k** "
         "keypoints, **m** brush and **e** eraser for masks, **v** to select and edit; the "
-        "wheel zooms at the pointer, **Ctrl+Z** undoes, **?** lists every key. Each change of "
-        "an item's shapes is stored as one label, acknowledged by the kernel, so a reload "
-        "loses nothing."
+        "wheel zooms at the pointer, **Ctrl+Z** undoes, **→ / ←** go to the next / previous "
+        "item, **?** lists every key. Each change of an item's shapes is stored as one label, "
+        "acknowledged by the kernel, so a reload loses nothing.\n\n"
+        "The widget offers the items that have no label yet. After *Run All* the cells below "
+        "have labeled every photo but the rocket, so that is the one it shows: draw a box "
+        "around it (key **7**, or click the class) and press **Enter**. Suggestions a model "
+        "stores while the widget is open (the pre-labeling below) appear on the items it "
+        "holds, without running this cell again."
     ),
     code("widget = project.annotate()\nwidget"),
     md(
@@ -142,9 +148,10 @@ detection = [
         'print(f"coins pre-labeled: {run.n_shapes}, mean score {run.mean_score:.3f}")'
     ),
     md(
-        "The widget shows these suggestions over the image with their scores: **a** accepts "
-        "them all, **Enter** the selected one, or edit one and it becomes yours. In code, "
-        "accepting stores the suggested shapes as the item's label:"
+        "The widget shows these suggestions over the image with their scores (a widget "
+        "already open gets them as they are stored): **a** accepts them all, **Enter** the "
+        "selected one, or edit one and it becomes yours. In code, accepting stores the "
+        "suggested shapes as the item's label:"
     ),
     code(
         '(suggested, score), = project.store.prelabels("objects", ["coins"]).values()\n'

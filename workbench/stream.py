@@ -110,6 +110,12 @@ kernel → front end, unasked
     The order of the queue changed (``ClassifyWidget.set_order``): drop the
     prefetched items and ask for items again.
 
+``{type: "prelabels", task, items: [{item_id, prelabel: {value, score}}]}`` (annotate)
+    Model suggestions stored (``Project.add_prelabels``, ``Project.prelabel``)
+    for items the view already holds (:meth:`AnnotateStream.prelabel_update`).
+    The view replaces those items' suggestions; on the item shown it waits
+    until the item is shown again if the user has changed its shapes there.
+
 Item
     ``{item_id, kind: "image" | "text" | "error", buffer: int | null, mime?,
     width?, height?, full_width?, full_height?, text?, error?, state?, label?,
@@ -201,6 +207,8 @@ EXCERPT_CHARS = 160
 PROGRESS_EVERY_S = 0.5
 #: Longest side of the full-size image the drawing widget asks for when zoomed in.
 MAX_FULL_SIZE = 8192
+#: Items sent to the drawing widget's views remembered for later suggestions (a view holds ~200).
+MAX_SENT_REMEMBERED = 4096
 #: A message handled slower than this is logged as a warning.
 SLOW_S = 1.0
 
@@ -817,6 +825,8 @@ class AnnotateStream(LabelStream):
         self._base: dict[str, int] = {}
         self._served: dict[str, set[str]] = {}
         self._client: str | None = None
+        # Items sent to a view (newest last): suggestions stored later reach them (prelabel_update).
+        self._sent: dict[str, None] = {}
         if issues is not None:
             self.set_issues(issues)
 
@@ -910,7 +920,40 @@ class AnnotateStream(LabelStream):
             info = self._issue_info.get(it["item_id"])
             if info is not None:
                 it["issue"] = dict(info)
+            if not kwargs.get("thumbnail"):
+                self._sent.pop(it["item_id"], None)
+                self._sent[it["item_id"]] = None
+        while len(self._sent) > MAX_SENT_REMEMBERED:
+            del self._sent[next(iter(self._sent))]
         return items, buffers
+
+    def prelabel_update(self, events: Iterable[Event]) -> Reply | None:
+        """The ``prelabels`` message for suggestions stored after the view got their items.
+
+        ``events`` are those a store append wrote (``Store.add_listener``); the
+        reply carries, for the items of this task already sent to a view, their
+        latest suggestion as :meth:`payloads` gives it: ``{type: "prelabels",
+        task, items: [{item_id, prelabel: {value, score}}]}``. None when no
+        item sent is concerned. Items not sent yet get theirs with the item.
+        """
+        ids = list(dict.fromkeys(
+            ev.item_id for ev in events
+            if ev.kind == "prelabel" and ev.task == self.task and ev.item_id in self._sent
+        ))  # fmt: skip
+        if not ids:
+            return None
+        if self.team is not None and self.team_role == "annotator":
+            latest = self.team.my_prelabels(self.task, ids)
+        else:
+            latest = self.store.prelabels(self.task, ids)
+        items = [
+            {"item_id": iid, "prelabel": {"value": latest[iid][0], "score": latest[iid][1]}}
+            for iid in ids
+            if iid in latest
+        ]
+        if not items:
+            return None
+        return {"type": "prelabels", "task": self.task, "items": items}, []
 
     def count(self) -> tuple[int, int]:
         if self._issues is None:

@@ -176,8 +176,8 @@ test("render: hello and need, then the first item painted, with hooks and data a
   assert.ok(close(vp.scale, 560 / 300), `scale ${vp.scale}`);
   const [cx, cy] = ctx.hook.toClient(0, 0);
   assert.ok(close(cx, vp.tx) && close(cy, vp.ty));
-  // No DOM node per shape: the stage holds two canvases and a note.
-  assert.equal(root.querySelector(".wb-canvas-box").children.length, 3);
+  // No DOM node per shape: the stage holds two canvases, a note and the (hidden) done card.
+  assert.equal(root.querySelector(".wb-canvas-box").children.length, 4);
 });
 
 test("only the tools of the schema's types are offered; a missing tool's key only says so", () => {
@@ -1099,4 +1099,124 @@ test("annotate keys: d gives way to a class bound to it", () => {
   assert.deepEqual(annotateAction({ key: "d" }, new Map()), { type: "readNotes" });
   assert.deepEqual(annotateAction({ key: "d" }, new Map([["d", "dog"]])), { type: "class", name: "dog" });
   assert.equal(annotateAction({ key: "D", shiftKey: true }, new Map()), null);
+});
+
+// -- → / ← between items, suggestions pushed by the kernel, the done state ---------------------------
+test("→ on the live item moves to the next one without labeling it; ← comes back with its shapes", () => {
+  const ctx = mount();
+  const { root, model } = ctx;
+  assert.equal(root.dataset.itemId, "i0000");
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "i0001");
+  assert.equal(labels(model).length, 0, "→ records nothing on an untouched item");
+  // A box drawn here is stored as it is drawn; → then moves on and loses nothing.
+  press(root, "b");
+  dragAt(ctx, [[10, 10], [60, 50]]);
+  assert.equal(labels(model).length, 1);
+  press(root, "v");
+  clickAt(ctx, 30, 30); // a selected shape does not stop → (arrows never move shapes)
+  assert.equal(ctx.hook.shapes().length, 1);
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "i0002");
+  assert.equal(labels(model).length, 1);
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.itemId, "i0001");
+  assert.deepEqual(ctx.hook.shapes().map((s) => s.bbox), [[10, 10, 50, 40]]);
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.itemId, "i0000");
+  press(root, "ArrowRight");
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "i0002", "past the items left: the live item again");
+  // A shape being drawn holds → until it is finished or cancelled.
+  press(root, "p");
+  clickAt(ctx, 100, 100);
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "i0002");
+  assert.match(root.querySelector(".wb-status").textContent, /finish the shape/);
+  press(root, "Escape");
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "i0003");
+  // The key list says what → does.
+  press(root, "?");
+  assert.match(root.textContent, /→ leaves an untouched item unlabeled/);
+});
+
+test("suggestions stored later reach queued items and the untouched shown item; an edited item gets them when shown again", () => {
+  const ctx = mount();
+  const { root, model } = ctx;
+  assert.deepEqual(ctx.hook.suggestions(), []);
+  const sug = (id, x) => box(id, [x, 20, 30, 30], "car", { score: 0.8 });
+  model.deliver({ type: "prelabels", task: "objects", items: [
+    { item_id: "i0000", prelabel: { value: [sug("p1", 10)], score: 0.8 } },
+    { item_id: "i0001", prelabel: { value: [sug("p1", 50), sug("p2", 100)], score: 0.7 } },
+    { item_id: "nope", prelabel: { value: [sug("p1", 5)], score: 0.1 } },
+  ] });
+  assert.deepEqual(ctx.hook.suggestions().map((s) => s.bbox[0]), [10], "the shown, untouched item");
+  // Another task's suggestions are not ours.
+  model.deliver({ type: "prelabels", task: "other", items: [{ item_id: "i0000", prelabel: { value: [sug("p9", 200)], score: 1 } }] });
+  assert.deepEqual(ctx.hook.suggestions().map((s) => s.id), ["p1"]);
+  // Once the user changed the shown item, new suggestions wait: the shapes drawn stay as they are.
+  press(root, "b");
+  dragAt(ctx, [[200, 200], [260, 250]]);
+  const drawn = ctx.hook.shapes();
+  model.deliver({ type: "prelabels", task: "objects", items: [{ item_id: "i0000", prelabel: { value: [sug("p1", 300), sug("p2", 340)], score: 0.9 } }] });
+  assert.deepEqual(ctx.hook.suggestions().map((s) => s.bbox[0]), [10]);
+  assert.deepEqual(ctx.hook.shapes(), drawn);
+  assert.match(root.querySelector(".wb-status").textContent, /new model suggestions for this item/);
+  // The next item (queued) shows the suggestions sent while it waited.
+  press(root, "Escape");
+  press(root, "ArrowRight");
+  assert.equal(root.dataset.itemId, "i0001");
+  assert.deepEqual(ctx.hook.suggestions().map((s) => s.bbox[0]), [50, 100]);
+  // Back on the edited item: the suggestions that waited show now, beside its shapes.
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.itemId, "i0000");
+  assert.deepEqual(ctx.hook.suggestions().map((s) => s.bbox[0]), [300, 340]);
+  assert.deepEqual(ctx.hook.shapes(), drawn);
+  // `a` accepts them as usual.
+  press(root, "a");
+  assert.deepEqual(lastValue(model).map((s) => s.bbox[0]), [200, 300, 340]);
+});
+
+test("done state: no empty canvas; it says what is done, and ← (or the button) goes back", () => {
+  const ctx = mount({ items: imageItems(2) });
+  const { root, kernel } = ctx;
+  const card = root.querySelector(".wb-done-card");
+  assert.ok(card.hidden);
+  press(root, "Enter");
+  press(root, "Enter");
+  kernel.flush();
+  kernel.flush();
+  assert.ok(root.classList.contains("wb-done"));
+  assert.equal(card.hidden, false);
+  assert.equal(root.querySelector(".wb-stage-note").hidden, true, "no loading note over an empty canvas");
+  assert.equal(root.querySelector(".wb-done-title").textContent, "All items are done");
+  assert.match(root.querySelector(".wb-done-text").textContent, /2 of 2 items have a label/);
+  assert.match(root.querySelector(".wb-done-text").textContent, /the 2 items you left here/);
+  click(root.querySelector(".wb-done-back"));
+  assert.equal(root.dataset.itemId, "i0001");
+  assert.ok(!root.classList.contains("wb-done"));
+  assert.ok(card.hidden);
+  press(root, "ArrowLeft");
+  assert.equal(root.dataset.itemId, "i0000");
+  press(root, "ArrowRight");
+  press(root, "ArrowRight");
+  assert.ok(root.classList.contains("wb-done"));
+});
+
+test("done state of a view with nothing to do from the start: how to see labeled items again", () => {
+  const model = new FakeModel(widgetState({ guidelines: "", prefetch: 3, max_size: 2048 }, { task: "objects", schema: shapesSchema() }));
+  const kernel = new FakeKernel(model, imageItems(2));
+  kernel.labels.set("i0000", { kind: "label", value: [] });
+  kernel.labels.set("i0001", { kind: "label", value: [] });
+  const { root } = show(model);
+  kernel.flush();
+  kernel.flush();
+  assert.ok(root.classList.contains("wb-done"));
+  assert.equal(root.querySelector(".wb-done-title").textContent, "All items are done");
+  assert.ok(root.querySelector(".wb-done-back").hidden);
+  assert.match(root.querySelector(".wb-done-hint").textContent, /issues=/);
+  press(root, "ArrowLeft");
+  press(root, "ArrowRight");
+  assert.ok(root.classList.contains("wb-done"), "arrows with nothing to walk do nothing");
 });

@@ -215,3 +215,98 @@ def test_a_resent_older_snapshot_does_not_undo_a_newer_one(project):
     # Another view's older seq is a different writer: last one wins as usual.
     assert "superseded" not in wire.reply(label(0, "a", one, client_id="other"))
     assert [s["id"] for s in project.labels("objects")["label"].iloc[0]] == ["s1"]
+
+
+# -- suggestions stored while the widget is open ------------------------------------------
+BOX = {"type": "box", "class": "car", "bbox": [1, 2, 3, 4]}
+
+
+def _pushed(wire: Wire) -> list[dict]:
+    return [m for m, _ in wire.sent if m.get("type") == "prelabels"]
+
+
+def test_suggestions_stored_later_are_pushed_for_the_items_a_view_holds(project):
+    widget = project.annotate()
+    wire = Wire(widget)
+    items = wire.reply({"type": "need", "client_id": "v", "req": 1, "n": 2, "exclude": []})
+    assert [i["item_id"] for i in items["items"]] == ["a", "b"]
+    assert "prelabel" not in items["items"][0]
+
+    project.add_prelabels({"a": [BOX], "c": [BOX]}, model="det@1", scores={"a": 0.7},
+                          task="objects")  # fmt: skip
+    (msg,) = _pushed(wire)
+    # Only the item sent ("c" comes with its suggestion when it is asked for).
+    assert msg["task"] == "objects"
+    assert [i["item_id"] for i in msg["items"]] == ["a"]
+    assert msg["items"][0]["prelabel"]["value"][0]["bbox"] == [1.0, 2.0, 3.0, 4.0]
+    assert msg["items"][0]["prelabel"]["score"] == pytest.approx(0.7)
+    # The same payload as an item asked for now.
+    again = wire.reply({"type": "item", "client_id": "v", "req": 2, "item_id": "a"})["item"]
+    assert again["prelabel"] == msg["items"][0]["prelabel"]
+    # Another task's suggestions and labels are not pushed.
+    project.add_prelabels({"a": "good"}, model="q@1", task="quality")
+    project.label("b", [BOX], task="objects")
+    assert len(_pushed(wire)) == 1
+
+
+def test_a_prelabel_run_reaches_the_open_widget(project):
+    wire = Wire(project.annotate())
+    wire.reply({"type": "need", "client_id": "v", "req": 1, "n": 3, "exclude": []})
+
+    def detector(images):
+        return [{"boxes": np.array([[10, 10, 40, 30]], dtype=np.float32),
+                 "labels": np.array([1]), "scores": np.array([0.9], dtype=np.float32)}
+                for _ in images]  # fmt: skip
+
+    project.prelabel(detector, task="objects", ids=["b", "c"], progress=False)
+    pushed = _pushed(wire)
+    got = {i["item_id"]: i["prelabel"] for m in pushed for i in m["items"]}
+    assert sorted(got) == ["b", "c"]
+    (shape,) = got["b"]["value"]
+    assert shape["class"] == "car" and shape["bbox"] == pytest.approx([10, 10, 30, 20])
+
+
+def test_a_closed_widget_stops_listening(project):
+    store = project.store
+    before = len(getattr(store, "_listeners", []))
+    widget = project.annotate()
+    wire = Wire(widget)
+    wire.reply({"type": "need", "client_id": "v", "req": 1, "n": 1, "exclude": []})
+    assert len(store._listeners) == before + 1
+    widget.close()
+    assert len(store._listeners) == before
+    project.add_prelabels({"a": [BOX]}, model="det@1", task="objects")
+    assert _pushed(wire) == []
+
+
+# -- the detection notebook, as Run All leaves it -----------------------------------------
+def test_detection_notebook_leaves_the_widget_items_to_draw_on(tmp_path):
+    """Run All answers the widget's first request after the last cell: it must still find
+    an item to show (the notebook leaves the rocket unlabeled), not an empty queue."""
+    import shutil
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    pytest.importorskip("skimage")
+    path = Path(__file__).parents[2] / "notebooks" / "detection.ipynb"
+    shutil.copy(path, tmp_path / path.name)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import json\n"
+        "(reply, _), = widget.stream.handle({'type': 'need', 'client_id': 'view', 'req': 1,\n"
+        "                                    'n': 4, 'exclude': []})\n"
+        "print('QUEUE', json.dumps({'items': [i['item_id'] for i in reply['items']],\n"
+        "                           'kinds': [i['kind'] for i in reply['items']],\n"
+        "                           'progress': reply['progress']}))"
+    ))  # fmt: skip
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": tmp_path}}).execute()  # fmt: skip
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    line = next(ln for ln in text.splitlines() if ln.startswith("QUEUE "))
+    queue = json.loads(line[len("QUEUE ") :])
+    assert queue["items"] == ["rocket"] and queue["kinds"] == ["image"]
+    assert queue["progress"]["total"] - queue["progress"]["done"] == 1

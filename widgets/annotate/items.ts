@@ -57,6 +57,8 @@ export interface Item extends WireItem {
   fullAsk: { req: number; at: number } | null;
   fullFailed: boolean;
   suggestions: Shape[];
+  /** Suggestions that arrived while the user was changing this item's shapes: shown when it is shown again. */
+  laterPrelabel: WirePrelabel | null;
   /** Set when the item is served for a review of audit issues. */
   issue: IssueInfo | null;
 }
@@ -93,8 +95,40 @@ export function makeItem(w: WireItem, buffers: unknown[]): Item {
     fullAsk: null,
     fullFailed: false,
     suggestions: parseShapes(pre?.value, "p"),
+    laterPrelabel: null,
     issue: parseIssue((w as { issue?: unknown }).issue),
   };
+}
+
+/** A model's suggestion as the kernel sends it: the shapes and the item's score. */
+export interface WirePrelabel {
+  value: unknown;
+  score?: number | null;
+}
+
+/**
+ * Suggestions stored after the item reached the view (a `prelabels` message):
+ * they replace the item's suggestions, unless `editing` (the user has changed
+ * the item's shapes, or is drawing, dragging or has a suggestion selected on
+ * it), when they wait in `laterPrelabel` until the item is shown again
+ * (`takeLaterPrelabel`). The user's own shapes are never touched. Returns
+ * whether the suggestions shown changed.
+ */
+export function applyPrelabel(item: Item, pre: WirePrelabel | null | undefined, editing: boolean): boolean {
+  if (!pre || typeof pre !== "object") return false;
+  if (editing) {
+    item.laterPrelabel = pre;
+    return false;
+  }
+  item.laterPrelabel = null;
+  item.prelabel = pre as Item["prelabel"];
+  item.suggestions = parseShapes(pre.value, "p");
+  return true;
+}
+
+/** Show the suggestions that waited while the user edited the item (it is shown afresh now). */
+export function takeLaterPrelabel(item: Item): boolean {
+  return item.laterPrelabel ? applyPrelabel(item, item.laterPrelabel, false) : false;
 }
 
 export interface Decoded {
@@ -182,7 +216,7 @@ export class ItemShapes {
   private lists = new Map<string, Shape[]>();
   private histories = new Map<string, History<Shape[]>>();
   private dismissed = new Map<string, Set<string>>();
-  private sugCache: { list: Shape[]; item: Item; dismissed: number; out: Shape[] } | null = null;
+  private sugCache: { list: Shape[]; item: Item; sugs: Shape[]; dismissed: number; out: Shape[] } | null = null;
   /** Items this view changed (a label sent for them). */
   readonly edited = new Set<string>();
   /** The item's state as this view knows it: a label (stored, pending or sent here) or a skip. */
@@ -254,10 +288,10 @@ export class ItemShapes {
     const list = this.of(item);
     const dismissed = this.dismissedOf(item.item_id);
     const c = this.sugCache;
-    if (c && c.item === item && c.list === list && c.dismissed === dismissed.size) return c.out;
+    if (c && c.item === item && c.list === list && c.sugs === item.suggestions && c.dismissed === dismissed.size) return c.out;
     const ids = new Set(list.map((s) => s.id));
     const out = item.suggestions.filter((s) => !ids.has(s.id) && !dismissed.has(s.id));
-    this.sugCache = { list, item, dismissed: dismissed.size, out };
+    this.sugCache = { list, item, sugs: item.suggestions, dismissed: dismissed.size, out };
     return out;
   }
 }

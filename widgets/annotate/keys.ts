@@ -242,7 +242,7 @@ export function keysHelp(tools: readonly Tool[], classes: readonly ClassSpec[]):
     ["wheel · = - · f", "zoom at the pointer · zoom · fit"],
     ["Space+drag · middle drag", "pan (also: drag empty image with the select tool)"],
     ["Ctrl+Z · Ctrl+Shift+Z · Ctrl+Y", "undo · redo"],
-    ["← →", "previous / next item seen here"],
+    ["← →", "previous / next item (shapes are stored as you draw, so nothing is lost; → leaves an untouched item unlabeled, Enter marks it \u201cnothing here\u201d; arrows never move shapes)"],
     ["s", "skip"],
     ["?", "these guidelines and keys"],
   );

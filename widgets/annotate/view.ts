@@ -41,7 +41,7 @@ import type { KernelMessage } from "../lib/protocol";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "../lib/view";
 import { Viewport } from "../lib/viewport";
 import { acceptAll, acceptSuggestions, changeClass, changeZ, copyPrevious, cycleVisibility, deleteShape, deleteVertexOf, dismiss, setAttribute } from "./edits";
-import { ItemShapes, pendingShapes, type Item, type Suspect } from "./items";
+import { applyPrelabel, ItemShapes, pendingShapes, takeLaterPrelabel, type Item, type Suspect, type WirePrelabel } from "./items";
 import { annotateAction, keysHelp, repeats, TOOL_NAME, TOOLS, toolsOf, type AnnotateAction, type Tool } from "./keys";
 import { Panels } from "./panel";
 import { cancelDrag, listenPointer, setCursor } from "./pointer";
@@ -77,6 +77,12 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
   private readonly panels: Panels;
   private readonly stage: HTMLElement;
   private readonly stageNote: HTMLElement;
+  /** The done state: what is done, ← back through the items left here. */
+  private readonly doneCard: HTMLElement;
+  private readonly doneTitle: HTMLElement;
+  private readonly doneText: HTMLElement;
+  private readonly doneBack: HTMLButtonElement;
+  private readonly doneHint: HTMLElement;
   /** Team mode: the reviewers' unread notes, and the shown item's own. */
   private readonly feedback: FeedbackStrip;
   private readonly itemNote = itemFeedbackSlot();
@@ -127,11 +133,18 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
     const base = h("canvas", { class: "wb-canvas" });
     this.overlayCanvas = h("canvas", { class: "wb-canvas-overlay" });
     this.stageNote = h("div", { class: "wb-stage-note" });
-    this.stage = h("div", { class: "wb-canvas-box" }, [base, this.overlayCanvas, this.stageNote]);
+    this.doneTitle = h("div", { class: "wb-done-title", attrs: { role: "status" } });
+    this.doneText = h("div", { class: "wb-done-text" });
+    this.doneBack = h("button", { class: "wb-button wb-done-back", text: "← Back", attrs: { type: "button" } });
+    this.doneHint = h("div", { class: "wb-done-hint" });
+    this.doneCard = h("div", { class: "wb-done-card" }, [this.doneTitle, this.doneText, this.doneBack, this.doneHint]);
+    this.doneCard.hidden = true;
+    this.stage = h("div", { class: "wb-canvas-box" }, [base, this.overlayCanvas, this.stageNote, this.doneCard]);
     this.renderer = new Renderer(this, base, this.overlayCanvas, (b, inFrame) => this.painted(b, inFrame));
 
     // Head, toolbar and side panel
     this.classChips((name) => this.dispatch({ type: "class", name }, now()));
+    this.clickable(this.doneBack, () => this.dispatch({ type: "back" }, now()));
     this.panels = new Panels(this, {
       root: this.root,
       clientId: this.clientId,
@@ -494,6 +507,9 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       case "requeue":
         this.supply.requeue();
         break;
+      case "prelabels":
+        this.onPrelabels(msg);
+        break;
       case "seen":
         if (mine) this.feedback.onSeen(msg.req);
         break;
@@ -521,6 +537,44 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       this.paintNote();
     }
     this.supply.ensure();
+  }
+
+  /**
+   * Suggestions stored after their items came (`prelabels`, pushed by the kernel):
+   * the items held take them; the item shown too, unless the user is changing
+   * its shapes (then they show when the item is shown again, and a note says so).
+   */
+  private onPrelabels(msg: KernelMessage): void {
+    if (msg.task !== undefined && msg.task !== this.taskSpec.name) return;
+    const list = Array.isArray(msg.items) ? (msg.items as { item_id?: unknown; prelabel?: WirePrelabel }[]) : [];
+    const shown = this.supply.shownId();
+    let repaint = false;
+    for (const w of list) {
+      const item = typeof w?.item_id === "string" ? this.supply.get(w.item_id) : undefined;
+      if (!item) continue; // not held here: it comes with its suggestions when asked for
+      const isShown = item.item_id === shown;
+      const changed = applyPrelabel(item, w.prelabel, isShown && this.editing(item));
+      if (isShown && changed) repaint = true;
+      else if (isShown && item.laterPrelabel) this.notice = "new model suggestions for this item: they show when you come back to it";
+    }
+    if (repaint) {
+      this.notice = "new model suggestions";
+      this.repaintShapes();
+    }
+    this.renderStatus();
+  }
+
+  /** The user has started changing the shown item: a change sent, a suggestion dismissed or selected, a shape being drawn or dragged. */
+  private editing(item: Item): boolean {
+    const st = this.state;
+    return (
+      this.itemShapes.edited.has(item.item_id) ||
+      this.itemShapes.dismissedOf(item.item_id).size > 0 ||
+      !!st.draft ||
+      !!st.drag ||
+      !!st.stroke ||
+      !!st.sel?.sug
+    );
   }
 
   private imageArrived(item: Item, w: number, h: number): void {
@@ -585,9 +639,20 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
     this.supply.ensure();
   }
 
+  /**
+   * → : the next item. Walking back, the next item left here (past the last: the
+   * live one); on the live item, the queue's next one, the live item joining the
+   * items left (← comes back to it). Nothing is committed here: every change of
+   * shapes is stored when it is made, and an untouched item stays unlabeled
+   * (Enter records "nothing here"). Arrow keys never move shapes, so a selected
+   * shape does not stop it; a shape being drawn or dragged does (busy).
+   */
   private forward(t: number): void {
-    if (this.supply.reviewIdx === null || this.busy()) return;
-    this.supply.forward();
+    if (this.busy()) return;
+    if (this.supply.reviewIdx !== null) this.supply.forward();
+    else if (this.shownItem()) this.supply.leave();
+    else return;
+    this.cancelInteractions();
     this.show(t);
     this.supply.ensure();
   }
@@ -619,6 +684,8 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       this.renderer.invalidate();
       this.shownSince = now();
       this.lastCommitAt = this.shownSince;
+      const fresh = this.shownItem();
+      if (fresh) takeLaterPrelabel(fresh); // suggestions that waited while it was being edited
     }
     const item = this.shownItem();
     if (item && item !== this.fittedFor) {
@@ -665,11 +732,36 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
       else if (item.imageState === "failed") text = `the image of ${item.item_id} could not be decoded (${item.imageError})`;
     } else if (id !== null || this.supply.waiting) text = "loading…";
     else if (this.supply.exhausted) {
-      text = "All items are done. Nothing left in the queue.";
       this.timings.forget(); // the keys that led here show no item: nothing to time
     } else text = "loading…";
+    const isDone = !item && id === null && !this.supply.waiting && this.supply.exhausted;
     this.stageNote.textContent = text;
-    this.stageNote.hidden = !text;
+    this.stageNote.hidden = !text || isDone;
+    this.paintDone(isDone);
+  }
+
+  /**
+   * The done state, instead of an empty canvas: whether every item has a label
+   * (the progress) or only this queue ran out, and ← back through the items
+   * left in this view; with none, how to open labeled items again.
+   */
+  private paintDone(isDone: boolean): void {
+    this.root.classList.toggle("wb-done", isDone);
+    this.doneCard.hidden = !isDone;
+    if (!isDone) return;
+    const { done, total } = this.progress;
+    const all = total > 0 && done >= total;
+    this.doneTitle.textContent = all ? "All items are done" : "Nothing left in this queue";
+    const counted = `${done} of ${total} item${total === 1 ? "" : "s"} ${done === 1 ? "has" : "have"} a label or a skip.`;
+    const seen = this.supply.seen;
+    this.doneText.textContent = seen
+      ? `${counted} ← (or the button) goes back through the ${seen} item${seen === 1 ? "" : "s"} you left here; → comes forward again.`
+      : all
+        ? `${counted}`
+        : `${counted} The others are not in this view's queue.`;
+    this.doneBack.hidden = !seen;
+    this.doneHint.textContent = seen ? "" : "To look at labeled items again: project.annotate(issues=[item ids]).";
+    this.doneHint.hidden = !!seen;
   }
 
   // -- labels -----------------------------------------------------------------
@@ -816,6 +908,7 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
 
   protected renderCounts(): string | null {
     this.root.dataset.queue = String(this.supply.queued);
+    if (!this.doneCard.hidden) this.paintDone(true); // the counts follow the progress
     this.panels.renderProgress(progressText(this.progress, this.labelTimes));
     return null;
   }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..stream import AnnotateStream
@@ -10,6 +11,7 @@ from ._base import Setting, StreamWidget, bundle, stylesheet
 
 if TYPE_CHECKING:
     from ..project import Project
+    from ..store.base import Event
 
 __all__ = ["AnnotateWidget"]
 
@@ -47,12 +49,21 @@ class AnnotateWidget(StreamWidget):
         quality, suggestion and suspect shapes show with each item. Progress
         counts the items whose label changed or was confirmed (Enter) since.
 
+    Notes
+    -----
     Keys (``?`` in the widget lists them all): ``v`` select, ``b`` box, ``p``
     polygon, ``l`` polyline, ``k`` keypoints, ``m`` brush, ``e`` eraser, ``c``
     cuboid; class keys set the class; Ctrl+Z / Ctrl+Shift+Z undo and redo;
     Delete removes the selected shape; ``a`` accepts all model suggestions;
-    Enter finishes a shape, accepts the selected suggestion, or moves on; the
-    wheel zooms at the pointer and ``f`` fits the image.
+    Enter finishes a shape, accepts the selected suggestion, or moves on (an
+    untouched item is recorded as "nothing here"); ``→`` / ``←`` go to the next
+    / previous item (every change of shapes is already stored, so nothing is
+    lost; ``→`` leaves an untouched item unlabeled); the wheel zooms at the
+    pointer and ``f`` fits the image.
+
+    Suggestions stored while the widget is open (``project.add_prelabels``,
+    ``project.prelabel``) appear on the items it already holds; on the item
+    shown, once the user moves on if they had changed its shapes.
     """
 
     _esm = bundle("annotate")
@@ -75,8 +86,38 @@ class AnnotateWidget(StreamWidget):
         )
         super().__init__(**ints, **common)
         self._connect()
+        self._listen_for_prelabels()
         if settings.get("issues") is not None:
             self.refresh()  # progress over the review list, not the pool
+
+    def _listen_for_prelabels(self) -> None:
+        """Suggestions stored while the widget is open (``add_prelabels``, ``prelabel``)
+        go to the views that already hold their items, as a ``prelabels`` message.
+
+        The store keeps the listener; it holds the widget weakly, so a widget
+        dropped without ``close()`` is not kept alive by it."""
+        store = self.stream.store
+        ref = weakref.ref(self)
+
+        def on_events(events: Sequence[Event]) -> None:
+            widget = ref()
+            if widget is None:
+                store.remove_listener(on_events)
+                return
+            update = widget.stream.prelabel_update(events)
+            if update is not None:
+                widget.send(update[0], update[1] or None)
+
+        self._prelabel_listener = (store, on_events)
+        store.add_listener(on_events)
+
+    def close(self) -> None:
+        listener = getattr(self, "_prelabel_listener", None)
+        if listener is not None:
+            store, fn = listener
+            store.remove_listener(fn)
+            self._prelabel_listener = None
+        super().close()
 
     def set_issues(self, issues: Any) -> None:
         """Review these items next (see ``issues``); the browser drops its queue."""
