@@ -550,31 +550,136 @@ class Project:
         return predictions.load(self.models_dir, self._task(task), model)
 
     # -- views ------------------------------------------------------------------
-    def classify(self, task: str | None = None, **settings: Any):
-        """A :class:`~workbench.ClassifyWidget` labeling ``task`` one item at a time."""
+    def classify(
+        self,
+        task: str | None = None,
+        *,
+        prefetch: int = 16,
+        max_size: int = 512,
+        annotator: str | None = None,
+        order: Iterable[str] | None = None,
+    ):
+        """A :class:`~workbench.ClassifyWidget` labeling ``task`` one item at a time.
+
+        Parameters
+        ----------
+        task : str, optional
+            The classification task; the schema's first task by default.
+        prefetch : int
+            How many upcoming items the browser keeps ready (0 to 1000).
+        max_size : int
+            Longest side in pixels of the images sent and shown (16 to 4096).
+        annotator : str, optional
+            Name recorded on the labels; the project's annotator by default.
+        order : iterable of str, optional
+            Item ids to present first (those not yet labeled), then the queue.
+        """
         from .widgets.classify import ClassifyWidget
 
-        return ClassifyWidget(self, task=task, **settings)
+        return ClassifyWidget(
+            self, task=task, prefetch=prefetch, max_size=max_size, annotator=annotator,
+            order=order,
+        )  # fmt: skip
 
-    def annotate(self, task: str | None = None, **settings: Any):
+    def annotate(
+        self,
+        task: str | None = None,
+        *,
+        prefetch: int = 4,
+        max_size: int = 2048,
+        annotator: str | None = None,
+        order: Iterable[str] | None = None,
+        issues: Any = None,
+    ):
         """An :class:`~workbench.AnnotateWidget` drawing the shapes of a
-        :class:`~workbench.Shapes` task (the schema's first one by default)."""
+        :class:`~workbench.Shapes` task (the schema's first one by default).
+
+        Parameters
+        ----------
+        task : str, optional
+            The shapes task; the schema's first one by default.
+        prefetch : int
+            How many upcoming items the browser keeps ready (0 to 100).
+        max_size : int
+            Longest side in pixels of the image sent with each item (64 to 8192);
+            zooming in past it fetches the full-size image.
+        annotator : str, optional
+            Name recorded on the labels; the project's annotator by default.
+        order : iterable of str, optional
+            Item ids to present first (those not yet labeled), then the queue.
+        issues : DataFrame or iterable of str, optional
+            Review these items in this order instead of the unlabeled queue, e.g.
+            :func:`workbench.audit_shapes.shape_issues`.
+        """
         from .widgets.annotate import AnnotateWidget
 
-        return AnnotateWidget(self, task=task, **settings)
+        return AnnotateWidget(
+            self, task=task, prefetch=prefetch, max_size=max_size, annotator=annotator,
+            order=order, issues=issues,
+        )  # fmt: skip
 
-    def gallery(self, task: str | None = None, **settings: Any):
-        """A :class:`~workbench.GalleryWidget`: a paged grid for bulk labeling and audits."""
+    def gallery(
+        self,
+        task: str | None = None,
+        *,
+        page_size: int = 100,
+        thumb_size: int = 128,
+        filter: str = "all",  # noqa: A002 - the widget's setting
+        annotator: str | None = None,
+    ):
+        """A :class:`~workbench.GalleryWidget`: a paged grid for bulk labeling and audits.
+
+        Parameters
+        ----------
+        task : str, optional
+            The classification task; the schema's first task by default.
+        page_size : int
+            Thumbnails per page (50 to 200).
+        thumb_size : int
+            Longest side of a thumbnail in pixels (32 to 512).
+        filter : str
+            Which items to show first: ``"all"``, ``"unlabeled"`` or a class name.
+        annotator : str, optional
+            Name recorded on the labels; the project's annotator by default.
+        """
         from .widgets.gallery import GalleryWidget
 
-        return GalleryWidget(self, task=task, **settings)
+        return GalleryWidget(
+            self, task=task, page_size=page_size, thumb_size=thumb_size, filter=filter,
+            annotator=annotator,
+        )  # fmt: skip
 
-    def review(self, issues: Any, task: str | None = None, **settings: Any):
+    def review(
+        self,
+        issues: Any,
+        task: str | None = None,
+        *,
+        prefetch: int = 8,
+        max_size: int = 512,
+        annotator: str | None = None,
+    ):
         """A :class:`~workbench.ReviewWidget` over ``issues``: a DataFrame from
-        :func:`workbench.audit.issues` (or any with an ``item_id`` column), or item ids."""
+        :func:`workbench.audit.issues` (or any with an ``item_id`` column), or item ids.
+
+        Parameters
+        ----------
+        issues : DataFrame or sequence of str
+            The items in the order to review them (the worst first).
+        task : str, optional
+            The classification task; the schema's first task by default.
+        prefetch : int
+            Cards the browser keeps ready ahead of the one shown (0 to 1000).
+        max_size : int
+            Longest side in pixels of the images sent (16 to 4096).
+        annotator : str, optional
+            The reviewer's name recorded on the decisions; the project's
+            annotator by default.
+        """
         from .widgets.review import ReviewWidget
 
-        return ReviewWidget(self, issues, task=task, **settings)
+        return ReviewWidget(
+            self, issues, task=task, prefetch=prefetch, max_size=max_size, annotator=annotator
+        )
 
     def close(self) -> None:
         self.store.close()

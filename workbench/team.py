@@ -105,8 +105,8 @@ class Team:
 
         Idempotent: run it again to change a setting.
 
-        Parameters
-        ----------
+        Other Parameters
+        ----------------
         overlap : int
             How many different annotators label each item (default 2).
         gold_share : float
@@ -413,13 +413,25 @@ class Team:
             )
             return [r[0] for r in cur.fetchall()]
 
-    def review(self, n: int = 20, *, task: str | None = None, **settings: Any):
+    def review(
+        self,
+        n: int = 20,
+        *,
+        task: str | None = None,
+        prefetch: int = 8,
+        max_size: int = 512,
+        annotator: str | None = None,
+    ):
         """Claim up to ``n`` items of this user's tier and open them in a
         :class:`~workbench.ReviewWidget` (reviewers and QA): each card shows the
         annotators' labels; decisions are written in the user's tier, and a
-        correction or send-back asks for the reason the annotators will see."""
+        correction or send-back asks for the reason the annotators will see.
+        ``prefetch``, ``max_size`` and ``annotator`` are as in :meth:`Project.review`."""
         name = self.project._task(task)
-        return self.project.review(self.claim(n, task=name), task=name, **settings)
+        return self.project.review(
+            self.claim(n, task=name), task=name, prefetch=prefetch, max_size=max_size,
+            annotator=annotator,
+        )  # fmt: skip
 
     def release(self, item_ids: Iterable[str], *, task: str | None = None) -> int:
         """Give back claims not worked on; their slots return to the pool now."""

@@ -387,3 +387,44 @@ def test_integer_labels_are_stored_as_their_class(tmp_path):
         with pytest.raises(wb.SchemaError, match="got True"):
             p.label("i0", True)
         assert p.labels()["label"].tolist() == ["7", "3"]
+
+
+@pytest.mark.parametrize(
+    "method, widget, options",
+    [
+        ("classify", "ClassifyWidget", {"prefetch", "max_size", "annotator", "order"}),
+        ("annotate", "AnnotateWidget", {"prefetch", "max_size", "annotator", "order", "issues"}),
+        ("gallery", "GalleryWidget", {"page_size", "thumb_size", "filter", "annotator"}),
+        ("review", "ReviewWidget", {"prefetch", "max_size", "annotator"}),
+    ],
+)
+def test_widget_methods_list_their_options(method, widget, options):
+    import inspect
+
+    params = inspect.signature(getattr(wb.Project, method)).parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in params.values())
+    keyword_only = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
+    assert keyword_only == options
+    assert options <= set(inspect.getdoc(getattr(wb.Project, method)).split())
+    traits = getattr(wb, widget).class_traits()
+    for name in (options & set(traits)) - {"annotator"}:  # the widget's own defaults
+        assert params[name].default == traits[name].default_value, name
+
+
+def test_widget_methods_refuse_unknown_options(project):
+    with pytest.raises(TypeError, match="prefech"):
+        project.classify(prefech=4)
+    with pytest.raises(TypeError, match="page"):
+        project.gallery(page=2)
+    widget = project.classify(prefetch=4)
+    assert widget.prefetch == 4
+
+
+def test_team_review_lists_its_options():
+    import inspect
+
+    from workbench.team import Team
+
+    params = inspect.signature(Team.review).parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in params.values())
+    assert {"task", "prefetch", "max_size", "annotator"} <= set(params)
