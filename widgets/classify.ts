@@ -15,7 +15,9 @@
  * the reviewers' unread notes and the shown item's own note (lib/feedback.ts,
  * with its hooks) sit above the item; `d` marks the notes read. In the
  * guidelines overlay, each class with examples has a `.wb-class-examples`
- * row (data-class) of `.wb-example` tiles (data-item-id, data-kind).
+ * row (data-class) of `.wb-example` tiles (data-item-id, data-kind). Each
+ * label, skip and undo shows a fading `.wb-toast` over the stage ("✓ cat →
+ * item-12"; lib/dom.ts Toast has its hooks).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -24,7 +26,7 @@ import { classifyAction, NOTES_KEY, type ClassifyAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, LabelMessage, WireItem } from "./lib/protocol";
 import { ItemQueue, TypeAhead } from "./lib/queue";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
-import { exampleTile, type ExampleItem, h, imageUrl, itemImage, itemNode, now, PaintTimings, progressText, revoke, valueText } from "./lib/dom";
+import { exampleTile, type ExampleItem, h, imageUrl, itemImage, itemNode, labelToast, now, PaintTimings, progressText, revoke, Toast, valueText } from "./lib/dom";
 
 interface Model extends ViewModel {
   prefetch: number;
@@ -84,6 +86,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
 
   // DOM parts
   private stage: HTMLElement;
+  private toast = new Toast();
   private feedback: FeedbackStrip;
   private itemNote = itemFeedbackSlot();
   private prelabelLine: HTMLElement;
@@ -119,7 +122,8 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
       h("span", { class: "wb-task", text: this.task.name }),
       this.progressLine,
     ]);
-    this.root.append(head, this.feedback.el, this.itemNote, this.stage, this.prelabelLine, classes, hint, this.statusLine, this.errorBox);
+    const stageWrap = h("div", { class: "wb-stage-wrap" }, [this.stage, this.toast.el]);
+    this.root.append(head, this.feedback.el, this.itemNote, stageWrap, this.prelabelLine, classes, hint, this.statusLine, this.errorBox);
     this.listen(this.root, "mousedown", () => this.root.focus({ preventScroll: true }));
 
     this.paint();
@@ -243,6 +247,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     });
     if (this.undoStack.length > 1000) this.undoStack.shift();
     this.local.set(item.item_id, { kind, value });
+    this.toast.show(labelToast(kind, value, item.item_id), kind);
     if (!this.history.includes(item.item_id)) this.history.push(item.item_id);
     this.labelTimes.push(t);
     if (this.labelTimes.length > 1000) this.labelTimes.shift();
@@ -266,6 +271,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     });
     if (last.prev) this.local.set(last.item_id, last.prev);
     else this.local.delete(last.item_id);
+    this.toast.show(labelToast("undo", null, last.item_id), "undo");
     if (!last.wasInHistory) this.history = this.history.filter((id) => id !== last.item_id);
     this.drafts.delete(last.item_id);
     // Show the undone item again as the live item; what was live goes back to the front.

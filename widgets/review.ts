@@ -643,9 +643,9 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
     }
     names.forEach((name, i) => {
       if (i) span.append(", ");
-      const one = h("span", { class: "wb-value-class", text: name });
-      one.style.borderColor = colorOf(this.task.classes as ClassSpec[], name);
-      span.append(one);
+      const swatch = h("span", { class: "wb-swatch" });
+      swatch.style.background = colorOf(this.task.classes as ClassSpec[], name);
+      span.append(h("span", { class: "wb-value-class" }, [swatch, h("span", { text: name })]));
     });
     return span;
   }
@@ -696,11 +696,15 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
       model.push(h("span", { class: "wb-muted", text: ` · pre-label ${valueText(pre.value)}${score}` }));
     }
     const quality = typeof r.quality === "number" ? formatQuality(r.quality) : "–";
+    const qualityNode = h("span", {
+      text: quality,
+      title: typeof r.quality === "number" ? `label quality ${r.quality} (0: the label looks wrong, 1: it looks right)` : "no quality score",
+    });
     const nodes = [
       ...row("wb-given", "label", ...given),
       ...row("wb-annotators", "annotators", ...people),
       ...row("wb-suggestion", "model", ...model),
-      ...row("wb-quality", "quality", quality),
+      ...row("wb-quality", "label quality", qualityNode),
     ];
     if (r.reviewed && !this.local.has(card.item_id)) {
       const rv = r.reviewed;
@@ -808,8 +812,17 @@ function sameValue(a: unknown, b: unknown): boolean {
   return String(a) === String(b);
 }
 
-function formatQuality(q: number): string {
-  return Math.abs(q) >= 0.001 || q === 0 ? q.toFixed(3) : q.toExponential(1);
+/**
+ * The audit's label quality as a person reads it: two decimals ("0.12",
+ * "0.01"), two significant figures below 0.01 ("0.0031"), and "< 0.0001"
+ * for less (the tooltip has the exact value).
+ */
+export function formatQuality(q: number): string {
+  const a = Math.abs(q);
+  if (!Number.isFinite(q)) return String(q);
+  if (a === 0 || a >= 0.01) return q.toFixed(2);
+  if (a >= 0.0001) return q.toPrecision(2);
+  return q < 0 ? "> -0.0001" : "< 0.0001";
 }
 
 function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {

@@ -67,7 +67,7 @@ def test_accept_correct_suggestion_ambiguous_and_undo_are_stored_with_parents(
     )
     assert names == ["alice: a", "bob: b"]
     assert view.text(".wb-suggestion").startswith("c (70%)")
-    assert view.text(".wb-quality") == "0.010"
+    assert view.text(".wb-quality") == "0.01"
 
     # Enter accepts, a class key corrects, Tab takes the model's class, x is ambiguous,
     # Backspace undoes that, and a class key decides item 3 again.

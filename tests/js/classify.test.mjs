@@ -471,3 +471,72 @@ test("a failed examples request is shown in the overlay and asked again on the n
   assert.equal(model.sentOf("examples").length, 2);
   assert.match(root.querySelector(".wb-class-examples").textContent, /loading examples/);
 });
+
+test("digit classes bound to their own keys: 7 stores \"7\", 0 stores \"0\", each chip shows its digit once", () => {
+  const digits = [..."0123456789"];
+  const { model, kernel, root } = mount({ schema: classSchema(digits, { keys: digits }) });
+  kernel.flush();
+  const chips = [...root.querySelectorAll(".wb-class")];
+  assert.deepEqual(chips.map((c) => c.textContent), digits, "no \"7 7\": the name is the key");
+  assert.deepEqual(chips.map((c) => c.querySelector(".wb-key").textContent), digits, "shown as a key");
+  assert.equal(chips[7].getAttribute("aria-label"), "7 (key 7)");
+  press(root, "7");
+  press(root, "0");
+  const labels = model.sentOf("label");
+  assert.deepEqual(labels.map((m) => [m.item_id, m.value]), [["t0000", "7"], ["t0001", "0"]]);
+});
+
+test("a class whose name differs from its key shows both; a key-less class only its name", () => {
+  const schema = classSchema(["cat", "a", "B"], { keys: ["1", "a", "b"] });
+  schema.classes.push({ name: "rare", key: null, color: "#999999", description: "", examples: [] });
+  const { kernel, root } = mount({ schema });
+  kernel.flush();
+  const chip = (n) => root.querySelector(`.wb-class[data-class="${n}"]`);
+  assert.equal(chip("cat").querySelector(".wb-class-name").textContent, "cat");
+  assert.equal(chip("cat").querySelector(".wb-key").textContent, "1");
+  assert.equal(chip("a").textContent, "a");
+  assert.equal(chip("B").textContent, "B", "Caps Lock aside, B is the key b");
+  assert.equal(chip("rare").textContent, "rare");
+  assert.equal(chip("rare").querySelector(".wb-key"), null);
+});
+
+test("each label, skip and undo shows a brief confirmation, and the focus stays on the widget", () => {
+  const { kernel, root } = mount();
+  kernel.flush();
+  root.focus();
+  const toast = root.querySelector(".wb-toast");
+  assert.ok(toast.hidden, "nothing to confirm yet");
+  press(root, "2");
+  assert.equal(toast.hidden, false);
+  assert.equal(toast.dataset.toast, "✓ dog → t0000");
+  assert.equal(toast.dataset.kind, "label");
+  assert.equal(toast.textContent, "✓ dog → t0000");
+  assert.equal(document.activeElement, root, "the confirmation takes no focus");
+  assert.equal(root.dataset.itemId, "t0001", "and the next item is already shown");
+  press(root, "s");
+  assert.equal(toast.dataset.toast, "skipped t0001");
+  press(root, "Backspace");
+  assert.equal(toast.dataset.toast, "↶ undone: t0001");
+  assert.equal(toast.dataset.count, "3");
+  assert.equal(toast.querySelectorAll(".wb-toast-line").length, 1, "one line, replaced by the next");
+});
+
+test("content-hash item ids are not shown; ids the user gave are", () => {
+  const items = [
+    { item_id: "0123456789abcdef", kind: "text", text: "hashed" },
+    { item_id: "0123456789abcdef-2", kind: "text", text: "hashed copy" },
+    { item_id: "photo_12", kind: "text", text: "named" },
+  ];
+  const { kernel, root } = mount({}, {}, items);
+  kernel.flush();
+  assert.equal(root.dataset.itemId, "0123456789abcdef", "the hook keeps the id");
+  assert.equal(root.querySelector(".wb-item-id"), null);
+  assert.equal(root.querySelector(".wb-item").title, "0123456789abcdef", "the tooltip has it");
+  press(root, "1");
+  assert.equal(root.querySelector(".wb-toast").dataset.toast, "✓ cat");
+  assert.equal(root.querySelector(".wb-item-id"), null, "nor a copy's id");
+  press(root, "1");
+  assert.equal(root.querySelector(".wb-item-id").textContent, "photo_12");
+  press(root, "3");
+  assert.equal(root.querySelector(".wb-toast").dataset.toast, "✓ bird → photo_12");
+});

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { widgetTests, widgetState, FakeModel, FakeKernel, press, sleep, classSchema, click } from "./helpers.mjs";
-import review from "../../widgets/review.ts";
+import review, { formatQuality } from "../../widgets/review.ts";
 
 const { show } = widgetTests(review.render, ".wb-review");
 
@@ -143,7 +143,7 @@ test("a card shows the label, every annotator, the model's class with its score,
   assert.deepEqual(people, [["alice", "alice: cat"], ["bob", "bob: dog"]]);
   assert.ok(root.querySelector('.wb-annotator[data-annotator="bob"]').classList.contains("wb-disagrees"));
   assert.match(text(root, ".wb-suggestion"), /dog \(50%\)/);
-  assert.equal(text(root, ".wb-quality"), "0.010");
+  assert.equal(text(root, ".wb-quality"), "0.01");
   assert.equal(text(root, ".wb-position"), "1 / 5");
   assert.match(text(root, ".wb-progress"), /0\/5 reviewed · 5 left/);
   assert.ok(root.querySelector('.wb-class[data-class="cat"]').classList.contains("wb-current"));
@@ -583,4 +583,20 @@ test("keys waiting for cards stop at a decision that asks for a reason", () => {
   answer(root, "look again");
   assert.deepEqual(model.sentOf("label").map((m) => [m.kind, m.item_id]), [["send-back", "r0"]]);
   assert.equal(root.dataset.itemId, "r1");
+});
+
+test("label quality reads as a short number: two decimals, two significant figures below 0.01", () => {
+  const cases = [
+    [0.1234567891, "0.12"],
+    [0.01, "0.01"],
+    [0.987654, "0.99"],
+    [1, "1.00"],
+    [0, "0.00"],
+    [0.0031415, "0.0031"],
+    [0.000123, "0.00012"],
+    [0.00001234, "< 0.0001"],
+    [1e-12, "< 0.0001"],
+  ];
+  for (const [q, want] of cases) assert.equal(formatQuality(q), want, String(q));
+  for (const q of [0.1234567891, 0.0031415, 0.5]) assert.ok(formatQuality(q).length <= 6, formatQuality(q));
 });

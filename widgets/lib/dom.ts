@@ -29,18 +29,46 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** A class chip: colour swatch, name, key. */
+/**
+ * A class chip: colour swatch, name, key. A class named by its own key (the
+ * digits "0".."9", a letter) shows the key once, as the name: no "7 [7]".
+ */
 export function classChip(c: ClassSpec): HTMLElement {
+  const key = keyLabel(c.key);
   const chip = h("div", {
     class: "wb-class",
-    attrs: { "data-class": c.name, role: "button", "aria-pressed": "false" },
+    attrs: { "data-class": c.name, role: "button", "aria-pressed": "false", "aria-label": key ? `${c.name} (key ${key})` : c.name },
     title: c.description || c.name,
   });
   const swatch = h("span", { class: "wb-swatch" });
   swatch.style.background = safeColor(c.color);
-  chip.append(swatch, h("span", { class: "wb-class-name", text: c.name }));
-  if (c.key) chip.append(h("kbd", { class: "wb-key", text: keyLabel(c.key) }));
+  chip.append(swatch);
+  if (key && namedByKey(c.name, key)) {
+    chip.append(h("kbd", { class: "wb-key wb-class-name", text: c.name }));
+    return chip;
+  }
+  chip.append(h("span", { class: "wb-class-name", text: c.name }));
+  if (key) chip.append(h("kbd", { class: "wb-key", text: key }));
   return chip;
+}
+
+/** The class name is the key's label ("7" and 7, "a" and a; Caps Lock aside): shown once. */
+export function namedByKey(name: string, key: string): boolean {
+  return name === key || (name.length === 1 && name.toLowerCase() === key.toLowerCase());
+}
+
+/**
+ * Ids the kernel made from content (workbench/items.py: 16 hex digits of a
+ * hash, "-k" for the k-th copy within one call) say nothing to a person;
+ * the ids a user gave are shown as they are.
+ */
+export function isContentHashId(id: string): boolean {
+  return /^[0-9a-f]{16}(?:-[0-9]+)?$/.test(id);
+}
+
+/** The item id as a caption shows it: the user's id, or "" for a content hash. */
+export function shownItemId(id: string): string {
+  return isContentHashId(id) ? "" : id;
 }
 
 /** Colour of a class by name, for badges (FALLBACK_COLOR for an unknown class or colour). */
@@ -134,14 +162,22 @@ export function revoke(url: string | null | undefined): void {
 }
 
 /**
- * Size an image to fit `box` px: small images grow by a whole factor with
- * nearest-neighbour pixels (an 8×8 digit stays crisp), large ones shrink smoothly.
+ * Longest side, in CSS px, that a small image is enlarged to: an 8×8 digit
+ * shows at 256 px (×32) and a 28×28 one at 252 px (×9), not blown up to the
+ * whole box; an image this large or larger is never enlarged.
  */
-export function fitImage(img: HTMLImageElement, width: number, height: number, box: number): void {
+export const UPSCALE_LIMIT = 256;
+
+/**
+ * Size an image to fit `box` px: small images grow by a whole factor with
+ * nearest-neighbour pixels (an 8×8 digit stays crisp) up to `upscaleLimit`
+ * px, large ones shrink smoothly (and CSS keeps them within the width there is).
+ */
+export function fitImage(img: HTMLImageElement, width: number, height: number, box: number, upscaleLimit = UPSCALE_LIMIT): void {
   const w = Math.max(1, width || 1);
   const hgt = Math.max(1, height || 1);
   let scale = Math.min(box / w, box / hgt);
-  if (scale >= 1) scale = Math.max(1, Math.floor(scale));
+  if (scale >= 1) scale = Math.max(1, Math.floor(Math.min(scale, Math.min(box, upscaleLimit) / Math.max(w, hgt))));
   img.style.width = `${Math.round(w * scale)}px`;
   img.style.height = "auto";
   img.style.imageRendering = scale > 1 ? "pixelated" : "auto";
@@ -174,8 +210,46 @@ export function itemNode(item: WireItem, img: HTMLImageElement | null, extra: HT
   if (item.kind === "image" && img) box.appendChild(img);
   else if (item.kind === "text") box.appendChild(h("div", { class: "wb-text", text: item.text ?? "" }));
   else box.appendChild(h("div", { class: "wb-item-error", text: item.error || `item ${item.item_id} could not be shown` }));
-  box.appendChild(h("div", { class: "wb-caption" }, [h("span", { class: "wb-item-id", text: item.item_id }), extra]));
+  // A content-hash id says nothing to a person: not shown (the tooltip has it).
+  const id = shownItemId(item.item_id);
+  box.title = item.item_id;
+  box.appendChild(h("div", { class: "wb-caption" }, [id ? h("span", { class: "wb-item-id", text: id }) : null, extra]));
   return box;
+}
+
+/**
+ * A brief note of what a key just did ("✓ cat → item-12"), over the corner of
+ * the stage: one line that a CSS animation fades out. It never takes the
+ * focus and costs one node per key. Test hooks: `.wb-toast` with data-toast
+ * (the last text), data-kind and data-count (notes shown so far).
+ */
+export class Toast {
+  readonly el: HTMLElement;
+  private count = 0;
+
+  constructor() {
+    this.el = h("div", { class: "wb-toast", attrs: { role: "status", "data-count": "0" } });
+    this.el.hidden = true;
+  }
+
+  show(text: string, kind: string): void {
+    this.count += 1;
+    this.el.hidden = false;
+    this.el.dataset.toast = text;
+    this.el.dataset.kind = kind;
+    this.el.dataset.count = String(this.count);
+    // A new node starts the fade again, without a style recalculation in the key handler.
+    this.el.replaceChildren(h("span", { class: "wb-toast-line", text }));
+  }
+}
+
+/** The toast's text for a label of `itemId`: "✓ cat → item-12" ("✓ cat" for a content-hash id). */
+export function labelToast(kind: "label" | "skip" | "undo", value: unknown, itemId: string): string {
+  const id = shownItemId(itemId);
+  if (kind === "skip") return id ? `skipped ${id}` : "skipped";
+  if (kind === "undo") return id ? `↶ undone: ${id}` : "↶ undone";
+  const text = Array.isArray(value) && !value.length ? "(none)" : valueText(value);
+  return id ? `✓ ${text} → ${id}` : `✓ ${text}`;
 }
 
 /** A class example in the browser: the wire fields plus a blob: URL for an image's thumbnail. */
