@@ -307,7 +307,10 @@ def test_yolo_non_ascii_digits_are_refused(project, tmp_path, line, field, shown
     [
         ("names:\n  \u0660: car\n", r"field 'names': keys are class indices, got '\u0660'"),
         ("nc: \uff13\nnames: [car, person, road]\n", r"field 'nc': '\uff13', but 'names'"),
-        ("names:\n  " + "1" * 5000 + ": car\n", r"keys are class indices, got '1111"),
+        # YAML refuses an implicit key longer than 1024 characters; an explicit one
+        # ("? key") has no such limit and reaches the index check.
+        ("names:\n  " + "1" * 5000 + ": car\n", r"line 2: not YAML: mapping values are not"),
+        ("names:\n  ? " + "1" * 5000 + "\n  : car\n", r"keys are class indices, got '1111"),
     ],
 )
 def test_yolo_data_yaml_indices_are_ascii_and_bounded(project, tmp_path, yaml, message):
@@ -351,14 +354,91 @@ def test_yolo_huge_and_binary_files_are_refused(project, tmp_path):
     # A device or a pipe in a label file's place: never opened (a pipe would block).
     (root / "data.yaml").write_text("names: [car, person, road]\n")
     (root / "labels/img0.txt").unlink()
-    for target in (Path("/dev/zero"), None):
+    # A link out of the dataset folder is refused before it is opened.
+    for target, message in ((Path("/dev/zero"), r"img0.txt leads to /dev/zero, outside the "
+                             r"dataset folder"), (None, r"img0.txt: not a regular file$")):
         if target is None:
             os.mkfifo(root / "labels/img0.txt")
         else:
             (root / "labels/img0.txt").symlink_to(target)
-        refused(project, YoloFormatError, lambda: from_yolo(project, root),
-                r"img0.txt: not a regular file$")  # fmt: skip
+        refused(project, YoloFormatError, lambda: from_yolo(project, root), message)
         (root / "labels/img0.txt").unlink()
+
+
+BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+              for p, c in zip("abcdefgh", "bcdefghi"))  # 10**9 strings as a tree
+    + "names: *i\n"
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "yaml, message",
+    [
+        (BOMB, r"data.yaml: line 2: aliases \(\*name\) are refused"),
+        ("names: &n [car]\nval: *n\n", r"line 2: aliases \(\*name\) are refused"),
+        ("names: !!python/object/apply:os.system [echo]\n",
+         r"line 1: field 'names': line 1: the tag 'tag:yaml.org,2002:python/object/apply:"
+         r"os.system' is not read here"),
+        ("names: [!!python/name:os.system car]\n", r"field 'names': line 1: the tag"),
+        ("names: " + "[" * 10000 + "]" * 10000 + "\n", r"data.yaml: (line \d+: )?not "),
+        ("names: [[[car]]]\n", r"field 'names': nested too deeply"),
+    ],
+)  # fmt: skip
+def test_yolo_data_yaml_aliases_tags_and_nesting_are_refused(project, tmp_path, yaml, message):
+    root = yolo_dataset(tmp_path / "ds", "0 0.5 0.5 0.2 0.2\n", yaml)
+    refused(project, YoloFormatError, lambda: from_yolo(project, root), message)
+
+
+def test_yolo_data_yaml_tags_on_keys_it_skips_are_never_acted_on(project, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, "system", lambda *a: calls.append(a))
+    root = yolo_dataset(tmp_path / "ds", "0 0.5 0.5 0.2 0.2\n",
+                        "download: !!python/object/apply:os.system [echo]\n"
+                        "names: [car, person, road]\n")  # fmt: skip
+    assert from_yolo(project, root) == 1
+    assert calls == []
+
+
+def test_yolo_files_outside_the_dataset_folder_are_refused(project, tmp_path):
+    """``path:``, ``train:`` entries, listed images and links may not lead out of the
+    folder holding data.yaml, unless the caller names a wider ``root=``."""
+    outside = tmp_path / "elsewhere"
+    (outside / "labels").mkdir(parents=True)
+    (outside / "labels/img0.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    names = "names: [car, person, road]\n"
+    root = yolo_dataset(tmp_path / "ds", "")
+    for yaml, message in [
+        (f"path: {outside}\n", rf"line 1: field 'path': '{outside}' leads to {outside}, "
+                               rf"outside the dataset folder {root} \(pass root="),
+        ("path: ../elsewhere\n", r"line 1: field 'path': '../elsewhere' leads to"),
+        ("train: ../../elsewhere/images\n", r"line 1: field 'train': '../../elsewhere/images' "
+                                            r"leads to .*elsewhere/images, outside"),
+        ("train: [images, /etc]\n", r"field 'train': '/etc' leads to /etc, outside"),
+        ("train: list.txt\n", r"field 'train': 'list.txt': .*list.txt: the image "
+                              r"'../elsewhere/images/img0.png' leads to .*elsewhere/labels/"
+                              r"img0.txt, outside"),
+    ]:  # fmt: skip
+        (root / "list.txt").write_text("../elsewhere/images/img0.png\n")
+        (root / "data.yaml").write_text(yaml + names)
+        refused(project, YoloFormatError, lambda: from_yolo(project, root), message)
+    # A link in labels/ to a label file elsewhere.
+    (root / "data.yaml").write_text(names)
+    (root / "labels/img0.txt").unlink()
+    (root / "labels/img0.txt").symlink_to(outside / "labels/img0.txt")
+    refused(project, YoloFormatError, lambda: from_yolo(project, root),
+            r"label file .*img0.txt leads to .*elsewhere/labels/img0.txt, outside")  # fmt: skip
+    # Named explicitly, the wider folder is read.
+    (root / "data.yaml").write_text("path: ../elsewhere\n" + names)
+    assert from_yolo(project, root, root=tmp_path) == 1
+    (label,) = [v for v in project.labels()["label"] if v and v[0]["bbox"][2] == 3.2]
+    assert label[0]["bbox"] == pytest.approx([6.4, 4.8, 3.2, 2.4])
+    # Ultralytics' "../" fallback stays inside: ../labels/ is read as labels/.
+    (root / "data.yaml").write_text("train: ../images\n" + names)
+    (root / "labels/img0.txt").unlink()
+    (root / "labels/img0.txt").write_text("")
+    assert from_yolo(project, root) == 1
 
 
 def test_yolo_export_writes_no_inf_or_nan(project, tmp_path):

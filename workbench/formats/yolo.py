@@ -60,10 +60,14 @@ read; a shape reaching outside its image by more than 1 px or 1 % of its side
 [0, 1]) is refused, naming the file and the line. The export never writes
 ``inf`` or ``nan``.
 
-``data.yaml`` is written and read without a YAML library: the writer quotes
-every name, and the reader takes the subset such files use (``key: value``,
-block and flow lists and mappings, quoted and plain scalars, comments), and
-skips the keys it does not need (``download:`` scripts and the like).
+``data.yaml`` is read with PyYAML's safe loader (:func:`read_data_yaml`):
+names are taken as written (``"caf\\xE9 cr\\xE8me"`` is ``café crème``; a
+plain ``no`` or ``1.0`` stays that string), aliases are refused and the file
+is bounded by :data:`MAX_YAML_BYTES`. Every file the import reads must lie in
+the ``data.yaml``'s folder (or the ``root=`` the caller names): a ``path:``
+key, a ``train:`` entry, a listed image or a symbolic link that leads
+elsewhere is refused, naming the field. The exporter writes each name
+double-quoted by PyYAML's emitter, so any string comes back as it was.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from .. import geometry, masks
 from ..errors import ItemReadError, SchemaError, WorkbenchError
@@ -92,6 +97,7 @@ from ._project import (
     items_by_stem,
     missing_message,
     outside_image,
+    progress_bar,
     read_file,
     real_size,
     shapes_task,
@@ -132,6 +138,7 @@ def to_yolo(
     task: str | None = None,
     mode: str = "detect",
     strict: bool = False,
+    progress: bool | None = None,
 ) -> Path:
     """Write the current labels of a Shapes task as an Ultralytics YOLO dataset.
 
@@ -150,6 +157,9 @@ def to_yolo(
     strict : bool, default False
         Raise :class:`YoloFormatError` instead of warning when anything cannot
         be written as it is (see the module docstring), and write nothing.
+    progress : bool, optional
+        Show a progress bar over the labeled items (default: when there are at
+        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -173,9 +183,10 @@ def to_yolo(
     cls_index = {name: k for k, name in enumerate(shapes_task_.class_names)}
     losses = Losses()
     files: dict[str, str] = {}
-    for record, shapes, stem in items_by_stem(
-        project, shapes_task_, YoloFormatError, "YOLO", "a label file"
-    ):
+    labeled = list(items_by_stem(project, shapes_task_, YoloFormatError, "YOLO", "a label file"))
+    bar = progress_bar(len(labeled), f"YOLO export ({mode})", progress)
+    for record, shapes, stem in labeled:
+        bar.update(1)
         size: list[tuple[int, int]] = []  # read once, and only when a shape needs it
         lines: list[str] = []
         for shape in shapes:
@@ -199,6 +210,7 @@ def to_yolo(
             k = str(cls_index[shape["class"]])
             lines.extend(" ".join([k, *(_num(v) for v in row)]) for row in rows)
         files[stem] = "".join(line + "\n" for line in lines)
+    bar.close()
     root = Path(path)
     labels = root / "labels"
     if labels.is_dir():
@@ -313,9 +325,15 @@ def _data_yaml(shapes_task_: Shapes, mode: str) -> str:
         "val: images",
         f"nc: {len(names)}",
         "names:",
-        *(f"  {k}: {json.dumps(name, ensure_ascii=False)}" for k, name in enumerate(names)),
+        *(f"  {k}: {_quoted(name)}" for k, name in enumerate(names)),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(name: str) -> str:
+    """``name`` as a YAML double-quoted scalar, by PyYAML's own emitter (it escapes
+    what YAML cannot hold raw: line separators, a byte-order mark, ...)."""
+    return yaml.safe_dump(name, default_style='"', allow_unicode=True, width=2**31).strip()
 
 
 # ---------------------------------------------------------------------------
@@ -404,6 +422,8 @@ def from_yolo(
     task: str | None = None,
     annotator: str = "yolo-import",
     match: str = "file_name",
+    root: str | os.PathLike | None = None,
+    progress: bool | None = None,
 ) -> int:
     """Label the project's items from an Ultralytics YOLO dataset.
 
@@ -426,6 +446,16 @@ def from_yolo(
         How a label file finds its item: ``"file_name"``: the item whose id,
         else whose file's stem, is the label file's stem; ``"item_id"``: the
         item whose id it is.
+    root : str or PathLike, optional
+        The folder every file read must lie in (symbolic links resolved):
+        ``data.yaml``'s folder by default. A ``path:``, ``train:`` … entry, a
+        listed image or a label file outside it is refused, naming the field,
+        so a ``data.yaml`` from elsewhere cannot make the import read files
+        outside its dataset. Name a wider folder to read a dataset whose
+        ``path:`` points elsewhere (Ultralytics' own ``path: ../datasets/coco8``).
+    progress : bool, optional
+        Show a progress bar over the label files (default: when there are at
+        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -456,7 +486,7 @@ def from_yolo(
             f"{yaml_path}: line {data['kpt_shape'][1]}: field 'kpt_shape': YOLO pose "
             "(keypoint) datasets are not read; import keypoints from COCO"
         )
-    files = _label_files(data, yaml_path)
+    files = _label_files(data, yaml_path, root)
 
     index = ItemIndex(project, YoloFormatError)
     items: dict[Path, str] = {}
@@ -479,27 +509,29 @@ def from_yolo(
 
     records = {r.item_id: r for r in project.store.get_items(list(items.values()))}
     events = []
-    for f, item_id in items.items():
-        lines = _read_label_file(f, names, shapes_task_, yaml_path.name)
-        value: list[dict[str, Any]] = []
-        if lines:
-            w, h = real_size(project, records[item_id], YoloFormatError, str(f),
-                             "YOLO coordinates are normalised by the image size")  # fmt: skip
-        for n, cls_name, coords in lines:
-            shape = _shape(cls_name, coords, w, h)
+    with progress_bar(len(items), "YOLO import", progress, "file") as bar:
+        for f, item_id in items.items():
+            lines = _read_label_file(f, names, shapes_task_, yaml_path.name)
+            value: list[dict[str, Any]] = []
+            if lines:
+                w, h = real_size(project, records[item_id], YoloFormatError, str(f),
+                                 "YOLO coordinates are normalised by the image size")  # fmt: skip
+            for n, cls_name, coords in lines:
+                shape = _shape(cls_name, coords, w, h)
+                try:
+                    (valid,) = shapes_task_.validate([shape])
+                except SchemaError as exc:
+                    raise YoloFormatError(f"{f}: line {n}: field 'coordinates': {exc}") from None
+                outside = outside_image(valid, w, h)
+                if outside is not None:
+                    raise YoloFormatError(f"{f}: line {n}: field 'coordinates': {outside[1]}")
+                value.append(shape)
             try:
-                (valid,) = shapes_task_.validate([shape])
+                events.append(project.make_event(item_id, value, task=shapes_task_.name,
+                                                 annotator=annotator))  # fmt: skip
             except SchemaError as exc:
-                raise YoloFormatError(f"{f}: line {n}: field 'coordinates': {exc}") from None
-            outside = outside_image(valid, w, h)
-            if outside is not None:
-                raise YoloFormatError(f"{f}: line {n}: field 'coordinates': {outside[1]}")
-            value.append(shape)
-        try:
-            events.append(project.make_event(item_id, value, task=shapes_task_.name,
-                                             annotator=annotator))  # fmt: skip
-        except SchemaError as exc:
-            raise YoloFormatError(f"{f}: {exc}") from None
+                raise YoloFormatError(f"{f}: {exc}") from None
+            bar.update(1)
     project.store.append(events)  # one transaction: all or nothing
     return len(events)
 
@@ -539,6 +571,8 @@ def _names(data: dict[str, tuple[Any, int]], where: str) -> dict[int, str]:
         for k, v in value.items():
             if not _INDEX.fullmatch(k) or len(k) > _INDEX_DIGITS:
                 raise YoloFormatError(f"{rec}: keys are class indices, got {describe(k)}")
+            if any(int(k) == j for j, _ in pairs):
+                raise YoloFormatError(f"{rec}: class {int(k)} is named twice")
             pairs.append((int(k), v))
     else:
         raise YoloFormatError(f"{rec}: must be a list of names or a mapping index: name")
@@ -546,7 +580,10 @@ def _names(data: dict[str, tuple[Any, int]], where: str) -> dict[int, str]:
     for k, v in pairs:
         if v is None or v == "":
             raise YoloFormatError(f"{rec}: class {k} has no name")
-        names[k] = str(v)
+        if not isinstance(v, str):
+            raise YoloFormatError(f"{rec}: class {k}: a name is a string, got a "
+                                  f"{'list' if isinstance(v, list) else 'mapping'}")  # fmt: skip
+        names[k] = v
     if "nc" in data:
         nc, line = data["nc"]
         if (nc is None or not isinstance(nc, str) or not _INDEX.fullmatch(nc)
@@ -558,31 +595,44 @@ def _names(data: dict[str, tuple[Any, int]], where: str) -> dict[int, str]:
     return names
 
 
-def _label_files(data: dict[str, tuple[Any, int]], yaml_path: Path) -> list[Path]:
+def _label_files(
+    data: dict[str, tuple[Any, int]], yaml_path: Path, root: str | os.PathLike | None
+) -> list[Path]:
     base = yaml_path.parent
-    root = base
+    fence = _Fence(base if root is None else Path(root), yaml_path, root is None)
+    top = base
     if data.get("path", (None,))[0]:
-        root = Path(data["path"][0])
-        root = root if root.is_absolute() else base / root
+        value, line = data["path"]
+        if not isinstance(value, str):
+            raise YoloFormatError(f"{yaml_path}: line {line}: field 'path': must be a folder "
+                                  f"name, got {describe(value)}")  # fmt: skip
+        top = Path(value) if Path(value).is_absolute() else base / value
+        fence.check(top, f"line {line}: field 'path': {value!r}")
     entries = []
     for key in ("train", "val", "test"):
         value, line = data.get(key, (None, 0))
         for entry in value if isinstance(value, list) else [value]:
+            if entry and not isinstance(entry, str):
+                raise YoloFormatError(f"{yaml_path}: line {line}: field {key!r}: must be a "
+                                      f"folder or a list file, got {describe(entry)}")  # fmt: skip
             if entry:
-                entries.append(entry)
+                entries.append((entry, f"line {line}: field {key!r}: {entry!r}"))
     looked: list[str] = []
     found: list[Path] = []
     if not entries:
-        looked.append(str(root / "labels"))
-        if (root / "labels").is_dir():
-            found += sorted((root / "labels").rglob("*.txt"))
-    for entry in entries:
-        candidates = [Path(entry) if Path(entry).is_absolute() else root / entry]
+        looked.append(str(top / "labels"))
+        if (top / "labels").is_dir():
+            found += sorted((top / "labels").rglob("*.txt"))
+    for entry, rec in entries:
+        candidates = [Path(entry) if Path(entry).is_absolute() else top / entry]
         if entry.startswith("../"):  # Ultralytics' fallback for such paths
-            candidates.append(root / entry[3:])
-        for c in candidates:
+            candidates.append(top / entry[3:])
+        inside = [c for c in candidates if fence.inside(c)]
+        if not inside:
+            fence.check(candidates[0], rec)  # raises
+        for c in inside:
             if c.suffix == ".txt" and c.is_file():
-                found += _listed_label_files(c)
+                found += _listed_label_files(c, fence, rec)
                 break
             d = _label_dir(c)
             looked.append(str(d))
@@ -593,11 +643,34 @@ def _label_files(data: dict[str, tuple[Any, int]], yaml_path: Path) -> list[Path
     for f in found:
         key = f.resolve()
         if key not in seen:
+            fence.check(f, f"label file {f}")
             seen.add(key)
             out.append(f)
     if not out:
         raise YoloFormatError(f"{yaml_path}: no label files found; looked in {looked}")
     return out
+
+
+class _Fence:
+    """The folder a dataset's files must lie in (symbolic links resolved): the
+    ``data.yaml``'s folder unless the caller names another with ``root=``."""
+
+    def __init__(self, folder: Path, yaml_path: Path, default: bool) -> None:
+        self.folder, self.real = folder, folder.resolve()
+        self.yaml_path, self.default = yaml_path, default
+
+    def inside(self, path: Path) -> bool:
+        return path.resolve().is_relative_to(self.real)
+
+    def check(self, path: Path, rec: str) -> None:
+        if self.inside(path):
+            return
+        hint = ("pass root= a folder that holds both to read it"
+                if self.default else "it is outside root=")  # fmt: skip
+        raise YoloFormatError(
+            f"{self.yaml_path}: {rec} leads to {path.resolve()}, outside the dataset "
+            f"folder {self.folder} ({hint}); nothing was read there"
+        )
 
 
 def _label_dir(images: Path) -> Path:
@@ -611,7 +684,7 @@ def _label_dir(images: Path) -> Path:
     return images  # label files next to the images
 
 
-def _listed_label_files(listing: Path) -> list[Path]:
+def _listed_label_files(listing: Path, fence: _Fence, rec: str) -> list[Path]:
     out = []
     for line in _text(listing, MAX_DATASET_BYTES).splitlines():
         image = line.strip()
@@ -619,6 +692,7 @@ def _listed_label_files(listing: Path) -> list[Path]:
             continue
         p = Path(image) if Path(image).is_absolute() else listing.parent / image
         label = _label_dir(p.parent) / (p.stem + ".txt")
+        fence.check(label, f"{rec}: {listing}: the image {image!r}")
         if label.is_file():
             out.append(label)
     return out
@@ -699,187 +773,125 @@ def _spans(ks: list[int]) -> str:
 
 
 # ---------------------------------------------------------------------------
-# data.yaml: the subset of YAML such files use
+# data.yaml, read with PyYAML's safe composer
 
-_KEY = re.compile(r"([A-Za-z_][\w.-]*)\s*:(?:\s+(.*))?$")
+#: Bytes of a ``data.yaml`` read (ImageNet-21k's 21,841 class names take 0.5 MB).
+MAX_YAML_BYTES = 4 * 2**20
+_READ = ("path", "train", "val", "test", "nc", "names", "kpt_shape")
+_NULL = "tag:yaml.org,2002:null"
+#: The tags of YAML's own scalars and collections: any other (``!!python/…``,
+#: ``!custom``) in a value workbench reads is refused.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing nodes only, with aliases refused: an alias
+    makes the document a graph that can be exponentially larger than its text
+    (the "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasError(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class _AliasError(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
 
 
 def read_data_yaml(path: str | os.PathLike) -> dict[str, tuple[Any, int]]:
     """The top-level keys of a YOLO ``data.yaml``: ``{key: (value, line number)}``.
 
-    A value is a string, ``None`` (empty, ``~`` or ``null``), a list of those,
-    or a mapping of them by string key. Numbers stay strings. The keys workbench
-    does not read (``download``, ``roboflow`` …) are skipped with their blocks,
-    whatever they hold.
+    The file is parsed by PyYAML's safe loader (any YAML 1.1: quoted strings
+    with ``\\xE9`` and ``\\U0001F415`` escapes, flow and block collections,
+    block scalars, comments), composed into nodes but never constructed into
+    Python objects, so no tag is ever acted on. A value is a string (a scalar
+    as written: a class named ``no`` or ``1.0`` stays that string, never a
+    bool or a float), ``None`` (an empty value, ``~`` or ``null``), a list of
+    values, or a mapping of them by string key. Only the keys workbench reads
+    are converted; the others (``download`` scripts, ``roboflow`` blocks …)
+    are skipped whatever they hold. Refused with :class:`YoloFormatError`: a
+    file over :data:`MAX_YAML_BYTES`, text that is not UTF-8 or not YAML, more
+    than one document, a top level that is not a mapping, a key given twice,
+    and any alias (``*name``), anywhere in the file.
     """
     where = os.fspath(path)
     try:
-        text = read_file(where, MAX_FILE_BYTES, YoloFormatError).decode("utf-8-sig")
+        text = read_file(where, MAX_YAML_BYTES, YoloFormatError).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise YoloFormatError(f"{where}: not UTF-8 text: {exc}") from None
-    lines = text.splitlines()
+    loader = None
+    try:
+        loader = _Loader(text)  # checks the characters first
+        root = loader.get_single_node()
+    except _AliasError as exc:
+        raise YoloFormatError(
+            f"{where}: line {exc.line}: aliases (*name) are refused: they can expand without bound"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        what = ": ".join(t for t in (exc.context, exc.problem) if t) or str(exc)
+        raise YoloFormatError(f"{where}: {line}not YAML: {what}") from None
+    except yaml.YAMLError as exc:
+        raise YoloFormatError(f"{where}: not YAML: {exc}") from None
+    except RecursionError:
+        raise YoloFormatError(f"{where}: not a data.yaml: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise YoloFormatError(
+            f"{where}: line {root.start_mark.line + 1}: a data.yaml holds a mapping "
+            f"(key: value lines), got {_node_kind(root)}"
+        )
     out: dict[str, tuple[Any, int]] = {}
-    i = 0
-    while i < len(lines):
-        line = _uncomment(lines[i]).rstrip()
-        n = i + 1
-        i += 1
-        if not line.strip() or line.strip() == "---":
-            continue
-        if line[0] in " \t":
-            raise YoloFormatError(f"{where}: line {n}: indented, but under no key")
-        m = _KEY.match(line)
-        if not m:
-            raise YoloFormatError(f"{where}: line {n}: expected 'key: value', got {line!r:.60}")
-        key, rest = m.group(1), (m.group(2) or "").strip()
-        block: list[tuple[int, str]] = []
-        while i < len(lines):
-            raw = lines[i]
-            body = _uncomment(raw).rstrip()
-            if not body.strip():
-                i += 1
-                continue
-            if raw[0] in " \t" or (not rest and (body == "-" or body.startswith("- "))):
-                block.append((i + 1, body))
-                i += 1
-                continue
-            break
+    for key_node, value_node in root.value:
+        n = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise YoloFormatError(f"{where}: line {n}: a key must be a plain name, got "
+                                  f"{_node_kind(key_node)}")  # fmt: skip
+        key = key_node.value
         if key not in _READ:
             continue
-        out[key] = (_value(rest, block, f"{where}: line {n}: field {key!r}"), n)
-    return out
-
-
-_READ = ("path", "train", "val", "test", "nc", "names", "kpt_shape")
-
-
-def _value(rest: str, block: list[tuple[int, str]], rec: str) -> Any:
-    if rest.startswith(("|", ">", "&", "*", "!")):
-        raise YoloFormatError(f"{rec}: block scalars, anchors and tags are not read here")
-    if rest.startswith(("[", "{")):
-        text = " ".join([rest, *(b.strip() for _, b in block)])
-        return _flow(text, rec)
-    if rest:
-        if block:
-            raise YoloFormatError(f"{rec}: a value on the key's line and an indented block")
-        return _scalar(rest, rec)
-    if not block:
-        return None
-    if all(b.strip() == "-" or b.strip().startswith("- ") for _, b in block):
-        return [_scalar(b.strip()[1:], f"{rec} (line {n})") for n, b in block]
-    out = {}
-    for n, b in block:
-        k, v = _pair(b.strip(), f"{rec} (line {n})")
-        out[k] = v
-    return out
-
-
-def _flow(text: str, rec: str) -> Any:
-    opening = text[0]
-    closing = "]" if opening == "[" else "}"
-    items = _split(text, rec)
-    if items is None or not text.endswith(closing):
-        raise YoloFormatError(f"{rec}: an unclosed or unbalanced {opening}...{closing}")
-    items = [s for s in (t.strip() for t in items) if s]
-    if opening == "[":
-        return [_scalar(s, rec) for s in items]
-    return dict(_pair(s, rec) for s in items)
-
-
-def _split(text: str, rec: str) -> list[str] | None:
-    """The comma-separated items inside one flow collection (no nesting), or None."""
-    inner = text[1:-1]
-    items, current, quote = [], [], ""
-    i = 0
-    while i < len(inner):
-        c = inner[i]
-        if quote:
-            current.append(c)
-            if c == "\\" and quote == '"' and i + 1 < len(inner):
-                current.append(inner[i + 1])
-                i += 1
-            elif c == quote:
-                quote = ""
-        elif c in "\"'" and not "".join(current).strip():
-            quote = c
-            current.append(c)
-        elif c == ",":
-            items.append("".join(current))
-            current = []
-        elif c in "[]{}":
-            return None
-        else:
-            current.append(c)
-        i += 1
-    if quote:
-        raise YoloFormatError(f"{rec}: an unclosed quote")
-    items.append("".join(current))
-    return items
-
-
-def _pair(text: str, rec: str) -> tuple[str, Any]:
-    if text[:1] in "\"'":
-        key_end = _quoted_end(text, rec)
-        key, tail = _scalar(text[:key_end], rec), text[key_end:].lstrip()
-        if not tail.startswith(":"):
-            raise YoloFormatError(f"{rec}: expected 'key: value', got {text!r:.60}")
-        return str(key), _scalar(tail[1:], rec)
-    m = re.match(r"([^:]*?)\s*:(?:\s+(.*))?$", text)
-    if not m:
-        raise YoloFormatError(f"{rec}: expected 'key: value', got {text!r:.60}")
-    return m.group(1), _scalar(m.group(2) or "", rec)
-
-
-def _quoted_end(text: str, rec: str) -> int:
-    q = text[0]
-    i = 1
-    while i < len(text):
-        if q == '"' and text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == q:
-            if q == "'" and text[i + 1 : i + 2] == "'":
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    raise YoloFormatError(f"{rec}: an unclosed quote in {text!r:.60}")
-
-
-def _scalar(text: str, rec: str) -> str | None:
-    s = text.strip()
-    if s[:1] in "\"'":
-        end = _quoted_end(s, rec)
-        if s[end:].strip():
-            raise YoloFormatError(f"{rec}: text after a quoted string: {s!r:.60}")
-        if s[0] == "'":
-            return s[1 : end - 1].replace("''", "'")
-        try:
-            return json.loads(s[:end])
-        except json.JSONDecodeError as exc:
+        if key in out:
             raise YoloFormatError(
-                f"{rec}: cannot read the quoted string {s!r:.60}: {exc}"
-            ) from None
-    if s in ("", "~", "null", "Null", "NULL"):
-        return None
-    return s
+                f"{where}: line {n}: field {key!r}: given twice (first on line {out[key][1]})"
+            )
+        out[key] = (_node_value(value_node, f"{where}: line {n}: field {key!r}"), n)
+    return out
 
 
-def _uncomment(line: str) -> str:
-    """The line without a ``#`` comment (a ``#`` at the start or after a space,
-    outside quotes)."""
-    quote = ""
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\" and quote == '"':
-                i += 1  # an escaped character cannot close the string
-            elif c == quote:
-                quote = ""
-        elif c in "\"'" and (i == 0 or line[i - 1] in " \t[{,:-"):
-            quote = c
-        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
-            return line[:i]
-        i += 1
-    return line
+def _node_value(node: Any, rec: str, depth: int = 0) -> Any:
+    """A composed node as strings, ``None``, lists and dicts (two levels at most:
+    no value workbench reads nests deeper)."""
+    if node.tag not in _PLAIN_TAGS:
+        raise YoloFormatError(f"{rec}: line {node.start_mark.line + 1}: the tag "
+                              f"{describe(node.tag)} is not read here")  # fmt: skip
+    if isinstance(node, yaml.ScalarNode):
+        return None if node.tag == _NULL else node.value
+    if depth >= 2:
+        raise YoloFormatError(f"{rec}: nested too deeply ({_node_kind(node)} inside "
+                              "a collection inside a collection)")  # fmt: skip
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_value(v, rec, depth + 1) for v in node.value]
+    out: dict[str, Any] = {}
+    for k, v in node.value:
+        if not isinstance(k, yaml.ScalarNode) or k.tag == _NULL:
+            raise YoloFormatError(f"{rec}: line {k.start_mark.line + 1}: a key must be a "
+                                  f"string or a number, got {_node_kind(k)}")  # fmt: skip
+        out[k.value] = _node_value(v, rec, depth + 1)
+    return out
+
+
+def _node_kind(node: Any) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return "nothing" if node.tag == _NULL else f"the scalar {describe(node.value)}"
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
