@@ -5,10 +5,13 @@ these item ids". :func:`item_features` gives them, from the ``features``
 argument those functions take:
 
 ``None``
-    the items' own pixels (:meth:`ItemReader.load_array`), as a float32 array
+    the items' own values: the stored rows of items added with
+    :meth:`Project.add_features` (``n × D``, float32 like every row), else the
+    items' pixels (:meth:`ItemReader.load_array`), as a float32 array
     ``n × H × W [× C]`` (``flatten=False``) or ``n × D`` (``flatten=True``).
-    Rows of arrays added with ``add_arrays`` are gathered from the memory-mapped
-    file in one read. Text items have no pixels: pass ``features``.
+    Rows of arrays added with ``add_arrays`` or ``add_features`` are gathered
+    from the memory-mapped file in one read. Text items have no pixels: pass
+    ``features``.
 an array (or DataFrame without an id index) of ``len(project)`` rows
     one row per item, in :meth:`Project.item_ids` order (the order items were
     added), e.g. embeddings computed once for the whole pool.
@@ -109,7 +112,7 @@ def _pixels(project: Project, ids: list[str]) -> np.ndarray:
         found = {r.item_id for r in records}
         missing = next(i for i in ids if i not in found)
         raise UnknownItemError(f"no item {missing!r} in this project")
-    texts = [r.item_id for r in records if r.kind != "image"]
+    texts = [r.item_id for r in records if r.kind not in ("image", "features")]
     if texts:
         raise ItemReadError(
             f"item {texts[0]!r} is of kind text and has no pixels: pass features= "

@@ -9,6 +9,9 @@ the ones whose id it does not have yet.
 - :func:`from_arrays`: a numpy batch (N×H×W grey, N×H×W×1/3/4), saved once
   under ``items_dir`` as a ``.npy`` named by its content.
 - :func:`from_texts`: strings, kept inline in the record.
+- :func:`from_features`: feature rows (N×D: embeddings, tabular data), items of
+  kind ``"features"`` saved like arrays; a widget shows a row as text (its first
+  values), and :mod:`workbench.features` gives the rows to models as they are.
 - :func:`from_uris`: files by fsspec URI; nothing is downloaded.
 - :func:`from_folder`: every image file under a folder (local or fsspec URL).
 - :func:`from_dataframe`: a column of texts, or of images given as paths/URIs,
@@ -94,6 +97,7 @@ __all__ = [
     "ItemReader",
     "from_arrays",
     "from_dataframe",
+    "from_features",
     "from_folder",
     "from_texts",
     "from_uris",
@@ -201,7 +205,11 @@ def _snippet(value: Any) -> str:
 
 # -- arrays ----------------------------------------------------------------------
 def from_arrays(
-    arrays: Any, *, ids: Sequence[str] | None = None, items_dir: str | Path
+    arrays: Any,
+    *,
+    ids: Sequence[str] | None = None,
+    items_dir: str | Path,
+    progress: bool | None = None,
 ) -> list[ItemRecord]:
     """Image items from a numpy batch, saved once under ``items_dir``.
 
@@ -209,13 +217,20 @@ def from_arrays(
     ----------
     arrays : array-like, shape (N, H, W), (N, H, W, 1), (N, H, W, 3) or (N, H, W, 4)
         Grey, RGB or RGBA images of any bool, integer or float dtype (see the
-        module docstring for how values are displayed). A list of
-        differently shaped (H, W[, C]) arrays is accepted too.
+        module docstring for how values are displayed). Images of different
+        sizes in one call: give a list (or a 1-D object array) of (H, W[, C])
+        arrays; each image is its own item with its own shape (images are
+        stacked per shape and dtype, one ``.npy`` each). A nested list whose
+        rows differ in length is refused (:class:`~workbench.ItemSourceError`):
+        make each image an array.
     ids : sequence of str, optional
         One unique id per image; by default a hash of each image's content.
     items_dir : str or Path
         Folder for the ``.npy`` files. Each is named by its content, so adding
         the same array twice writes nothing new.
+    progress : bool, optional
+        Show a progress bar while hashing; by default only for at least
+        :data:`PROGRESS_MIN` images.
 
     Returns
     -------
@@ -223,15 +238,23 @@ def from_arrays(
         kind ``"image"``, uri ``npy://<file>#<row>``, ``meta["range"]`` the
         display range.
     """
+    if isinstance(arrays, np.ndarray) and arrays.dtype == object and arrays.ndim == 1:
+        arrays = list(arrays)  # an object array of images: one image per element
     if isinstance(arrays, np.ndarray) or not isinstance(arrays, list | tuple):
-        batch = _as_batch(np.asarray(arrays))
+        try:
+            batch = _as_batch(np.asarray(arrays))
+        except ValueError as exc:
+            if isinstance(exc, ItemSourceError):
+                raise
+            raise ItemSourceError(f"arrays cannot be read as a numpy array: {exc}") from None
         if len(batch) == 0:
             return []
-        entries = _save_arrays([(range(len(batch)), batch)], Path(items_dir))
+        entries = _save_arrays([(range(len(batch)), batch)], Path(items_dir), progress=progress)
         n = len(batch)
     else:
-        images = [np.asarray(a) for a in arrays]
-        entries = _save_images(images, [f"arrays[{i}]" for i in range(len(images))], items_dir)
+        images = [_as_image(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
+        entries = _save_images(images, [f"arrays[{i}]" for i in range(len(images))], items_dir,
+                               progress=progress)  # fmt: skip
         n = len(images)
     item_ids = (
         _check_ids(ids, n, "images")
@@ -240,6 +263,17 @@ def from_arrays(
     )
     return [ItemRecord(i, "image", uri=uri, meta=meta) for i, (_, uri, meta) in zip(
         item_ids, entries, strict=True)]  # fmt: skip
+
+
+def _as_image(value: Any, where: str) -> np.ndarray:
+    """One image of a list as an array; a ragged nested list gets a clear error."""
+    try:
+        return np.asarray(value)
+    except ValueError as exc:  # numpy refuses ragged nesting ("inhomogeneous shape")
+        raise ItemSourceError(
+            f"{where} is a nested list whose rows differ in length ({exc}); give each "
+            "image as a numpy array of shape (H, W) or (H, W, C)"
+        ) from None
 
 
 def _check_dtype(dtype: np.dtype, where: str) -> None:
@@ -283,7 +317,10 @@ def _as_batch(arr: np.ndarray) -> np.ndarray:
 
 
 def _save_images(
-    images: list[np.ndarray], where: list[str], items_dir: str | Path
+    images: list[np.ndarray],
+    where: list[str],
+    items_dir: str | Path,
+    progress: bool | None = None,
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """Save single images of any shapes, stacked per (shape, dtype); entries in input order."""
     groups: dict[tuple, list[int]] = {}
@@ -293,22 +330,30 @@ def _save_images(
         images[i] = _native(img)
         groups.setdefault((images[i].shape, images[i].dtype.str), []).append(i)
     stacks = [(pos, np.stack([images[i] for i in pos])) for pos in groups.values()]
-    return _save_arrays(stacks, Path(items_dir), n=len(images))
+    return _save_arrays(stacks, Path(items_dir), n=len(images), progress=progress)
 
 
 def _save_arrays(
-    stacks: list[tuple[Sequence[int], np.ndarray]], items_dir: Path, n: int | None = None
+    stacks: list[tuple[Sequence[int], np.ndarray]],
+    items_dir: Path,
+    n: int | None = None,
+    progress: bool | None = None,
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """Write each stack once as ``<content hash>.npy``; ``(row id, uri, meta)`` per image."""
     n = len(stacks[0][1]) if n is None else n
     out: list[Any] = [None] * n
     ranges = _ranges_by_dtype([s for _, s in stacks])
+    bar = _progress(n, "hashing arrays", progress, unit="item")
     for positions, stack in stacks:
-        row_ids = [_row_id(row) for row in stack]
+        row_ids = []
+        for row in stack:
+            row_ids.append(_row_id(row))
+            bar.update(1)
         name = _write_npy(stack, row_ids, items_dir)
         lo, hi = ranges[stack.dtype.str]
         for row, (pos, rid) in enumerate(zip(positions, row_ids, strict=True)):
             out[pos] = (rid, f"npy://{name}#{row}", {"range": [lo, hi]})
+    bar.close()
     return out
 
 
@@ -398,6 +443,87 @@ def _array_image(u8: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(u8))  # L, RGB or RGBA by shape
 
 
+# -- feature rows ----------------------------------------------------------------
+#: Values a feature row's text shows in a widget.
+FEATURES_SHOWN = 8
+
+
+def from_features(
+    features: Any,
+    *,
+    ids: Sequence[str] | None = None,
+    items_dir: str | Path,
+    progress: bool | None = None,
+) -> list[ItemRecord]:
+    """Feature-row items (embeddings, tabular rows), saved once under ``items_dir``.
+
+    Parameters
+    ----------
+    features : array-like or DataFrame, shape (N, D)
+        One row of numbers per item (bool, integer or float).
+    ids : sequence of str, optional
+        One unique id per row. By default a DataFrame's index (as strings) when
+        it is not the default 0..N-1 range, else a hash of each row's content.
+    items_dir : str or Path
+        Folder for the ``.npy`` file (named by its content).
+    progress : bool, optional
+        Show a progress bar while hashing; by default only for at least
+        :data:`PROGRESS_MIN` rows.
+
+    Returns
+    -------
+    list of ItemRecord
+        kind ``"features"``, uri ``npy://<file>#<row>``, ``meta["dim"]`` = D.
+        :func:`workbench.features.item_features` returns the stored rows for
+        these items when no ``features=`` is given.
+    """
+    if isinstance(features, pd.DataFrame):
+        if ids is None and not isinstance(features.index, pd.RangeIndex):
+            ids = [str(i) for i in features.index]
+        odd = [c for c, t in features.dtypes.items() if t.kind not in "biuf"]
+        if odd:
+            raise ItemSourceError(
+                f"features: column {odd[0]!r} has dtype {features.dtypes[odd[0]]}; feature "
+                "rows need numbers (encode categories first)"
+            )
+        table = features.to_numpy()
+    else:
+        try:
+            table = np.asarray(features)
+        except ValueError as exc:
+            raise ItemSourceError(f"features cannot be read as an N x D array: {exc}") from None
+    if table.ndim != 2:
+        hint = "; for one row use X.reshape(1, -1)" if table.ndim == 1 else ""
+        raise ItemSourceError(
+            f"features has shape {table.shape}: expected (N, D), one row per item{hint}; "
+            "images go to add_arrays"
+        )
+    if table.dtype.kind not in "biuf":
+        raise ItemSourceError(f"features has dtype {table.dtype}; feature rows need numbers")
+    if table.shape[1] == 0:
+        raise ItemSourceError(f"features has shape {table.shape}: rows cannot be empty")
+    if len(table) == 0:
+        return []
+    table = _native(table)
+    entries = _save_arrays([(range(len(table)), table)], Path(items_dir), progress=progress)
+    item_ids = (
+        _check_ids(ids, len(table), "feature rows")
+        if ids is not None
+        else _number_repeats([e[0] for e in entries])
+    )
+    dim = int(table.shape[1])
+    return [ItemRecord(i, "features", uri=uri, meta={"dim": dim}) for i, (_, uri, _) in zip(
+        item_ids, entries, strict=True)]  # fmt: skip
+
+
+def _features_text(row: np.ndarray) -> str:
+    """What a widget shows of a feature row: its size and first values."""
+    shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v)
+                      for v in row[:FEATURES_SHOWN].tolist())  # fmt: skip
+    more = f", … ({len(row)} values)" if len(row) > FEATURES_SHOWN else ""
+    return f"feature row: [{shown}{more}]"
+
+
 # -- texts -----------------------------------------------------------------------
 def from_texts(texts: Iterable[str], *, ids: Sequence[str] | None = None) -> list[ItemRecord]:
     """Text items, kept inline; each id is a hash of the text unless ``ids`` are given."""
@@ -421,7 +547,11 @@ def from_texts(texts: Iterable[str], *, ids: Sequence[str] | None = None) -> lis
 
 # -- files -----------------------------------------------------------------------
 def from_uris(
-    uris: Iterable[str], *, kind: str = "image", ids: Sequence[str] | None = None
+    uris: Iterable[str],
+    *,
+    kind: str = "image",
+    ids: Sequence[str] | None = None,
+    progress: bool | None = None,
 ) -> list[ItemRecord]:
     """Items read from files by fsspec URI; nothing is downloaded.
 
@@ -439,7 +569,9 @@ def from_uris(
     for i, uri in enumerate(uris):
         if not isinstance(uri, str | os.PathLike):
             raise ItemSourceError(f"uris[{i}] is {type(uri).__name__} ({_snippet(uri)}), not a str")
-    files = _stat_uris([os.fspath(u) for u in uris], [f"uris[{i}]" for i in range(len(uris))])
+    files = _stat_uris(
+        [os.fspath(u) for u in uris], [f"uris[{i}]" for i in range(len(uris))], progress
+    )
     item_ids = (
         _check_ids(ids, len(uris), "URIs")
         if ids is not None
@@ -449,7 +581,9 @@ def from_uris(
         item_ids, files, strict=True)]  # fmt: skip
 
 
-def from_folder(path: str | os.PathLike, *, recursive: bool = True) -> list[ItemRecord]:
+def from_folder(
+    path: str | os.PathLike, *, recursive: bool = True, progress: bool | None = None
+) -> list[ItemRecord]:
     """Image items for every image file under a local folder or fsspec URL.
 
     One listing call; files are recognised by extension (:data:`IMAGE_EXTENSIONS`,
@@ -473,7 +607,9 @@ def from_folder(path: str | os.PathLike, *, recursive: bool = True) -> list[Item
         raise ItemReadError(f"no folder at {url!r}")
     files: list[tuple[str, dict[str, Any]]] = []
     hidden = 0
+    bar = _progress(len(found), "listing image files", progress)
     for name, info in found.items():
+        bar.update(1)
         if info.get("type") == "directory":
             continue
         p = fs._strip_protocol(name)
@@ -486,6 +622,7 @@ def from_folder(path: str | os.PathLike, *, recursive: bool = True) -> list[Item
         if "size" not in info:  # find() on a single file gives it no details
             info = fs.info(p)
         files.append((p, info))
+    bar.close()
     if not files:
         note = f" ({hidden} hidden ones skipped)" if hidden else ""
         where = "under" if recursive else "directly in"
@@ -511,20 +648,25 @@ def _file_meta(info: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _progress(total: int, desc: str):
+def _progress(total: int, desc: str, progress: bool | None = None, unit: str = "file"):
+    """A tqdm bar over ``total`` steps: shown when ``progress`` is True, never when it
+    is False, and by default (None) only for at least :data:`PROGRESS_MIN` steps."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="file", disable=total < PROGRESS_MIN)
+    shown = progress if progress is not None else total >= PROGRESS_MIN
+    return tqdm(total=total, desc=desc, unit=unit, disable=not shown)
 
 
-def _stat_uris(uris: list[str], where: list[str]) -> list[tuple[str, dict[str, Any]]]:
+def _stat_uris(
+    uris: list[str], where: list[str], progress: bool | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """``(canonical uri, meta)`` per URI, from metadata only."""
     groups: dict[Hashable, list[int]] = {}
     for i, uri in enumerate(uris):
         key = uri if "::" in uri else fsspec.utils.get_protocol(uri)
         groups.setdefault(key, []).append(i)
     out: list[Any] = [None] * len(uris)
-    with _progress(len(uris), "reading file metadata") as bar:
+    with _progress(len(uris), "reading file metadata", progress) as bar:
         for idx in groups.values():
             fs = fsspec.core.url_to_fs(uris[idx[0]])[0]
             local = isinstance(fs, LocalFileSystem)
@@ -825,6 +967,8 @@ class ItemReader:
         """The item: a PIL image (EXIF orientation applied) or a string."""
         if record.kind == "text":
             return self._text(record)
+        if record.kind == "features":
+            return np.array(self._features_row(record))
         self._check_image(record)
         if _is_npy(record.uri):
             return self._npy_image(record)
@@ -839,7 +983,9 @@ class ItemReader:
 
     def load_array(self, record: ItemRecord) -> np.ndarray:
         """The image as a numpy array: the original values for array items (not the
-        display scaling), the decoded pixels otherwise."""
+        display scaling), the decoded pixels otherwise; a feature row's values."""
+        if record.kind == "features":
+            return np.array(self._features_row(record))
         self._check_image(record)
         if _is_npy(record.uri):
             return np.array(self._npy_row(record))
@@ -861,6 +1007,8 @@ class ItemReader:
         max_size = int(max_size)
         if record.kind == "text":
             return {"kind": "text", "text": self._text(record)}
+        if record.kind == "features":  # shown as text: its first values
+            return {"kind": "text", "text": _features_text(self._features_row(record))}
         self._check_image(record)
         start = time.perf_counter()
         if _is_npy(record.uri):
@@ -986,6 +1134,11 @@ class ItemReader:
                 f"{len(arr)} rows"
             )
         return arr[index]
+
+    def _features_row(self, record: ItemRecord) -> np.ndarray:
+        if not _is_npy(record.uri):
+            raise ItemReadError(f"feature item {record.item_id!r} has no npy:// URI to read")
+        return self._npy_row(record)
 
     def _npy_image(self, record: ItemRecord) -> Image.Image:
         row = self._npy_row(record)

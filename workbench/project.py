@@ -23,6 +23,9 @@ __all__ = ["Project"]
 #: Kinds of event whose value is a label of the task (checked against the schema).
 VALUE_KINDS = ("label", "prelabel", "review-accept", "review-correct")
 
+#: Items written per transaction while a progress bar is shown.
+ADD_CHUNK = 10_000
+
 LABEL_COLUMNS = [
     "item_id", "task", "label", "annotator", "kind", "created_at", "duration_ms",
     "schema_version", "event_id",
@@ -288,33 +291,82 @@ class Project:
         return self._schema.task(task).name
 
     # -- items ------------------------------------------------------------------
-    def _add(self, records: Sequence[ItemRecord]) -> int:
-        return self.store.add_items(records, [t.name for t in self._schema.tasks])
+    def _add(self, records: Sequence[ItemRecord], progress: bool | None = None) -> int:
+        tasks = [t.name for t in self._schema.tasks]
+        shown = progress if progress is not None else len(records) >= _items.PROGRESS_MIN
+        if not shown or len(records) <= ADD_CHUNK:
+            return self.store.add_items(records, tasks)
+        from tqdm.auto import tqdm
 
-    def add_arrays(self, arrays: Any, *, ids: Sequence[str] | None = None) -> int:
+        new = 0
+        with tqdm(total=len(records), desc="adding items", unit="item") as bar:
+            for start in range(0, len(records), ADD_CHUNK):
+                chunk = records[start : start + ADD_CHUNK]
+                new += self.store.add_items(chunk, tasks)
+                bar.update(len(chunk))
+        return new
+
+    def add_arrays(
+        self, arrays: Any, *, ids: Sequence[str] | None = None, progress: bool | None = None
+    ) -> int:
         """Add images given as a numpy array (N×H×W or N×H×W×C). Returns how many were new.
 
-        The array is saved once under ``items_dir``; each item's id is a hash
-        of its row's content unless ``ids`` are given.
+        Images of different sizes go in one call as a list (or a 1-D object
+        array) of (H, W[, C]) arrays: each is its own item with its own shape. A
+        nested list whose rows differ in length is refused with an
+        :class:`~workbench.ItemSourceError`. Arrays are saved once under
+        ``items_dir``; each item's id is a hash of its content unless ``ids``
+        are given. ``progress``: show a progress bar (by default only for at
+        least 1,000 images; ``False`` never).
         """
-        return self._add(_items.from_arrays(arrays, ids=ids, items_dir=self.items_dir))
+        return self._add(
+            _items.from_arrays(arrays, ids=ids, items_dir=self.items_dir, progress=progress),
+            progress,
+        )
+
+    def add_features(
+        self, features: Any, *, ids: Sequence[str] | None = None, progress: bool | None = None
+    ) -> int:
+        """Add feature rows (embeddings, tabular data) as items: one item per row.
+
+        ``features`` is an N×D array or a numeric DataFrame (its index gives the
+        ids when it is not 0..N-1). Training, pre-labeling, the active-learning
+        loop and audits then use the stored rows as each item's features with
+        no ``features=`` argument (:func:`workbench.features.item_features`).
+        The widgets show a row as text: its first values. Returns how many were new.
+        """
+        return self._add(
+            _items.from_features(features, ids=ids, items_dir=self.items_dir, progress=progress),
+            progress,
+        )
 
     def add_texts(self, texts: Iterable[str], *, ids: Sequence[str] | None = None) -> int:
         """Add plain texts; each id is a hash of the text unless ``ids`` are given."""
         return self._add(_items.from_texts(texts, ids=ids))
 
     def add_uris(
-        self, uris: Iterable[str], *, kind: str = "image", ids: Sequence[str] | None = None
+        self,
+        uris: Iterable[str],
+        *,
+        kind: str = "image",
+        ids: Sequence[str] | None = None,
+        progress: bool | None = None,
     ) -> int:
         """Add files by URI (local paths, ``file://``, ``s3://``, … anything fsspec reads).
 
         Nothing is downloaded: an id comes from the URI plus its size or ETag.
+        ``progress``: show a progress bar (by default only for at least 1,000 files).
         """
-        return self._add(_items.from_uris(uris, kind=kind, ids=ids))
+        return self._add(_items.from_uris(uris, kind=kind, ids=ids, progress=progress), progress)
 
-    def add_folder(self, path: str | Path, *, recursive: bool = True) -> int:
-        """Add every image file under ``path`` (a local folder or an fsspec URL)."""
-        return self._add(_items.from_folder(path, recursive=recursive))
+    def add_folder(
+        self, path: str | Path, *, recursive: bool = True, progress: bool | None = None
+    ) -> int:
+        """Add every image file under ``path`` (a local folder or an fsspec URL).
+
+        ``progress``: show a progress bar (by default only for at least 1,000 files).
+        """
+        return self._add(_items.from_folder(path, recursive=recursive, progress=progress), progress)
 
     def add_dataframe(
         self,

@@ -686,3 +686,107 @@ def test_project_add_folder_from_s3_twice_adds_nothing(s3_bucket, project):
     np.testing.assert_array_equal(
         np.asarray(project.read_item(project.item_ids()[1])), rgb(4, 4, 1)
     )
+
+
+# -- images of mixed sizes, feature rows, progress ----------------------------------
+def _project(tmp_path, classes=("a", "b")):
+    return workbench.Project(
+        tmp_path / "p.db", schema=workbench.Schema.classification("t", list(classes))
+    )
+
+
+def test_images_of_mixed_sizes_are_items_with_their_own_shapes(tmp_path):
+    small = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    big = np.full((16, 16, 3), 200, dtype=np.uint8)
+    with _project(tmp_path) as p:
+        assert p.add_arrays([small, big]) == 2
+        objects = np.empty(2, dtype=object)
+        objects[0], objects[1] = small + 1, big - 1
+        assert p.add_arrays(objects) == 2  # an object array: one image per element
+        records = p.store.get_items(p.item_ids())
+        sizes = [(p.reader.render(r)["width"], p.reader.render(r)["height"]) for r in records]
+        assert sizes == [(8, 8), (16, 16), (8, 8), (16, 16)]
+        np.testing.assert_array_equal(p.reader.load_array(records[0]), small)
+        np.testing.assert_array_equal(p.reader.load_array(records[3]), big - 1)
+        assert p.add_arrays(np.stack([small + 2, small + 3])) == 2  # a stacked batch as before
+        with pytest.raises(ItemSourceError, match=r"arrays\[0\] is a nested list whose rows"):
+            p.add_arrays([[[0, 1], [2]]])
+        assert len(p) == 6, "a refused call adds nothing"
+
+
+def test_feature_rows_are_items_models_read_directly(tmp_path):
+    from workbench.features import item_features
+
+    X = np.random.default_rng(0).normal(size=(12, 5))
+    with _project(tmp_path) as p:
+        assert p.add_features(X, ids=[f"r{i}" for i in range(12)]) == 12
+        assert p.add_features(X, ids=[f"r{i}" for i in range(12)]) == 0
+        got = item_features(p, ["r7", "r2"])  # no features= needed
+        np.testing.assert_allclose(got, X[[7, 2]].astype(np.float32))
+        (rec,) = p.store.get_items(["r7"])
+        assert rec.kind == "features" and rec.meta == {"dim": 5}
+        shown = p.reader.render(rec)
+        assert shown["kind"] == "text" and shown["text"].startswith("feature row: [")
+        assert f"{X[7, 0]:.4g}" in shown["text"]
+        np.testing.assert_array_equal(p.read_item("r7"), X[7])
+        df = pd.DataFrame(X[:2] + 1, index=["x", "y"], columns=list("abcde"))
+        assert p.add_features(df) == 2 and p.item_ids()[-2:] == ["x", "y"]
+        for bad, match in [
+            (X[0], r"shape \(5,\).*X.reshape\(1, -1\)"),
+            (np.zeros((2, 2, 2)), r"expected \(N, D\)"),
+            (np.array([["a", "b"]]), "need numbers"),
+            (pd.DataFrame({"c": ["u", "v"]}), "column 'c'"),
+        ]:
+            with pytest.raises(ItemSourceError, match=match):
+                p.add_features(bad)
+        # Training uses the stored rows: labels on feature items, no features= given.
+        from sklearn.linear_model import LogisticRegression
+
+        for i in range(12):
+            p.label(f"r{i}", "a" if X[i, 0] > 0 else "b")
+        model = workbench.train.fit(LogisticRegression(), p)
+        assert model.predict_proba(item_features(p, ["r0"])).shape == (1, 2)
+
+
+def test_integer_classes_take_integer_oracle_answers(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    with workbench.Project(
+        tmp_path / "p.db", schema=workbench.Schema.classification("digit", [0, 1])
+    ) as p:
+        p.add_features(X, ids=[str(i) for i in range(40)])
+        loop = workbench.ActiveLearningLoop(
+            p, LogisticRegression(), strategy="margin", batch_size=5, initial=10,
+            holdout=(X[:10], y[:10]),
+        )  # fmt: skip
+        loop.run(lambda ids: [y[int(i)] for i in ids], rounds=3, progress=False)
+        labels = p.labels()
+        assert len(labels) >= 10 and set(labels["label"]) <= {"0", "1"}
+        pairs = zip(labels["item_id"], labels["label"], strict=True)
+        assert all(lab == str(y[int(i)]) for i, lab in pairs)
+
+
+@pytest.mark.parametrize("progress, shown", [(True, True), (False, False), (None, False)])
+def test_add_arrays_reports_progress_when_asked(tmp_path, capsys, progress, shown):
+    with _project(tmp_path) as p:
+        p.add_arrays(np.zeros((7, 4, 4), dtype=np.uint8) + np.arange(7)[:, None, None].astype(
+            np.uint8), progress=progress)  # fmt: skip
+    err = capsys.readouterr().err
+    assert ("7/7" in err) is shown, err
+
+
+def test_add_folder_and_add_features_report_progress(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (4, 4), i).save(folder / f"{i}.png")
+    with _project(tmp_path) as p:
+        p.add_folder(folder, progress=True)
+        assert "3/3" in capsys.readouterr().err
+        p.add_features(np.eye(5), progress=True)
+        assert "5/5" in capsys.readouterr().err
+        monkeypatch.setattr(items, "PROGRESS_MIN", 4)  # long enough: shown by default
+        p.add_features(np.eye(6) * 2)
+        assert "6/6" in capsys.readouterr().err
