@@ -368,7 +368,7 @@ def test_yolo_huge_and_binary_files_are_refused(project, tmp_path):
 BOMB = (
     "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
-              for p, c in zip("abcdefgh", "bcdefghi"))  # 10**9 strings as a tree
+              for p, c in zip("abcdefgh", "bcdefghi", strict=True))  # 10**9 strings as a tree
     + "names: *i\n"
 )  # fmt: skip
 
