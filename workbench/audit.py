@@ -1323,12 +1323,14 @@ def out_of_fold_predictions(
     folds: int = 5,
     task: str | None = None,
     seed: int = 0,
+    progress: bool = True,
 ) -> Predictions:
     """Out-of-fold probabilities for every labeled item, trained on the current labels.
 
     ``features`` is anything :func:`workbench.features.item_features` takes
     (the items' pixels by default); ``estimator`` defaults to
-    :func:`default_estimator` and is cloned for each fold. Returns
+    :func:`default_estimator` and is cloned for each fold; ``progress`` shows a
+    progress bar with one step per fold. Returns
     :class:`~workbench.predictions.Predictions` (not saved) whose rows are the
     labeled items in ``project.labels()`` order.
     """
@@ -1347,7 +1349,7 @@ def out_of_fold_predictions(
     y = np.asarray(current["label"].tolist(), dtype=object)
     X = item_features(project, ids, features)
     model = default_estimator() if estimator is None else estimator
-    probs = out_of_fold(model, X, y, folds=folds, seed=seed, classes=classes)
+    probs = out_of_fold(model, X, y, folds=folds, seed=seed, classes=classes, progress=progress)
     name = "default" if estimator is None else type(estimator).__name__
     return Predictions(ids, probs, classes, model=f"oof-{name}@{seed}", task=spec.name)
 
@@ -1361,12 +1363,15 @@ def find_issues_out_of_fold(
     task: str | None = None,
     seed: int = 0,
     filter_by: str = "prune_by_noise_rate",
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Train ``estimator`` out of fold on the current labels and audit them: :func:`issues`
-    of :func:`out_of_fold_predictions` (see both)."""
+    of :func:`out_of_fold_predictions` (see both). ``progress`` shows a progress bar,
+    one step per fold (``progress=False`` hides it)."""
     preds = out_of_fold_predictions(
-        project, estimator, features=features, folds=folds, task=task, seed=seed
-    )
+        project, estimator, features=features, folds=folds, task=task, seed=seed,
+        progress=progress,
+    )  # fmt: skip
     return issues(project, preds, task=task, filter_by=filter_by)
 
 

@@ -376,6 +376,7 @@ def out_of_fold(
     folds: int = 5,
     seed: int = 0,
     classes: Sequence[Any] | None = None,
+    progress: bool = True,
 ) -> np.ndarray:
     """Out-of-fold class probabilities: each row predicted by a model that never saw it.
 
@@ -395,13 +396,14 @@ def out_of_fold(
         Column order of the result; the sorted unique values of ``y`` by
         default. A class missing from a fold's training rows gets probability 0
         in that fold's predictions.
+    progress : bool
+        Show a progress bar (tqdm), one step per fold.
 
     Returns
     -------
     ndarray, shape (N, K), float32
     """
     require("sklearn", "ml")
-    from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
 
     y_arr = np.asarray(y)
@@ -427,6 +429,21 @@ def out_of_fold(
         splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
     out = np.zeros((n, len(cols)), dtype=np.float32)
     X_arr = X if hasattr(X, "iloc") else np.asarray(X)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=folds, desc="out-of-fold training", unit="fold", disable=not progress)
+    with bar:
+        _fit_folds(estimator, X_arr, y_arr, splitter, out, col_of, bar)
+    return out
+
+
+def _fit_folds(
+    estimator: Any, X_arr: Any, y_arr: np.ndarray, splitter: Any, out: np.ndarray,
+    col_of: dict[Any, int], bar: Any,
+) -> None:  # fmt: skip
+    from sklearn.base import clone
+
+    n = len(y_arr)
     for train_idx, test_idx in splitter.split(np.zeros(n), y_arr):
         model = clone(estimator)
         X_train = X_arr.iloc[train_idx] if hasattr(X_arr, "iloc") else X_arr[train_idx]
@@ -435,7 +452,7 @@ def out_of_fold(
         probs = np.asarray(model.predict_proba(X_test), dtype=np.float32)
         where = [col_of[c] for c in model.classes_]
         out[np.ix_(test_idx, where)] = probs
-    return out
+        bar.update(1)
 
 
 # -- estimators --------------------------------------------------------------------------

@@ -449,8 +449,19 @@ def test_issues_on_a_project(digits_project):
                                                    "m@1", "digit"))  # fmt: skip
 
 
-def test_find_issues_out_of_fold_on_a_project(tmp_path):
+def test_find_issues_out_of_fold_on_a_project(tmp_path, monkeypatch):
+    import tqdm.auto
     from sklearn.datasets import load_digits
+
+    bars = []
+
+    class Recorder(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if kwargs.get("unit") == "fold":
+                bars.append((self, kwargs["disable"]))
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
 
     digits = load_digits()
     n = 400
@@ -464,6 +475,10 @@ def test_find_issues_out_of_fold_on_a_project(tmp_path):
         p.add_arrays(digits.images[:n].astype(np.float32), ids=ids)
         p.store.append([p.make_event(i, str(c)) for i, c in zip(ids, given, strict=True)])
         table = audit.find_issues_out_of_fold(p)
+        # One progress bar, one step per fold; progress=False hides it.
+        assert [(b.total, b.n, off) for b, off in bars] == [(5, 5, False)]
+        audit.out_of_fold_predictions(p, folds=3, progress=False)
+        assert [(b.total, off) for b, off in bars[1:]] == [(3, True)]
     found = {int(i[1:]) for i in table.loc[table["is_issue"], "item_id"]}
     truly = set(flipped.tolist())
     assert len(found & truly) >= 14 and len(found - truly) <= 6
