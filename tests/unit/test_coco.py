@@ -172,7 +172,8 @@ def test_hand_written_file_imports_and_exports_every_shape(project, tmp_path):
     out = to_coco(project, path=tmp_path / "out.json")
     assert json.loads((tmp_path / "out.json").read_text()) == out
     assert [im["workbench_id"] for im in out["images"]] == ids[:2]
-    assert [im["file_name"] for im in out["images"]] == uris[:2]
+    # Relative to the folder holding the images, as COCO readers join it.
+    assert [im["file_name"] for im in out["images"]] == [u.rsplit("/", 1)[-1] for u in uris[:2]]
     assert all((im["width"], im["height"]) == (W, H) for im in out["images"])
     cats = {c["name"]: c for c in out["categories"]}
     assert cats["person"]["keypoints"] == list(PERSON.points)
@@ -269,12 +270,14 @@ def test_mask_area_and_bbox_match_pycocotools(project):
         assert ann["iscrowd"] == 0
 
 
-#: What to_coco wrote for every shape type (release 0.1.0), byte for byte: key
-#: order, floats, the mask's area and bbox (one run crossing into the next
-#: column), keypoints with hidden points, a polyline left out.
+#: What to_coco writes for every shape type, byte for byte: key order, floats, the
+#: mask's area and bbox (one run crossing into the next column), keypoints with
+#: hidden points, a polyline left out; boxes and keypoints carry their box as
+#: pycocotools' loadRes polygon, so COCOeval(iouType="segm") can rasterise them.
 EXPORTED = (
     '[{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "bbox": [1.25, 2.5, 4.125, 3.0], '
-    '"area": 12.375, "segmentation": [], "attributes": {"occluded": true, "view": "side"}, '
+    '"area": 12.375, "segmentation": [[1.25, 2.5, 1.25, 5.5, 5.375, 5.5, 5.375, 2.5]], '
+    '"attributes": {"occluded": true, "view": "side"}, "workbench_type": "box", '
     '"score": 0.75, "workbench_shape_id": "s1", "workbench_z": 2}, '
     '{"id": 2, "image_id": 1, "category_id": 3, "iscrowd": 0, '
     '"segmentation": [[0.5, 0.5, 10.25, 0.5, 10.25, 7.75, 0.5, 7.75]], '
@@ -292,20 +295,25 @@ EXPORTED = (
     '"workbench_z": 0}, '
     '{"id": 5, "image_id": 1, "category_id": 2, "iscrowd": 0, '
     '"keypoints": [3.5, 1.25, 2, 2.0, 6.0, 1, 0.0, 0.0, 0], "num_keypoints": 2, '
-    '"bbox": [2.0, 1.25, 1.5, 4.75], "area": 7.125, "segmentation": [], '
-    '"attributes": {"occluded": false, "view": "front"}, "workbench_shape_id": "s6", '
+    '"bbox": [2.0, 1.25, 1.5, 4.75], "area": 7.125, '
+    '"segmentation": [[2.0, 1.25, 2.0, 6.0, 3.5, 6.0, 3.5, 1.25]], '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_type": "keypoints", '
+    '"workbench_shape_id": "s6", '
     '"workbench_z": 0}, '
     '{"id": 6, "image_id": 2, "category_id": 3, "iscrowd": 0, '
     '"segmentation": {"size": [12, 16], "counts": "n09i4"}, "bbox": [2.0, 0.0, 2.0, 12.0], '
     '"area": 9.0, "attributes": {"occluded": false, "view": "front"}, '
     '"workbench_shape_id": "s1", "workbench_z": 0}, '
     '{"id": 7, "image_id": 2, "category_id": 3, "iscrowd": 0, "bbox": [0.0, 0.0, 1.0, 1.0], '
-    '"area": 1.0, "segmentation": [], "attributes": {"occluded": false, "view": "front"}, '
+    '"area": 1.0, "segmentation": [[0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0]], '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_type": "box", '
     '"workbench_shape_id": "s2", "workbench_z": 0}, '
     '{"id": 8, "image_id": 2, "category_id": 2, "iscrowd": 0, '
     '"keypoints": [0.0, 0.0, 0, 0.0, 0.0, 0, 0.0, 0.0, 0], "num_keypoints": 0, '
-    '"bbox": [0.0, 0.0, 0.0, 0.0], "area": 0.0, "segmentation": [], '
-    '"attributes": {"occluded": false, "view": "front"}, "workbench_shape_id": "s3", '
+    '"bbox": [0.0, 0.0, 0.0, 0.0], "area": 0.0, '
+    '"segmentation": [[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]], '
+    '"attributes": {"occluded": false, "view": "front"}, "workbench_type": "keypoints", '
+    '"workbench_shape_id": "s3", '
     '"workbench_z": 0}]'
 )
 

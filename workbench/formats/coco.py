@@ -52,6 +52,7 @@ import json
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,9 @@ from ._project import (
     all_finite,
     beyond_edge,
     describe,
+    has_file,
     outside_image,
+    progress_bar,
     read_file,
     real_size,
     shape_field,
@@ -98,6 +101,8 @@ def to_coco(
     task: str | None = None,
     path: str | os.PathLike | None = None,
     strict: bool = False,
+    image_root: str | os.PathLike | None = None,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """The current labels of a Shapes task as a COCO dict.
 
@@ -111,12 +116,22 @@ def to_coco(
     strict : bool, default False
         Raise :class:`CocoFormatError` instead of warning when a shape has no
         COCO form (polylines and cuboids).
+    image_root : str or PathLike, optional
+        The images folder ``file_name`` is relative to, as COCO readers
+        (pycocotools, supervision, datumaro) join it: by default the deepest
+        folder that holds every labeled item's local file. An item file outside
+        a given ``image_root`` is a :class:`CocoFormatError`.
+    progress : bool, optional
+        Show a progress bar over the labeled items (default: when there are at
+        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
 
     Returns
     -------
     dict
         ``images`` (one per labeled item, ``id`` 1..N in item order, with
-        ``file_name`` the item's URI, or its id for items with no file,
+        ``file_name`` the item's file relative to the images folder with ``/``
+        separators (a remote URI as it is; the item id for items with no file
+        of their own: array rows, copied images),
         ``width``/``height`` read from the image, or from a mask's RLE size when
         the image cannot be read, left out when neither is known, and
         ``workbench_id``), ``annotations`` (ids 1..M) and ``categories`` (the
@@ -151,10 +166,13 @@ def to_coco(
         }  # fmt: skip
         order = [i for i in project.item_ids() if i in values]
         records = {r.item_id: r for r in project.store.get_items(order)} if order else {}
+        file_names = _file_names([records[i] for i in order], image_root)
+        bar = progress_bar(len(order), "COCO export", progress)
         for image_id, item_id in enumerate(order, start=1):
+            bar.update(1)
             record = records[item_id]
             shapes = values[item_id]
-            image: dict[str, Any] = {"id": image_id, "file_name": _file_name(record)}
+            image: dict[str, Any] = {"id": image_id, "file_name": file_names[item_id]}
             size, real = _image_size(project, record, shapes)
             if size is not None:
                 image["width"], image["height"] = size
@@ -173,9 +191,13 @@ def to_coco(
                     if kind != "mask" and beyond_edge(geometry_["bbox"], kind, *size):
                         losses.change("shape", "clipped to the image")
                         geometry_ = _GEOMETRY_TO_COCO[kind](_clip(shape, *size))
+                attributes = dict(shape.get("attributes") or {})
                 ann = {"id": len(annotations) + 1, "image_id": image_id,
-                       "category_id": cat_ids[shape["class"]], "iscrowd": 0, **geometry_,
-                       "attributes": dict(shape.get("attributes") or {})}  # fmt: skip
+                       "category_id": cat_ids[shape["class"]],
+                       "iscrowd": 1 if attributes.get("iscrowd") is True else 0, **geometry_,
+                       "attributes": attributes}  # fmt: skip
+                if kind in ("box", "keypoints"):  # the segmentation is only the box
+                    ann["workbench_type"] = kind
                 if shape.get("score") is not None:
                     ann["score"] = shape["score"]
                 ann["workbench_shape_id"] = shape["id"]
@@ -188,6 +210,7 @@ def to_coco(
                         "correct it (nothing was written)"
                     )
                 annotations.append(ann)
+        bar.close()
 
     losses.report(shapes_task, "COCO", strict, CocoFormatError)
 
@@ -209,11 +232,42 @@ def _shapes_task(project: Any, task: str | None) -> Shapes:
     return t
 
 
-def _file_name(record: Any) -> str:
+def _file_names(records: list[Any], image_root: str | os.PathLike | None) -> dict[str, str]:
+    """Each item's ``file_name``: its local file relative to ``image_root`` (by default
+    the deepest folder holding every local file), ``/``-separated; a remote URI as it
+    is; the item id for an item with no file of its own."""
+    local = {r.item_id: _local_path(r) for r in records}
+    paths = [p for p in local.values() if p is not None]
+    if image_root is not None:
+        root = os.path.abspath(os.fspath(image_root))
+    elif paths:
+        root = os.path.commonpath([os.path.dirname(p) for p in paths])
+    out: dict[str, str] = {}
+    for r in records:
+        p = local[r.item_id]
+        if p is None:
+            out[r.item_id] = r.uri if has_file(r) else r.item_id
+            continue
+        rel = os.path.relpath(p, root)
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            raise CocoFormatError(
+                f"item {r.item_id!r}: its file {p} is not under image_root {root} "
+                "(nothing was written)"
+            )
+        out[r.item_id] = rel.replace(os.sep, "/")
+    return out
+
+
+def _local_path(record: Any) -> str | None:
+    """The absolute local path of an item's own file, or None (no file, or remote)."""
+    if not has_file(record):
+        return None
     uri = record.uri
-    if uri is None or uri.startswith(("npy://", "items://")):
-        return record.item_id
-    return uri
+    if uri.startswith("file://"):
+        uri = uri[len("file://") :]
+    elif "://" in uri or "::" in uri:
+        return None
+    return os.path.abspath(uri)
 
 
 def _image_size(
@@ -266,9 +320,16 @@ def _category(shapes_task: Shapes, name: str, k: int) -> dict[str, Any]:
     return cat
 
 
+def _box_polygon(bbox: list[float]) -> list[list[float]]:
+    """A box as the polygon pycocotools' ``loadRes`` gives a box-only result, so that
+    ``COCOeval(iouType="segm")`` can rasterise it: corners in that order."""
+    x, y, w, h = bbox
+    return [[x, y, x, y + h, x + w, y + h, x + w, y]]
+
+
 def _box(shape: Mapping[str, Any]) -> dict[str, Any]:
     x, y, w, h = shape["bbox"]
-    return {"bbox": [x, y, w, h], "area": w * h, "segmentation": []}
+    return {"bbox": [x, y, w, h], "area": w * h, "segmentation": _box_polygon([x, y, w, h])}
 
 
 def _polygon(shape: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,7 +350,7 @@ def _keypoints(shape: Mapping[str, Any]) -> dict[str, Any]:
     seen = [p[:2] for p in shape["points"] if p[2] > 0]
     bbox = geometry.bbox_of(seen) if seen else [0.0, 0.0, 0.0, 0.0]
     return {"keypoints": flat, "num_keypoints": len(seen), "bbox": bbox,
-            "area": bbox[2] * bbox[3], "segmentation": []}  # fmt: skip
+            "area": bbox[2] * bbox[3], "segmentation": _box_polygon(bbox)}  # fmt: skip
 
 
 #: Each shape type's COCO geometry fields, in the order they are written.
@@ -307,6 +368,7 @@ def from_coco(
     task: str | None = None,
     annotator: str = "coco-import",
     match: str = "file_name",
+    progress: bool | None = None,
 ) -> int:
     """Label the project's items from a COCO dict or JSON file.
 
@@ -321,8 +383,13 @@ def from_coco(
     match : {"file_name", "workbench_id"}
         How an image finds its item. ``"file_name"``: by ``workbench_id`` when
         the image has one the project knows, else the item whose URI or id
-        equals ``file_name``, else the only item whose file has that basename.
-        ``"workbench_id"``: by ``workbench_id`` only.
+        equals ``file_name``, else the only item whose file path ends with
+        ``file_name`` (a path relative to an images folder), else the only item
+        whose file has that basename. ``"workbench_id"``: by ``workbench_id``
+        only.
+    progress : bool, optional
+        Show a progress bar over the annotations (default: when there are at
+        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -338,10 +405,19 @@ def from_coco(
         not a class of the task, or a shape reaching outside its image (see the
         module docstring). The message names the file, the record and the
         field. Nothing is written unless everything is well formed.
+
+    Warns
+    -----
+    UserWarning
+        When crowd annotations (``iscrowd: 1``) arrive and the task has no bool
+        attribute ``iscrowd`` to keep the flag in, naming how many.
     """
     if match not in _MATCH:
         raise ValueError(f"match must be one of {list(_MATCH)}, got {match!r}")
     shapes_task = _shapes_task(project, task)
+    crowd_attribute = any(a.name == "iscrowd" and a.kind == "bool"
+                          for a in shapes_task.attributes)  # fmt: skip
+    crowd_dropped = 0
     data, where = _load(source)
     images = _records(data, "images", where)
     anns = _records(data, "annotations", where)
@@ -362,7 +438,9 @@ def from_coco(
     sizes = _ImageSizes(project, images, items, where)
     shapes: dict[int, list[tuple[str, dict[str, Any]]]] = {k: [] for k in items}
     used_classes: set[str] = set()
+    bar = progress_bar(len(anns), "COCO import", progress, "annotation")
     for i, ann in enumerate(anns):
+        bar.update(1)
         rec = _rec("annotations", i, ann)
         _int(ann, "id", where, rec)
         image_id = _int(ann, "image_id", where, rec)
@@ -380,7 +458,14 @@ def from_coco(
             )  # fmt: skip
         used_classes.add(cls_name)
         size = sizes.of(image_id)  # (width, height) from the image file's header
+        crowd = ann.get("iscrowd", 0)
+        if crowd not in (0, 1) or isinstance(crowd, bool | float):
+            raise _error(where, rec, "iscrowd", f"must be 0 or 1, got {describe(crowd)}")
+        if crowd and not crowd_attribute:
+            crowd_dropped += 1
         for shape in _annotation_shapes(ann, cls_name, shapes_task, size, where, rec):
+            if crowd_attribute:
+                shape["attributes"] = {**(shape.get("attributes") or {}), "iscrowd": crowd == 1}
             try:
                 (valid,) = shapes_task.validate([shape])
             except SchemaError as exc:
@@ -391,6 +476,7 @@ def from_coco(
                 raise _error(where, rec, _coco_field(shape, outside[0]), outside[1])
             shapes[image_id].append((rec, shape))
 
+    bar.close()
     events = []
     for image_id, item_id in items.items():
         value = [s for _, s in shapes[image_id]]
@@ -401,6 +487,14 @@ def from_coco(
             i = next(j for j, im in enumerate(images) if im.get("id") == image_id)
             raise _error(where, _rec("images", i, images[i]), "annotations", str(exc)) from None
     project.store.append(events)  # one transaction: all or nothing
+    if crowd_dropped:
+        warnings.warn(
+            f"{where}: {crowd_dropped} crowd annotation(s) (iscrowd 1) imported without "
+            f"their crowd flag: task {shapes_task.name!r} has no bool attribute 'iscrowd' "
+            "to keep it in (add Attribute('iscrowd') to the task to keep it)",
+            UserWarning,
+            stacklevel=2,
+        )
     return len(events)
 
 
@@ -527,6 +621,7 @@ def _match_images(
     known = set(ids)
     by_name: dict[str, str] = {}
     by_base: dict[str, list[str]] = {}
+    by_tail: dict[str, list[str]] = {}  # "sub/a.png" -> items whose path ends with it
     if match == "file_name":
         for r in project.store.get_items(ids) if ids else []:
             by_name[r.item_id] = r.item_id
@@ -535,6 +630,9 @@ def _match_images(
                 if r.uri.startswith("file://"):
                     by_name[r.uri[len("file://") :]] = r.item_id
                 by_base.setdefault(_basename(r.uri), []).append(r.item_id)
+                parts = r.uri.replace("\\", "/").split("/")
+                for k in range(2, len(parts)):
+                    by_tail.setdefault("/".join(parts[-k:]), []).append(r.item_id)
     out: dict[int, str] = {}
     seen: dict[str, str] = {}
     missing: list[str] = []
@@ -555,6 +653,13 @@ def _match_images(
             if not isinstance(name, str):
                 raise _error(where, rec, "file_name", f"must be a string, got {describe(name)}")
             item = by_name.get(name)
+            tail = name.replace("\\", "/").removeprefix("./")
+            if item is None and "/" in tail:
+                candidates = by_tail.get(tail, [])
+                if len(candidates) > 1:
+                    raise _error(where, rec, "file_name", f"{name!r} matches {len(candidates)} "
+                                 "items by path; give 'workbench_id' or the full URI")  # fmt: skip
+                item = candidates[0] if candidates else None
             if item is None:
                 candidates = by_base.get(_basename(name), [])
                 if len(candidates) > 1:
@@ -605,6 +710,9 @@ def _annotation_shapes(
     geometries: list[dict[str, Any]] = []
 
     seg = ann.get("segmentation")
+    derived = ann.get("workbench_type") in ("box", "keypoints")
+    if derived or (isinstance(seg, list) and seg == _box_polygon(bbox)):
+        seg = None  # only the box, as pycocotools' loadRes and to_coco write it
     if isinstance(seg, Mapping):
         geometries.append({"type": "mask", "rle": _rle(seg, size, where, rec)})
     elif isinstance(seg, list):
