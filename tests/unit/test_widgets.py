@@ -81,7 +81,9 @@ def test_esm_and_css_point_at_the_bundles():
 
 def test_unknown_kwargs_raise_type_error_naming_them(texts):
     with pytest.raises(TypeError, match=r"'colour'.*'prefecth'|'prefecth'.*'colour'"):
-        texts.classify(prefecth=3, colour="red")
+        wb.ClassifyWidget(texts, prefecth=3, colour="red")
+    with pytest.raises(TypeError, match="'prefecth'"):  # Project's methods list their options
+        texts.classify(prefecth=3)
     with pytest.raises(TypeError, match="'pagesize'"):
         texts.gallery(pagesize=10)
 
