@@ -408,13 +408,14 @@ def voc_file(draw):
 
 
 def expected_voc(raw: bytes) -> list[tuple[str, str, Any]]:
-    """What a VOC file says: x = xmin - 1, w = xmax - x (1-based inclusive pixels)."""
+    """What a VOC file says: x = xmin - 1, w = xmax - x (1-based inclusive pixels); an
+    xmin or ymin below 1 (a 0-based writer's edge) is the image's edge, 0."""
     import xml.etree.ElementTree as ET
 
     shapes = []
     for obj in ET.fromstring(raw).findall("object"):
         v = {t: float(obj.findtext(f"bndbox/{t}")) for t in ("xmin", "ymin", "xmax", "ymax")}
-        x, y = v["xmin"] - 1, v["ymin"] - 1
+        x, y = max(v["xmin"] - 1, 0.0), max(v["ymin"] - 1, 0.0)
         shapes.append(("box", obj.findtext("name"),
                        [x, y, max(v["xmax"] - x, 0.0), max(v["ymax"] - y, 0.0)]))  # fmt: skip
     return shapes

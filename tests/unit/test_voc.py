@@ -340,8 +340,8 @@ def test_what_voc_cannot_hold_is_named_or_refused(project, tmp_path):
     assert str(info.value) == (
         "task 'objects': VOC cannot hold everything: dropped 1 cuboid (no 3-D boxes), "
         "1 keypoints shape (no keypoints), 1 polyline (no open paths); changed: 1 mask "
-        "written as its bounding box, 1 polygon written as its bounding box, 1 shape "
-        "clipped to the image (strict=True: nothing was written)"
+        "written as its bounding box, 1 shape clipped to the image (strict=True: nothing "
+        "was written)"
     )
     assert not (tmp_path / "strict").exists()
     with pytest.warns(UserWarning, match=r"dropped 1 cuboid"):
@@ -352,6 +352,13 @@ def test_what_voc_cannot_hold_is_named_or_refused(project, tmp_path):
         {"bndbox/xmin": "2", "bndbox/ymin": "3", "bndbox/xmax": "5", "bndbox/ymax": "9"},
         {"bndbox/xmin": "11", "bndbox/ymin": "4", "bndbox/xmax": "12", "bndbox/ymax": "7"},
     ]  # fmt: skip
+    # The polygon also keeps its vertices, each shifted by 1 as a point is.
+    polygon = ET.parse(path).getroot().findall("object")[1].find("polygon")
+    assert [c.text for c in polygon] == ["2", "3", "6", "3", "6", "10", "2", "10"]
+    project.label(project.item_ids()[0], [])
+    from_voc(project, tmp_path / "out")
+    assert current(project)[project.item_ids()[0]][1]["points"] == [[float(x), float(y)]
+                                                                   for x, y in corners]
 
 
 def test_flags_a_task_cannot_hold_are_named_on_import(tmp_path):
@@ -369,16 +376,65 @@ def test_flags_a_task_cannot_hold_are_named_on_import(tmp_path):
         assert car["attributes"] == {} and car["bbox"] == [7.0, 11.0, 28.0, 37.0]
 
 
-def test_zero_based_xmin_reads_one_pixel_left_and_exports_clipped(project, tmp_path):
+def test_zero_based_xmin_is_the_image_edge_with_a_warning_naming_the_file(project, tmp_path):
+    """VOC counts from 1; a 0 is a 0-based writer's edge: read as 0, once named per file."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "img0.xml").write_text(VOC2007.replace("<xmin>8</xmin>", "<xmin>0</xmin>"))
-    from_voc(project, src)
-    car = current(project)[project.item_ids()[0]][0]
-    assert car["bbox"] == [-1.0, 11.0, 36.0, 37.0]
-    with pytest.warns(UserWarning, match=r"changed: 1 shape clipped to the image$"):
+    (src / "img0.xml").write_text(VOC2007.replace("<xmin>8</xmin>", "<xmin>0</xmin>")
+                                  .replace("<ymin>1</ymin>", "<ymin>0</ymin>"))  # fmt: skip
+    with pytest.warns(UserWarning, match=r"xmin or ymin of 0 \(written 0-based\); such an "
+                      r"edge was read as 0, the image's edge: \S*img0.xml \(2 boxes\)$"):
+        from_voc(project, src)
+    car, person = current(project)[project.item_ids()[0]]
+    assert car["bbox"] == [0.0, 11.0, 35.0, 37.0]  # xmax 35 stays the far edge
+    assert person["bbox"] == [0.0, 0.0, 64.0, 48.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to clip any more
         (path,) = to_voc(project, tmp_path / "out")
     assert objects(path)[0]["bndbox/xmin"] == "1"
+
+
+def test_size_falls_back_to_the_image_header(project, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    text = re.sub(r"<size>.*?</size>", "", VOC2007, flags=re.S)
+    (src / "img0.xml").write_text(text)
+    assert from_voc(project, src) == 1
+    assert current(project)[project.item_ids()[0]][1]["bbox"] == [0.0, 0.0, 64.0, 48.0]
+    (src / "img0.xml").write_text(text.replace("<xmax>64</xmax>", "<xmax>65</xmax>"))
+    with pytest.raises(VocFormatError, match=r"field 'bndbox/xmax': 65 is outside the image "
+                       r"\(0 to 64, its width 64\)$"):  # fmt: skip
+        from_voc(project, src)
+
+
+POLYGON = "<polygon><x1>2</x1><y1>3</y1><x2>11</x2><y2>3</y2><x3>11</x3><y3>9.5</y3></polygon>"
+
+
+def test_polygons_are_read_or_named_when_the_task_has_no_polygon_tool(project, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    two = POLYGON + POLYGON.replace("<x1>2</x1>", "<x1>1</x1>")
+    (src / "img0.xml").write_text(VOC2007.replace("</bndbox>", "</bndbox>" + two, 1))
+    assert from_voc(project, src) == 1
+    car, car2, person = current(project)[project.item_ids()[0]]
+    assert (car["type"], car2["type"], person["type"]) == ("polygon", "polygon", "box")
+    assert car["points"] == [[1.0, 2.0], [10.0, 2.0], [10.0, 8.5]]  # vertices less 1
+    assert car2["points"][0] == [0.0, 2.0]
+    assert car["attributes"]["truncated"] is True  # the object's fields on each part
+    (src / "img0.xml").write_text(VOC2007.replace("</bndbox>", "</bndbox><polygon><x1>1</x1>"
+                                                  "</polygon>", 1))  # fmt: skip
+    with pytest.raises(VocFormatError, match=r"object\[0\] \(line 19\): field 'polygon': "
+                       r"vertices must be"):  # fmt: skip
+        from_voc(project, src)
+    with wb.Project(tmp_path / "b.db", schema=wb.Schema((wb.Shapes(
+            "boxes", classes=["car", "person"], types=("box",)),))) as boxes:  # fmt: skip
+        Image.new("RGB", (W, H)).save(tmp_path / "img0.png")
+        boxes.add_uris([str(tmp_path / "img0.png")])
+        (src / "img0.xml").write_text(VOC2007.replace("</bndbox>", "</bndbox>" + POLYGON, 1))
+        with pytest.warns(UserWarning, match=r"task 'boxes' has no polygon tool: 1 object with "
+                          r"<polygon> elements read as their <bndbox>$"):  # fmt: skip
+            from_voc(boxes, src)
+        assert [s["type"] for s in current(boxes)[boxes.item_ids()[0]]] == ["box", "box"]
 
 
 def _object(line_fields: str) -> str:
@@ -387,8 +443,9 @@ def _object(line_fields: str) -> str:
 
 # Line 31 is the second <object>'s start tag in VOC2007.
 MALFORMED = {
-    "missing size": (VOC2007.replace("<size>", "<sighs>").replace("</size>", "</sighs>"),
-                     r"img0.xml: annotation \(line 1\): field 'size': missing$"),
+    "size not the image's": (VOC2007.replace("<width>64</width>", "<width>65</width>"),
+                             r"img0.xml: annotation \(line 1\): field 'size/width': 65, but "
+                             r"the image file is 64 × 48 pixels"),
     "size not a number": (VOC2007.replace("<width>64</width>", "<width>wide</width>"),
                           r"annotation \(line 1\): field 'size/width': must be a positive "
                           r"whole number, got 'wide'$"),

@@ -80,6 +80,9 @@ from ._project import (
     has_file,
     items_by_stem,
     missing_message,
+    outside_image,
+    plural,
+    progress_bar,
     read_file,
     real_size,
     shape_field,
@@ -121,6 +124,7 @@ def to_voc(
     *,
     task: str | None = None,
     strict: bool = False,
+    progress: bool | None = None,
 ) -> list[Path]:
     """Write the current labels of a Shapes task as Pascal VOC XML, one file per item.
 
@@ -136,6 +140,9 @@ def to_voc(
     strict : bool, default False
         Raise :class:`VocFormatError` instead of warning when anything cannot
         be written as it is (see the module docstring), and write nothing.
+    progress : bool, optional
+        Show a progress bar over the labeled items (default: when there are at
+        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -154,9 +161,12 @@ def to_voc(
     attributes = {a.name: a for a in shapes_task_.attributes}
     losses = Losses()
     docs: dict[str, ET.Element] = {}
-    for record, shapes, name in items_by_stem(
-        project, shapes_task_, VocFormatError, "VOC", "an annotation file"
-    ):
+    labeled = list(
+        items_by_stem(project, shapes_task_, VocFormatError, "VOC", "an annotation file")
+    )
+    bar = progress_bar(len(labeled), "VOC export", progress)
+    for record, shapes, name in labeled:
+        bar.update(1)
         w, h, depth = _export_size(project, record, shapes)
         root = ET.Element("annotation")
         uri = record.uri if has_file(record) else None
@@ -177,20 +187,22 @@ def to_voc(
             if kind in _NO_VOC_FORM:
                 losses.drop(*_NO_VOC_FORM[kind])
                 continue
+            points = None
             if kind == "box":
                 bbox = shape["bbox"]
-            elif kind == "polygon":
-                losses.change("polygon", *_AS_BOXES)
-                bbox = geometry.bbox_of(shape["points"])
+            elif kind == "polygon":  # its <bndbox> for VOC readers, and its vertices
+                points = shape["points"]
+                bbox = geometry.bbox_of(points)
             else:
                 if masks.area(shape["rle"]) == 0:
                     losses.drop("empty mask", "no box to write")
                     continue
                 losses.change("mask", *_AS_BOXES)
                 bbox = masks.to_bbox(shape["rle"])
-            root.append(_object(shape, bbox, (w, h), attributes, losses, record.item_id))
+            root.append(_object(shape, bbox, (w, h), attributes, losses, record.item_id, points))
         ET.indent(root)
         docs[name] = root
+    bar.close()
     folder = Path(path)
     if folder.is_dir():
         stale = sorted(p.name for p in folder.glob("*.xml") if p.stem not in docs)
@@ -237,6 +249,7 @@ def _object(
     attributes: dict[str, Attribute],
     losses: Losses,
     item_id: str,
+    points: list[list[float]] | None = None,
 ) -> ET.Element:
     W, H = size
     x, y, w, h = bbox
@@ -246,6 +259,8 @@ def _object(
         losses.change("shape", "clipped to the image")
     values = dict(shape.get("attributes") or {})
     numbers = [x0, y0, x1, y1, *(v for v in values.values() if isinstance(v, float))]
+    if points is not None:
+        numbers += [c for p in points for c in p]
     if shape.get("score") is not None:
         numbers.append(shape["score"])
     if not all_finite(numbers):
@@ -269,6 +284,11 @@ def _object(
     box = _sub(obj, "bndbox")
     for tag, v in (("xmin", x0 + 1), ("ymin", y0 + 1), ("xmax", x1), ("ymax", y1)):
         _sub(box, tag, _num(v))
+    if points is not None:
+        el = _sub(obj, "polygon")
+        for k, (px, py) in enumerate(points, start=1):  # a vertex is a point: shifted by 1
+            _sub(el, f"x{k}", _num(min(max(px, 0.0), W) + 1))
+            _sub(el, f"y{k}", _num(min(max(py, 0.0), H) + 1))
     if values:
         el = _sub(obj, "attributes")
         for name, value in values.items():
@@ -312,6 +332,7 @@ def from_voc(
     task: str | None = None,
     annotator: str = "voc-import",
     match: str = "file_name",
+    progress: bool | None = None,
 ) -> int:
     """Label the project's items from Pascal VOC XML files.
 
@@ -330,12 +351,17 @@ def from_voc(
         ``<filename>``, else the only item whose file has ``<filename>``'s name,
         else the only one whose file stem (or id) is the XML file's stem.
         ``"workbench_id"``: by ``<workbench_id>`` only.
+    progress : bool, optional
+        Show a progress bar over the files (default: when there are at least
+        :data:`~workbench.formats._project.PROGRESS_MIN` of them).
 
     Returns
     -------
     int
         How many items were labeled: one label event per file, holding one box
-        per ``<object>`` in file order (a file with none gives ``[]``).
+        per ``<object>`` in file order, or, for an object with ``<polygon>``
+        elements and a task with a polygon tool, one polygon per element (a
+        file with no objects gives ``[]``).
 
     Raises
     ------
@@ -352,7 +378,11 @@ def from_voc(
     -----
     UserWarning
         When objects hold ``truncated``, ``difficult``, ``occluded`` or a pose
-        that the task has no attribute for, naming how many were dropped.
+        that the task has no attribute for, naming how many were dropped; when
+        ``<polygon>`` elements are read as their ``<bndbox>`` because the task
+        has no polygon tool; and when a file has an ``xmin`` or ``ymin`` of 0
+        (a 0-based writer's box at the image's edge), read as 0, naming the
+        files.
     """
     if match not in _MATCH:
         raise ValueError(f"match must be one of {list(_MATCH)}, got {match!r}")
@@ -360,10 +390,13 @@ def from_voc(
     files = _files(source)
     index = ItemIndex(project, VocFormatError)
     dropped: Counter[str] = Counter()
+    zero_based: list[str] = []
     parsed = []
     seen: dict[str, Path] = {}
     missing: list[str] = []
+    bar = progress_bar(len(files), "VOC import", progress, "file")
     for f in files:
+        bar.update(1)
         root, lines = parse_xml(f)
         where = str(f)
         if root.tag != "annotation":
@@ -379,8 +412,12 @@ def from_voc(
         seen[item] = f
         (record,) = project.store.get_items([item])
         size = real_size(project, record, VocFormatError, where)
-        shapes = _annotation_shapes(root, lines, where, shapes_task_, dropped, size)
+        zeros: list[int] = [0]
+        shapes = _annotation_shapes(root, lines, where, shapes_task_, dropped, size, zeros)
+        if zeros[0]:
+            zero_based.append(f"{f} ({plural(zeros[0], 'box')})")
         parsed.append((f, item, shapes))
+    bar.close()
     if missing:
         where = str(source) if isinstance(source, str | os.PathLike) else "<VOC files>"
         raise VocFormatError(missing_message(where, missing, "annotation file(s)"))
@@ -392,11 +429,29 @@ def from_voc(
                                              annotator=annotator))  # fmt: skip
         except SchemaError as exc:
             raise VocFormatError(f"{f}: {exc}") from None
+    polygons = dropped.pop("<polygon>", 0)
     if dropped:
         parts = ", ".join(f"{name} on {n} object{'s' if n != 1 else ''}"
                           for name, n in sorted(dropped.items()))  # fmt: skip
         warnings.warn(
             f"task {shapes_task_.name!r} has no attribute for them, dropped: {parts}",
+            UserWarning,
+            stacklevel=2,
+        )
+    if polygons:
+        warnings.warn(
+            f"task {shapes_task_.name!r} has no polygon tool: {plural(polygons, 'object')} "
+            "with <polygon> elements read as their <bndbox>",
+            UserWarning,
+            stacklevel=2,
+        )
+    if zero_based:
+        more = f" and {len(zero_based) - 5} more" if len(zero_based) > 5 else ""
+        warnings.warn(
+            "VOC counts pixels from 1, but these files have an xmin or ymin of 0 (written "
+            "0-based); such an edge was read as 0, the image's edge: "
+            + "; ".join(zero_based[:5])
+            + more,
             UserWarning,
             stacklevel=2,
         )
@@ -443,18 +498,19 @@ def _annotation_shapes(
     shapes_task_: Shapes,
     dropped: Counter[str],
     real: tuple[int, int],
+    zeros: list[int],
 ) -> list[dict[str, Any]]:
     attributes = {a.name: a for a in shapes_task_.attributes}
     rec = f"annotation (line {lines.get(id(root), 1)})"
     size = root.find("size")
-    if size is None:
-        raise _error(where, rec, "size", "missing")
-    W = _dimension(size, "width", where, rec)
-    H = _dimension(size, "height", where, rec)
-    for tag, given, side in (("width", W, real[0]), ("height", H, real[1])):
-        if given != side:
-            raise _error(where, rec, f"size/{tag}", f"{given}, but the image file is "
-                         f"{real[0]} × {real[1]} pixels (width × height)")  # fmt: skip
+    W, H = real  # from the image file's header; <size>, when given, must say the same
+    if size is not None:
+        for tag, side in (("width", W), ("height", H)):
+            given = _dimension(size, tag, where, rec)
+            if given != side:
+                raise _error(where, rec, f"size/{tag}", f"{given}, but the image file is "
+                             f"{W} × {H} pixels (width × height)")  # fmt: skip
+    polygon_tool = "polygon" in shapes_task_.types
     out = []
     for i, obj in enumerate(root.findall("object")):
         rec = f"object[{i}] (line {lines.get(id(obj), 0)})"
@@ -478,6 +534,9 @@ def _annotation_shapes(
                 raise _error(where, rec, f"bndbox/{hi}", f"{_num(v[hi])} is less than "
                              f"{lo} - 1 ({_num(v[lo] - 1)}): a negative size")  # fmt: skip
         x, y = v["xmin"] - 1, v["ymin"] - 1
+        if x < 0 or y < 0:  # a 0-based writer's box at the edge: the edge is 0
+            zeros[0] += 1
+            x, y = max(x, 0.0), max(y, 0.0)
         w, h = max(v["xmax"] - x, 0.0), max(v["ymax"] - y, 0.0)
         shape: dict[str, Any] = {"type": "box", "class": name, "bbox": [x, y, w, h]}
         shape["attributes"] = _attributes(obj, attributes, where, rec, dropped)
@@ -494,15 +553,60 @@ def _annotation_shapes(
             shape["z"] = int(z)
         if obj.find("part") is not None:
             dropped["<part> boxes"] += len(obj.findall("part"))
-        try:
-            shapes_task_.validate([shape])
-        except SchemaError as exc:
-            key = shape_field(shapes_task_, shape, exc)
-            field = {"attributes": "attributes", "score": "score", "z": "workbench_z",
-                     "id": "workbench_shape_id", "class": "name"}.get(key, "bndbox")  # fmt: skip
-            raise _error(where, rec, field, str(exc)) from None
-        out.append(shape)
+        found = obj.findall("polygon")
+        if found and not polygon_tool:
+            dropped["<polygon>"] += 1
+            found = []
+        geometries: list[tuple[dict[str, Any], str]] = [(shape, "bndbox")]
+        if found:
+            geometries = []
+            for j, el in enumerate(found):
+                field = f"polygon[{j}]" if len(found) > 1 else "polygon"
+                polygon = {k: v for k, v in shape.items() if k != "bbox"}
+                polygon["type"] = "polygon"
+                polygon["points"] = _polygon_points(el, where, rec, field)
+                if "id" in shape and len(found) > 1:
+                    polygon["id"] = f"{shape['id']}.{j + 1}"
+                geometries.append((polygon, field))
+        for one, field in geometries:
+            try:
+                (valid,) = shapes_task_.validate([one])
+            except SchemaError as exc:
+                key = shape_field(shapes_task_, one, exc)
+                field = {"attributes": "attributes", "score": "score", "z": "workbench_z",
+                         "id": "workbench_shape_id", "class": "name"}.get(key, field)  # fmt: skip
+                raise _error(where, rec, field, str(exc)) from None
+            if one["type"] == "polygon":
+                outside = outside_image(valid, W, H)
+                if outside is not None:
+                    raise _error(where, rec, field, outside[1])
+            out.append(one)
     return out
+
+
+def _polygon_points(el: ET.Element, where: str, rec: str, field: str) -> list[list[float]]:
+    """A ``<polygon>``'s vertices, less 1 (VOC counts from 1): ``<x1><y1><x2><y2>…``
+    (supervision's and Roboflow's form) or ``<pt><x/><y/></pt>…``."""
+    pts = el.findall("pt")
+    if pts:
+        pairs = [(f"{field}/pt[{k}]", pt, "x", "y") for k, pt in enumerate(pts)]
+    else:
+        n = len(el) // 2
+        pairs = [(field, el, f"x{k}", f"y{k}") for k in range(1, n + 1)]
+        if len(el) % 2 or any(el.find(t) is None for _, _, a, b in pairs for t in (a, b)):
+            raise _error(where, rec, field, "vertices must be <x1><y1><x2><y2>... or "
+                         "<pt><x>...</x><y>...</y></pt>...")  # fmt: skip
+    points = []
+    for name, parent, a, b in pairs:
+        xy = []
+        for tag in (a, b):
+            text = _required(parent, tag, where, rec, f"{name}/{tag}")
+            if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):
+                raise _error(where, rec, f"{name}/{tag}", f"must be a number, got "
+                             f"{describe(text)}")  # fmt: skip
+            xy.append(float(text) - 1)
+        points.append(xy)
+    return points
 
 
 def _attributes(
