@@ -357,8 +357,9 @@ def test_what_voc_cannot_hold_is_named_or_refused(project, tmp_path):
     assert [c.text for c in polygon] == ["2", "3", "6", "3", "6", "10", "2", "10"]
     project.label(project.item_ids()[0], [])
     from_voc(project, tmp_path / "out")
-    assert current(project)[project.item_ids()[0]][1]["points"] == [[float(x), float(y)]
-                                                                   for x, y in corners]
+    assert current(project)[project.item_ids()[0]][1]["points"] == [
+        [float(x), float(y)] for x, y in corners
+    ]
 
 
 def test_flags_a_task_cannot_hold_are_named_on_import(tmp_path):
@@ -382,8 +383,11 @@ def test_zero_based_xmin_is_the_image_edge_with_a_warning_naming_the_file(projec
     src.mkdir()
     (src / "img0.xml").write_text(VOC2007.replace("<xmin>8</xmin>", "<xmin>0</xmin>")
                                   .replace("<ymin>1</ymin>", "<ymin>0</ymin>"))  # fmt: skip
-    with pytest.warns(UserWarning, match=r"xmin or ymin of 0 \(written 0-based\); such an "
-                      r"edge was read as 0, the image's edge: \S*img0.xml \(2 boxes\)$"):
+    with pytest.warns(
+        UserWarning,
+        match=r"xmin or ymin of 0 \(written 0-based\); such an "
+        r"edge was read as 0, the image's edge: \S*img0.xml \(2 boxes\)$",
+    ):
         from_voc(project, src)
     car, person = current(project)[project.item_ids()[0]]
     assert car["bbox"] == [0.0, 11.0, 35.0, 37.0]  # xmax 35 stays the far edge
