@@ -710,9 +710,8 @@ def _annotation_shapes(
     geometries: list[dict[str, Any]] = []
 
     seg = ann.get("segmentation")
-    derived = ann.get("workbench_type") in ("box", "keypoints")
-    if derived or (isinstance(seg, list) and seg == _box_polygon(bbox)):
-        seg = None  # only the box, as pycocotools' loadRes and to_coco write it
+    if ann.get("workbench_type") in ("box", "keypoints"):
+        seg = None  # only the box, as to_coco writes it for COCOeval's sake
     if isinstance(seg, Mapping):
         geometries.append({"type": "mask", "rle": _rle(seg, size, where, rec)})
     elif isinstance(seg, list):
