@@ -2,10 +2,15 @@
  * The "Workbench" side panel: pick a project and task, see its live numbers.
  *
  * Polls `status` every `interval` ms while the panel is visible (a collapsed
- * sidebar stops the polling). Test hooks: every value element has
- * `data-field="<name>"` (`done`, `total`, `percent`, the `SUMMARY` names, `error`,
- * `updated`); per-annotator rows are `tr[data-annotator="<name>"]` whose cells
- * carry the status key they come from; the panel's node has `data-updated` (the
+ * sidebar stops the polling). Every number says what it counts: the progress line
+ * reads "412 of 1,797 items done · 22.9 %", each summary value carries its unit
+ * ("5 labels", "0.2 labels per hour"), and the tables' headers name theirs.
+ *
+ * Test hooks: every value element has `data-field="<name>"` (`done`, `total` and
+ * `percent`, bare numbers inside the `progress` line; the `SUMMARY` names, with
+ * their units; `annotator_count`, `error`, `updated`); per-annotator rows are
+ * `tr[data-annotator="<name>"]` whose cells carry the status key they come from
+ * (bare numbers, their unit in the column's header); the panel's node has `data-updated` (the
  * number of successful refreshes of the current choice) and `data-project` /
  * `data-task`; the selects are `select[data-control="project"]` and
  * `select[data-control="task"]`.
@@ -38,31 +43,61 @@ const DEFAULT_INTERVAL_MS = 3000;
 const STORAGE_KEY = 'workbench-panel:selection';
 const MISSING = '—';
 
-/** The summary rows: a label and how to format each from a status. */
-const SUMMARY: ReadonlyArray<[field: string, label: string, value: (s: Status) => string]> = [
-  ['labeled', 'Labeled', s => String(s.labeled)],
-  ['skipped', 'Skipped', s => String(s.skipped)],
-  ['labels_last_hour', 'Labels, last hour', s => String(s.labels_last_hour)],
-  ['throughput_per_hour', 'Labels/h (24 h)', s => fixed(s.throughput_per_hour, 1)],
-  ['open_reviews', 'Open reviews', s => openReviews(s)],
-  ['agreement', 'Agreement (α)', s => agreement(s)],
-  ['review_outcomes', 'Review outcomes', s => counts(s.review_outcomes)]
+/** The summary rows: a label, how to format each from a status (with its unit), a tip. */
+const SUMMARY: ReadonlyArray<
+  [field: string, label: string, value: (s: Status) => string, tip: string]
+> = [
+  ['labeled', 'Labelled', s => plural(s.labeled, 'item'), 'Items whose current state is a label'],
+  ['skipped', 'Skipped', s => plural(s.skipped, 'item'), 'Items whose current state is a skip'],
+  [
+    'labels_last_hour',
+    'Last hour',
+    s => plural(s.labels_last_hour, 'label'),
+    'Label events of the last hour, by every annotator'
+  ],
+  [
+    'throughput_per_hour',
+    'Rate, 24 h',
+    s => `${fixed(s.throughput_per_hour, 1)} labels per hour`,
+    'Label events of the last 24 hours divided by 24'
+  ],
+  [
+    'open_reviews',
+    'Open reviews',
+    s => openReviews(s),
+    'Items awaiting review: annotators disagree, or one flagged the item ambiguous'
+  ],
+  [
+    'agreement',
+    'Agreement',
+    s => agreement(s),
+    "Krippendorff's alpha over the items that two annotators or more labelled " +
+      '(1 = full agreement, 0 = chance); single-label tasks only'
+  ],
+  [
+    'review_outcomes',
+    'Reviewed',
+    s => reviewOutcomes(s.review_outcomes),
+    'Review decisions so far, by outcome'
+  ]
 ];
 
 const ANNOTATOR_COLUMNS: ReadonlyArray<[title: string, tip: string]> = [
   ['Annotator', ''],
-  ['/h', 'Labels per hour: label events of the last 24 h divided by 24'],
-  ['1 h', 'Label events in the last hour'],
-  ['s/label', 'Median seconds per label']
+  ['Labels per hour', 'Label events of the last 24 hours divided by 24'],
+  ['Labels, last hour', 'Label events of the last hour'],
+  ['Seconds per label', 'Median seconds spent on a label']
 ];
 
 /** The tier table's columns: the `TierNumbers` key, a title and a tip. */
 const TIER_COLUMNS: ReadonlyArray<[key: keyof TierNumbers, title: string, tip: string]> = [
-  ['open', 'Open', 'Free slots: one per person an item still needs'],
+  ['open', 'Open', 'Free slots: one per label an item still needs'],
   ['claimed', 'Claimed', 'Slots held under a live claim'],
   ['done', 'Done', 'Slots done'],
   ['stuck', 'Stuck', 'Items still incomplete whose last claim is over an hour old']
 ];
+
+const NUMBER = new Intl.NumberFormat('en-US');
 
 export interface WorkbenchPanelOptions {
   settings?: ServerConnection.ISettings;
@@ -88,11 +123,13 @@ export class WorkbenchPanel extends Widget {
     this.taskSelect.addEventListener('change', () => this.select());
 
     const progress = el('div', 'jp-WorkbenchPanel-progress');
+    progress.dataset.field = 'progress';
+    progress.title = 'Items done: labelled or skipped';
     progress.append(
       this.field('done'),
-      ' / ',
+      ' of ',
       this.field('total'),
-      ' done · ',
+      ' items done · ',
       this.field('percent')
     );
     const bar = el('div', 'jp-WorkbenchPanel-bar');
@@ -100,8 +137,10 @@ export class WorkbenchPanel extends Widget {
     this.barFill.className = 'jp-WorkbenchPanel-barFill';
 
     const summary = el('dl', 'jp-WorkbenchPanel-summary');
-    for (const [name, label] of SUMMARY) {
-      summary.append(el('dt', '', label), this.field(name, 'dd'));
+    for (const [name, label, , tip] of SUMMARY) {
+      const term = el('dt', '', label);
+      term.title = tip;
+      summary.append(term, this.field(name, 'dd'));
     }
 
     const annotators = el('table', 'jp-WorkbenchPanel-annotators');
@@ -113,12 +152,21 @@ export class WorkbenchPanel extends Widget {
     }
     annotators.createTHead().append(head);
     annotators.append(this.annotatorRows);
+    const annotatorsHead = el('h3', '', 'Per annotator · ');
+    annotatorsHead.append(this.field('annotator_count'));
 
     this.team.className = 'jp-WorkbenchPanel-team';
     this.team.dataset.section = 'team';
     const gold = el('dl', 'jp-WorkbenchPanel-summary');
-    gold.append(el('dt', '', 'Gold accuracy'), this.field('gold_accuracy', 'dd'));
-    this.team.append(el('h3', '', 'Team'), gold, this.tierTable());
+    const goldTerm = el('dt', '', 'Gold accuracy');
+    goldTerm.title = "Annotators' answers on gold items that were right";
+    gold.append(goldTerm, this.field('gold_accuracy', 'dd'));
+    const tierNote = el(
+      'p',
+      'jp-WorkbenchPanel-note',
+      'Work per tier, in label slots (one per label an item needs); stuck counts items.'
+    );
+    this.team.append(el('h3', '', 'Team'), gold, tierNote, this.tierTable());
 
     this.node.append(
       header,
@@ -129,6 +177,7 @@ export class WorkbenchPanel extends Widget {
       bar,
       summary,
       this.team,
+      annotatorsHead,
       annotators,
       this.errorLine,
       this.updatedLine
@@ -260,8 +309,8 @@ export class WorkbenchPanel extends Widget {
 
   private showStatus(s: Status): void {
     const done = s.labeled + s.skipped;
-    this.setField('done', String(done));
-    this.setField('total', String(s.items));
+    this.setField('done', NUMBER.format(done));
+    this.setField('total', NUMBER.format(s.items));
     this.setField('percent', `${fixed(100 * s.progress, 1)} %`);
     this.barFill.style.width = `${Math.min(100, Math.max(0, 100 * s.progress))}%`;
     for (const [name, , value] of SUMMARY) {
@@ -294,6 +343,7 @@ export class WorkbenchPanel extends Widget {
       return row;
     });
     this.annotatorRows.replaceChildren(...rows);
+    this.setField('annotator_count', plural(names.size, 'annotator'));
   }
 
   /** The gold accuracy and the tier table, shown only for a status that has tiers. */
@@ -304,7 +354,7 @@ export class WorkbenchPanel extends Widget {
       return;
     }
     const gold = fixed(typeof s.gold_accuracy === 'number' ? 100 * s.gold_accuracy : null, 1);
-    this.setField('gold_accuracy', gold === MISSING ? MISSING : `${gold} %`);
+    this.setField('gold_accuracy', gold === MISSING ? 'no gold answers yet' : `${gold} % right`);
     for (const tier of TIERS) {
       const numbers = tiers[tier];
       const row = this.tierRows.get(tier)!;
@@ -484,19 +534,48 @@ function fixed(value: number | null | undefined, digits: number): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : MISSING;
 }
 
+/** "1 item", "1,797 items": a count with its unit. */
+function plural(n: number, unit: string): string {
+  return `${NUMBER.format(n)} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** How each reason and review outcome reads after its count. */
+const REASONS: Record<string, string> = {
+  disagreement: 'with disagreement',
+  ambiguous: 'flagged ambiguous',
+  accept: 'accepted',
+  correct: 'corrected',
+  send_back: 'sent back'
+};
+
 function openReviews(s: Status): string {
-  const reasons = counts(s.open_reviews_by_reason);
-  return reasons === MISSING ? String(s.open_reviews) : `${s.open_reviews} (${reasons})`;
+  const parts = Object.entries(s.open_reviews_by_reason ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${NUMBER.format(n)} ${REASONS[reason] ?? reason}`);
+  const total = plural(s.open_reviews, 'item');
+  return parts.length ? `${total} (${parts.join(', ')})` : total;
 }
 
 function agreement(s: Status): string {
   const alpha = fixed(s.agreement, 3);
-  return alpha === MISSING ? MISSING : `${alpha} on ${s.agreement_items} items`;
+  return alpha === MISSING
+    ? 'needs two annotators on an item'
+    : `α ${alpha} over ${plural(s.agreement_items, 'item')}`;
 }
 
-function counts(byName: Record<string, number> | undefined): string {
-  const parts = Object.entries(byName ?? {})
+function reviewOutcomes(byOutcome: Record<string, number> | undefined): string {
+  const parts = Object.entries(byOutcome ?? {})
     .filter(([, n]) => n > 0)
-    .map(([name, n]) => `${name.replace('_', ' ')} ${n}`);
-  return parts.length ? parts.join(', ') : MISSING;
+    .map(([outcome, n]) => {
+      // The outcome "ambiguous" is a decision, not a flag: "marked ambiguous".
+      const verb = outcome === 'ambiguous' ? 'marked ambiguous' : REASONS[outcome] ?? outcome;
+      return `${NUMBER.format(n)} ${verb}`;
+    });
+  return parts.length
+    ? `${plural(sumOf(byOutcome), 'decision')}: ${parts.join(', ')}`
+    : 'no decisions yet';
+}
+
+function sumOf(byName: Record<string, number> | undefined): number {
+  return Object.values(byName ?? {}).reduce((a, b) => a + b, 0);
 }

@@ -3,7 +3,9 @@
 The panel is a prebuilt extension installed in the environment's
 ``share/jupyter/labextensions``; the server extension's REST API feeds it. The
 tests write labels from this process, as another annotator's kernel would, and
-read the panel's numbers from its ``data-field`` elements, never from prose.
+read the panel's numbers from its ``data-field`` elements, and check that every
+number shown says what it counts (its unit in the value, or in the row's or
+column's label), in the light and the dark theme.
 
 The team-mode test runs its own JupyterLab, whose config registers a team
 project on the session's throwaway PostgreSQL (``WorkbenchServer.projects``).
@@ -12,6 +14,8 @@ project on the session's throwaway PostgreSQL (``WorkbenchServer.projects``).
 from __future__ import annotations
 
 import json
+import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -89,6 +93,12 @@ class PanelView:
                         kind: o.dataset.kind, text: o.textContent, group: group && group.label,
                     };
                 }
+                const summary = {};
+                for (const dt of root.querySelectorAll(':scope > dl > dt')) {
+                    summary[dt.textContent] = dt.nextElementSibling.textContent;
+                }
+                const headers = [...root.querySelectorAll('.jp-WorkbenchPanel-annotators th')]
+                    .map((th) => th.textContent);
                 const annotators = {};
                 for (const row of root.querySelectorAll('tr[data-annotator]')) {
                     const cells = {};
@@ -100,7 +110,7 @@ class PanelView:
                 return {
                     project: root.dataset.project, task: root.dataset.task,
                     updated: Number(root.dataset.updated), visible: root.offsetParent !== null,
-                    fields, annotators, tiers, options,
+                    fields, annotators, tiers, options, summary, headers,
                     team_visible: team !== null && !team.hidden && team.offsetParent !== null,
                 };
             }""",
@@ -172,7 +182,8 @@ def test_panel_shows_labels_written_elsewhere_without_a_reload(lab_server, lab_p
         )
         assert first["fields"]["total"] == str(N_ITEMS)
         assert first["fields"]["done"] == "0"
-        assert first["fields"]["agreement"] == "—"  # one annotator: no alpha
+        assert first["fields"]["agreement"] == "needs two annotators on an item"  # no alpha
+        assert first["fields"]["progress"] == f"0 of {N_ITEMS} items done · 0.0 %"
         assert first["fields"]["error"] == ""
 
         for i in range(N_LABELED):
@@ -185,8 +196,23 @@ def test_panel_shows_labels_written_elsewhere_without_a_reload(lab_server, lab_p
         assert now["updated"] > first["updated"]
         assert now["fields"]["total"] == str(N_ITEMS)
         assert now["fields"]["percent"] == f"{100 * N_LABELED / N_ITEMS:.1f} %"
-        assert now["fields"]["labeled"] == str(N_LABELED)
-        assert now["fields"]["labels_last_hour"] == str(N_LABELED)
+        # Every number says what it counts.
+        assert now["fields"]["progress"] == (
+            f"{N_LABELED} of {N_ITEMS} items done · {100 * N_LABELED / N_ITEMS:.1f} %"
+        )
+        assert now["summary"] == {
+            "Labelled": f"{N_LABELED} items",
+            "Skipped": "0 items",
+            "Last hour": f"{N_LABELED} labels",
+            "Rate, 24 h": f"{N_LABELED / 24:.1f} labels per hour",
+            "Open reviews": "0 items",
+            "Agreement": "needs two annotators on an item",
+            "Reviewed": "no decisions yet",
+        }
+        assert now["fields"]["annotator_count"] == "1 annotator"
+        assert now["headers"] == [
+            "Annotator", "Labels per hour", "Labels, last hour", "Seconds per label",
+        ]  # fmt: skip
         assert now["annotators"]["alice"]["labels_last_hour_by_annotator"] == str(N_LABELED)
         assert now["annotators"]["alice"]["seconds_per_label"] == "1.7"  # median of 1.5…1.9 s
         assert now["fields"]["updated"].startswith("Last updated")
@@ -240,6 +266,80 @@ def test_panel_stops_polling_while_hidden_and_resumes_when_shown(lab_page, workd
     panel.wait(lambda s: s["updated"] > hidden["updated"] + 1, what="refreshes after reopening")
 
 
+# Colours of every text in the panel against its background, as WCAG contrast ratios
+# (translucent colours, as JupyterLab's secondary text, blended over the background).
+CONTRAST_JS = """(sel) => {
+    const root = document.querySelector(sel);
+    const rgba = (c) => { const m = c.match(/[\\d.]+/g).map(Number);
+                          return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+    const lum = ([r, g, b]) => { const f = (v) => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+    const bg = rgba(getComputedStyle(root).backgroundColor);
+    const out = [];
+    const texts = root.querySelectorAll(
+        'h2, h3, dt, dd, th, td, p, [data-field="progress"], [data-field="updated"]');
+    for (const e of texts) {
+        if (!e.textContent.trim() || e.offsetParent === null) continue;
+        const [r, g, b, a] = rgba(getComputedStyle(e).color);
+        const fg = [0, 1, 2].map((i) => [r, g, b][i] * a + bg[i] * (1 - a));
+        const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        out.push([e.tagName + ' ' + e.textContent.slice(0, 40), (hi + 0.05) / (lo + 0.05)]);
+    }
+    return {dark: lum(bg) < 0.2, contrast: out};
+}"""
+
+
+def _set_theme(page: Any, theme: str) -> None:
+    light = "false" if "Dark" in theme else "true"
+    page.evaluate(
+        "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
+    )
+    page.wait_for_function(
+        "(l) => document.body.dataset.jpThemeLight === l", arg=light, timeout=30_000
+    )
+
+
+def test_panel_numbers_say_what_they_count_and_read_in_both_themes(lab_page, workdir):
+    rel = f"{workdir.name}/themes.db"
+    project = _project(workdir / "themes.db")
+    shots = os.environ.get("WORKBENCH_SHOTS")  # a folder: save the panel in both themes
+    try:
+        for i in range(8):
+            project.label(f"i{i}", "cat", annotator="alice", duration_ms=1200)
+            project.label(f"i{i}", "cat" if i < 6 else "dog", annotator="bob", duration_ms=2400)
+        project.skip("i8")
+        project.review_label("i0", "accept", annotator="rita")
+        panel = PanelView(lab_page)
+        panel.open()
+        panel.choose(rel, "animal")
+        state = panel.wait(lambda s: s["project"] == rel and s["updated"] > 0, what="a refresh")
+        assert state["fields"]["progress"] == f"9 of {N_ITEMS} items done · 75.0 %"
+        summary = state["summary"]
+        assert summary["Labelled"] == "8 items" and summary["Skipped"] == "1 item"
+        assert summary["Last hour"] == "16 labels"
+        assert summary["Open reviews"] == "2 items (2 with disagreement)"
+        assert re.fullmatch(r"α -?[01]\.\d{3} over 8 items", summary["Agreement"]), summary
+        assert summary["Reviewed"] == "1 decision: 1 accepted"
+        assert state["fields"]["annotator_count"] == "2 annotators"
+        assert state["annotators"]["bob"]["seconds_per_label"] == "2.4"
+
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            _set_theme(lab_page, theme)
+            seen = lab_page.evaluate(CONTRAST_JS, PANEL)
+            assert seen["dark"] == ("Dark" in theme)
+            low = [(text, round(ratio, 2)) for text, ratio in seen["contrast"] if ratio < 4.5]
+            assert not low, f"text under 4.5:1 contrast in {theme}: {low}"
+            assert len(seen["contrast"]) > 20  # the numbers were all measured
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                name = "panel-dark.png" if "Dark" in theme else "panel-light.png"
+                lab_page.locator(PANEL).screenshot(path=str(Path(shots) / name))
+    finally:
+        _set_theme(lab_page, "JupyterLab Light")  # the theme is a server-wide user setting
+        project.close()
+
+
 # -- a team project on PostgreSQL, registered with the server ------------------------------
 
 TEAM = "cats-team"
@@ -284,7 +384,7 @@ def test_panel_shows_a_team_projects_tiers_live(team_lab, browser):
         }  # fmt: skip
         assert first["fields"]["error"] == ""
         assert first["fields"]["total"] == str(N_ITEMS)
-        assert first["fields"]["gold_accuracy"] == "—"  # no gold items
+        assert first["fields"]["gold_accuracy"] == "no gold answers yet"
         assert first["tiers"]["annotate"] == {
             "open": str(TEAM_OVERLAP * N_ITEMS), "claimed": "0", "done": "0", "stuck": "0",
         }  # fmt: skip
@@ -305,7 +405,7 @@ def test_panel_shows_a_team_projects_tiers_live(team_lab, browser):
         assert now["tiers"]["annotate"] == {
             "open": str(TEAM_OVERLAP * N_ITEMS - 2), "claimed": "0", "done": "2", "stuck": "0",
         }  # fmt: skip
-        assert now["fields"]["labeled"] == "2"
+        assert now["summary"]["Labelled"] == "2 items"
         assert now["annotators"]["alice"]["labels_last_hour_by_annotator"] == "2"
         assert page.evaluate("() => window.__panelTestPage === true"), "the page reloaded"
 
