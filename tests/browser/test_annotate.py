@@ -18,6 +18,7 @@ import pytest
 from workbench import masks
 
 from .harness import (
+    _JS_PANEL,
     LabPage,
     ensure_restarted,
     kill_kernel,
@@ -337,3 +338,98 @@ def _open_review_audit(open_notebook, db: Path) -> tuple[LabPage, AnnotateView]:
     view.focus()
     assert view.state()["itemId"] == item_id(1)
     return lp, view
+
+
+def _kernel_run(lp: LabPage, code: str) -> str:
+    """Run ``code`` in the notebook's kernel (no cell: the widget stays where it is);
+    return its stdout, or fail with its error."""
+    return lp.page.evaluate(
+        """async ([path, code]) => {
+            const find = """
+        + _JS_PANEL
+        + """;
+            const kernel = find(path).sessionContext.session.kernel;
+            const future = kernel.requestExecute({ code, store_history: false });
+            let out = "", error = null;
+            future.onIOPub = (msg) => {
+                if (msg.header.msg_type === "stream") out += msg.content.text;
+                const c = msg.content;
+                if (msg.header.msg_type === "error") error = c.ename + ": " + c.evalue;
+            };
+            await future.done;
+            if (error) throw new Error(error);
+            return out;
+        }""",
+        [lp.notebook, code],
+    )
+
+
+def test_suggestions_stored_in_the_kernel_appear_in_the_open_widget_and_arrows_walk(
+    open_notebook, workdir
+):
+    db = workdir / "later.db"
+    lp, view = _open(open_notebook, db)
+    assert view.suggestions() == []
+    # The widget is open and holds items 0-2; a model's suggestions are stored now.
+    _kernel_run(
+        lp,
+        "BOXES = {iid: [{'type': 'box', 'class': 'car', 'bbox': [40 + 100 * k, 60, 90, 70],"
+        " 'score': 0.8}] for k, iid in enumerate(IDS)}\n"
+        "print(project.add_prelabels(BOXES, model='det@1', task='objects'))",
+    )
+    wait_for(lambda: len(view.suggestions()) == 1, timeout=15, what="suggestion on item 0")
+    assert view.suggestions()[0]["bbox"] == [40, 60, 90, 70]
+    assert view.shapes() == []
+
+    active = _active_cell(lp)
+    # → moves on to item 1 (nothing stored for item 0), which has its suggestion too.
+    _key(lp, "ArrowRight")
+    wait_for(lambda: view.state().get("itemId") == item_id(1), timeout=10, what="→ to item 1")
+    assert [s["bbox"] for s in view.suggestions()] == [[140, 60, 90, 70]]
+    _key(lp, "a")
+    (accepted,) = _wait_label(db, item_id(1), 1, "suggestion accepted on item 1")
+    assert accepted["bbox"] == [140, 60, 90, 70]
+    # ← goes back to item 0, still unlabeled; → returns to item 1 with its shape.
+    _key(lp, "ArrowLeft")
+    wait_for(lambda: view.state().get("itemId") == item_id(0), timeout=10, what="← to item 0")
+    assert _labels(db, item_id(0)) == []
+    _key(lp, "ArrowRight")
+    wait_for(lambda: view.state().get("itemId") == item_id(1), timeout=10, what="→ to item 1")
+    assert [s["bbox"] for s in view.shapes()] == [[140, 60, 90, 70]]
+    # No arrow key reached JupyterLab (in command mode it moves the active cell).
+    assert _active_cell(lp) == active
+
+
+def _active_cell(lp: LabPage) -> int:
+    return lp.page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+
+
+def test_detection_notebook_run_all_shows_an_item_to_draw_on(open_notebook):
+    """Run All answers the widget's first request after the last cell has labeled the
+    sample photos: the widget must show the one left (the rocket), not an empty canvas."""
+    import json
+
+    pytest.importorskip("skimage")
+    path = Path(__file__).parents[2] / "notebooks" / "detection.ipynb"
+    cells = json.loads(path.read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    lp = open_notebook(code)
+    view = AnnotateView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=180)
+    assert view.state()["itemId"] == "rocket"
+    assert lp.page.locator(f"{view.selector}.wb-done").count() == 0
+    # Drawing on it and pressing Enter leaves the queue done: the done card, not a blank canvas.
+    view.scroll_into_view()
+    view.focus()
+    _key(lp, "7", "b")
+    view.drag([(200, 20), (420, 400)])
+    _key(lp, "Escape", "Enter")
+    lp.page.wait_for_selector(f"{view.selector}.wb-done .wb-done-card", timeout=30_000)
+    text = lp.page.locator(f"{view.selector} .wb-done-card").text_content() or ""
+    assert "All items are done" in text and "6 of 6 items" in text
+    _key(lp, "ArrowLeft")
+    wait_for(
+        lambda: view.state().get("itemId") == "rocket", timeout=10, what="← back to the rocket"
+    )
+    assert [s["class"] for s in view.shapes()] == ["rocket"]

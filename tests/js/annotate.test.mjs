@@ -1220,3 +1220,24 @@ test("done state of a view with nothing to do from the start: how to see labeled
   press(root, "ArrowRight");
   assert.ok(root.classList.contains("wb-done"), "arrows with nothing to walk do nothing");
 });
+
+test("each shape is tagged with its class, a suggestion with its score too, in white on a dark chip; the hint lists only the task's tools", async () => {
+  const pre = { value: [box("p1", [200, 50, 40, 40], "person", { score: 0.9 })], score: 0.9 };
+  const ctx = mount({
+    schema: shapesSchema({ types: ["box", "polygon"] }),
+    items: imageItems(2, (i) => (i === 0 ? { state: "label", label: [box("s1", [100, 100, 100, 80])], prelabel: pre } : {})),
+  });
+  const base = ctx.root.querySelector("canvas.wb-canvas").getContext("2d");
+  base.calls.length = 0;
+  ctx.hook.setTool("select");
+  await sleep(40);
+  ctx.root.wbAnnotate.resetTimings();
+  press(ctx.root, "h");
+  press(ctx.root, "h"); // hide and show the current class again: a repaint of the base canvas
+  await sleep(40);
+  const texts = base.calls.filter((c) => c[0] === "fillText").map((c) => c[1]);
+  assert.ok(texts.includes("car"), texts.join(","));
+  assert.ok(texts.includes("person 90%"), texts.join(","));
+  assert.match(ctx.root.querySelector(".wb-hint").textContent, /^v select · b box · p polygon · Enter done/);
+  assert.doesNotMatch(ctx.root.querySelector(".wb-hint").textContent, /cuboid|brush/);
+});

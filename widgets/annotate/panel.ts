@@ -117,7 +117,8 @@ export class Panels {
     this.infoLine = h("div", { class: "wb-info" });
     this.hint = h("div", {
       class: "wb-hint",
-      text: "v select · b box · p polygon · l line · k keypoints · m brush · e eraser · c cuboid · Enter done · ← → move · s skip · Ctrl+Z undo · ? keys",
+      // Only the tools this task offers.
+      text: [...w.tools.map((t) => `${TOOL_KEYS[t]} ${TOOL_NAME[t].toLowerCase()}`), "Enter done", "← → previous / next", "s skip", "Ctrl+Z undo", "? keys"].join(" · "),
     });
   }
 

@@ -25,6 +25,8 @@ import type { EditState, Scene } from "./state";
 const LINE_PX = 1.5;
 const CROWDED_LINE_PX = 1;
 const MANY_SHAPES = 300;
+/** Shapes tagged with their class on the base canvas at most (more would hide the image). */
+const TAGGED_SHAPES = 60;
 const EDIT_LINE_PX = 2;
 const HANDLE_PX = 3.5;
 const KEYPOINT_PX = 3.5;
@@ -310,27 +312,46 @@ export class Renderer {
     ctx.stroke(rings);
   }
 
-  /** Each suggestion's score by its top-left corner, in screen pixels. */
+  /**
+   * A tag by each shape's top-left corner, in screen pixels: its class (a
+   * suggestion's with its score). White text on a dark chip with a swatch of
+   * the class colour, so it reads over any image in either theme (class colours
+   * as text do not: a dark blue on a dark chip). Shapes get theirs while there
+   * are at most TAGGED_SHAPES; the selected one is tagged on the overlay.
+   */
   private drawScores(ctx: CanvasRenderingContext2D, item: Item): void {
     const sugs = this.scene.visibleSuggestions(item);
-    if (!sugs.length) return;
+    const list = this.scene.shapesOf(item);
+    const shapes = list.length <= TAGGED_SHAPES ? list : [];
+    if (!sugs.length && !shapes.length) return;
     ctx.setTransform(this._dpr, 0, 0, this._dpr, 0, 0);
     ctx.font = "11px sans-serif";
     ctx.textBaseline = "bottom";
     const sel = this.ed.sel;
     let n = 0;
-    for (const s of sugs) {
-      if (typeof s.score !== "number" || this.ed.hidden.has(s.class)) continue;
-      if (sel?.sug && sel.id === s.id) continue;
-      if (++n > 500) break;
+    const tag = (s: Shape, sug: boolean): void => {
+      if (this.ed.hidden.has(s.class)) return;
+      if (sel && sel.sug === sug && sel.id === s.id) return;
+      if (sug && typeof s.score !== "number") return;
       const b = bboxOfShape(s);
-      if (!b) continue;
+      if (!b) return;
       const [x, y] = this.vp.toScreen(b[0], b[1]);
-      const text = `${s.class} ${Math.round(s.score * 100)}%`;
-      ctx.fillStyle = "rgba(0,0,0,0.6)";
-      ctx.fillRect(x, y - 14, text.length * 6.2 + 4, 14);
+      const text = sug ? `${s.class} ${Math.round((s.score as number) * 100)}%` : s.class;
+      const w = (ctx.measureText?.(text)?.width ?? text.length * 6.2) + 16;
+      ctx.fillStyle = "rgba(0,0,0,0.72)";
+      ctx.fillRect(x, y - 15, w, 15);
       ctx.fillStyle = rgba(this.graphics.colorOf(s.class), 1);
-      ctx.fillText(text, x + 2, y - 1);
+      ctx.fillRect(x + 3, y - 11, 7, 7);
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(text, x + 13, y - 2);
+    };
+    for (const s of shapes) {
+      if (++n > 500) return;
+      tag(s, false);
+    }
+    for (const s of sugs) {
+      if (++n > 500) return;
+      tag(s, true);
     }
   }
 

@@ -16,7 +16,11 @@
  * `full`, which asks once per item for the full-size image when zooming makes
  * the sent one coarser than the screen (supply.ts); in team mode, `seen` marks
  * the reviewers' notes read (lib/feedback.ts: the strip and the shown item's
- * note sit at the top of the side panel). An item arriving while the
+ * note sit at the top of the side panel); and, unasked, `prelabels`: model
+ * suggestions stored while the view is open, for items it holds (items.ts
+ * `applyPrelabel`: the shown item takes them unless the user is changing it).
+ * When the queue runs out, the stage shrinks to a done card (`.wb-done-card`,
+ * root class `wb-done`) with ← back through the items left. An item arriving while the
  * outbox still holds label entries for it shows the newest of them, not the
  * payload (items.ts).
  *
@@ -760,7 +764,9 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
         ? `${counted}`
         : `${counted} The others are not in this view's queue.`;
     this.doneBack.hidden = !seen;
-    this.doneHint.textContent = seen ? "" : "To look at labeled items again: project.annotate(issues=[item ids]).";
+    this.doneHint.replaceChildren(
+      ...(seen ? [] : [h("span", { text: "To look at labeled items again: " }), h("code", { text: "project.annotate(issues=item_ids)" })]),
+    );
     this.doneHint.hidden = !!seen;
   }
 
