@@ -83,5 +83,5 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) node_modules workbench/static/*.js workbench/static/*.css
+	rm -rf $(VENV) node_modules workbench/static/*.js workbench/static/*.css workbench/static/build-info.json
 	rm -rf extension/node_modules extension/lib workbench/labextension

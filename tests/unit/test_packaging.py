@@ -130,3 +130,32 @@ def test_sdist_without_built_files_and_no_node_says_what_to_install(
     assert done.returncode != 0
     assert "needs Node.js" in done.stdout + done.stderr
     assert "workbench/static/classify.js" in done.stdout + done.stderr
+
+
+# What the extras add: the base install must do without them.
+EXTRAS_MODULES = ("torch", "sklearn", "cleanlab", "plotly", "skimage", "psycopg", "s3fs")
+BLOCK_EXTRAS = f"""
+import importlib.abc, sys
+class _Blocked(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {EXTRAS_MODULES!r}:
+            raise ImportError(f"{{name}} is not in the base install")
+sys.meta_path.insert(0, _Blocked())
+"""
+
+
+def test_readme_base_install_example_runs_without_the_extras(tmp_path) -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## A first project (base install)", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    check = (
+        "\nassert len(project.item_ids()) == 20, project.item_ids()"
+        "\nassert sorted(labels['label']) == ['blurry', 'good'], labels"
+        "\nimport pandas as pd"
+        "\nassert len(pd.read_csv('labels.csv')) == 2"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_EXTRAS + code + check],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
