@@ -435,9 +435,14 @@ def test_polygons_are_read_or_named_when_the_task_has_no_polygon_tool(project, t
         Image.new("RGB", (W, H)).save(tmp_path / "img0.png")
         boxes.add_uris([str(tmp_path / "img0.png")])
         (src / "img0.xml").write_text(VOC2007.replace("</bndbox>", "</bndbox>" + POLYGON, 1))
-        with pytest.warns(UserWarning, match=r"task 'boxes' has no polygon tool: 1 object with "
-                          r"<polygon> elements read as their <bndbox>$"):  # fmt: skip
+        with pytest.warns(UserWarning) as record:
             from_voc(boxes, src)
+        assert [str(w.message) for w in record] == [
+            "task 'boxes' has no attribute for them, dropped: difficult on 1 object, occluded "
+            "on 1 object, pose on 1 object, truncated on 1 object",
+            "task 'boxes' has no polygon tool: 1 object with <polygon> elements read as their "
+            "<bndbox>",
+        ]
         assert [s["type"] for s in current(boxes)[boxes.item_ids()[0]]] == ["box", "box"]
 
 
