@@ -6,17 +6,30 @@ https://cocodataset.org/#format-data); :func:`from_coco` reads one back as
 label events. How shapes map to annotations:
 
 =============  ==================================================================
-box            ``bbox``
+box            ``bbox``, and ``segmentation`` the box as the polygon pycocotools'
+               ``loadRes`` gives a box-only result (``[[x, y, x, y+h, x+w, y+h,
+               x+w, y]]``), so that ``COCOeval(iouType="segm")`` rasterises it
+               (``segmentation: []`` crashes it); ``workbench_type: "box"`` tells
+               the importer it is a box
 polygon        ``segmentation: [[x0, y0, x1, y1, ...]]``, ``bbox`` and ``area``
                computed from the points
 mask           ``segmentation: {"size": [h, w], "counts": str}`` (compressed
                RLE), ``area``/``bbox`` from the runs; ``iscrowd`` stays 0
 keypoints      ``keypoints: [x, y, v, ...]``, ``num_keypoints`` (points with
                ``v > 0``), ``bbox`` around those points; the category lists the
-               skeleton's point names and its edges as 1-based index pairs
+               skeleton's point names and its edges as 1-based index pairs; its
+               box polygon as ``segmentation`` and ``workbench_type: "keypoints"``
 polyline,      no COCO form: dropped with a warning that names them
 cuboid         (``strict=True`` refuses instead)
 =============  ==================================================================
+
+``iscrowd`` is the task's bool attribute ``iscrowd`` when it has one: read
+from each annotation, written back as 0/1 (without the attribute, crowd
+annotations are imported with a warning that counts them, and written with
+``iscrowd: 0``). ``file_name`` is the image's path relative to the images
+folder (``image_root``, by default the deepest folder holding every labeled
+item's file), as COCO readers join it; on import a relative ``file_name`` finds
+the item whose path ends with it.
 
 Every other field of a shape is kept in fields COCO readers ignore:
 ``attributes`` (CVAT's convention), ``score``, ``workbench_shape_id`` and

@@ -22,9 +22,15 @@ column ``c`` (from 0) spans ``[c, c + 1]``. So::
     xmin = x + 1        xmax = x + w
 
 which is exact for whole pixels, and holds for fractional coordinates too
-(CVAT writes them). Coordinates must lie within ``0 … <size>``; an ``xmin`` of
-0, which 0-based writers produce for a box at the image's edge, reads as
-``x = -1`` (and is clipped to the image, with a warning, on export). Numbers
+(CVAT writes them). Coordinates must lie within ``0 … <size>``; an ``xmin`` or
+``ymin`` below 1, which 0-based writers produce for a box at the image's edge,
+is read as 0 (the edge, not ``-1``), and one warning names each such file and
+how many boxes. A ``<polygon>`` (``<x1><y1><x2><y2>…``, as supervision and
+Roboflow write it, or ``<pt><x/><y/></pt>…``) is read as a polygon, each vertex
+less 1 (a vertex is a point, shifted as ``xmin`` is), when the task has a
+polygon tool, else its ``<bndbox>`` is read, with a warning; polygons are
+written with both. ``<size>`` may be left out: the image file's header gives
+it. Numbers
 are written rounded to 9 decimals (whole numbers without a point), so a file
 imported then exported gives back the same values, and a box exported then
 imported comes back within 5e-10 px.
@@ -39,15 +45,15 @@ id and z in ``<score>``, ``<workbench_shape_id>``, ``<workbench_z>``; the item
 id in ``<workbench_id>`` and its URI in ``<path>``. VOC readers ignore them.
 
 What VOC cannot hold (named in one warning; ``strict=True`` refuses and
-writes nothing): polygons and masks are written as their bounding boxes (they
-come back as boxes); keypoints, polylines and cuboids are dropped; boxes
+writes nothing): masks are written as their bounding boxes (they come back as
+boxes); keypoints, polylines and cuboids are dropped; boxes
 reaching outside the image are clipped to it.
 
 XML is parsed with expat through ``xml.etree``'s tree builder, refusing any
 DTD or entity declaration (no entity expansion, no external entities); a file
 larger than :data:`~workbench.formats._project.MAX_FILE_BYTES` is refused
-before it is read. ``<size>`` must be the image's size as its file's header
-gives it (so the rule above bounds every coordinate by the real image); numbers
+before it is read. ``<size>``, when given, must be the image's size as its
+file's header gives it (so the rule above bounds every coordinate by the real image); numbers
 are ASCII decimals (Python's ``float()`` would take other scripts' digits too).
 The export never writes ``inf`` or ``nan``.
 """
