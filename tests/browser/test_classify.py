@@ -365,3 +365,91 @@ def test_clicking_a_class_chip_labels_the_item(open_notebook, workdir):
     lp.page.locator(f"{view.selector} .wb-classes > *").nth(1).click()
     events = wait_events(db, lambda ev: len(ev) >= 1, timeout=10, what="a label from the chip")
     assert _pairs(events) == [(item_id(0), "b")]
+
+
+def _digit_cells(db: Path, size: int) -> list[str]:
+    """Ten classes "0".."9" (each bound to its own key by default) over 12 small images."""
+    return [
+        "\n".join(
+            [
+                "import numpy as np",
+                "import workbench as wb",
+                f"project = wb.Project({str(db)!r}, schema=wb.Schema.classification("
+                "'digit', list('0123456789')), annotator='browser')",
+                f"imgs = np.random.default_rng(0).integers(0, 17, size=(12, {size}, {size}))",
+                "project.add_arrays(imgs, ids=[f'digit-{i:02d}' for i in range(12)])",
+                "widget = project.classify(prefetch=4)\nwidget",
+            ]
+        ),
+        "gallery = project.gallery()\ngallery",
+    ]
+
+
+_IMAGE_FIT = """(s) => {
+    const img = document.querySelector(s + ' img.wb-image');
+    const r = img.getBoundingClientRect();
+    return {natural: [img.naturalWidth, img.naturalHeight], shown: [r.width, r.height],
+            rendering: getComputedStyle(img).imageRendering};
+}"""
+
+
+@pytest.mark.parametrize("size", [8, 28])
+def test_digit_classes_are_their_own_keys_and_small_images_stay_sharp(open_notebook, workdir, size):
+    db = workdir / f"digits{size}.db"
+    lp = open_notebook(_digit_cells(db, size))
+    view = ClassifyView(lp)
+    lp.run_all()
+    view.wait_ready()
+    lp.page.wait_for_function(
+        "(s) => { const i = document.querySelector(s + ' img.wb-image');"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        arg=view.selector,
+    )
+    # Shown enlarged by a whole factor, nearest-neighbour, to at most 256 px.
+    fit = lp.page.evaluate(_IMAGE_FIT, view.selector)
+    assert fit["natural"] == [size, size], fit
+    ratio = fit["shown"][0] / size
+    assert ratio == int(ratio) and ratio > 1, fit
+    assert fit["shown"][0] <= 256 and fit["shown"][0] == fit["shown"][1], fit
+    assert fit["rendering"] == "pixelated", fit
+    # Each chip shows its digit once: no "7 7".
+    chips = lp.page.locator(f"{view.selector} .wb-class").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
+    assert chips == list("0123456789")
+    # Ids the user gave are shown (content-hash ids are not: tests/js/display.test.mjs).
+    assert lp.page.locator(f"{view.selector} .wb-item-id").text_content() == "digit-00"
+
+    # The gallery's thumbnails: whole factors too, within the 128 px thumbnail.
+    gallery = GalleryView(lp)
+    gallery.wait_ready()
+    lp.page.locator(gallery.selector).scroll_into_view_if_needed()
+    lp.page.wait_for_function(
+        "(s) => [...document.querySelectorAll(s + ' .wb-thumb img')]"
+        ".filter(i => i.complete && i.naturalWidth > 0).length === 12",
+        arg=gallery.selector,
+    )
+    thumbs = lp.page.locator(f"{gallery.selector} .wb-thumb img").evaluate_all(
+        "els => els.map(i => [i.naturalWidth, i.getBoundingClientRect().width,"
+        " getComputedStyle(i).imageRendering])"
+    )
+    assert len(thumbs) == 12
+    for natural, shown, rendering in thumbs:
+        assert natural == size and shown / size == int(shown / size) > 1 and shown <= 128, thumbs
+        assert rendering == "pixelated", thumbs
+    gallery_chips = lp.page.locator(f"{gallery.selector} .wb-class").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
+    assert gallery_chips == list("0123456789")
+
+    view.focus()
+    lp.press_keys(["7", "0"], interval=0.2)
+    events = wait_events(db, lambda ev: len(ev) >= 2, timeout=15, what="two digit labels")
+    assert _pairs(events) == [("digit-00", "7"), ("digit-01", "0")]
+    # The confirmation of the last label is up, and the focus never left the widget.
+    toast = lp.page.locator(f"{view.selector} .wb-toast")
+    assert toast.get_attribute("data-toast") == "✓ 0 → digit-01"
+    assert toast.get_attribute("data-count") == "2"
+    assert toast.is_visible()
+    assert view.has_focus()
+    assert view.state()["itemId"] == "digit-02"
