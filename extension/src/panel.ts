@@ -47,7 +47,7 @@ const MISSING = '—';
 const SUMMARY: ReadonlyArray<
   [field: string, label: string, value: (s: Status) => string, tip: string]
 > = [
-  ['labeled', 'Labelled', s => plural(s.labeled, 'item'), 'Items whose current state is a label'],
+  ['labeled', 'Labeled', s => plural(s.labeled, 'item'), 'Items whose current state is a label'],
   ['skipped', 'Skipped', s => plural(s.skipped, 'item'), 'Items whose current state is a skip'],
   [
     'labels_last_hour',
@@ -71,7 +71,7 @@ const SUMMARY: ReadonlyArray<
     'agreement',
     'Agreement',
     s => agreement(s),
-    "Krippendorff's alpha over the items that two annotators or more labelled " +
+    "Krippendorff's alpha over the items that two annotators or more labeled " +
       '(1 = full agreement, 0 = chance); single-label tasks only'
   ],
   [
@@ -124,7 +124,7 @@ export class WorkbenchPanel extends Widget {
 
     const progress = el('div', 'jp-WorkbenchPanel-progress');
     progress.dataset.field = 'progress';
-    progress.title = 'Items done: labelled or skipped';
+    progress.title = 'Items done: labeled or skipped';
     progress.append(
       this.field('done'),
       ' of ',

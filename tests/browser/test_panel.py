@@ -201,7 +201,7 @@ def test_panel_shows_labels_written_elsewhere_without_a_reload(lab_server, lab_p
             f"{N_LABELED} of {N_ITEMS} items done · {100 * N_LABELED / N_ITEMS:.1f} %"
         )
         assert now["summary"] == {
-            "Labelled": f"{N_LABELED} items",
+            "Labeled": f"{N_LABELED} items",
             "Skipped": "0 items",
             "Last hour": f"{N_LABELED} labels",
             "Rate, 24 h": f"{N_LABELED / 24:.1f} labels per hour",
@@ -316,7 +316,7 @@ def test_panel_numbers_say_what_they_count_and_read_in_both_themes(lab_page, wor
         state = panel.wait(lambda s: s["project"] == rel and s["updated"] > 0, what="a refresh")
         assert state["fields"]["progress"] == f"9 of {N_ITEMS} items done · 75.0 %"
         summary = state["summary"]
-        assert summary["Labelled"] == "8 items" and summary["Skipped"] == "1 item"
+        assert summary["Labeled"] == "8 items" and summary["Skipped"] == "1 item"
         assert summary["Last hour"] == "16 labels"
         assert summary["Open reviews"] == "2 items (2 with disagreement)"
         assert re.fullmatch(r"α -?[01]\.\d{3} over 8 items", summary["Agreement"]), summary
@@ -405,7 +405,7 @@ def test_panel_shows_a_team_projects_tiers_live(team_lab, browser):
         assert now["tiers"]["annotate"] == {
             "open": str(TEAM_OVERLAP * N_ITEMS - 2), "claimed": "0", "done": "2", "stuck": "0",
         }  # fmt: skip
-        assert now["summary"]["Labelled"] == "2 items"
+        assert now["summary"]["Labeled"] == "2 items"
         assert now["annotators"]["alice"]["labels_last_hour_by_annotator"] == "2"
         assert page.evaluate("() => window.__panelTestPage === true"), "the page reloaded"
 
