@@ -8,6 +8,8 @@
   mkdocstrings leaves as text. Each role in the API pages becomes a link to the object
   it names, looked up the way Sphinx would (the enclosing class, then its module, then
   ``workbench``), or plain code where the object has no page.
+- Some module docstrings hold reStructuredText simple tables (``====  ====`` borders),
+  which Markdown would run together into one paragraph; they become Markdown tables.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import logging
 import re
 from pathlib import Path
 
+from markdown import Extension
+from markdown.preprocessors import Preprocessor
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
@@ -39,6 +43,12 @@ def on_files(files, config):
             )
         )
     return files
+
+
+def on_config(config):
+    # The same list object mkdocstrings renders docstrings with, so docstrings get it too.
+    config.markdown_extensions.append(RstTables())
+    return config
 
 
 def on_serve(server, config, builder):
@@ -116,3 +126,64 @@ def on_env(env, config, files):
         if page is not None and page.content and file.src_uri.startswith("api/"):
             page.content = _link_roles(page.content, resolves)
     return env
+
+
+# -- reStructuredText simple tables in docstrings --------------------------------------
+
+_BORDER = re.compile(r"^(?P<indent> *)=+(?: +=+)+ *$")
+
+
+def rst_table(lines: list[str]) -> list[str]:
+    """A simple table without a header (a border, rows, the same border) as a Markdown
+    table. A row whose first column is blank continues the row above; a continuation
+    starting with ``- `` (a list in the cell) starts a new line of the cell; so does a
+    whole row while the row above is unfinished (its first cell ends with a comma, its
+    last is inside parentheses). The table has an empty header (extra.css hides it)."""
+    border = lines[0]
+    indent = len(border) - len(border.lstrip())
+    starts = [c.start() for c in re.finditer(r"=+", border)]
+    rows: list[list[str]] = []
+    for line in lines[1:-1]:
+        if not line.strip():
+            continue
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        # RST would start a row here; the docstrings also wrap both columns of a row.
+        wrapped = rows and (
+            rows[-1][0].endswith(",") or rows[-1][-1].count("(") > rows[-1][-1].count(")")
+        )
+        if rows and (not cells[0] or wrapped):
+            for i, cell in enumerate(cells):
+                if cell:
+                    sep = "<br>" if cell.startswith("- ") else " "
+                    rows[-1][i] = f"{rows[-1][i]}{sep}{cell}" if rows[-1][i] else cell
+        else:
+            rows.append(cells)
+    pad = " " * indent
+    out = ["", pad + "|" + " |" * len(starts), pad + "|" + "---|" * len(starts)]
+    out += [pad + "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+class _RstTablePreprocessor(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            end = None
+            if _BORDER.match(lines[i]):
+                border = lines[i].rstrip()
+                end = next(
+                    (j for j in range(i + 1, len(lines)) if lines[j].rstrip() == border), None
+                )
+            if end is None:
+                out.append(lines[i])
+                i += 1
+            else:
+                out.extend(rst_table(lines[i : end + 1]))
+                i = end + 1
+        return out
+
+
+class RstTables(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_RstTablePreprocessor(md), "workbench_rst_tables", 28)

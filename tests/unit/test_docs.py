@@ -4,6 +4,7 @@ no warning, the API reference generated from the docstrings, every notebook a pa
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import os
 import re
@@ -118,3 +119,34 @@ def test_sphinx_roles_become_links(site):
         for role in (":class:<code>", ":meth:<code>", ":func:<code>", ":attr:<code>"):
             assert role not in text
     assert any('class="autorefs autorefs-internal"' in t for t in texts)
+
+
+def test_rst_tables_in_docstrings_become_tables(site):
+    out, _ = site
+    for page in ("api/formats", "api/schema", "api/agreement"):
+        text = _page(out, page)
+        assert "=====" not in _words(text), page
+    assert "<table>" in _page(out, "api/formats")
+
+
+def test_rst_table_rows_and_continuations():
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    rst_table = hooks.rst_table
+    table = [
+        "  =====  ==========",
+        "  box    ``bbox``, a",
+        "         rectangle",
+        "  mask   RLE (counts,",
+        "  more   size)",
+        "  geo,   by type:",
+        "  metry  - box: x",
+        "  =====  ==========",
+    ]
+    lines = [ln.strip() for ln in rst_table(table) if ln.strip()]
+    assert lines[2:] == [
+        "| box | ``bbox``, a rectangle |",
+        "| mask more | RLE (counts, size) |",
+        "| geo, metry | by type:<br>- box: x |",
+    ]
