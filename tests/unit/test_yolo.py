@@ -455,7 +455,7 @@ def test_malformed_label_files_name_file_line_and_field(project, tmp_path, what)
         ("names:\n  zero: car\n", r"data.yaml: line 1: field 'names': keys are class indices, "
                                   r"got 'zero'$"),
         ("names: [car, person\n", r"data.yaml: line 2: not YAML: while parsing a flow sequence: "
-                                 r"expected ',' or ']'"),
+                                 r"(did not find )?expected ',' or ']'"),
         ("- names\n- car\n", r"data.yaml: line 1: a data.yaml holds a mapping \(key: value "
                              r"lines\), got a list$"),
         ("names: [car]\nnames: [road]\n", r"line 2: field 'names': given twice \(first on "
