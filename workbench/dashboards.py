@@ -73,6 +73,7 @@ def learning_curves(curves: Mapping[str, pd.DataFrame], *, metric: str = "accura
         xaxis_title="labeled items",
         yaxis_title=metric,
         template="plotly_white",
+        colorway=list(OKABE_ITO),
         legend_title="strategy",
     )
     return fig
@@ -341,10 +342,20 @@ def status(
 # figures
 
 
+#: Okabe and Ito's colour-blind-safe palette, without its black (unreadable on a dark
+#: template): the categorical colours of every figure here.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+             "#999999")  # fmt: skip
+#: The gold heat map's scale: sequential and readable with any colour vision.
+SEQUENTIAL = "Cividis"
+NO_DATA = "no data yet"
+_MUTED = "#8c8c8c"  # grey readable on white and on plotly_dark's background
+
+
 def _figure(title: str, **layout: Any) -> Any:
     go = require("plotly.graph_objects", "ml")
     fig = go.Figure()
-    fig.update_layout(title=title, template="plotly_white", **layout)
+    fig.update_layout(title=title, template="plotly_white", colorway=list(OKABE_ITO), **layout)
     return fig
 
 
@@ -407,6 +418,8 @@ def throughput_figure(
     for annotator in sorted(table.columns):
         fig.add_trace(go.Bar(
             x=_datetimes(starts), y=table[annotator].astype(int).tolist(), name=str(annotator),
+            # ms on a date axis: each bar covers its hour (x is the hour's start), even alone
+            width=0.9 * _HOUR * 1000, offset=0.05 * _HOUR * 1000,
         ))  # fmt: skip
     return fig
 
@@ -550,7 +563,7 @@ def gold_figure(project: Project, task: str | None = None) -> Any:
         text.append(["" if r is None else f"{int(r['correct'])}/{int(r['n'])}" for r in row])
     fig.add_trace(go.Heatmap(
         x=classes, y=annotators, z=z, customdata=n, text=text, texttemplate="%{text}",
-        zmin=0.0, zmax=1.0, colorscale="RdYlGn", name="gold accuracy",
+        zmin=0.0, zmax=1.0, colorscale=SEQUENTIAL, name="gold accuracy",
         colorbar={"title": {"text": "accuracy"}},
         hovertemplate="%{y} on gold %{x}: accuracy %{z:.2f}<br>"
                       "%{text} right, n = %{customdata}<extra></extra>",
@@ -594,7 +607,8 @@ def tier_figure(project: Project, task: str | None = None, *,
     counts = [v["stuck"] for v in tiers.values()]
     fig.add_trace(go.Scatter(
         x=x, y=counts, name="stuck", mode="markers+text", text=[f"{c} stuck" for c in counts],
-        textposition="top center", marker={"symbol": "diamond", "size": 11, "color": "crimson"},
+        textposition="top center",
+        marker={"symbol": "diamond", "size": 11, "color": OKABE_ITO[5]},
         hovertemplate=f"%{{x}}: %{{y}} items stuck (last claimed over {stuck_after_s:g} s ago)"
                       "<extra></extra>",
     ))  # fmt: skip
@@ -609,9 +623,37 @@ _PANELS = (
 )  # fmt: skip
 #: The panels a team project's lead and admins get on top of :data:`_PANELS`.
 _TEAM_PANELS = (("gold accuracy", (4, 1)), ("work per tier", (4, 2)))
+#: Axis titles of each panel (x, y); categorical x axes need none (their ticks say it).
+_AXES = {
+    "progress": ("time (UTC)", "labeled items"),
+    "throughput per hour": ("hour (UTC)", "labels"),
+    "agreement per annotator": (None, "kappa"),
+    "agreement per class": (None, "alpha"),
+    "review outcomes": (None, "decisions"),
+    "items per state": (None, "items"),
+    "gold accuracy": (None, "annotator"),
+    "work per tier": (None, "slots; stuck items"),
+}
+#: Panels whose x axis is time.
+_TIME_PANELS = ("progress", "throughput per hour")
+#: Fixed colours of the series that are not people (people take the palette in name order).
+_SERIES = {"mean kappa": OKABE_ITO[0], "kappa vs majority": OKABE_ITO[1],
+           "open": OKABE_ITO[4], "claimed": OKABE_ITO[1], "done": OKABE_ITO[2],
+           "stuck": OKABE_ITO[5]}  # fmt: skip
+_PEOPLE_PANELS = ("throughput per hour", "review outcomes")
 
 
-def dashboard(project: Project, task: str | None = None, *, now: float | None = None) -> Any:
+def _has_data(trace: Any) -> bool:
+    if getattr(trace, "z", None) is not None:
+        return any(v is not None for row in trace.z for v in row)
+    ys = list(trace.y) if trace.y is not None else []
+    return any(v is not None for v in ys)
+
+
+def dashboard(
+    project: Project, task: str | None = None, *, now: float | None = None,
+    template: str = "plotly_white",
+) -> Any:  # fmt: skip
     """One figure with the team dashboard's panels (3 × 2 subplots; 4 × 2 in team mode).
 
     Progress, throughput per hour per annotator (last 24 h before ``now``),
@@ -625,6 +667,12 @@ def dashboard(project: Project, task: str | None = None, *, now: float | None = 
     accuracy (:func:`gold_figure`'s heat map, its colour scale hidden: the
     cells carry their numbers) and work per tier (:func:`tier_figure`), and
     the mean gold accuracy in the title.
+
+    Each panel with more than one series has its own legend beside it (a
+    person keeps one colour in every panel, from :data:`OKABE_ITO`); a panel
+    with one series has none (its title names it); a panel with nothing to
+    show yet says "no data yet". ``template`` is any plotly template, e.g.
+    ``"plotly_dark"`` for a dark notebook theme.
     """
     make_subplots = require("plotly.subplots", "ml").make_subplots
     name = project.schema.task(task).name
@@ -632,7 +680,9 @@ def dashboard(project: Project, task: str | None = None, *, now: float | None = 
     numbers = status(project, name, now=t_now)
     team = "tiers" in numbers  # the lead's or an admin's view of a team project
     panels = _PANELS + _TEAM_PANELS if team else _PANELS
-    fig = make_subplots(rows=4 if team else 3, cols=2, vertical_spacing=0.08 if team else 0.1,
+    rows = 4 if team else 3
+    fig = make_subplots(rows=rows, cols=2, vertical_spacing=0.09 if team else 0.12,
+                        horizontal_spacing=0.25,
                         subplot_titles=[title for title, _ in panels])  # fmt: skip
     sources = [
         (progress_figure(project, name).data, {}),
@@ -648,22 +698,86 @@ def dashboard(project: Project, task: str | None = None, *, now: float | None = 
             trace.showscale = False
         sources += [(gold, {}), (tier_figure(project, name).data, {})]
         places += [(4, 1), (4, 2)]
+    placed: dict[tuple[int, int], list[Any]] = {cell: [] for _, cell in panels}
     for (traces, moved), (row, col) in zip(sources, places, strict=True):
         for trace in traces:
             # agreement_figure's per-class traces sit on its second x axis
             r, c = moved.get(trace.xaxis, (row, col)) if trace.xaxis else (row, col)
-            fig.add_trace(trace, row=r, col=c)
+            placed[(r, c)].append(trace)
+    people = sorted({str(t.name) for title, cell in panels if title in _PEOPLE_PANELS
+                     for t in placed[cell]})  # fmt: skip
+    colours = {**{p: OKABE_ITO[i % len(OKABE_ITO)] for i, p in enumerate(people)}, **_SERIES}
+    legends: dict[str, Any] = {}
+    for index, (title, cell) in enumerate(panels, start=1):
+        traces = placed[cell]
+        suffix = "" if index == 1 else str(index)
+        xaxis, yaxis = fig.layout[f"xaxis{suffix}"], fig.layout[f"yaxis{suffix}"]
+        legend = f"legend{suffix}"
+        several = len(traces) > 1
+        for trace in traces:
+            colour = colours.get(str(trace.name), OKABE_ITO[0]) if several else OKABE_ITO[0]
+            if trace.type == "bar":
+                trace.marker.color = colour
+            elif trace.type == "scatter":
+                trace.marker.color = colour
+                trace.line.color = colour
+            trace.update(showlegend=several, legend=legend, legendgroup=f"{title}:{trace.name}")
+            fig.add_trace(trace, row=cell[0], col=cell[1])
+        if several:
+            legends[legend] = {
+                "x": xaxis.domain[1] + 0.01, "y": yaxis.domain[1], "xanchor": "left",
+                "yanchor": "top", "bgcolor": "rgba(0,0,0,0)", "font": {"size": 11},
+                "tracegroupgap": 2,
+            }  # fmt: skip
+        empty = not any(_has_data(t) for t in traces) or (
+            title == "items per state" and not numbers["items"]
+        )
+        x_title, y_title = (None, None) if empty else _AXES[title]
+        fig.update_xaxes(title_text=x_title, row=cell[0], col=cell[1])
+        fig.update_yaxes(title_text=y_title, row=cell[0], col=cell[1])
+        if title in _TIME_PANELS:
+            # Dates, never epoch numbers (plotly picks the tick format for the span).
+            fig.update_xaxes(type="date", row=cell[0], col=cell[1])
+            times = [v for t in traces for v in (t.x or ())]
+            if title == "progress" and times and max(times) - min(times) < pd.Timedelta(minutes=10):
+                # A few labels within seconds: an hour around them, not decades.
+                middle = min(times) + (max(times) - min(times)) / 2
+                fig.update_xaxes(range=[middle - pd.Timedelta(minutes=30),
+                                        middle + pd.Timedelta(minutes=30)],
+                                 row=cell[0], col=cell[1])  # fmt: skip
+        if empty:
+            fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False,
+                             row=cell[0], col=cell[1])  # fmt: skip
+            fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False,
+                             row=cell[0], col=cell[1])  # fmt: skip
+            # In paper coordinates: plotly.js does not draw the axes of a panel without
+            # traces, so "x2 domain" would not place it.
+            fig.add_annotation(
+                text=NO_DATA, showarrow=False, xref="paper", yref="paper",
+                x=sum(xaxis.domain) / 2, y=sum(yaxis.domain) / 2, xanchor="center",
+                yanchor="middle",
+                font={"size": 15, "color": _MUTED},
+            )  # fmt: skip
     alpha = numbers["agreement"]
-    title = (
-        f"{name!r}: {numbers['labeled']} labeled, {numbers['skipped']} skipped of "
-        f"{numbers['items']} items ({numbers['progress']:.0%} done), "
-        f"{numbers['labels_last_hour']} labels in the last hour, "
-        f"{numbers['open_reviews']} open reviews, alpha "
-        + ("n/a" if alpha is None else f"{alpha:.3f}")
-    )
+    details = [
+        f"{numbers['labeled']} labeled, {numbers['skipped']} skipped of "
+        f"{numbers['items']} items ({numbers['progress']:.0%} done)",
+        f"{numbers['labels_last_hour']} labels in the last hour",
+        f"{numbers['open_reviews']} open reviews",
+        "alpha " + ("n/a" if alpha is None else f"{alpha:.3f}"),
+    ]
     if team:
         gold = numbers["gold_accuracy"]
-        title += ", gold accuracy " + ("n/a" if gold is None else f"{gold:.0%}")
-    fig.update_layout(title=title, template="plotly_white", barmode="stack",
-                      height=1330 if team else 1000, showlegend=True)  # fmt: skip
+        details.append("gold accuracy " + ("n/a" if gold is None else f"{gold:.0%}"))
+    title = (f"Dashboard of {name!r}<br><span style='font-size:13px'>"
+             + " · ".join(details) + "</span>")  # fmt: skip
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "yref": "container", "y": 1.0,
+               "yanchor": "top", "pad": {"t": 18}, "font": {"size": 18}},
+        template=template, colorway=list(OKABE_ITO), barmode="stack",
+        height=1400 if team else 1080, margin={"t": 110, "l": 70, "r": 170, "b": 60},
+        showlegend=True, **legends,
+    )  # fmt: skip
+    titles = {t for t, _ in panels}
+    fig.for_each_annotation(lambda a: a.update(font_size=14) if a.text in titles else None)
     return fig

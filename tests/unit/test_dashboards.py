@@ -218,6 +218,43 @@ def test_dashboard_puts_every_panel_on_one_figure(team):
     assert "2 open reviews" in fig.layout.title.text
 
 
+def test_dashboard_reads_well(team):
+    """Titles with room, one legend beside each panel that has several series, time axes
+    as dates, colours from a colour-blind-safe palette."""
+    fig = dash.dashboard(team, now=NOW)
+    layout = fig.layout
+    assert layout.margin.t >= 100 and layout.title.xanchor == "left" and layout.title.x < 0.05
+    assert "<br>" in layout.title.text  # the numbers on a line of their own, not clipped
+    assert layout.xaxis.type == "date" and layout.xaxis2.type == "date"
+    # Legends: one per panel with several series, no name twice in one legend, none for a
+    # panel with one series.
+    shown = {}
+    for trace in fig.data:
+        if trace.showlegend:
+            shown.setdefault(trace.legend, []).append(trace.name)
+    assert shown == {"legend2": ["ann", "bob"], "legend3": ["mean kappa", "kappa vs majority"]}
+    single = [t for t in fig.data if t.name in ("labeled", "class alpha", "rev", "items")]
+    assert not any(t.showlegend for t in single)
+    assert len({(t.legend, t.legendgroup) for t in fig.data}) == len(fig.data)
+    for legend in shown:
+        box = layout[legend]
+        assert box.xanchor == "left" and box.yanchor == "top"
+    # Beside its own panel: legend2 right of x2's domain, at the top of y2's.
+    assert (
+        layout.legend2.x > layout.xaxis2.domain[1] and layout.legend2.y == layout.yaxis2.domain[1]
+    )
+    assert layout.xaxis.domain[1] < layout.legend3.x < layout.xaxis4.domain[0]
+    # Colours: every series from the Okabe-Ito palette; a person keeps one colour.
+    palette = set(dash.OKABE_ITO)
+    assert all(t.marker.color in palette for t in fig.data)
+    assert fig.data[1].marker.color != fig.data[2].marker.color  # ann and bob differ
+    assert list(layout.colorway) == list(dash.OKABE_ITO)
+    assert "#000000" not in palette  # black would vanish on a dark template
+    assert dash.NO_DATA not in [a.text for a in layout.annotations]
+    dark = dash.dashboard(team, now=NOW, template="plotly_dark")
+    assert dark.layout.template.layout.paper_bgcolor == "rgb(17,17,17)"
+
+
 def test_empty_project(tmp_path):
     p = _project(tmp_path, 0)
     s = dash.status(p, now=NOW)
@@ -230,7 +267,17 @@ def test_empty_project(tmp_path):
     assert dash.agreement_figure(p).data == ()
     items = dash.bottleneck_figure(p, now=NOW).data[0]
     assert list(items.x) == ["unlabeled"] and list(items.y) == [0]
-    assert len(dash.dashboard(p, now=NOW).data) == 2
+    fig = dash.dashboard(p, now=NOW)
+    assert len(fig.data) == 2
+    # Every panel says it has nothing to show, in its own middle, with no made-up ticks.
+    notes = [a for a in fig.layout.annotations if a.text == dash.NO_DATA]
+    layout = fig.layout
+    axes = [(layout[f"xaxis{i or ''}"], layout[f"yaxis{i or ''}"]) for i in [0, *range(2, 7)]]
+    centres = [(sum(x.domain) / 2, sum(y.domain) / 2) for x, y in axes]
+    assert sorted((a.x, a.y) for a in notes) == sorted(centres)
+    assert all((a.xref, a.yref, a.showarrow) == ("paper", "paper", False) for a in notes)
+    assert all((a.xanchor, a.yanchor) == ("center", "middle") for a in notes)
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.showticklabels is False
     p.close()
 
 
@@ -384,10 +431,15 @@ def test_team_dashboard_adds_gold_and_tier_panels_for_the_lead(team_pg):
     gold, done = fig.data[8], fig.data[11]
     assert [list(r) for r in gold.z] == [[1.0, 1.0, 1.0], [1.0, 0.0, 0.5]]
     assert gold.showscale is False
+    from plotly.colors import sequential
+
+    assert [c for _, c in gold.colorscale] == list(sequential.Cividis)  # colour-blind safe
+    assert dash.NO_DATA not in [a.text for a in fig.layout.annotations]
+    assert fig.layout.legend8.x > fig.layout.xaxis8.domain[1]  # open, claimed, done, stuck
     assert list(done.y) == [12, 1, 0]
     titles = [a.text for a in fig.layout.annotations]
     assert "gold accuracy" in titles and "work per tier" in titles
-    assert fig.layout.title.text.endswith("gold accuracy 75%")
+    assert "· gold accuracy 75%" in fig.layout.title.text
     assert len(dash.dashboard(team_pg.adm).data) == len(fig.data)
     # A reviewer may not read the pool or the gold answers: the dashboard of before.
     plain = dash.dashboard(team_pg.rev)
