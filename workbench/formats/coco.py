@@ -643,9 +643,6 @@ def _match_images(
                 if r.uri.startswith("file://"):
                     by_name[r.uri[len("file://") :]] = r.item_id
                 by_base.setdefault(_basename(r.uri), []).append(r.item_id)
-                parts = r.uri.replace("\\", "/").split("/")
-                for k in range(2, len(parts)):
-                    by_tail.setdefault("/".join(parts[-k:]), []).append(r.item_id)
     out: dict[int, str] = {}
     seen: dict[str, str] = {}
     missing: list[str] = []
@@ -668,7 +665,12 @@ def _match_images(
             item = by_name.get(name)
             tail = name.replace("\\", "/").removeprefix("./")
             if item is None and "/" in tail:
-                candidates = by_tail.get(tail, [])
+                if not by_tail:  # built once, when a relative path first needs it
+                    for uri, i in by_name.items():
+                        parts = uri.replace("\\", "/").split("/")
+                        for k in range(2, len(parts)):
+                            by_tail.setdefault("/".join(parts[-k:]), []).append(i)
+                candidates = sorted(set(by_tail.get(tail, [])))
                 if len(candidates) > 1:
                     raise _error(where, rec, "file_name", f"{name!r} matches {len(candidates)} "
                                  "items by path; give 'workbench_id' or the full URI")  # fmt: skip
