@@ -149,7 +149,8 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
     this.progressLine = h("div", { class: "wb-progress" });
     const hint = h("div", {
       class: "wb-hint",
-      text: "select (click, shift-click, ctrl-click, arrows, space, a) · class key labels the selection · Backspace undo · PageUp/PageDown · Esc clears · ? guidelines",
+      // `a` selects the page only while no class is bound to it (lib/keys.ts).
+      text: `select (click, shift-click, ctrl-click, arrows, space, ${this.keymap.has("a") ? "ctrl+A" : "a"}) · class key labels the selection · Backspace undo · PageUp/PageDown · Esc clears · ? guidelines`,
     });
     this.root.append(
       h("div", { class: "wb-head" }, [h("span", { class: "wb-task", text: this.task.name }), this.progressLine]),
@@ -548,7 +549,7 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
       ["ctrl/⌘-click", "toggle one"],
       ["arrows", "move (shift extends)"],
       ["Space", "toggle"],
-      ["a, ctrl/⌘+A", "select the page"],
+      [this.keymap.has("a") ? "ctrl/⌘+A" : "a, ctrl/⌘+A", "select the page"],
       ["Esc", "clear the selection"],
       ["PageUp/PageDown", "previous / next page"],
       ["Backspace", "undo the last labels"],

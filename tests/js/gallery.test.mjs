@@ -212,3 +212,17 @@ test("cleanup removes listeners and the DOM", () => {
   press(root, "1");
   assert.equal(model.sent.length, n);
 });
+
+test("classes named by their keys: each chip shows its key once, and a class on `a` takes it from select-all", () => {
+  const { model, kernel, root, tiles } = mount({ schema: classSchema(["a", "b", "c"], { keys: ["a", "b", "c"] }) });
+  kernel.flush();
+  assert.deepEqual([...root.querySelectorAll(".wb-class")].map((c) => c.textContent), ["a", "b", "c"]);
+  const hint = root.querySelector(".wb-hint").textContent;
+  assert.match(hint, /space, ctrl\+A\)/, "the hint does not offer `a` for select-all");
+  click(tiles()[2]);
+  press(root, "a");
+  kernel.flush();
+  const labels = model.sentOf("label");
+  assert.equal(labels.length, 1, "one label, not a select-all");
+  assert.equal(tiles()[2].dataset.label, "a");
+});
