@@ -1,10 +1,18 @@
-"""A real JupyterLab server and headless Chromium, driven by Playwright.
+"""Real notebook servers and headless Chromium, driven by Playwright.
 
-Shared by the browser tests (through ``conftest.py``) and by
-``tests/benchmarks/bench_widget.py``. Nothing here knows about workbench's
-widgets: it starts a server in a throwaway directory, opens notebooks, runs
-their cells, presses keys on a schedule, finds and signals the kernel process,
-and reads the event log straight from a project's SQLite file.
+Shared by the browser tests (through ``conftest.py``), by
+``tests/benchmarks/bench_widget.py`` and by ``tools/screenshots.py``. Nothing
+here knows about workbench's widgets: it starts a server in a throwaway
+directory, opens notebooks, runs their cells, presses keys on a schedule, finds
+and signals the kernel process, and reads the event log straight from a
+project's SQLite file.
+
+Hosts: :class:`LabServer` runs JupyterLab (``app="lab"``) or Notebook 7
+(``app="notebook"``), both opened by :class:`LabPage`; :class:`MarimoServer`
+runs one marimo app (``marimo edit`` or ``marimo run``), opened by
+:class:`BrowserPage`. Every host gets the same Chromium flags
+(:data:`CHROMIUM_ARGS`), a token, 127.0.0.1 only, and a process group that
+``stop()`` ends even when the test failed.
 
 Isolation: the server gets its own ``JUPYTER_CONFIG_DIR``, ``JUPYTER_DATA_DIR``,
 ``JUPYTER_RUNTIME_DIR``, user-settings and workspaces directories under the
@@ -139,20 +147,119 @@ def server_args(token: str, port: int, root: Path) -> list[str]:
     ]
 
 
-class LabServer:
-    """A JupyterLab server on 127.0.0.1 with a random token, rooted at ``root``."""
+class ServerProcess:
+    """A server in its own process group on 127.0.0.1, its output in ``log_path``.
 
-    def __init__(self, root: Path, *, python: str | None = None) -> None:
-        self.root = Path(root)
-        self.python = python or sys.executable
+    Subclasses build the command and say how to tell it is up; this class starts
+    it, waits for it, and stops it (SIGTERM, then SIGKILL to the whole group).
+    """
+
+    name = "server"
+
+    def __init__(self, log_path: Path) -> None:
         self.token = secrets.token_hex(16)
         self.port = free_port()
-        self.base = self.root / ".jupyter-home"
-        self.notebooks = self.root / "notebooks"
-        self.runtime_dir = self.base / "runtime"
-        self.log_path = self.base / "server.log"
+        self.log_path = log_path
         self.proc: subprocess.Popen | None = None
         self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _launch(
+        self, cmd: list[str], *, cwd: Path, env: dict[str, str], up: Callable[[], bool],
+        timeout: float,
+    ) -> None:  # fmt: skip
+        """Start ``cmd`` and wait until ``up()`` holds (raising if the process exits)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise HarnessError(
+                    f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}"
+                )
+            try:
+                return up()
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return False
+
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise HarnessError(f"{self.name} did not answer in {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+
+    def _terminate(self, *, grace: float = 15.0) -> None:
+        """SIGTERM the server; SIGKILL its process group if it lingers or left children."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # whatever is left of the group (the server, or children it left behind)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop(self) -> None:
+        self._terminate()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self.proc = None
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        # Some tools log a whole minified bundle on one line: keep each line short.
+        return "\n".join(line[:400] for line in lines[-n:])
+
+    def page_url(self, name: str) -> str:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LabServer(ServerProcess):
+    """A JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) server on
+    127.0.0.1 with a random token, rooted at ``root``."""
+
+    APPS = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}
+
+    def __init__(self, root: Path, *, python: str | None = None, app: str = "lab") -> None:
+        if app not in self.APPS:
+            raise ValueError(f"app must be one of {sorted(self.APPS)}, got {app!r}")
+        self.root = Path(root)
+        self.base = self.root / ".jupyter-home"
+        super().__init__(self.base / "server.log")
+        self.app = app
+        self.name = f"jupyter {app}"
+        self.python = python or sys.executable
+        self.notebooks = self.root / "notebooks"
+        self.runtime_dir = self.base / "runtime"
 
     # -- lifecycle
     def start(self, *, timeout: float = 60.0) -> LabServer:
@@ -183,39 +290,22 @@ class LabServer:
             PYTHONUNBUFFERED="1",
         )
         env.pop("JUPYTER_PATH", None)
+        app = self.APPS[self.app]
         cmd = [
-            self.python, "-m", "jupyter", "lab",
+            self.python, "-m", "jupyter", self.app,
             *server_args(self.token, self.port, self.notebooks),
             "--ServerApp.open_browser=False",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.app_settings_dir={settings_dir}",
-            f"--LabApp.user_settings_dir={user_settings}",
-            f"--LabApp.workspaces_dir={workspaces}",
-            "--LabApp.news_url=None",
-            "--LabApp.extension_manager=readonly",
+            f"--{app}.expose_app_in_browser=True",
+            f"--{app}.app_settings_dir={settings_dir}",
+            f"--{app}.user_settings_dir={user_settings}",
+            f"--{app}.workspaces_dir={workspaces}",
         ]  # fmt: skip
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.notebooks, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+        if self.app == "lab":  # Notebook 7 has neither setting (nor a news pop-up)
+            cmd += ["--LabApp.news_url=None", "--LabApp.extension_manager=readonly"]
+        self._launch(
+            cmd, cwd=self.notebooks, env=env, timeout=timeout,
+            up=lambda: "started" in self.api("GET", "/api/status"),
         )  # fmt: skip
-
-        def up() -> bool:
-            if self.proc.poll() is not None:
-                raise HarnessError(
-                    f"jupyter lab exited ({self.proc.returncode}):\n{self.log_tail()}"
-                )
-            try:
-                return "started" in self.api("GET", "/api/status")
-            except (urllib.error.URLError, ConnectionError, OSError):
-                return False
-
-        deadline = time.monotonic() + timeout
-        while not up():
-            if time.monotonic() > deadline:
-                self.stop()
-                raise HarnessError(f"jupyter lab did not answer in {timeout} s:\n{self.log_tail()}")
-            time.sleep(0.2)
         return self
 
     def _install_kernelspec(self, spec_dir: Path) -> None:
@@ -240,34 +330,15 @@ class LabServer:
                 self.shutdown_all_sessions()
             except Exception:
                 pass
-            self.proc.terminate()  # SIGTERM: jupyter_server shuts kernels down and exits
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        self._terminate()  # SIGTERM: jupyter_server shuts kernels down and exits
         for pid in self.kernel_pids():  # a kernel that outlived its server
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if self._log is not None:
-            self._log.close()
-        self.proc = None
-
-    def log_tail(self, n: int = 60) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        # Some tools log a whole minified bundle on one line: keep each line short.
-        return "\n".join(line[:400] for line in lines[-n:])
+        self._close_log()
 
     # -- REST
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def api(self, method: str, path: str, body: Any = None, *, timeout: float = 30.0) -> Any:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
@@ -284,6 +355,12 @@ class LabServer:
         """URL of ``notebook`` in a fresh workspace (so no earlier test's tabs reopen)."""
         ws = workspace or f"t{uuid.uuid4().hex[:10]}"
         return f"{self.url}/lab/workspaces/{ws}/tree/{notebook}?token={self.token}"
+
+    def page_url(self, notebook: str) -> str:
+        """Where the browser opens ``notebook``: JupyterLab's tree or Notebook 7's page."""
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{notebook}?token={self.token}"
+        return self.lab_url(notebook)
 
     def sessions(self) -> list[dict[str, Any]]:
         return self.api("GET", "/api/sessions")
@@ -321,6 +398,83 @@ class LabServer:
     def kernel_pids(self) -> list[int]:
         needle = str(self.runtime_dir).encode()
         return [pid for pid, cmdline in _processes() if needle in cmdline]
+
+
+# marimo's settings for a test server: cells run when the page opens (as a
+# ``marimo run`` app does), nothing is fetched from the internet.
+MARIMO_CONFIG = """\
+[runtime]
+auto_instantiate = true
+on_cell_change = "autorun"
+
+[completion]
+activate_on_typing = false
+copilot = false
+"""
+
+
+class MarimoServer(ServerProcess):
+    """``marimo edit`` (``mode="edit"``) or ``marimo run`` of one app file, on
+    127.0.0.1 with a random token (``?access_token=``).
+
+    marimo reads ``.marimo.toml`` from its working directory first, so the one
+    written into ``root`` (:data:`MARIMO_CONFIG`) is the only one it sees; its
+    state and cache folders are under ``root`` too.
+    """
+
+    def __init__(self, app: Path, *, mode: str = "edit", python: str | None = None) -> None:
+        if mode not in ("edit", "run"):
+            raise ValueError(f"mode must be 'edit' or 'run', got {mode!r}")
+        self.app = Path(app)
+        self.root = self.app.parent
+        self.base = self.root / ".marimo-home"
+        super().__init__(self.base / "server.log")
+        self.mode = mode
+        self.name = f"marimo {mode}"
+        self.python = python or sys.executable
+
+    def start(self, *, timeout: float = 60.0) -> MarimoServer:
+        (self.root / ".marimo.toml").write_text(MARIMO_CONFIG)
+        env = dict(os.environ)
+        env.update(
+            XDG_CONFIG_HOME=str(self.base / "config"),
+            XDG_STATE_HOME=str(self.base / "state"),
+            XDG_CACHE_HOME=str(self.base / "cache"),
+            PYTHONPATH=os.pathsep.join(
+                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+            ),
+            PYTHONUNBUFFERED="1",
+        )
+        cmd = [
+            self.python, "-m", "marimo", "-q", self.mode, str(self.app), "--headless",
+            "--host", "127.0.0.1", "--port", str(self.port), "--token-password", self.token,
+            "--no-sandbox",
+        ]  # fmt: skip
+        if self.mode == "edit":
+            cmd.append("--skip-update-check")
+
+        def up() -> bool:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=5) as resp:
+                return resp.status == 200
+
+        self._launch(cmd, cwd=self.root, env=env, up=up, timeout=timeout)
+        return self
+
+    def page_url(self, name: str = "") -> str:
+        """The app's page (one app per server: ``name`` is ignored)."""
+        return f"{self.url}/?access_token={self.token}"
+
+
+def write_marimo_app(path: Path, cell: str) -> Path:
+    """A marimo app of one cell: ``cell`` is its body (it may define names and must
+    end with the expression to show)."""
+    body = "\n".join("    " + line if line else "" for line in cell.splitlines())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "import marimo\n\napp = marimo.App()\n\n\n@app.cell\ndef _():\n"
+        f"{body}\n    return\n\n\nif __name__ == '__main__':\n    app.run()\n"
+    )
+    return path
 
 
 def _processes() -> Iterable[tuple[int, bytes]]:
@@ -398,10 +552,16 @@ _JS_KERNEL_STATE = (
 
 
 @dataclass
-class LabPage:
-    """One notebook open in one Playwright page (its own browser context)."""
+class BrowserPage:
+    """One page of a notebook host open in Playwright (its own browser context).
 
-    server: LabServer
+    Host-neutral: it opens ``server.page_url(notebook)``, keeps the console's
+    errors and warnings, waits for selectors, focuses elements and presses keys.
+    :class:`LabPage` adds what JupyterLab and Notebook 7 offer (``window.jupyterapp``:
+    the kernel's state, commands, run all).
+    """
+
+    server: Any  # a ServerProcess with page_url()
     page: Any  # playwright.sync_api.Page
     notebook: str
     console: list[str] = field(default_factory=list)
@@ -409,20 +569,20 @@ class LabPage:
     @classmethod
     def open(
         cls,
-        server: LabServer,
+        server: Any,
         browser: Any,
         notebook: str,
         *,
         timeout: float = 60.0,
         viewport: tuple[int, int] = (1280, 900),
-    ) -> LabPage:
+    ) -> BrowserPage:
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         page = context.new_page()
         lp = cls(server, page, notebook)
         page.on("console", lp._on_console)
         page.on("pageerror", lambda exc: lp.console.append(f"[pageerror] {exc}"))
         page.set_default_timeout(timeout * 1000)
-        page.goto(server.lab_url(notebook), wait_until="domcontentloaded")
+        page.goto(server.page_url(notebook), wait_until="domcontentloaded")
         lp.wait_ready(timeout=timeout)
         return lp
 
@@ -432,47 +592,11 @@ class LabPage:
             self.console.append(f"[{msg.type}] {text}")
 
     def wait_ready(self, *, timeout: float = 60.0) -> None:
-        """Wait for the app restored, the notebook panel open and its kernel idle."""
-        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout * 1e3)
-        self.page.evaluate("async () => { await window.jupyterapp.restored; return true; }")
-        self.wait_kernel_idle(timeout=timeout)
+        """Wait for the document to load (hosts without an app object to wait for)."""
+        self.page.wait_for_load_state("domcontentloaded", timeout=timeout * 1e3)
 
-    def kernel_state(self) -> dict[str, Any]:
-        return self.page.evaluate(_JS_KERNEL_STATE, self.notebook)
-
-    def wait_kernel_idle(self, *, timeout: float = 60.0, kernel_id: str | None = None) -> str:
-        """Wait until the notebook's kernel is connected and idle; return its id."""
-
-        def idle() -> str | None:
-            st = self.kernel_state()
-            ok = (
-                st.get("ready")
-                and st.get("status") == "idle"
-                and st.get("connection") == "connected"
-                and (kernel_id is None or st.get("kernelId") == kernel_id)
-            )
-            return st["kernelId"] if ok else None
-
-        return wait_for(idle, timeout=timeout, interval=0.2, what=f"kernel idle ({self.notebook})")
-
-    def command(self, name: str, args: dict[str, Any] | None = None) -> Any:
-        """Run a JupyterLab command on this notebook (made the current widget first)."""
-        return self.page.evaluate(
-            """async ([path, name, args]) => {
-                const find = """
-            + _JS_PANEL
-            + """;
-                const panel = find(path);
-                if (!panel) throw new Error('no notebook panel for ' + path);
-                window.jupyterapp.shell.activateById(panel.id);
-                await window.jupyterapp.commands.execute(name, args || {});
-                return true;
-            }""",
-            [self.notebook, name, args],
-        )
-
-    def run_all(self) -> None:
-        self.command("notebook:run-all-cells")
+    def _before_focus(self) -> None:
+        """What clears the way before a click that focuses a widget (nothing by default)."""
 
     def wait_selector(self, selector: str, *, timeout: float = 60.0) -> Any:
         return self.page.wait_for_selector(selector, state="attached", timeout=timeout * 1e3)
@@ -484,42 +608,20 @@ class LabPage:
             [selector, name],
         )
 
-    def dismiss_kernel_dialogs(self) -> list[str]:
-        """Close JupyterLab's "Kernel Restarting" notices (a modal after a kernel dies).
-
-        Only those: any other dialog stays, so a test that trips over it says so.
-        Returns the dismissed dialogs' labels (also logged with the console).
-        """
-        closed = self.page.evaluate(
-            """() => {
-                const out = [];
-                for (const d of document.querySelectorAll('.jp-Dialog')) {
-                    const label = d.getAttribute('aria-label') || d.textContent || '';
-                    if (!/kernel (restarting|restarted|died)/i.test(label)) continue;
-                    const b = d.querySelector('.jp-Dialog-button.jp-mod-accept')
-                        || d.querySelector('.jp-Dialog-button');
-                    if (b) { b.click(); out.push(label.slice(0, 120)); }
-                }
-                return out;
-            }"""
-        )
-        self.console.extend(f"[harness] dismissed dialog: {c}" for c in closed)
-        return closed
-
     def focus(self, selector: str) -> None:
-        """Click the element near its top-left corner, then check that it holds the focus."""
-        self.dismiss_kernel_dialogs()
+        """Click the element near its top-left corner, then check that it holds the focus.
+
+        The element may sit in an open shadow root (marimo renders widgets in one):
+        the locator finds it there, and the focus is looked for in its own root.
+        """
+        self._before_focus()
         loc = self.page.locator(selector).first
         loc.scroll_into_view_if_needed()
         loc.click(position={"x": 4, "y": 4})
-        has = self.page.evaluate(
-            "(s) => { const e = document.querySelector(s);"
-            " return !!e && e.contains(document.activeElement); }",
-            selector,
-        )
+        has = loc.evaluate("(e) => e.contains(e.getRootNode().activeElement)")
         if not has:
             # The click landed on a child that does not take focus; focus the element itself.
-            self.page.evaluate("(s) => document.querySelector(s).focus()", selector)
+            loc.evaluate("(e) => e.focus()")
 
     def record_keys(self, selector: str) -> None:
         """Log every keydown (capture phase, before any widget sees it) in ``window.__harnessKeys``.
@@ -600,6 +702,81 @@ class LabPage:
 
     def console_report(self) -> str:
         return "\n".join(self.console[-200:])
+
+
+@dataclass
+class LabPage(BrowserPage):
+    """One notebook open in JupyterLab or Notebook 7, in one Playwright page."""
+
+    server: LabServer
+
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Wait for the app restored, the notebook panel open and its kernel idle."""
+        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout * 1e3)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+        self.wait_kernel_idle(timeout=timeout)
+
+    def kernel_state(self) -> dict[str, Any]:
+        return self.page.evaluate(_JS_KERNEL_STATE, self.notebook)
+
+    def wait_kernel_idle(self, *, timeout: float = 60.0, kernel_id: str | None = None) -> str:
+        """Wait until the notebook's kernel is connected and idle; return its id."""
+
+        def idle() -> str | None:
+            st = self.kernel_state()
+            ok = (
+                st.get("ready")
+                and st.get("status") == "idle"
+                and st.get("connection") == "connected"
+                and (kernel_id is None or st.get("kernelId") == kernel_id)
+            )
+            return st["kernelId"] if ok else None
+
+        return wait_for(idle, timeout=timeout, interval=0.2, what=f"kernel idle ({self.notebook})")
+
+    def command(self, name: str, args: dict[str, Any] | None = None) -> Any:
+        """Run a JupyterLab command on this notebook (made the current widget first)."""
+        return self.page.evaluate(
+            """async ([path, name, args]) => {
+                const find = """
+            + _JS_PANEL
+            + """;
+                const panel = find(path);
+                if (!panel) throw new Error('no notebook panel for ' + path);
+                window.jupyterapp.shell.activateById(panel.id);
+                await window.jupyterapp.commands.execute(name, args || {});
+                return true;
+            }""",
+            [self.notebook, name, args],
+        )
+
+    def run_all(self) -> None:
+        self.command("notebook:run-all-cells")
+
+    def dismiss_kernel_dialogs(self) -> list[str]:
+        """Close JupyterLab's "Kernel Restarting" notices (a modal after a kernel dies).
+
+        Only those: any other dialog stays, so a test that trips over it says so.
+        Returns the dismissed dialogs' labels (also logged with the console).
+        """
+        closed = self.page.evaluate(
+            """() => {
+                const out = [];
+                for (const d of document.querySelectorAll('.jp-Dialog')) {
+                    const label = d.getAttribute('aria-label') || d.textContent || '';
+                    if (!/kernel (restarting|restarted|died)/i.test(label)) continue;
+                    const b = d.querySelector('.jp-Dialog-button.jp-mod-accept')
+                        || d.querySelector('.jp-Dialog-button');
+                    if (b) { b.click(); out.push(label.slice(0, 120)); }
+                }
+                return out;
+            }"""
+        )
+        self.console.extend(f"[harness] dismissed dialog: {c}" for c in closed)
+        return closed
+
+    def _before_focus(self) -> None:
+        self.dismiss_kernel_dialogs()
 
 
 def launch_browser(playwright: Any) -> Any:

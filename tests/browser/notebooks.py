@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 CLASSES = ("a", "b", "c")
-#: The widget's default keys for CLASSES.
+#: The keys project_cell binds to CLASSES.
 KEYS = {"1": "a", "2": "b", "3": "c"}
 
 
@@ -19,8 +19,13 @@ def item_id(i: int) -> str:
     return f"item-{i:04d}"
 
 
-def project_cell(db: Path, n_items: int, *, items: str = "text", annotator: str = "browser") -> str:
-    """Create (or reopen: the cell can run again after a restart) the project."""
+def project_cell(
+    db: Path, n_items: int, *, items: str = "text", annotator: str = "browser",
+    classes: tuple[str, ...] = CLASSES, size: int = 96,
+) -> str:  # fmt: skip
+    """Create (or reopen: the cell can run again after a restart) the project.
+
+    Image items are random RGB arrays of ``size`` x ``size`` pixels."""
     if items == "text":
         add = (
             "project.add_texts([f'Text item number {i}: the quick brown fox.' for i in range(N)],"
@@ -28,7 +33,8 @@ def project_cell(db: Path, n_items: int, *, items: str = "text", annotator: str 
         )
     elif items == "image":
         add = (
-            "project.add_arrays(np.random.default_rng(0).integers(0, 256, size=(N, 96, 96, 3),"
+            "project.add_arrays(np.random.default_rng(0).integers(0, 256,"
+            f" size=(N, {size}, {size}, 3),"
             " dtype=np.uint8), ids=IDS)"
         )
     else:
@@ -40,8 +46,11 @@ def project_cell(db: Path, n_items: int, *, items: str = "text", annotator: str 
             f"DB = {str(db)!r}",
             f"N = {n_items}",
             "IDS = [f'item-{i:04d}' for i in range(N)]",
+            # Keys 1, 2, 3 (KEYS) bound explicitly: a one-letter class binds its own letter
+            # by default.
             "project = wb.Project(DB, schema=wb.Schema.classification('label', "
-            f"{list(CLASSES)!r}), annotator={annotator!r})",
+            f"[wb.LabelClass(c, key=str(i + 1)) for i, c in enumerate({list(classes)!r})]),"
+            f" annotator={annotator!r})",
             add,
             "len(project)",
         ]
@@ -53,6 +62,25 @@ def classify_cells(db: Path, n_items: int, *, prefetch: int = 16, items: str = "
         project_cell(db, n_items, items=items),
         f"widget = project.classify(prefetch={prefetch})\nwidget",
     ]
+
+
+#: The classes of the host tests' project (JupyterLab, Notebook 7, marimo).
+PETS = ("cat", "dog")
+
+
+def host_classify_cells(db: Path, n_items: int = 10) -> list[str]:
+    """A small image project of :data:`PETS` and its ClassifyWidget, as notebook cells."""
+    return [
+        project_cell(db, n_items, items="image", classes=PETS, size=32),
+        "widget = project.classify()\nwidget",
+    ]
+
+
+def marimo_classify_cell(db: Path, n_items: int = 10) -> str:
+    """The same project in one marimo cell, its widget shown through ``mo.ui.anywidget``."""
+    setup = project_cell(db, n_items, items="image", classes=PETS, size=32)
+    lines = setup.splitlines()[:-1]  # not ``len(project)``: the widget is the cell's output
+    return "\n".join(["import marimo as mo", *lines, "mo.ui.anywidget(project.classify())"])
 
 
 def gallery_cells(db: Path, n_items: int, **settings: object) -> list[str]:

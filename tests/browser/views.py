@@ -116,6 +116,34 @@ class ClassifyView(WidgetView):
     root_class = "wb-classify"
 
 
+class ShadowRootView(WidgetView):
+    """A view whose widget sits in an open shadow root (marimo renders each anywidget
+    in one), out of ``document.querySelector``'s reach: read through Playwright's
+    locators, which look inside open shadow roots."""
+
+    def state(self) -> dict[str, Any]:
+        loc = self.page.locator(self.selector)
+        n = loc.count()
+        return loc.nth(n - 1).evaluate("(e) => Object.assign({}, e.dataset)") if n else {}
+
+    def has_focus(self) -> bool:
+        loc = self.page.locator(self.selector)
+        return bool(loc.count()) and loc.first.evaluate(
+            "(e) => e.contains(e.getRootNode().activeElement)"
+        )
+
+    def shadow_host(self) -> str | None:
+        """The tag name of the element whose shadow root holds the live view (None if none)."""
+        return self.page.locator(self.selector).last.evaluate(
+            "(e) => { const r = e.getRootNode();"
+            " return r.host ? r.host.tagName.toLowerCase() : null; }"
+        )
+
+
+class MarimoClassifyView(ShadowRootView, ClassifyView):
+    """The classify widget shown by ``mo.ui.anywidget`` in marimo."""
+
+
 class GalleryView(WidgetView):
     root_class = "wb-gallery"
 
