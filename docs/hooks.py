@@ -9,7 +9,8 @@
   it names, looked up the way Sphinx would (the enclosing class, then its module, then
   ``workbench``), or plain code where the object has no page.
 - Some module docstrings hold reStructuredText simple tables (``====  ====`` borders),
-  which Markdown would run together into one paragraph; they become Markdown tables.
+  which Markdown would run together into one paragraph; they become Markdown tables,
+  and the ``::`` that opens a literal block becomes ``:``.
 """
 
 from __future__ import annotations
@@ -176,12 +177,26 @@ class _RstTablePreprocessor(Preprocessor):
                     (j for j in range(i + 1, len(lines)) if lines[j].rstrip() == border), None
                 )
             if end is None:
-                out.append(lines[i])
+                out.append(_literal_marker(lines, i))
                 i += 1
             else:
                 out.extend(rst_table(lines[i : end + 1]))
                 i = end + 1
         return out
+
+
+_LITERAL = re.compile(r"^(?P<text>.*?)(?P<space> ?)::\s*$")
+
+
+def _literal_marker(lines: list[str], i: int) -> str:
+    """RST's ``text::`` before an indented literal block: Markdown shows the indented
+    block as code already, so the marker becomes ``text:`` (``text ::`` becomes ``text``)."""
+    m = _LITERAL.match(lines[i])
+    following = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
+    indent = len(lines[i]) - len(lines[i].lstrip())
+    if not m or len(following) - len(following.lstrip()) <= indent:
+        return lines[i]
+    return m["text"] if m["space"] or not m["text"].strip() else m["text"] + ":"
 
 
 class RstTables(Extension):

@@ -129,11 +129,23 @@ def test_rst_tables_in_docstrings_become_tables(site):
     assert "<table>" in _page(out, "api/formats")
 
 
-def test_rst_table_rows_and_continuations():
+def _hooks():
     spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
-    rst_table = hooks.rst_table
+    return hooks
+
+
+def test_rst_literal_block_marker():
+    marker = _hooks()._literal_marker
+    assert marker(["runs it once::", "", "    code()"], 0) == "runs it once:"
+    assert marker(["runs it once ::", "", "    code()"], 0) == "runs it once"
+    assert marker(["::", "", "    code()"], 0) == ""
+    assert marker(["a[::", "b"], 0) == "a[::"  # no indented block follows: left alone
+
+
+def test_rst_table_rows_and_continuations():
+    rst_table = _hooks().rst_table
     table = [
         "  =====  ==========",
         "  box    ``bbox``, a",
