@@ -313,7 +313,7 @@ def test_bad_issues_raise(project, issues, error, match):
 
 
 def test_bad_settings_raise(project):
-    with pytest.raises(TypeError, match=r"'colour'.*'prefecth'"):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'prefecth'"):
         project.review(["t0"], prefecth=3, colour="red")
     with pytest.raises(ValueError, match="prefetch"):
         project.review(["t0"], prefetch=-1)
