@@ -47,10 +47,12 @@ build: $(STAMP) node_modules/.stamp $(LABEXT)
 	@if [ ! -L $(LABEXT_VENV) ]; then rm -rf $(LABEXT_VENV) && ln -s $(CURDIR)/workbench/labextension $(LABEXT_VENV); fi
 
 # As root (containers, CI images) JupyterLab refuses to start without --allow-root; with no
-# display (no DISPLAY or WAYLAND_DISPLAY, or DEMO_NO_BROWSER=1) it opens no browser and
-# prints the URL to open. DEMO_ARGS goes to `jupyter lab` as it is: make demo DEMO_ARGS=--port=8899
+# display (neither DISPLAY nor WAYLAND_DISPLAY set, except on macOS; or DEMO_NO_BROWSER=1)
+# it opens no browser and prints the URL to open.
+# DEMO_ARGS goes to `jupyter lab` as it is: make demo DEMO_ARGS=--port=8899
 DEMO_ARGS ?=
-DEMO_NO_BROWSER ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,1)
+HAS_DISPLAY := $(if $(filter Darwin,$(shell uname -s)),1,$(DISPLAY)$(WAYLAND_DISPLAY))
+DEMO_NO_BROWSER ?= $(if $(HAS_DISPLAY),,1)
 DEMO_FLAGS = $(if $(filter 0,$(shell id -u)),--allow-root) \
 	$(if $(filter 1 yes true,$(DEMO_NO_BROWSER)),--no-browser)
 demo: $(STAMP) build
