@@ -41,7 +41,9 @@ PREFETCH = 4
 @pytest.fixture
 def team_project(lead_url: str) -> Iterator[dict[str, object]]:
     """The lead's project with the team set up and filled; the members' URLs."""
-    lead = wb.Project(lead_url, schema=wb.Schema.classification("label", list(CLASSES)))
+    # Keys 1-3, as the notebooks' projects bind them (a class named "a" would take key a).
+    classes = [wb.LabelClass(c, key=str(i + 1)) for i, c in enumerate(CLASSES)]
+    lead = wb.Project(lead_url, schema=wb.Schema.classification("label", classes))
     opened = [lead]
     try:
         lead.add_texts(
