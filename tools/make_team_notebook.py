@@ -167,16 +167,21 @@ team = [
     ),
     code(
         'rita = wb.Project(urls["rita"], items_dir="team.items")\n'
-        "to_review = rita.team.claim(100)\n"
-        'rita.team.item_labels(to_review[0])[["annotator", "tier", "kind", "value"]]'
+        "to_review = rita.team.claim(100)  # none when this ran before on the same database\n"
+        'print(f"{len(to_review)} items to review")\n'
+        'rita.team.item_labels(to_review[0])[["annotator", "tier", "kind", "value"]] '
+        "if to_review else None"
     ),
     code(
-        "sent_back = to_review[0]\n"
-        'rita.team.send_back(sent_back, reason="The stroke is faint: look at it at full size.")\n'
-        "for item_id in to_review[1:]:\n"
-        "    right = truth[item_id]\n"
-        '    rita.team.correct(item_id, right, reason=f"This is a {right}: compare the loops.")\n'
-        'print(f"sent back: {sent_back}; corrected: {len(to_review) - 1}")'
+        "if to_review:\n"
+        "    sent_back = to_review[0]\n"
+        '    reason = "The stroke is faint: look at it at full size."\n'
+        "    rita.team.send_back(sent_back, reason=reason)\n"
+        "    for item_id in to_review[1:]:\n"
+        "        right = truth[item_id]\n"
+        '        note = f"This is a {right}: compare the loops."\n'
+        "        rita.team.correct(item_id, right, reason=note)\n"
+        '    print(f"sent back: {sent_back}; corrected: {len(to_review) - 1}")'
     ),
     md(
         "## Feedback reaches the annotators\n\n"

@@ -634,6 +634,9 @@ _AXES = {
     "gold accuracy": (None, "annotator"),
     "work per tier": (None, "slots; stuck items"),
 }
+#: Panels whose y axis counts things.
+_COUNT_PANELS = ("progress", "throughput per hour", "review outcomes", "items per state",
+                 "work per tier")  # fmt: skip
 #: Panels whose x axis is time.
 _TIME_PANELS = ("progress", "throughput per hour")
 #: Fixed colours of the series that are not people (people take the palette in name order).
@@ -735,6 +738,10 @@ def dashboard(
         x_title, y_title = (None, None) if empty else _AXES[title]
         fig.update_xaxes(title_text=x_title, row=cell[0], col=cell[1])
         fig.update_yaxes(title_text=y_title, row=cell[0], col=cell[1])
+        if title in _COUNT_PANELS and not empty:
+            top = max((v for t in traces for v in (t.y or ()) if v is not None), default=0)
+            if top < 6:  # whole counts: no 0.2, 0.4 … ticks
+                fig.update_yaxes(dtick=1, row=cell[0], col=cell[1])
         if title in _TIME_PANELS:
             # Dates, never epoch numbers (plotly picks the tick format for the span).
             fig.update_xaxes(type="date", row=cell[0], col=cell[1])

@@ -251,6 +251,7 @@ def test_dashboard_reads_well(team):
     assert list(layout.colorway) == list(dash.OKABE_ITO)
     assert "#000000" not in palette  # black would vanish on a dark template
     assert dash.NO_DATA not in [a.text for a in layout.annotations]
+    assert layout.yaxis5.dtick == 1  # 1 review decision: whole-number ticks
     dark = dash.dashboard(team, now=NOW, template="plotly_dark")
     assert dark.layout.template.layout.paper_bgcolor == "rgb(17,17,17)"
 

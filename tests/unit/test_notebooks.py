@@ -1,6 +1,8 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel."""
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and again over the
+files its first run made (the README says re-running a notebook is safe)."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -9,81 +11,98 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
-#: Notebooks whose own test below runs them and checks what they print.
-CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "team.ipynb")
-PLAIN = [p for p in NOTEBOOKS if p.name not in CHECKED]
+#: Notebooks whose own test below runs them twice and checks what they print.
+CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "quickstart.ipynb",
+           "team.ipynb")  # fmt: skip
 
 
-@pytest.mark.parametrize("path", PLAIN, ids=[p.name for p in PLAIN])
-def test_notebook_runs(path, tmp_path):
-    work = tmp_path / path.name
-    shutil.copy(path, work)
-    nb = nbformat.read(work, as_version=4)
-    NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute()
+def _execute(path: Path, tmp_path: Path) -> str:
+    """Run ``path`` in a fresh kernel in ``tmp_path``; fail on any error output; return
+    the text the cells printed."""
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": tmp_path}}).execute()  # fmt: skip
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert (tmp_path / "quickstart.db").exists() or path.name != "quickstart.ipynb"
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    return "".join(o.get("text", "") for o in outputs)
+
+
+def _first_run(name: str, tmp_path: Path) -> tuple[Path, str]:
+    """Copy notebook ``name`` to ``tmp_path`` and run it there; its path and output text.
+    Each test then runs it again with ``_execute(path, tmp_path)``: the second run finds
+    the database and files of the first."""
+    path = next(p for p in NOTEBOOKS if p.name == name)
+    shutil.copy(path, tmp_path / name)
+    return path, _execute(path, tmp_path)
+
+
+def _run_twice(name: str, tmp_path: Path) -> tuple[str, str]:
+    """Run notebook ``name`` twice in a row in the same folder; each run must finish
+    without an error."""
+    path, first = _first_run(name, tmp_path)
+    return first, _execute(path, tmp_path)
+
+
+def test_every_notebook_has_a_test():
+    # Each notebook's own test below runs it twice and checks what it prints; a new
+    # notebook needs one too.
+    assert {p.name for p in NOTEBOOKS} == set(CHECKED)
 
 
 def test_quickstart_reads_labels_back(tmp_path):
-    path = next(p for p in NOTEBOOKS if p.name == "quickstart.ipynb")
-    nb = nbformat.read(path, as_version=4)
-    for _ in range(2):  # a second run adds nothing twice
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": tmp_path}}).execute()  # fmt: skip
+    _, text = _run_twice("quickstart.ipynb", tmp_path)  # a second run adds nothing twice
     import workbench as wb
 
     with wb.Project(tmp_path / "quickstart.db") as project:
         assert len(project) == 1797
         assert project.labels()["label"].tolist() == ["0", "1", "2", "3", "4"]
-    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "0 new items, 1797 in the project" in text
     assert "refused: task 'digit' has no class 'ten'" in text
 
 
-def _run(name, tmp_path):
-    path = next(p for p in NOTEBOOKS if p.name == name)
-    shutil.copy(path, tmp_path / name)
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": tmp_path}}).execute()  # fmt: skip
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-
-
 def test_active_learning_notebook_margin_beats_random(tmp_path):
-    import re
-
-    text = _run("active_learning.ipynb", tmp_path)
-    found = re.search(r"labels to 95% accuracy: margin (\d+) random (\d+)", text)
-    assert found, text[-2000:]
-    assert int(found[1]) < int(found[2])
     import workbench as wb
 
+    path, text = _first_run("active_learning.ipynb", tmp_path)
+    pattern = r"labels to 95% accuracy: margin (\d+) random (\d+)"
+    found = re.search(pattern, text)
+    assert found, text[-2000:]
+    assert int(found[1]) < int(found[2])
     with wb.Project(tmp_path / "active_learning.db") as project:
         # The step-mode round: 20 seed labels written from code, then the next batch of 10.
         assert len(project.labels()) == 20
+    # Run again over its own files: the loops take their rounds back from the checkpoints.
+    again = _execute(path, tmp_path)
+    assert re.search(pattern, again)[0] == found[0]  # the simulations are not run twice
+    with wb.Project(tmp_path / "active_learning.db") as project:
+        assert len(project.labels()) == 30  # the resumed batch of 10 was labeled
 
 
 def test_audit_notebook_finds_and_fixes_flipped_labels(tmp_path):
-    import re
-
-    text = _run("audit.ipynb", tmp_path)
+    path, text = _first_run("audit.ipynb", tmp_path)
+    pattern = r"before review: ([0-9.]+), after: ([0-9.]+)"
     f1 = re.search(r"F1 ([0-9.]+)", text)
-    before_after = re.search(r"before review: ([0-9.]+), after: ([0-9.]+)", text)
+    before_after = re.search(pattern, text)
     assert f1 and before_after, text[-2000:]
     assert float(f1[1]) >= 0.8
     assert float(before_after[2]) > float(before_after[1]) + 0.05
+    # Again over the reviewed labels: the contractor's labels are not written twice, and
+    # a second review leaves the labels at least as right as the first left them.
+    again = _execute(path, tmp_path)
+    second = re.search(pattern, again)
+    assert second and second[1] == before_after[1], again[-2000:]
+    assert float(second[2]) >= float(before_after[2])
+    import workbench as wb
+
+    with wb.Project(tmp_path / "audit.db") as project:
+        events = project.events()
+        assert (events["annotator"] == "contractor").sum() == 1797  # written once
 
 
 def test_detection_notebook_prelabels_and_round_trips_every_shape(tmp_path):
-    import re
-
     pytest.importorskip("skimage")
-    text = _run("detection.ipynb", tmp_path)
+    path, text = _first_run("detection.ipynb", tmp_path)
     coins = re.search(r"coins pre-labeled: (\d+), mean score ([0-9.]+)", text)
     trip = re.search(
         r"round trip: (\d+) shapes, (\d+) back, max coordinate difference (\S+) px, "
@@ -108,19 +127,20 @@ def test_detection_notebook_prelabels_and_round_trips_every_shape(tmp_path):
         assert sorted(project.labels()["item_id"]) == [
             "astronaut", "camera", "chelsea", "coffee", "coins",
         ]  # fmt: skip
+    # Again over its own files: the same shapes come back from the export.
+    again = _execute(path, tmp_path)
+    assert re.search(r"exported: +(\{.*\})", again)[1] == exported[1], again[-2000:]
 
 
 @pytest.mark.postgres
 def test_team_notebook_routes_every_disagreement_to_review(lead_url, tmp_path, monkeypatch):
     """The team notebook on the tests' PostgreSQL (``WORKBENCH_TEAM_URL``); its printed
     numbers are checked against what the database holds, read back as the lead."""
-    import re
-
     import workbench as wb
     from workbench.agreement import krippendorff_alpha
 
     monkeypatch.setenv("WORKBENCH_TEAM_URL", lead_url)  # the kernel inherits it
-    text = _run("team.ipynb", tmp_path)
+    path, text = _first_run("team.ipynb", tmp_path)
     per_item = re.search(r"labels per item: \{2: (\d+)\}", text)
     routed = re.search(r"disagreements: (\d+), routed to review: (\d+)", text)
     alpha = re.search(r"Krippendorff's alpha: (-?[0-9.]+)", text)
@@ -167,3 +187,6 @@ def test_team_notebook_routes_every_disagreement_to_review(lead_url, tmp_path, m
     assert (int(final[1]), int(final[3])) == (n_items, differ - 1)
     assert int(final[2]) == n_items - (differ - 1)
     assert sum(int(n) for _, n in feedback) == feedback_rows > differ
+    # Again, on the same database: it finds the team set up and finishes without an error.
+    again = _execute(path, tmp_path)
+    assert "final labels:" in again
