@@ -16,7 +16,7 @@ import pytest
 
 import workbench as wb
 
-from .harness import settle_events, wait_events
+from .harness import settle_events, wait_events, wait_for
 from .notebooks import PETS, host_classify_cells, item_id, marimo_classify_cell
 from .views import ClassifyView, MarimoClassifyView
 
@@ -56,6 +56,22 @@ def test_notebook7_classify_stores_pressed_labels(open_nb7, notebook_server):
     # The class keys reached the widget, not Notebook 7's command mode (1/2 make headings).
     assert lp.page.locator(".jp-Notebook .jp-Cell").count() == 2
     assert lp.page.locator(".jp-Notebook .jp-MarkdownCell").count() == 0
+
+    # The side panel is there too (Notebook 7's right sidebar) and counts those labels.
+    lp.page.evaluate("async () => window.jupyterapp.commands.execute('workbench:open-panel')")
+    panel = lp.page.locator("#workbench-panel")
+    panel.locator(f'select[data-control="project"] option[value="{db.name}"]').wait_for(
+        state="attached"
+    )
+    panel.locator('select[data-control="project"]').select_option(db.name)
+    panel.locator('select[data-control="task"]').select_option("label")
+    labeled = panel.locator('[data-field="labeled"]').first
+    wait_for(  # the field reads "5 items"
+        lambda: labeled.text_content().split()[:1] == [str(len(KEYS))],
+        timeout=20,
+        what=f"the panel's Labeled count {len(KEYS)}",
+    )
+    assert panel.is_visible()
 
 
 @pytest.mark.parametrize("mode", ["edit", "run"])
