@@ -33,6 +33,9 @@ class AnnotateWidget(StreamWidget):
         The project whose items are annotated.
     task : str, optional
         The :class:`~workbench.Shapes` task; the schema's first one by default.
+
+    Other Parameters
+    ----------------
     prefetch : int
         How many upcoming items the browser keeps ready (0 to 100, default 4).
     max_size : int

@@ -27,6 +27,9 @@ class ClassifyWidget(StreamWidget):
         The project whose items are labeled.
     task : str, optional
         The classification task; the schema's first task by default.
+
+    Other Parameters
+    ----------------
     prefetch : int
         How many upcoming items the browser keeps ready (0 to 1000, default
         16). ``0`` fetches each item from the kernel when it is needed: the
@@ -40,10 +43,15 @@ class ClassifyWidget(StreamWidget):
         Item ids to present first (those not yet labeled), e.g. the batch an
         acquisition function picked; then the store's priority order.
 
+    Notes
+    -----
     Keys: a class key labels and moves on (in multi-label tasks it toggles the
     class and Enter saves); Enter accepts the model's pre-label; ← → move back
     and forward through the items labeled in this view; Backspace undoes the
     last label; ``s`` skips; ``?`` shows the guidelines.
+
+    Small images are shown enlarged by a whole factor, pixel-sharp, to at most
+    256 px; each label is confirmed briefly over the item.
     """
 
     _esm = bundle("classify")

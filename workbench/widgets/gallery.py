@@ -28,6 +28,9 @@ class GalleryWidget(StreamWidget):
         The project whose items are shown.
     task : str, optional
         The classification task; the schema's first task by default.
+
+    Other Parameters
+    ----------------
     page_size : int
         Thumbnails per page, 50 to 200 (default 100).
     thumb_size : int
@@ -40,11 +43,13 @@ class GalleryWidget(StreamWidget):
     annotator : str, optional
         Name recorded on the labels; the project's annotator by default.
 
+    Notes
+    -----
     Selection: click, shift-click for a range, ctrl/cmd-click to toggle; arrows
-    move the cursor (shift extends), space toggles, ``a`` or ctrl/cmd+A selects
-    the page, Escape clears. A class key labels every selected item (or the one
-    under the cursor). PageUp/PageDown change page; Backspace undoes the last
-    bulk label; ``?`` shows the guidelines.
+    move the cursor (shift extends), space toggles, ``a`` (when no class is bound
+    to ``a``) or ctrl/cmd+A selects the page, Escape clears. A class key labels
+    every selected item (or the one under the cursor). PageUp/PageDown change
+    page; Backspace undoes the last bulk label; ``?`` shows the guidelines.
     """
 
     _esm = bundle("gallery")

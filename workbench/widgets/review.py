@@ -39,6 +39,9 @@ class ReviewWidget(StreamWidget):
         store); or plain item ids.
     task : str, optional
         The classification task; the schema's first task by default.
+
+    Other Parameters
+    ----------------
     prefetch : int
         Cards the browser keeps ready ahead of the one shown (0 to 1000,
         default 8).
@@ -48,6 +51,8 @@ class ReviewWidget(StreamWidget):
         The reviewer's name recorded on the decisions; the project's annotator
         by default.
 
+    Notes
+    -----
     Decisions are events of the ``review`` tier whose ``parent`` is the event
     under review (the item's current label): ``review-accept`` (value: that
     label), ``review-correct`` (value: the new label) or ``ambiguous``. A
