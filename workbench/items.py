@@ -108,7 +108,8 @@ logger = logging.getLogger(__name__)
 #: File extensions :func:`from_folder` treats as images (lower case).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 KINDS = ("image", "text")
-#: Lists at least this long get a progress bar.
+#: Calls over at least this many items (or files) show a progress bar when their
+#: caller leaves ``progress`` unset.
 PROGRESS_MIN = 1000
 #: Files asked for in one folder of an object store from which one listing of
 #: the folder replaces a metadata request per file.
@@ -343,7 +344,7 @@ def _save_arrays(
     n = len(stacks[0][1]) if n is None else n
     out: list[Any] = [None] * n
     ranges = _ranges_by_dtype([s for _, s in stacks])
-    bar = _progress(n, "hashing arrays", progress, unit="item")
+    bar = progress_bar(n, "hashing arrays", progress)
     for positions, stack in stacks:
         row_ids = []
         for row in stack:
@@ -607,7 +608,7 @@ def from_folder(
         raise ItemReadError(f"no folder at {url!r}")
     files: list[tuple[str, dict[str, Any]]] = []
     hidden = 0
-    bar = _progress(len(found), "listing image files", progress)
+    bar = progress_bar(len(found), "listing image files", progress, unit="file")
     for name, info in found.items():
         bar.update(1)
         if info.get("type") == "directory":
@@ -648,9 +649,11 @@ def _file_meta(info: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _progress(total: int, desc: str, progress: bool | None = None, unit: str = "file"):
-    """A tqdm bar over ``total`` steps: shown when ``progress`` is True, never when it
-    is False, and by default (None) only for at least :data:`PROGRESS_MIN` steps."""
+def progress_bar(total: int, desc: str, progress: bool | None = None, unit: str = "item"):
+    """A ``tqdm.auto`` bar over ``total`` steps: shown when ``progress`` is True, never
+    when it is False, and by default (None) only for at least :data:`PROGRESS_MIN`
+    steps (hidden, it costs nothing). The one rule for every long call: adding
+    items, imports and exports."""
     from tqdm.auto import tqdm
 
     shown = progress if progress is not None else total >= PROGRESS_MIN
@@ -666,7 +669,7 @@ def _stat_uris(
         key = uri if "::" in uri else fsspec.utils.get_protocol(uri)
         groups.setdefault(key, []).append(i)
     out: list[Any] = [None] * len(uris)
-    with _progress(len(uris), "reading file metadata", progress) as bar:
+    with progress_bar(len(uris), "reading file metadata", progress, unit="file") as bar:
         for idx in groups.values():
             fs = fsspec.core.url_to_fs(uris[idx[0]])[0]
             local = isinstance(fs, LocalFileSystem)

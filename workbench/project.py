@@ -296,10 +296,8 @@ class Project:
         shown = progress if progress is not None else len(records) >= _items.PROGRESS_MIN
         if not shown or len(records) <= ADD_CHUNK:
             return self.store.add_items(records, tasks)
-        from tqdm.auto import tqdm
-
         new = 0
-        with tqdm(total=len(records), desc="adding items", unit="item") as bar:
+        with _items.progress_bar(len(records), "adding items", True) as bar:
             for start in range(0, len(records), ADD_CHUNK):
                 chunk = records[start : start + ADD_CHUNK]
                 new += self.store.add_items(chunk, tasks)

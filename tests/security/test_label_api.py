@@ -342,7 +342,10 @@ def test_a_stored_schema_with_a_hostile_colour_is_refused_on_open_and_can_be_rep
         p.store.save_schema(body)
     with pytest.raises(wb.SchemaError, match=r"class 'dog': color must be a hex colour"):
         wb.Project(path)
-    with wb.Project(path, schema=schema()) as p:
+    with (
+        pytest.warns(UserWarning, match="only in how classes are shown"),
+        wb.Project(path, schema=schema()) as p,
+    ):
         assert [c.color for c in p.schema.task("animal").classes] == list(PALETTE[:3])
         pd.testing.assert_frame_equal(p.events(), log)
         reads_work(p)

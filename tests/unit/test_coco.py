@@ -194,7 +194,8 @@ def test_hand_written_file_imports_and_exports_every_shape(project, tmp_path):
 
 def test_export_import_export_gives_the_same_annotations(project, tmp_path):
     uris = [r.uri for r in project.store.get_items(project.item_ids())]
-    from_coco(project, hand_written(uris))
+    with pytest.warns(UserWarning, match=r"1 crowd annotation\(s\)"):
+        from_coco(project, hand_written(uris))
     project.label(project.item_ids()[2], [])  # a labeled item with no shapes
     first = to_coco(project)
     fresh, _ = make_project(tmp_path, "fresh")

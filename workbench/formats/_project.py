@@ -40,6 +40,7 @@ from typing import Any
 
 from .. import geometry
 from ..errors import ItemReadError, SchemaError
+from ..items import PROGRESS_MIN, progress_bar
 from ..shapes import Shapes, describe
 from ..store.base import MAX_VALUE_BYTES
 from ._images import image_header
@@ -78,21 +79,6 @@ MAX_FILE_BYTES = 4 * MAX_VALUE_BYTES
 EDGE_MARGIN_PX = 1.0
 #: ... or as a fraction of the image's side, whichever is more.
 EDGE_MARGIN_FRACTION = 0.01
-
-
-#: Items (or files) from which an import or export shows a progress bar when its
-#: caller leaves ``progress`` unset.
-PROGRESS_MIN = 1000
-
-
-def progress_bar(total: int, desc: str, progress: bool | None, unit: str = "item") -> Any:
-    """A ``tqdm.auto`` bar over ``total`` steps: shown when ``progress`` is True, or
-    when it is None and ``total`` is at least :data:`PROGRESS_MIN`; hidden (and
-    costing nothing) otherwise."""
-    from tqdm.auto import tqdm
-
-    show = total >= PROGRESS_MIN if progress is None else bool(progress)
-    return tqdm(total=total, desc=desc, unit=unit, disable=not show)
 
 
 def shapes_task(project: Any, task: str | None, fmt: str) -> Shapes:

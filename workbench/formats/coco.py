@@ -136,7 +136,7 @@ def to_coco(
         a given ``image_root`` is a :class:`CocoFormatError`.
     progress : bool, optional
         Show a progress bar over the labeled items (default: when there are at
-        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
+        least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -402,7 +402,7 @@ def from_coco(
         only.
     progress : bool, optional
         Show a progress bar over the annotations (default: when there are at
-        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
+        least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Returns
     -------

@@ -148,7 +148,7 @@ def to_voc(
         be written as it is (see the module docstring), and write nothing.
     progress : bool, optional
         Show a progress bar over the labeled items (default: when there are at
-        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
+        least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -359,7 +359,7 @@ def from_voc(
         ``"workbench_id"``: by ``<workbench_id>`` only.
     progress : bool, optional
         Show a progress bar over the files (default: when there are at least
-        :data:`~workbench.formats._project.PROGRESS_MIN` of them).
+        :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Returns
     -------

@@ -159,7 +159,7 @@ def to_yolo(
         be written as it is (see the module docstring), and write nothing.
     progress : bool, optional
         Show a progress bar over the labeled items (default: when there are at
-        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
+        least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Returns
     -------
@@ -455,7 +455,7 @@ def from_yolo(
         ``path:`` points elsewhere (Ultralytics' own ``path: ../datasets/coco8``).
     progress : bool, optional
         Show a progress bar over the label files (default: when there are at
-        least :data:`~workbench.formats._project.PROGRESS_MIN` of them).
+        least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Returns
     -------
