@@ -355,8 +355,14 @@ def test_yolo_huge_and_binary_files_are_refused(project, tmp_path):
     (root / "data.yaml").write_text("names: [car, person, road]\n")
     (root / "labels/img0.txt").unlink()
     # A link out of the dataset folder is refused before it is opened.
-    for target, message in ((Path("/dev/zero"), r"img0.txt leads to /dev/zero, outside the "
-                             r"dataset folder"), (None, r"img0.txt: not a regular file$")):
+    for target, message in (
+        (
+            Path("/dev/zero"),
+            r"img0.txt leads to /dev/zero, outside the "
+            r"dataset folder",
+        ),
+        (None, r"img0.txt: not a regular file$"),
+    ):
         if target is None:
             os.mkfifo(root / "labels/img0.txt")
         else:
