@@ -73,11 +73,11 @@ bench: build
 	$(PY) -m tests.benchmarks
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check workbench tests hatch_build.py
-	$(VENV)/bin/ruff format --check workbench tests hatch_build.py
+	$(VENV)/bin/ruff check workbench tests tools hatch_build.py docs/hooks.py
+	$(VENV)/bin/ruff format --check workbench tests tools hatch_build.py docs/hooks.py
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format workbench tests hatch_build.py
+	$(VENV)/bin/ruff format workbench tests tools hatch_build.py docs/hooks.py
 
 # The documentation site (mkdocs.yml) into site/; --strict makes every warning fail the
 # build. NO_MKDOCS_2_WARNING silences mkdocs-material's end-of-life banner.
