@@ -22,6 +22,7 @@ count.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -623,14 +624,18 @@ _PANELS = (
 )  # fmt: skip
 #: The panels a team project's lead and admins get on top of :data:`_PANELS`.
 _TEAM_PANELS = (("gold accuracy", (4, 1)), ("work per tier", (4, 2)))
-#: Axis titles of each panel (x, y); categorical x axes need none (their ticks say it).
+#: What each panel's title reads (the time panels say their times are UTC, so their x
+#: axes need no title under the ticks, where the next row's titles sit).
+_TITLES = {"progress": "progress (UTC)", "throughput per hour": "labels per hour (UTC)"}
+#: Axis titles of each panel (x, y); no x titles: categorical ticks say it, and the
+#: time panels' titles say UTC.
 _AXES = {
-    "progress": ("time (UTC)", "labeled items"),
-    "throughput per hour": ("hour (UTC)", "labels"),
+    "progress": (None, "labeled items"),
+    "throughput per hour": (None, "labels"),
     "agreement per annotator": (None, "kappa"),
     "agreement per class": (None, "alpha"),
     "review outcomes": (None, "decisions"),
-    "items per state": (None, "items"),
+    "items per state": (None, None),  # horizontal bars; the title says what they count
     "gold accuracy": (None, "annotator"),
     "work per tier": (None, "slots; stuck items"),
 }
@@ -646,6 +651,145 @@ _SERIES = {"mean kappa": OKABE_ITO[0], "kappa vs majority": OKABE_ITO[1],
 _PEOPLE_PANELS = ("throughput per hour", "review outcomes")
 
 
+#: What each current state (``"tier: kind"``, see :func:`bottleneck_figure`) reads as
+#: on the dashboard.
+_KIND_WORDS = {"label": "labeled", "skip": "skipped", "ambiguous": "flagged ambiguous",
+               "review-accept": "accepted", "review-correct": "corrected",
+               "send-back": "sent back"}  # fmt: skip
+_TIER_WORDS = {"annotate": "", "review": " in review", "qa": " in QA"}
+
+
+def _state_words(state: str) -> str:
+    """A :func:`bottleneck_figure` state in words: ``"annotate: label"`` reads
+    ``"labeled"``, ``"review: review-accept"`` ``"accepted in review"``; an unknown
+    state reads as itself."""
+    tier, _, kind = state.partition(": ")
+    if kind not in _KIND_WORDS or tier not in _TIER_WORDS:
+        return state
+    if kind == "ambiguous" and tier != "annotate":
+        return "ambiguous" + _TIER_WORDS[tier]  # a reviewer's decision, not a flag
+    return _KIND_WORDS[kind] + _TIER_WORDS[tier]
+
+
+def _two_lines(words: str) -> str:
+    """Words on two lines: before ``in TIER``, else after the first word."""
+    return words.replace(" in ", "<br>in ", 1) if " in " in words else words.replace(" ", "<br>", 1)
+
+
+#: Where JupyterLab saves its theme choice, under its user-settings folder.
+_THEME_SETTINGS = ("@jupyterlab", "apputils-extension", "themes.jupyterlab-settings")
+
+
+def _strip_comments(text: str) -> str:
+    """JSON with ``//`` and ``/* */`` comments (JupyterLab's settings files), less them."""
+    out, i, n, in_string = [], 0, len(text), False
+    while i < n:
+        ch = text[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+            out.append(ch)
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _jupyterlab_template() -> str:
+    """``"plotly_dark"`` when JupyterLab's saved theme is a dark one, else ``"plotly_white"``.
+
+    Reads the theme setting (see :func:`dashboard`); never fails: a missing,
+    unreadable or odd file, or a theme that follows the system (undecidable from
+    the kernel), gives the light template.
+    """
+    import os
+    from pathlib import Path
+
+    try:
+        folder = os.environ.get("JUPYTERLAB_SETTINGS_DIR")
+        if not folder:
+            from jupyter_core.paths import jupyter_config_dir
+
+            folder = str(Path(jupyter_config_dir()) / "lab" / "user-settings")
+        text = Path(folder, *_THEME_SETTINGS).read_text(encoding="utf-8")
+        # JSON with comments, and perhaps trailing commas, as people edit it
+        settings = json.loads(re.sub(r",(\s*[}\]])", r"\1", _strip_comments(text)))
+        theme = settings.get("theme") if isinstance(settings, dict) else None
+        if settings.get("adaptive-theme") is True:
+            return "plotly_white"
+        if isinstance(theme, str) and "dark" in theme.lower():
+            return "plotly_dark"
+    except Exception:  # noqa: BLE001 - a figure must not fail over a settings file
+        pass
+    return "plotly_white"
+
+
+_LEGEND_ROW_PX = 23  # one legend entry at font size 11, with its gap
+
+
+def _headroom(traces: list[Any], rows: int, panel_px: float) -> list[float] | None:
+    """A y range for a panel whose legend sits inside its top: the data below the
+    legend's ``rows`` entries (``panel_px`` the panel's height in pixels)."""
+    stacked: dict[Any, float] = {}
+    values: list[float] = []
+    for t in traces:
+        ys = [v for v in (t.y or ()) if v is not None]
+        values += [float(v) for v in ys]
+        if t.type == "bar":
+            for x, v in zip(t.x or (), t.y or (), strict=False):
+                if v is not None and v > 0:
+                    stacked[x] = stacked.get(x, 0.0) + float(v)
+    if not values:
+        return None
+    top = max([*values, *stacked.values(), 0.0])
+    bottom = min([*values, 0.0])
+    if top == bottom:
+        top = bottom + 1.0
+    legend = min(0.6, (rows * _LEGEND_ROW_PX + 10) / panel_px)
+    return [bottom, bottom + (top - bottom) / (1.0 - legend)]
+
+
+#: Review outcomes (:data:`REVIEW_OUTCOMES`' values) as the dashboard's ticks read them.
+_OUTCOME_WORDS = {"accept": "accepted", "correct": "corrected", "ambiguous": "ambiguous",
+                  "send_back": "sent back"}  # fmt: skip
+
+
+def _outcome_words(traces: Any) -> Any:
+    """:func:`review_figure`'s traces with their outcomes in words (raw in ``customdata``)."""
+    for trace in traces:
+        raw = list(trace.x)
+        trace.update(x=[_OUTCOME_WORDS.get(str(x), str(x)) for x in raw], customdata=raw,
+                     hovertemplate=f"{trace.name}: %{{y}} %{{x}}<extra></extra>")  # fmt: skip
+    return traces
+
+
+def _in_words(traces: Any) -> Any:
+    """:func:`bottleneck_figure`'s items trace with its states in words (the raw state
+    in ``customdata``, on hover)."""
+    for trace in traces:
+        raw, counts = list(trace.x), list(trace.y)
+        # Horizontal bars: the states' words read level, on two lines where long, however
+        # many states there are and however narrow the notebook.
+        words = [_two_lines(_state_words(str(x))) for x in raw]
+        trace.update(x=counts, y=words, orientation="h", customdata=raw,
+                     hovertemplate="%{y}: %{x} items (%{customdata})<extra></extra>")  # fmt: skip
+    return traces
+
+
 def _has_data(trace: Any) -> bool:
     if getattr(trace, "z", None) is not None:
         return any(v is not None for row in trace.z for v in row)
@@ -655,7 +799,7 @@ def _has_data(trace: Any) -> bool:
 
 def dashboard(
     project: Project, task: str | None = None, *, now: float | None = None,
-    template: str = "plotly_white",
+    template: str = "auto",
 ) -> Any:  # fmt: skip
     """One figure with the team dashboard's panels (3 × 2 subplots; 4 × 2 in team mode).
 
@@ -671,28 +815,46 @@ def dashboard(
     cells carry their numbers) and work per tier (:func:`tier_figure`), and
     the mean gold accuracy in the title.
 
-    Each panel with more than one series has its own legend beside it (a
-    person keeps one colour in every panel, from :data:`OKABE_ITO`); a panel
-    with one series has none (its title names it); a panel with nothing to
-    show yet says "no data yet". ``template`` is any plotly template, e.g.
-    ``"plotly_dark"`` for a dark notebook theme.
+    Each panel with more than one series has its own legend inside its top
+    left corner, above the data (the y axis leaves room for it; a person
+    keeps one colour in every panel, from :data:`OKABE_ITO`); a panel with
+    one series has none (its title names it); a panel with nothing to show
+    yet says "no data yet". Time axes tick hours and minutes, horizontally,
+    with the date under the first tick; times are UTC. Item states read as
+    words (``labeled``, ``accepted in review`` ...; the raw ``tier: kind`` is
+    on hover).
+
+    ``template`` is any plotly template (``"plotly_white"``, ``"plotly_dark"``
+    ...) or ``"auto"`` (the default): ``plotly_dark`` when JupyterLab's saved
+    theme setting names a dark theme, ``plotly_white`` otherwise. The setting
+    is read from ``@jupyterlab/apputils-extension/themes.jupyterlab-settings``
+    in JupyterLab's user-settings folder (``$JUPYTERLAB_SETTINGS_DIR``, else
+    ``<jupyter config dir>/lab/user-settings``). A theme that follows the
+    system's light or dark mode (``adaptive-theme``) cannot be known from the
+    kernel, so it gets the light template, as does a missing or unreadable
+    settings file; pass ``template=`` to choose.
     """
     make_subplots = require("plotly.subplots", "ml").make_subplots
     name = project.schema.task(task).name
     t_now = _now(now)
+    if template == "auto":
+        template = _jupyterlab_template()
     numbers = status(project, name, now=t_now)
     team = "tiers" in numbers  # the lead's or an admin's view of a team project
     panels = _PANELS + _TEAM_PANELS if team else _PANELS
     rows = 4 if team else 3
-    fig = make_subplots(rows=rows, cols=2, vertical_spacing=0.09 if team else 0.12,
-                        horizontal_spacing=0.25,
-                        subplot_titles=[title for title, _ in panels])  # fmt: skip
+    height = 1400 if team else 1080
+    margin = {"t": 110, "l": 70, "r": 30, "b": 60}
+    spacing = 0.09 if team else 0.12
+    panel_px = (height - margin["t"] - margin["b"]) * (1 - spacing * (rows - 1)) / rows
+    fig = make_subplots(rows=rows, cols=2, vertical_spacing=spacing, horizontal_spacing=0.16,
+                        subplot_titles=[_TITLES.get(t, t) for t, _ in panels])  # fmt: skip
     sources = [
         (progress_figure(project, name).data, {}),
         (throughput_figure(project, name, hours=24, now=t_now).data, {}),
         (agreement_figure(project, name).data, {"x2": (2, 2)}),
-        (review_figure(project, name).data, {}),
-        (bottleneck_figure(project, name, now=t_now).data[:1], {}),
+        (_outcome_words(review_figure(project, name).data), {}),
+        (_in_words(bottleneck_figure(project, name, now=t_now).data[:1]), {}),
     ]
     places = [(1, 1), (1, 2), (2, 1), (3, 1), (3, 2)]
     if team:
@@ -727,24 +889,39 @@ def dashboard(
             trace.update(showlegend=several, legend=legend, legendgroup=f"{title}:{trace.name}")
             fig.add_trace(trace, row=cell[0], col=cell[1])
         if several:
+            # Inside its own panel's top left corner, over room the y axis leaves for it:
+            # beside the panel it would run into the next one in a narrow notebook.
             legends[legend] = {
-                "x": xaxis.domain[1] + 0.01, "y": yaxis.domain[1], "xanchor": "left",
+                "x": xaxis.domain[0] + 0.005, "y": yaxis.domain[1], "xanchor": "left",
                 "yanchor": "top", "bgcolor": "rgba(0,0,0,0)", "font": {"size": 11},
-                "tracegroupgap": 2,
+                "tracegroupgap": 0, "itemsizing": "constant",
             }  # fmt: skip
+            y_range = _headroom(traces, len(traces), panel_px)
+            if y_range is not None:
+                fig.update_yaxes(range=y_range, row=cell[0], col=cell[1])
         empty = not any(_has_data(t) for t in traces) or (
             title == "items per state" and not numbers["items"]
         )
         x_title, y_title = (None, None) if empty else _AXES[title]
         fig.update_xaxes(title_text=x_title, row=cell[0], col=cell[1])
         fig.update_yaxes(title_text=y_title, row=cell[0], col=cell[1])
+        if title not in _TIME_PANELS:
+            # Level ticks: rotated ones would hang into the titles of the row below.
+            fig.update_xaxes(tickangle=0, tickfont_size=11, row=cell[0], col=cell[1])
         if title in _COUNT_PANELS and not empty:
-            top = max((v for t in traces for v in (t.y or ()) if v is not None), default=0)
+            flat = title == "items per state"  # horizontal bars: counts on x
+            top = max((v for t in traces for v in ((t.x if flat else t.y) or ())
+                       if v is not None), default=0)  # fmt: skip
+            update = fig.update_xaxes if flat else fig.update_yaxes
             if top < 6:  # whole counts: no 0.2, 0.4 … ticks
-                fig.update_yaxes(dtick=1, row=cell[0], col=cell[1])
+                update(dtick=1, row=cell[0], col=cell[1])
+            if flat:
+                fig.update_yaxes(autorange="reversed", row=cell[0], col=cell[1])
         if title in _TIME_PANELS:
             # Dates, never epoch numbers (plotly picks the tick format for the span).
-            fig.update_xaxes(type="date", row=cell[0], col=cell[1])
+            # Horizontal ticks, hours and minutes, the date once under the first: rotated
+            # dates ran into the titles of the row below.
+            fig.update_xaxes(type="date", tickangle=0, nticks=5, row=cell[0], col=cell[1])
             times = [v for t in traces for v in (t.x or ())]
             if title == "progress" and times and max(times) - min(times) < pd.Timedelta(minutes=10):
                 # A few labels within seconds: an hour around them, not decades.
@@ -782,9 +959,9 @@ def dashboard(
         title={"text": title, "x": 0.01, "xanchor": "left", "yref": "container", "y": 1.0,
                "yanchor": "top", "pad": {"t": 18}, "font": {"size": 18}},
         template=template, colorway=list(OKABE_ITO), barmode="stack",
-        height=1400 if team else 1080, margin={"t": 110, "l": 70, "r": 170, "b": 60},
+        height=height, margin=margin,
         showlegend=True, **legends,
     )  # fmt: skip
-    titles = {t for t, _ in panels}
+    titles = {_TITLES.get(t, t) for t, _ in panels}
     fig.for_each_annotation(lambda a: a.update(font_size=14) if a.text in titles else None)
     return fig

@@ -236,14 +236,8 @@ def test_dashboard_reads_well(team):
     single = [t for t in fig.data if t.name in ("labeled", "class alpha", "rev", "items")]
     assert not any(t.showlegend for t in single)
     assert len({(t.legend, t.legendgroup) for t in fig.data}) == len(fig.data)
-    for legend in shown:
-        box = layout[legend]
-        assert box.xanchor == "left" and box.yanchor == "top"
-    # Beside its own panel: legend2 right of x2's domain, at the top of y2's.
-    assert (
-        layout.legend2.x > layout.xaxis2.domain[1] and layout.legend2.y == layout.yaxis2.domain[1]
-    )
-    assert layout.xaxis.domain[1] < layout.legend3.x < layout.xaxis4.domain[0]
+    for legend, panel in (("legend2", 2), ("legend3", 3)):
+        _assert_legend_inside(fig, legend, panel)
     # Colours: every series from the Okabe-Ito palette; a person keeps one colour.
     palette = set(dash.OKABE_ITO)
     assert all(t.marker.color in palette for t in fig.data)
@@ -254,6 +248,103 @@ def test_dashboard_reads_well(team):
     assert layout.yaxis5.dtick == 1  # 1 review decision: whole-number ticks
     dark = dash.dashboard(team, now=NOW, template="plotly_dark")
     assert dark.layout.template.layout.paper_bgcolor == "rgb(17,17,17)"
+
+
+def _assert_legend_inside(fig, legend, panel):
+    """The legend sits inside its own panel's top left corner, and the panel's y axis
+    leaves room above the data for its entries (so it covers no bar and no other panel)."""
+    layout = fig.layout
+    box = layout[legend]
+    xaxis, yaxis = layout[f"xaxis{panel}"], layout[f"yaxis{panel}"]
+    assert (box.xanchor, box.yanchor) == ("left", "top")
+    assert xaxis.domain[0] <= box.x < xaxis.domain[1]
+    assert box.y == yaxis.domain[1]
+    traces = [t for t in fig.data if t.legend == legend]
+    lo, hi = yaxis.range
+    stacked = {}
+    for t in traces:
+        for x, y in zip(t.x, t.y, strict=True):
+            if y is not None and t.type == "bar":
+                stacked[x] = stacked.get(x, 0) + y
+    top = max([*stacked.values(), *(y for t in traces for y in t.y if y is not None)])
+    panel_px = (layout.height - layout.margin.t - layout.margin.b) * (
+        yaxis.domain[1] - yaxis.domain[0]
+    )
+    free_px = (hi - top) / (hi - lo) * panel_px
+    assert free_px >= len(traces) * 20  # one legend row each, above the highest bar
+
+
+def test_dashboard_nothing_overlaps_the_row_below(team):
+    """Time axes tick level with no axis title (the panel titles say UTC); categorical
+    ticks are level too; the gap between rows holds two tick lines and a panel title."""
+    fig = dash.dashboard(team, now=NOW)
+    layout = fig.layout
+    titles = [a.text for a in layout.annotations]
+    assert "progress (UTC)" in titles and "labels per hour (UTC)" in titles
+    for i in range(1, 7):
+        xaxis = layout[f"xaxis{i if i > 1 else ''}"]
+        assert xaxis.tickangle == 0, i
+        assert xaxis.title.text is None, i
+    assert layout.xaxis.nticks and layout.xaxis.nticks <= 6
+    plot_px = layout.height - layout.margin.t - layout.margin.b
+    gap_px = (layout.yaxis.domain[0] - layout.yaxis3.domain[1]) * plot_px
+    assert gap_px >= 2 * 15 + 2 * 14 + 40  # two tick lines, a title line, room between
+    # No legend beside a panel: in a 720 px notebook it ran into the next panel.
+    assert layout.margin.r <= 40
+
+
+def test_dashboard_states_and_outcomes_in_words(team):
+    fig = dash.dashboard(team, now=NOW)
+    items = next(t for t in fig.data if t.name == "items")
+    assert items.orientation == "h" and list(items.x) == [4, 1, 1, 1, 1, 1, 1]
+    assert list(items.y) == ["unlabeled", "labeled", "skipped", "flagged<br>ambiguous",
+                             "ambiguous<br>in review", "accepted<br>in review",
+                             "corrected<br>in review"]  # fmt: skip
+    assert list(items.customdata)[1:3] == ["annotate: label", "annotate: skip"]
+    assert fig.layout.yaxis6.autorange == "reversed"  # unlabeled on top
+    assert fig.layout.xaxis6.dtick == 1 and fig.layout.yaxis6.dtick is None  # counts on x
+    rev = next(t for t in fig.data if t.name == "rev")
+    assert list(rev.x) == ["accepted", "corrected", "ambiguous", "sent back"]
+    assert list(rev.customdata) == ["accept", "correct", "ambiguous", "send_back"]
+    assert dash._state_words("qa: review-accept") == "accepted in QA"
+    assert dash._state_words("odd: thing") == "odd: thing"
+
+
+def _theme_file(folder, text):
+    path = folder.joinpath(*dash._THEME_SETTINGS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "dark"),
+    [
+        ('{\n  // chosen in the menu\n  "theme": "JupyterLab Dark", /* ok */\n}', True),
+        ('{"theme": "JupyterLab Dark", "adaptive-theme": true}', False),  # follows the OS
+        ('{"theme": "JupyterLab Light"}', False),
+        ('{"theme": "Dark // not a comment"}', True),
+        ("{not json", False),
+        ('["theme", "JupyterLab Dark"]', False),
+        (None, False),  # no settings file
+    ],
+)
+def test_dashboard_template_follows_the_jupyterlab_theme(team, tmp_path, monkeypatch, text, dark):
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    if text is not None:
+        _theme_file(folder, text)
+    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(folder))
+    fig = dash.dashboard(team, now=NOW)
+    bg = fig.layout.template.layout.paper_bgcolor
+    assert (bg == "rgb(17,17,17)") is dark, bg
+    assert bg in ("rgb(17,17,17)", "white")
+    # The choice stays the caller's.
+    assert (
+        dash.dashboard(team, now=NOW, template="plotly_white").layout.template.layout[
+            "paper_bgcolor"
+        ]
+        == "white"
+    )
 
 
 def test_empty_project(tmp_path):
@@ -436,7 +527,7 @@ def test_team_dashboard_adds_gold_and_tier_panels_for_the_lead(team_pg):
 
     assert [c for _, c in gold.colorscale] == list(sequential.Cividis)  # colour-blind safe
     assert dash.NO_DATA not in [a.text for a in fig.layout.annotations]
-    assert fig.layout.legend8.x > fig.layout.xaxis8.domain[1]  # open, claimed, done, stuck
+    _assert_legend_inside(fig, "legend8", 8)  # open, claimed, done, stuck
     assert list(done.y) == [12, 1, 0]
     titles = [a.text for a in fig.layout.annotations]
     assert "gold accuracy" in titles and "work per tier" in titles
