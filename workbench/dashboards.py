@@ -930,6 +930,9 @@ def dashboard(
                                         middle + pd.Timedelta(minutes=30)],
                                  row=cell[0], col=cell[1])  # fmt: skip
         if empty:
+            # A 0 bar's outline would draw a line on a dark template.
+            fig.update_traces(marker_line_width=0, selector={"type": "bar"},
+                              row=cell[0], col=cell[1])  # fmt: skip
             fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False,
                              row=cell[0], col=cell[1])  # fmt: skip
             fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False,

@@ -370,6 +370,8 @@ def test_empty_project(tmp_path):
     assert all((a.xref, a.yref, a.showarrow) == ("paper", "paper", False) for a in notes)
     assert all((a.xanchor, a.yanchor) == ("center", "middle") for a in notes)
     assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.showticklabels is False
+    bars = [t for t in fig.data if t.type == "bar"]  # the 0 bar of "unlabeled"
+    assert bars and all(t.marker.line.width == 0 for t in bars)  # no stray line on dark
     p.close()
 
 
