@@ -844,7 +844,7 @@ def dashboard(
     panels = _PANELS + _TEAM_PANELS if team else _PANELS
     rows = 4 if team else 3
     height = 1400 if team else 1080
-    margin = {"t": 110, "l": 70, "r": 30, "b": 60}
+    margin = {"t": 125, "l": 70, "r": 30, "b": 60}
     spacing = 0.09 if team else 0.12
     panel_px = (height - margin["t"] - margin["b"]) * (1 - spacing * (rows - 1)) / rows
     fig = make_subplots(rows=rows, cols=2, vertical_spacing=spacing, horizontal_spacing=0.16,
@@ -956,8 +956,11 @@ def dashboard(
     if team:
         gold = numbers["gold_accuracy"]
         details.append("gold accuracy " + ("n/a" if gold is None else f"{gold:.0%}"))
-    title = (f"Dashboard of {name!r}<br><span style='font-size:13px'>"
-             + " · ".join(details) + "</span>")  # fmt: skip
+    # The numbers on two lines: on one they ran past the edge of a 720 px notebook.
+    lines = [" · ".join(details[:2]), " · ".join(details[2:])]
+    title = f"Dashboard of {name!r}" + "".join(
+        f"<br><span style='font-size:13px'>{line}</span>" for line in lines
+    )
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "yref": "container", "y": 1.0,
                "yanchor": "top", "pad": {"t": 18}, "font": {"size": 18}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import types
 
 import pandas as pd
@@ -224,7 +225,9 @@ def test_dashboard_reads_well(team):
     fig = dash.dashboard(team, now=NOW)
     layout = fig.layout
     assert layout.margin.t >= 100 and layout.title.xanchor == "left" and layout.title.x < 0.05
-    assert "<br>" in layout.title.text  # the numbers on a line of their own, not clipped
+    # The numbers on two lines of their own, none longer than a 720 px notebook's width.
+    lines = [re.sub("<[^>]+>", "", line) for line in layout.title.text.split("<br>")]
+    assert len(lines) == 3 and all(len(line) < 80 for line in lines), lines
     assert layout.xaxis.type == "date" and layout.xaxis2.type == "date"
     # Legends: one per panel with several series, no name twice in one legend, none for a
     # panel with one series.
