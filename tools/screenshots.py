@@ -89,7 +89,10 @@ CELLS = [
     "project.classify()",
     "project.gallery()",
     "project.review(issues)",
-    "project.dashboard()",
+    # The default template="auto" follows the theme JupyterLab saved when the kernel
+    # starts; this server's settings are elsewhere, so each theme gets its figure.
+    "project.dashboard(template='plotly_white')",
+    "project.dashboard(template='plotly_dark')",
 ]
 
 #: view name -> the element to capture (the widget's root, the figure).
@@ -100,6 +103,8 @@ VIEWS = {
     "annotate": '.wb-annotate[data-ready="1"]',
     "dashboard": ".jp-RenderedPlotly.js-plotly-plot",
 }
+#: theme -> the dashboard figure drawn with its template (the first or second one).
+DASHBOARD = {"light": 1, "dark": 2}
 
 
 def set_theme(lp: LabPage, theme: str) -> None:
@@ -174,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                     set_theme(lp, theme)
                     print(theme)
                     for name, selector in VIEWS.items():
+                        if name == "dashboard":
+                            selector = f":nth-match({selector}, {DASHBOARD[key]})"
                         shoot_element(lp, selector, out / f"{name}-{key}.png")
                     shoot_element(lp, "#workbench-panel", out / f"panel-{key}.png")
                     lp.page.screenshot(path=str(out / f"notebook-{key}.png"))
