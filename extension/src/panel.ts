@@ -3,8 +3,12 @@
  *
  * Polls `status` every `interval` ms while the panel is visible (a collapsed
  * sidebar stops the polling). Every number says what it counts: the progress line
- * reads "412 of 1,797 items done · 22.9 %", each summary value carries its unit
+ * reads "412 of 1,797 items done · 22.9%", each summary value carries its unit
  * ("5 labels", "0.2 labels per hour"), and the tables' headers name theirs.
+ *
+ * The sidebar is narrow (~250 px), so lines wrap: a number and its unit are
+ * joined by a no-break space (`NBSP`), and the progress line's two phrases are
+ * inline blocks, so it wraps between the phrases, never inside one.
  *
  * Test hooks: every value element has `data-field="<name>"` (`done`, `total` and
  * `percent`, bare numbers inside the `progress` line; the `SUMMARY` names, with
@@ -42,12 +46,19 @@ import {
 const DEFAULT_INTERVAL_MS = 3000;
 const STORAGE_KEY = 'workbench-panel:selection';
 const MISSING = '—';
+/** A no-break space: joins a number to its unit so a wrap never parts them. */
+const NBSP = '\u00a0';
 
 /** The summary rows: a label, how to format each from a status (with its unit), a tip. */
 const SUMMARY: ReadonlyArray<
   [field: string, label: string, value: (s: Status) => string, tip: string]
 > = [
-  ['labeled', 'Labeled', s => plural(s.labeled, 'item'), 'Items whose current state is a label'],
+  [
+    'labeled',
+    'Labeled',
+    s => plural(s.labeled, 'item'),
+    'Items whose current state is a label'
+  ],
   ['skipped', 'Skipped', s => plural(s.skipped, 'item'), 'Items whose current state is a skip'],
   [
     'labels_last_hour',
@@ -57,9 +68,9 @@ const SUMMARY: ReadonlyArray<
   ],
   [
     'throughput_per_hour',
-    'Rate, 24 h',
-    s => `${fixed(s.throughput_per_hour, 1)} labels per hour`,
-    'Label events of the last 24 hours divided by 24'
+    'Average rate',
+    s => `${fixed(s.throughput_per_hour, 1)}${NBSP}labels per hour over 24${NBSP}h`,
+    'Label events of the last 24 hours divided by 24: labels per hour on average'
   ],
   [
     'open_reviews',
@@ -82,11 +93,19 @@ const SUMMARY: ReadonlyArray<
   ]
 ];
 
+/**
+ * The per-annotator table's columns: a title and a tip. Each title says what its
+ * numbers count; the small header font wraps them between words ("Name", not
+ * "Annotator": the table fits the narrowest sidebar, the heading says whose names).
+ */
 const ANNOTATOR_COLUMNS: ReadonlyArray<[title: string, tip: string]> = [
-  ['Annotator', ''],
-  ['Labels per hour', 'Label events of the last 24 hours divided by 24'],
-  ['Labels, last hour', 'Label events of the last hour'],
-  ['Seconds per label', 'Median seconds spent on a label']
+  ['Name', 'The annotator'],
+  ['Labels in last hour', 'Label events of the last hour, by this annotator'],
+  [
+    `Labels per hour, 24${NBSP}h avg`,
+    'Label events of the last 24 hours divided by 24: labels per hour on average'
+  ],
+  ['Median seconds per label', 'Median seconds spent on a label']
 ];
 
 /** The tier table's columns: the `TierNumbers` key, a title and a tip. */
@@ -125,13 +144,12 @@ export class WorkbenchPanel extends Widget {
     const progress = el('div', 'jp-WorkbenchPanel-progress');
     progress.dataset.field = 'progress';
     progress.title = 'Items done: labeled or skipped';
-    progress.append(
-      this.field('done'),
-      ' of ',
-      this.field('total'),
-      ' items done · ',
-      this.field('percent')
-    );
+    // Two phrases, each an inline block: a narrow sidebar wraps between them.
+    const count = el('span', 'jp-WorkbenchPanel-phrase');
+    count.append(this.field('done'), `${NBSP}of `, this.field('total'), `${NBSP}items done`);
+    const share = el('span', 'jp-WorkbenchPanel-phrase');
+    share.append(this.field('percent'));
+    progress.append(count, ' · ', share);
     const bar = el('div', 'jp-WorkbenchPanel-bar');
     bar.append(this.barFill);
     this.barFill.className = 'jp-WorkbenchPanel-barFill';
@@ -311,7 +329,7 @@ export class WorkbenchPanel extends Widget {
     const done = s.labeled + s.skipped;
     this.setField('done', NUMBER.format(done));
     this.setField('total', NUMBER.format(s.items));
-    this.setField('percent', `${fixed(100 * s.progress, 1)} %`);
+    this.setField('percent', `${fixed(100 * s.progress, 1)}%`);
     this.barFill.style.width = `${Math.min(100, Math.max(0, 100 * s.progress))}%`;
     for (const [name, , value] of SUMMARY) {
       this.setField(name, value(s));
@@ -336,8 +354,8 @@ export class WorkbenchPanel extends Widget {
       row.dataset.annotator = name;
       row.append(
         el('td', '', name),
-        cell('throughput_per_hour_by_annotator', fixed(s.throughput_per_hour_by_annotator[name], 1)),
         cell('labels_last_hour_by_annotator', fixed(s.labels_last_hour_by_annotator[name], 0)),
+        cell('throughput_per_hour_by_annotator', fixed(s.throughput_per_hour_by_annotator[name], 1)),
         cell('seconds_per_label', fixed(s.seconds_per_label[name], 1))
       );
       return row;
@@ -354,7 +372,7 @@ export class WorkbenchPanel extends Widget {
       return;
     }
     const gold = fixed(typeof s.gold_accuracy === 'number' ? 100 * s.gold_accuracy : null, 1);
-    this.setField('gold_accuracy', gold === MISSING ? 'no gold answers yet' : `${gold} % right`);
+    this.setField('gold_accuracy', gold === MISSING ? 'no gold answers yet' : `${gold}%${NBSP}right`);
     for (const tier of TIERS) {
       const numbers = tiers[tier];
       const row = this.tierRows.get(tier)!;
@@ -536,7 +554,7 @@ function fixed(value: number | null | undefined, digits: number): string {
 
 /** "1 item", "1,797 items": a count with its unit. */
 function plural(n: number, unit: string): string {
-  return `${NUMBER.format(n)} ${unit}${n === 1 ? '' : 's'}`;
+  return `${NUMBER.format(n)}${NBSP}${unit}${n === 1 ? '' : 's'}`;
 }
 
 /** How each reason and review outcome reads after its count. */
@@ -551,7 +569,7 @@ const REASONS: Record<string, string> = {
 function openReviews(s: Status): string {
   const parts = Object.entries(s.open_reviews_by_reason ?? {})
     .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `${NUMBER.format(n)} ${REASONS[reason] ?? reason}`);
+    .map(([reason, n]) => `${NUMBER.format(n)}${NBSP}${REASONS[reason] ?? reason}`);
   const total = plural(s.open_reviews, 'item');
   return parts.length ? `${total} (${parts.join(', ')})` : total;
 }
@@ -560,7 +578,7 @@ function agreement(s: Status): string {
   const alpha = fixed(s.agreement, 3);
   return alpha === MISSING
     ? 'needs two annotators on an item'
-    : `α ${alpha} over ${plural(s.agreement_items, 'item')}`;
+    : `α${NBSP}${alpha} over ${plural(s.agreement_items, 'item')}`;
 }
 
 function reviewOutcomes(byOutcome: Record<string, number> | undefined): string {
@@ -569,7 +587,7 @@ function reviewOutcomes(byOutcome: Record<string, number> | undefined): string {
     .map(([outcome, n]) => {
       // The outcome "ambiguous" is a decision, not a flag: "marked ambiguous".
       const verb = outcome === 'ambiguous' ? 'marked ambiguous' : REASONS[outcome] ?? outcome;
-      return `${NUMBER.format(n)} ${verb}`;
+      return `${NUMBER.format(n)}${NBSP}${verb}`;
     });
   return parts.length
     ? `${plural(sumOf(byOutcome), 'decision')}: ${parts.join(', ')}`

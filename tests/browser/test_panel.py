@@ -71,10 +71,12 @@ class PanelView:
             """(sel) => {
                 const root = document.querySelector(sel);
                 if (!root) return null;
+                // Texts as read: no-break spaces (number to unit) as plain spaces.
+                const text = (e) => e.textContent.replace(/\u00a0/g, ' ');
                 const fields = {};
                 for (const e of root.querySelectorAll('[data-field]')) {
                     if (!e.closest('tr[data-annotator], tr[data-tier]')) {
-                        fields[e.dataset.field] = e.textContent;
+                        fields[e.dataset.field] = text(e);
                     }
                 }
                 const tiers = {};
@@ -90,15 +92,15 @@ class PanelView:
                 for (const o of root.querySelectorAll('select[data-control="project"] option')) {
                     const group = o.parentElement.tagName === 'OPTGROUP' ? o.parentElement : null;
                     options[o.value] = {
-                        kind: o.dataset.kind, text: o.textContent, group: group && group.label,
+                        kind: o.dataset.kind, text: text(o), group: group && group.label,
                     };
                 }
                 const summary = {};
                 for (const dt of root.querySelectorAll(':scope > dl > dt')) {
-                    summary[dt.textContent] = dt.nextElementSibling.textContent;
+                    summary[text(dt)] = text(dt.nextElementSibling);
                 }
                 const headers = [...root.querySelectorAll('.jp-WorkbenchPanel-annotators th')]
-                    .map((th) => th.textContent);
+                    .map(text);
                 const annotators = {};
                 for (const row of root.querySelectorAll('tr[data-annotator]')) {
                     const cells = {};
@@ -183,7 +185,7 @@ def test_panel_shows_labels_written_elsewhere_without_a_reload(lab_server, lab_p
         assert first["fields"]["total"] == str(N_ITEMS)
         assert first["fields"]["done"] == "0"
         assert first["fields"]["agreement"] == "needs two annotators on an item"  # no alpha
-        assert first["fields"]["progress"] == f"0 of {N_ITEMS} items done · 0.0 %"
+        assert first["fields"]["progress"] == f"0 of {N_ITEMS} items done · 0.0%"
         assert first["fields"]["error"] == ""
 
         for i in range(N_LABELED):
@@ -195,23 +197,24 @@ def test_panel_shows_labels_written_elsewhere_without_a_reload(lab_server, lab_p
         )
         assert now["updated"] > first["updated"]
         assert now["fields"]["total"] == str(N_ITEMS)
-        assert now["fields"]["percent"] == f"{100 * N_LABELED / N_ITEMS:.1f} %"
+        assert now["fields"]["percent"] == f"{100 * N_LABELED / N_ITEMS:.1f}%"
         # Every number says what it counts.
         assert now["fields"]["progress"] == (
-            f"{N_LABELED} of {N_ITEMS} items done · {100 * N_LABELED / N_ITEMS:.1f} %"
+            f"{N_LABELED} of {N_ITEMS} items done · {100 * N_LABELED / N_ITEMS:.1f}%"
         )
         assert now["summary"] == {
             "Labeled": f"{N_LABELED} items",
             "Skipped": "0 items",
             "Last hour": f"{N_LABELED} labels",
-            "Rate, 24 h": f"{N_LABELED / 24:.1f} labels per hour",
+            "Average rate": f"{N_LABELED / 24:.1f} labels per hour over 24 h",
             "Open reviews": "0 items",
             "Agreement": "needs two annotators on an item",
             "Reviewed": "no decisions yet",
         }
         assert now["fields"]["annotator_count"] == "1 annotator"
         assert now["headers"] == [
-            "Annotator", "Labels per hour", "Labels, last hour", "Seconds per label",
+            "Name", "Labels in last hour", "Labels per hour, 24 h avg",
+            "Median seconds per label",
         ]  # fmt: skip
         assert now["annotators"]["alice"]["labels_last_hour_by_annotator"] == str(N_LABELED)
         assert now["annotators"]["alice"]["seconds_per_label"] == "1.7"  # median of 1.5…1.9 s
@@ -290,6 +293,69 @@ CONTRAST_JS = """(sel) => {
 }"""
 
 
+# Lines that part a number from its unit (the word or "%" after it): each pair's text
+# range must lie on one line. With a width, the panel is first made that narrow. Also
+# checks that each of the progress line's phrases ("9 of 12 items done", "75.0%") is
+# on one line, and that no text runs past the panel's right edge (clipped).
+APART_JS = r"""([sel, width]) => {
+    const root = document.querySelector(sel);
+    const before = root.style.cssText;
+    if (width) {  // the sidebar keeps a min-width of its own: override both
+        root.style.setProperty('width', width + 'px', 'important');
+        root.style.setProperty('min-width', width + 'px', 'important');
+    }
+    const oneLine = (range) => {
+        const tops = [...range.getClientRects()].filter((r) => r.width > 0)
+            .map((r) => Math.round(r.top));
+        return new Set(tops).size <= 1;
+    };
+    const split = [];
+    const clipped = [];
+    const right = root.getBoundingClientRect().left + root.clientWidth;
+    let pairs = 0;
+    const elements = root.querySelectorAll(
+        '[data-field="progress"], dd, th, td, h3, .jp-WorkbenchPanel-note');
+    for (const e of elements) {
+        if (e.offsetParent === null) continue;
+        const all = document.createRange();
+        all.selectNodeContents(e);
+        if ([...all.getClientRects()].some((r) => r.right > right + 0.5)) {
+            clipped.push(e.textContent);
+        }
+        const nodes = [];
+        const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+        let full = '';
+        while (walker.nextNode()) {
+            nodes.push([walker.currentNode, full.length]);
+            full += walker.currentNode.data;
+        }
+        const at = (i) => {
+            let k = nodes.length - 1;
+            while (nodes[k][1] > i) k--;
+            return [nodes[k][0], i - nodes[k][1]];
+        };
+        // "over" in "α 0.286 over 8 items" joins two numbers; the unit is "items".
+        const pair = /\d[\d,.]*(%|[ \u00a0]+(?!over\b)[^\s\d(),:·]+)/g;
+        for (const m of full.matchAll(pair)) {
+            pairs++;
+            const range = document.createRange();
+            range.setStart(...at(m.index));
+            range.setEnd(...at(m.index + m[0].length - 1));
+            range.setEnd(range.endContainer, range.endOffset + 1);
+            if (!oneLine(range)) split.push(m[0]);
+        }
+    }
+    for (const phrase of root.querySelectorAll('.jp-WorkbenchPanel-phrase')) {
+        const range = document.createRange();
+        range.selectNodeContents(phrase);
+        if (!oneLine(range)) split.push(phrase.textContent);
+    }
+    const seen = root.getBoundingClientRect().width;
+    root.style.cssText = before;
+    return {pairs, split, clipped, width: seen};
+}"""
+
+
 def _set_theme(page: Any, theme: str) -> None:
     light = "false" if "Dark" in theme else "true"
     page.evaluate(
@@ -314,7 +380,7 @@ def test_panel_numbers_say_what_they_count_and_read_in_both_themes(lab_page, wor
         panel.open()
         panel.choose(rel, "animal")
         state = panel.wait(lambda s: s["project"] == rel and s["updated"] > 0, what="a refresh")
-        assert state["fields"]["progress"] == f"9 of {N_ITEMS} items done · 75.0 %"
+        assert state["fields"]["progress"] == f"9 of {N_ITEMS} items done · 75.0%"
         summary = state["summary"]
         assert summary["Labeled"] == "8 items" and summary["Skipped"] == "1 item"
         assert summary["Last hour"] == "16 labels"
@@ -323,6 +389,15 @@ def test_panel_numbers_say_what_they_count_and_read_in_both_themes(lab_page, wor
         assert summary["Reviewed"] == "1 decision: 1 accepted"
         assert state["fields"]["annotator_count"] == "2 annotators"
         assert state["annotators"]["bob"]["seconds_per_label"] == "2.4"
+        # The sidebar as it opens (JupyterLab's narrowest, 250 px) and narrower still:
+        # no number wraps apart from its unit, the progress line wraps between its
+        # phrases only, and nothing is cut off.
+        for width in (None, 220):
+            apart = lab_page.evaluate(APART_JS, [PANEL, width])
+            assert apart["pairs"] >= 14, apart  # every number with a unit was looked at
+            assert not apart["split"], f"wrapped apart at width {width}: {apart['split']}"
+            assert not apart["clipped"], f"cut off at width {width}: {apart['clipped']}"
+            assert width is None or apart["width"] == width, apart  # it was that narrow
 
         for theme in ("JupyterLab Light", "JupyterLab Dark"):
             _set_theme(lab_page, theme)
