@@ -409,6 +409,7 @@ def test_panel_numbers_say_what_they_count_and_read_in_both_themes(lab_page, wor
             if shots:
                 Path(shots).mkdir(parents=True, exist_ok=True)
                 name = "panel-dark.png" if "Dark" in theme else "panel-light.png"
+                lab_page.wait_for_timeout(1_000)  # the new theme's fade-in, for the picture only
                 lab_page.locator(PANEL).screenshot(path=str(Path(shots) / name))
     finally:
         _set_theme(lab_page, "JupyterLab Light")  # the theme is a server-wide user setting
