@@ -579,12 +579,21 @@ class Project:
 
         return prelabel(self, model, batch_size=batch_size, device=device, **options)
 
-    def dashboard(self, task: str | None = None) -> Any:
+    def dashboard(self, task: str | None = None, *, template: str = "auto") -> Any:
         """Progress, throughput, agreement, review outcomes and bottlenecks as one plotly
-        figure (:func:`workbench.dashboards.dashboard`; ``status()`` gives the numbers)."""
+        figure (:func:`workbench.dashboards.dashboard`; ``status()`` gives the numbers).
+
+        Parameters
+        ----------
+        task : str, optional
+            The task; the schema's first by default.
+        template : str
+            A plotly template (``"plotly_white"``, ``"plotly_dark"``); ``"auto"``
+            follows the theme JupyterLab saved (dark or light).
+        """
         from .dashboards import dashboard
 
-        return dashboard(self, task)
+        return dashboard(self, task, template=template)
 
     def status(self, task: str | None = None) -> dict[str, Any]:
         """Live numbers of a task: progress, throughput, open reviews, agreement

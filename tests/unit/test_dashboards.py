@@ -559,3 +559,12 @@ def test_status_survives_labels_written_under_a_multi_label_version(tmp_path):
     assert status["agreement_items"] == 2
     assert 0.0 <= status["agreement"] < 1.0  # x's two lists differ, y agrees
     p.close()
+
+
+def test_project_dashboard_takes_a_template(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "no-settings"))
+    p = _project(tmp_path, 0)
+    assert p.dashboard(template="plotly_dark").layout.template.layout.paper_bgcolor == (
+        "rgb(17,17,17)"
+    )
+    assert p.dashboard().layout.template.layout.paper_bgcolor == "white"  # no saved theme
