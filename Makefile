@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-python test-js bench lint format build system-deps clean docs
+.PHONY: demo test test-quick test-python test-js bench lint format build system-deps clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,16 @@ test-js: build
 test-python: build
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security tests/browser
 
+# Fast feedback while changing code: unit and security tests without a browser,
+# PostgreSQL, notebook runs, servers or package and docs builds (markers browser,
+# postgres, slow). `make test` runs them all.
+test-quick: build
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security \
+		-m "not browser and not postgres and not slow"
+
+# make bench ONLY=bench_store runs one module (several: ONLY="bench_store bench_team").
 bench: build
-	$(PY) -m tests.benchmarks
+	$(PY) -m tests.benchmarks $(ONLY)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check workbench tests tools hatch_build.py docs/hooks.py

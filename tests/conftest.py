@@ -25,6 +25,15 @@ REQUIRE_POSTGRES = os.environ.get("WORKBENCH_REQUIRE_POSTGRES", "") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that starts the PostgreSQL cluster carries the ``postgres`` marker,
+    whichever fixture brought it in, so ``-m "not postgres"`` (``make test-quick``)
+    leaves out exactly the tests that need a server."""
+    for item in items:
+        if "pg_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[pg.PostgresCluster]:
     """A PostgreSQL server for this session; data is thrown away (fsync off)."""

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+# A notebook, a server or a build: left out of `make test-quick`.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STAMP = ".venv/.installed"
 URL = re.compile(r"(http://127\.0\.0\.1:(\d+)/lab\?token=([0-9a-f]+))")

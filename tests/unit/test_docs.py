@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# A notebook, a server or a build: left out of `make test-quick`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 GUIDES = ("getting-started", "formats", "hosts", "security", "maintainers")

@@ -10,6 +10,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+# A notebook, a server or a build: left out of `make test-quick`.
+pytestmark = pytest.mark.slow
+
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 #: Notebooks whose own test below runs them twice and checks what they print.
 CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "quickstart.ipynb",

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# A notebook, a server or a build: left out of `make test-quick`.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WIDGETS = ("classify", "gallery", "review", "annotate")
 BUNDLES = [f"workbench/static/{w}.{ext}" for w in WIDGETS for ext in ("js", "css")]
