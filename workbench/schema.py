@@ -559,13 +559,18 @@ def schema_changes(
     return out
 
 
-def _tasks_by_name(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    tasks = body.get("tasks")
+def _by_name(entries: Any) -> dict[str, Mapping[str, Any]]:
+    """The named mappings of a stored list (tasks, classes) by name; anything else in
+    it, or a field that is not a list, is left out (stored bodies are read loosely)."""
     out: dict[str, Mapping[str, Any]] = {}
-    for t in tasks if isinstance(tasks, list) else ():
-        if isinstance(t, Mapping) and isinstance(t.get("name"), str):
-            out[t["name"]] = t
+    for e in entries if isinstance(entries, list) else ():
+        if isinstance(e, Mapping) and isinstance(e.get("name"), str):
+            out[e["name"]] = e
     return out
+
+
+def _tasks_by_name(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return _by_name(body.get("tasks"))
 
 
 def _kind(task: Mapping[str, Any]) -> str:
@@ -573,12 +578,7 @@ def _kind(task: Mapping[str, Any]) -> str:
 
 
 def _classes(task: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    classes = task.get("classes")
-    out: dict[str, Mapping[str, Any]] = {}
-    for c in classes if isinstance(classes, list) else ():
-        if isinstance(c, Mapping) and isinstance(c.get("name"), str):
-            out[c["name"]] = c
-    return out
+    return _by_name(task.get("classes"))
 
 
 def _names(task: Mapping[str, Any]) -> list[str]:
