@@ -17,7 +17,7 @@
  * guidelines overlay, each class with examples has a `.wb-class-examples`
  * row (data-class) of `.wb-example` tiles (data-item-id, data-kind). Each
  * label, skip and undo shows a fading `.wb-toast` over the stage ("✓ cat →
- * item-12"; lib/dom.ts Toast has its hooks).
+ * item-12"; lib/status.ts Toast has its hooks).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -26,7 +26,12 @@ import { classifyAction, NOTES_KEY, type ClassifyAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, LabelMessage, WireItem } from "./lib/protocol";
 import { ItemQueue, TypeAhead } from "./lib/queue";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
-import { exampleTile, type ExampleItem, h, imageUrl, itemImage, itemNode, labelToast, now, PaintTimings, progressText, revoke, Toast, valueText } from "./lib/dom";
+import { h, now } from "./lib/dom";
+import { exampleTile, type ExampleItem } from "./lib/guidelines";
+import { imageUrl, itemImage, itemNode, revoke } from "./lib/images";
+import { labelToast, progressText, Toast } from "./lib/status";
+import { valueText } from "./lib/text";
+import { PaintTimings } from "./lib/timings";
 
 interface Model extends ViewModel {
   prefetch: number;

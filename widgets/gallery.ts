@@ -20,7 +20,11 @@ import { galleryAction, type GalleryAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, Progress, WireItem } from "./lib/protocol";
 import { GridSelection } from "./lib/selection";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
-import { colorOf, fitImage, h, imageUrl, now, progressText, revoke, valueText } from "./lib/dom";
+import { colorOf } from "./lib/colors";
+import { h, now } from "./lib/dom";
+import { fitImage, imageUrl, revoke } from "./lib/images";
+import { progressText } from "./lib/status";
+import { valueText } from "./lib/text";
 
 interface Model extends ViewModel {
   page_size: number;

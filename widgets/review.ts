@@ -39,7 +39,12 @@ import { AMBIGUOUS_KEY, ACCEPT_KEY, SEND_BACK_KEY, SUGGESTION_KEY, reviewAction,
 import type { ClassSpec, KernelMessage, LabelMessage, ReviewKind, WireItem } from "./lib/protocol";
 import { TypeAhead } from "./lib/queue";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
-import { colorOf, h, itemImage, itemNode, now, PaintTimings, ratePerMinute, revoke, valueText } from "./lib/dom";
+import { colorOf } from "./lib/colors";
+import { h, now } from "./lib/dom";
+import { itemImage, itemNode, revoke } from "./lib/images";
+import { ratePerMinute } from "./lib/status";
+import { valueText } from "./lib/text";
+import { PaintTimings } from "./lib/timings";
 
 interface Model extends ViewModel {
   prefetch: number;

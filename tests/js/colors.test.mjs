@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { widgetTests, FakeModel, FakeKernel, textItems, press, click, galleryState, classSchema } from "./helpers.mjs";
-import { classChip, colorOf, colorRgb, CSS_COLORS, FALLBACK_COLOR, safeColor } from "../../widgets/lib/dom.ts";
+import { colorOf, colorRgb, CSS_COLORS, FALLBACK_COLOR, safeColor } from "../../widgets/lib/colors.ts";
+import { classChip } from "../../widgets/lib/guidelines.ts";
 import { classRgb, ShapeGraphics } from "../../widgets/annotate/paths.ts";
 import gallery from "../../widgets/gallery.ts";
 

@@ -1,9 +1,11 @@
-// How items are sized and ids shown (lib/dom.ts): small images enlarged by a whole
+// How items are sized and ids shown (lib/images.ts, lib/text.ts, lib/status.ts): small images enlarged by a whole
 // factor up to UPSCALE_LIMIT, never past it; large ones shrunk; content-hash ids hidden.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setupDom } from "./helpers.mjs";
-import { fitImage, isContentHashId, labelToast, namedByKey, shownItemId, UPSCALE_LIMIT } from "../../widgets/lib/dom.ts";
+import { fitImage, UPSCALE_LIMIT } from "../../widgets/lib/images.ts";
+import { labelToast } from "../../widgets/lib/status.ts";
+import { isContentHashId, namedByKey, shownItemId } from "../../widgets/lib/text.ts";
 
 setupDom();
 

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { colorRgb } from "../../widgets/lib/dom.ts";
+import { colorRgb } from "../../widgets/lib/colors.ts";
 
 const read = (path) => readFileSync(new URL(path, `file://${process.cwd()}/`), "utf8");
 

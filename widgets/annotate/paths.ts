@@ -6,7 +6,7 @@
  * colour. Also the Path2D builders the overlay's drafts share.
  */
 
-import { colorRgb, FALLBACK_COLOR } from "../lib/dom";
+import { colorRgb, FALLBACK_COLOR } from "../lib/colors";
 import type { Shape } from "../lib/geometry";
 import { countsToRuns, toBbox as rleBbox, type Rle } from "../lib/rle";
 import { skeletonOf, type ShapesSpec } from "./shapes";
@@ -26,7 +26,7 @@ interface MaskRender {
   y: number;
 }
 
-/** A class colour as RGB: hex or a CSS named colour, anything else the fallback grey (lib/dom safeColor). */
+/** A class colour as RGB: hex or a CSS named colour, anything else the fallback grey (lib/colors safeColor). */
 export function classRgb(color: unknown): Rgb {
   return colorRgb(color);
 }

@@ -6,7 +6,7 @@
  * them exactly.
  */
 
-import { keyTime } from "../lib/dom";
+import { keyTime } from "../lib/timings";
 import type { Pt } from "../lib/geometry";
 import { endStroke, extendStroke, startStroke } from "./brush";
 import { dragShape, dropShape, hitAt, insertVertexAt, selectDown } from "./select";

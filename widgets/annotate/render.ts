@@ -12,7 +12,8 @@
  */
 
 import { bboxOfShape, boxHandles, normBox, paintOrder, type Pt, type Shape } from "../lib/geometry";
-import { cancelRaf, now, pushLast, raf } from "../lib/dom";
+import { cancelRaf, now, raf } from "../lib/dom";
+import { pushLast } from "../lib/timings";
 import { toBbox as rleBbox } from "../lib/rle";
 import type { Viewport } from "../lib/viewport";
 import type { Item } from "./items";

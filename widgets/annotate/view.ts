@@ -37,7 +37,9 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { h, now, PaintTimings, progressText, pushLast } from "../lib/dom";
+import { h, now } from "../lib/dom";
+import { progressText } from "../lib/status";
+import { PaintTimings, pushLast } from "../lib/timings";
 import { FeedbackStrip, itemFeedbackSlot, paintItemFeedback } from "../lib/feedback";
 import { NOTES_KEY } from "../lib/keys";
 import type { Pt, Shape } from "../lib/geometry";

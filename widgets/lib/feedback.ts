@@ -14,7 +14,8 @@
  * with data-item-feedback (its feedback id) while one is shown.
  */
 
-import { h, now, valueText } from "./dom";
+import { h, now } from "./dom";
+import { valueText } from "./text";
 import { NOTES_KEY } from "./keys";
 import type { Feedback, TeamInfo } from "./protocol";
 

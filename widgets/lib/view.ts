@@ -13,7 +13,10 @@ import type { StorageLike } from "./outbox";
 import type { ClassSpec, KernelMessage, Progress, TaskSpec, TeamInfo } from "./protocol";
 import { parseTeam } from "./feedback";
 import { LabelSender, type SenderEvents } from "./sender";
-import { classChip, guidelinesOverlay, h, keyTime, listen, paintStatus, pushError } from "./dom";
+import { h, listen } from "./dom";
+import { classChip, guidelinesOverlay } from "./guidelines";
+import { paintStatus, pushError } from "./status";
+import { keyTime } from "./timings";
 
 /** The traits every widget syncs (StreamWidget in workbench/widgets/_base.py). */
 export interface ViewModel {
