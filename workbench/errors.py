@@ -66,6 +66,11 @@ class PermissionDenied(StoreError, PermissionError):
     """The store's access control refused the current user."""
 
 
+class StaleLabelError(StoreError):
+    """A review decision names as ``parent`` a label that is no longer the item's
+    current state (someone changed the item since it was shown): nothing was written."""
+
+
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from . import items as _items
+from .decisions import CURRENT, current_state, decide
 from .errors import SchemaChangeError, SchemaError, StoreError, UnknownItemError
 from .predictions import Predictions
 from .schema import Schema, SchemaChanges, schema_changes
@@ -472,16 +473,19 @@ class Project:
         task: str | None = None,
         note: str = "",
         annotator: str | None = None,
+        parent: Any = CURRENT,
     ) -> int:
         """Record a reviewer's decision on an item's current label; returns the event id.
 
         ``decision`` is ``"accept"`` (the current label stands), ``"correct"``
         (``value`` is the right label) or ``"ambiguous"``. The event is written
         with tier ``review`` and the reviewed event as its ``parent``, exactly as
-        the :class:`~workbench.ReviewWidget` writes it.
+        the :class:`~workbench.ReviewWidget` writes it, through the same door
+        (:func:`workbench.decisions.decide`). ``parent`` is the event id the
+        decision is about (by default the item's current state): if the item
+        changed since, :class:`~workbench.errors.StaleLabelError` and nothing is
+        written.
         """
-        from .stream import state_event
-
         kinds = {"accept": "review-accept", "correct": "review-correct", "ambiguous": "ambiguous"}
         if not isinstance(decision, str) or decision not in kinds:
             raise SchemaError(f"decision must be one of {list(kinds)}, got {decision!r}")
@@ -489,18 +493,20 @@ class Project:
         item_id = _item_id(item_id)
         if self.store.missing_items([item_id]):
             raise UnknownItemError(f"no item {item_id!r} in this project")
-        state = state_event(self.store.events(item_id=item_id), task_name)
         if decision == "accept":
-            if state is None or state["kind"] not in LABEL_KINDS:
+            state = current_state(self.store, task_name, item_id)
+            if parent is not CURRENT and parent != (None if state is None else state.id):
+                state = None if parent is None else self.store.get_event(parent)
+            if state is None or state.kind not in LABEL_KINDS:
                 raise StoreError(f"item {item_id!r} has no label to accept")
-            value = state["value"]
+            value = state.value
         elif decision == "correct" and value is None:
             raise SchemaError("a correction needs the right label: review_label(id, 'correct', v)")
-        ev = self.make_event(
-            item_id, value, task=task_name, kind=kinds[decision], tier="review", note=note,
-            annotator=annotator, parent=None if state is None else state["id"],
-        )  # fmt: skip
-        return self.store.append([ev])[0].id
+        return decide(
+            self.store, self._schema, item_id=item_id, task=task_name, kind=kinds[decision],
+            value=value, parent=parent, annotator=annotator or self.annotator, tier="review",
+            note=note,
+        ).id  # fmt: skip
 
     def add_prelabels(
         self,

@@ -54,7 +54,9 @@ front end → kernel
     the event that decided the item's state when the decision was made (the
     label under review), or ``null`` for an item with no state. It is refused
     unless that event is still the item's current state (someone relabeled it
-    in between), and a ``review-accept`` unless ``value`` is that label. Every
+    in between), and a ``review-accept`` unless ``value`` is that label: the
+    rules of :func:`workbench.decisions.decide`, the one door every review
+    decision goes through, checked again in the append's transaction. Every
     view's stream stores them, so any view of the project can resend what a
     review view left in the outbox. Any label message may carry ``tier``
     (``"annotate"``, ``"review"``, ``"qa"``); it defaults to ``"review"`` for
@@ -164,7 +166,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError, WorkbenchError
+from .decisions import decide
+from .errors import (
+    PermissionDenied,
+    SchemaError,
+    StaleLabelError,
+    StoreError,
+    UnknownItemError,
+    WorkbenchError,
+)
 from .store.base import LABEL_KINDS, MAX_DURATION_MS, MAX_NOTE, STATE_KINDS, TIERS, Event
 
 if TYPE_CHECKING:
@@ -459,13 +469,10 @@ class LabelStream:
                 return [_refused(ids, problem)]
             value: Any = None
             fields["parent"] = parent
+        elif kind in REVIEW_MESSAGE_KINDS:
+            return [self._decide(ids, msg, item_id, task, kind, fields)]
         else:
             value = msg.get("value")
-            if kind in REVIEW_MESSAGE_KINDS:
-                checked = self._check_review(item_id, task, kind, value, msg.get("parent"))
-                if isinstance(checked, str):
-                    return [_refused(ids, checked)]
-                value, fields["parent"] = checked
         try:
             event = self.project.make_event(item_id, value, task=task, kind=kind, **fields)
         except (SchemaError, StoreError) as exc:  # unknown class or task, malformed value
@@ -692,50 +699,26 @@ class LabelStream:
             return f"event {parent} is a {r['kind']}, which cannot be undone this way"
         return None
 
-    def _check_review(
-        self, item_id: str, task: str, kind: str, value: Any, parent: Any
-    ) -> tuple[Any, int | None] | str:
-        """``(value, parent)`` of a review decision, or why it is refused.
-
-        ``parent`` must still be the event deciding the item's state: a decision
-        about a label someone has changed since is refused, never written over it.
-        (A check then an append: a writer in another process could slip in between.)
-        """
-        if parent is not None and (
-            isinstance(parent, bool) or not isinstance(parent, numbers.Integral)
-        ):
-            return f"parent must be an event id or null, got {parent!r}"
-        parent = None if parent is None else int(parent)
+    def _decide(
+        self, ids: dict[str, Any], msg: Mapping[str, Any], item_id: str, task: str, kind: str,
+        fields: dict[str, Any],
+    ) -> Reply:  # fmt: skip
+        """A review decision through the one door (:func:`workbench.decisions.decide`):
+        acknowledged, refused (stale, invalid, not allowed) or an error to resend."""
         try:
-            task_obj = self.project.schema.task(task)
-        except SchemaError as exc:
-            return str(exc)
-        state = state_event(self.store.events(item_id=item_id), task_obj.name)
-        current = None if state is None else state["id"]
-        if parent != current:
-            if state is None:
-                now = "it has no label or other state now"
-            else:
-                what = f" {state['value']!r}" if state["kind"] in LABEL_KINDS else ""
-                now = (
-                    f"its state is now event {current} ({state['kind']}{what} by "
-                    f"{state['annotator']})"
-                )
-            return (
-                f"item {item_id!r} changed since it was shown: {now}, not event {parent}; "
-                "look at it again"
-            )
-        if kind == "review-accept":
-            try:
-                value = task_obj.validate(value)
-            except SchemaError as exc:
-                return str(exc)
-            if state is not None and state["kind"] in LABEL_KINDS and value != state["value"]:
-                return (
-                    f"review-accept of {value!r}, but the label of item {item_id!r} under "
-                    f"review is {state['value']!r}"
-                )
-        return value, parent
+            appended = decide(
+                self.store, self.project.schema, item_id=item_id, task=task, kind=kind,
+                value=msg.get("value"), parent=msg.get("parent"), **fields,
+            )  # fmt: skip
+        except (SchemaError, StaleLabelError, UnknownItemError, PermissionDenied) as exc:
+            return _refused(ids, str(exc))
+        except WorkbenchError as exc:  # the store could not write now: not final
+            logger.warning(
+                "workbench widget: could not store decision %s:%s: %s",
+                ids["client_id"], ids["seq"], exc,
+            )  # fmt: skip
+            return {"type": "error", **ids, "error": str(exc)}, []
+        return self._ack(ids, appended.id, duplicate=appended.duplicate)
 
 
 #: Unread feedback rows sent with a reply at most.

@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .decisions import CURRENT, decide
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError
 from .store import team_sql
-from .store.base import _chunks, _json, decoded_frame, decoded_rows
+from .store.team import TeamStore
 
 if TYPE_CHECKING:
     from .project import Project
@@ -87,18 +88,20 @@ class Team:
             )
         self.project = project
         self.store: PostgresStore = project.store
+        #: Every read and write of team mode's tables goes through this.
+        self.db = TeamStore(project.store)
         self._cache: dict[str, tuple[float, Any]] = {}
 
     # -- set-up (lead) ----------------------------------------------------------
     @property
     def enabled(self) -> bool:
         """Whether :meth:`setup` has been run on this database."""
-        return self._scalar("SELECT to_regclass('team_settings') IS NOT NULL") is True
+        return self.db.enabled()
 
     @property
     def user(self) -> str:
         """The PostgreSQL role this connection logs in as (the name on its events)."""
-        return str(self._scalar("SELECT session_user"))
+        return self.db.session_user()
 
     def setup(self, **settings: Any) -> Team:
         """Create (or update) team mode's tables, roles, privileges and policies.
@@ -141,21 +144,11 @@ class Team:
                 UserWarning,
                 stacklevel=2,
             )
-        with self.store._write() as cur:
-            try:
-                self.store.install_team(cur, blind=bool(values["blind"]))
-                for key, value in values.items():
-                    cur.execute(
-                        "INSERT INTO team_settings (key, value) VALUES (%s, %s) "
-                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                        (key, _setting_text(value)),
-                    )
-                self._cache.clear()
-            except self.store._pg.errors.InsufficientPrivilege as exc:
-                raise PermissionDenied(
-                    f"{self.store.url}: team setup needs a role that owns the project's "
-                    f"tables and may create roles (the lead's): {exc}"
-                ) from None
+        self.db.install(
+            {key: _setting_text(value) for key, value in values.items()},
+            blind=bool(values["blind"]),
+        )
+        self._cache.clear()
         return self
 
     def settings(self) -> dict[str, Any]:
@@ -165,9 +158,7 @@ class Team:
         return dict(self._cached("settings", self._read_settings))
 
     def _read_settings(self) -> dict[str, Any]:
-        with self.store._read() as cur:
-            cur.execute("SELECT key, value FROM team_settings")
-            stored = dict(cur.fetchall())
+        stored = self.db.settings()
         out = dict(DEFAULTS)
         for key, text in stored.items():
             if key in DEFAULTS:
@@ -216,7 +207,7 @@ class Team:
         if reset_password and password is None:
             raise ValueError("reset_password=True needs the new password=")
         try:
-            self._add_login(name, role, password, reset_password)
+            self.db.add_login(name, role, password, reset_password)
         except PermissionDenied as exc:
             raise PermissionDenied(
                 f"adding people needs a role that may create roles and grant this project's "
@@ -224,72 +215,15 @@ class Team:
             ) from None
         return self.url_for(name, password=password)
 
-    def _add_login(self, name: str, role: str, password: str | None, reset_password: bool):
-        sql = self.store._pg.sql
-        roles = team_sql.group_roles(self.store.project_id)
-        with self.store._write() as cur:
-            cur.execute(
-                "SELECT rolcanlogin, rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication "
-                "OR rolbypassrls FROM pg_roles WHERE rolname = %s",
-                (name,),
-            )
-            row = cur.fetchone()
-            if row is None:
-                stmt = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE").format(
-                    sql.Identifier(name)
-                )
-                if password is not None:
-                    stmt = sql.SQL("{} PASSWORD {}").format(stmt, sql.Literal(password))
-                cur.execute(stmt)
-            else:
-                can_login, powerful = row
-                if not can_login or powerful:
-                    raise ValueError(
-                        f"{name!r} is an existing PostgreSQL role that "
-                        + ("cannot log in" if not can_login else "may do more than a team "
-                           "member (a superuser, or it may create roles or databases, "
-                           "replicate or bypass row-level security)")
-                        + "; workbench adds only ordinary login roles: choose another name"
-                    )  # fmt: skip
-                if password is not None and not reset_password:
-                    raise ValueError(
-                        f"{name!r} already exists (a member of another project?); its password "
-                        "is left as it is. Leave password= out to add them with their own, or "
-                        "pass reset_password=True to change it"
-                    )
-                if reset_password:
-                    cur.execute(
-                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                            sql.Identifier(name), sql.Literal(password)
-                        )
-                    )
-            for other in roles.values():
-                cur.execute(f'REVOKE {other} FROM "{name}"')
-            cur.execute(f'GRANT {roles[role]} TO "{name}"')
-            cur.execute(
-                "INSERT INTO team_users (name, role, added_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role",
-                (name, role, time.time()),
-            )
-
     def url_for(self, name: str, *, password: str | None = None) -> str:
         """The project URL with ``name`` (and ``password``) as the user."""
-        from urllib.parse import quote, urlsplit, urlunsplit
-
-        parts = urlsplit(self.store._conninfo)
-        host = parts.netloc.rpartition("@")[2]
-        auth = quote(name, safe="") + ("" if password is None else ":" + quote(password, safe=""))
-        return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+        return self.db.login_url(name, password)
 
     def users(self) -> pd.DataFrame:
         """Columns ``name, role, added_at, claims, gold_claims`` (the lead and admins:
         everyone; annotators, reviewers and QA: their own row, without ``gold_claims``)."""
         self._require_enabled()
-        gold = ", gold_claims" if self._role() in (None, "admin") else ""
-        return self._frame(
-            f"SELECT name, role, to_timestamp(added_at) AS added_at, claims{gold} "
-            "FROM team_users ORDER BY name"
-        )
+        return self.db.users(with_gold=self._role() in (None, "admin"))
 
     def fill(
         self,
@@ -302,7 +236,7 @@ class Team:
 
         Each needs ``overlap`` different annotators (the team's setting by
         default). Priorities come from the store's queue (``store.set_priority``,
-        the sampling scores of :mod:`workbench.sampling`); calling again adds new
+        the sampling scores of :mod:`workbench.ml.sampling`); calling again adds new
         items and refreshes priorities. Returns how many items were added.
         """
         self._require_enabled()
@@ -315,25 +249,7 @@ class Team:
             missing = self.store.missing_items(ids)
             if missing:
                 raise UnknownItemError(f"no item {missing[0]!r} in this project")
-        where = "" if ids is None else " AND s.item_id = ANY(%s::text[])"
-        args: tuple = (k, k, name) if ids is None else (k, k, name, ids)
-        with self.store._write(shared=True) as cur:
-            cur.execute("SELECT count(*) FROM team_pool WHERE task = %s AND tier = 'annotate'",
-                        (name,))  # fmt: skip
-            before = int(cur.fetchone()[0])
-            cur.execute(
-                "INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position) "
-                "SELECT s.task, 'annotate', s.item_id, %s, %s, s.priority, s.position "
-                "FROM item_state s WHERE s.task = %s" + where + " "
-                "ON CONFLICT (task, tier, item_id) DO UPDATE SET priority = EXCLUDED.priority",
-                args,
-            )
-            cur.execute("SELECT count(*) FROM team_pool WHERE task = %s AND tier = 'annotate'",
-                        (name,))  # fmt: skip
-            added = int(cur.fetchone()[0]) - before
-        with self.store._read() as cur:  # fresh statistics for the claim's plan
-            cur.execute("ANALYZE team_pool, team_claims")
-        return added
+        return self.db.fill(name, k, ids)
 
     def add_gold(self, answers: Mapping[str, Any], *, task: str | None = None) -> int:
         """Make items gold: their answers are kept where annotators cannot read them.
@@ -353,25 +269,12 @@ class Team:
         missing = self.store.missing_items(ids)
         if missing:
             raise UnknownItemError(f"gold answer for {missing[0]!r}, which is not in this project")
-        rows = [
-            (name, str(iid), json.dumps(self.project.schema.validate(name, v)))
+        answers_json = {
+            str(iid): json.dumps(self.project.schema.validate(name, v))
             for iid, v in answers.items()
-        ]
-        with self.store._write(shared=True) as cur:
-            cur.executemany(
-                "INSERT INTO team_gold (task, item_id, value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (task, item_id) DO UPDATE SET value = EXCLUDED.value",
-                rows,
-            )
-            cur.execute(
-                "INSERT INTO team_pool (task, tier, item_id, needed, open, priority, position, "
-                "gold) SELECT %s, 'annotate', i.item_id, 0, NULL, 0, i.position, TRUE "
-                "FROM items i WHERE i.item_id = ANY(%s::text[]) "
-                "ON CONFLICT (task, tier, item_id) DO UPDATE SET gold = TRUE, open = NULL, "
-                "needed = 0",
-                (name, ids),
-            )
-        return len(rows)
+        }
+        self.db.add_gold(name, answers_json)
+        return len(answers)
 
     # -- work (everyone) --------------------------------------------------------
     def claim(
@@ -406,12 +309,7 @@ class Team:
             return []
         if tier in ("review", "qa") or self._role() in ("reviewer", "qa"):
             self.route(name)
-        with self.store._read() as cur:
-            cur.execute(
-                "SELECT item_id FROM wb_claim(%s, %s, %s, %s, %s::text[])",
-                (name, tier, n, lease, exclude),
-            )
-            return [r[0] for r in cur.fetchall()]
+        return self.db.claim(name, tier, n, lease, exclude)
 
     def review(
         self,
@@ -436,84 +334,32 @@ class Team:
     def release(self, item_ids: Iterable[str], *, task: str | None = None) -> int:
         """Give back claims not worked on; their slots return to the pool now."""
         self._require_enabled()
-        ids = [str(i) for i in item_ids]
-        with self.store._read() as cur:
-            cur.execute("SELECT wb_release(%s, %s::text[])", (self.project._task(task), ids))
-            return int(cur.fetchone()[0])
+        return self.db.release(self.project._task(task), [str(i) for i in item_ids])
 
     def my_claims(self, task: str | None = None) -> pd.DataFrame:
         """This user's claims: ``task, tier, item_id, state, claimed_at, lease_until, done_at``."""
         self._require_enabled()
-        args: tuple = (self.user,)
-        sql = (
-            "SELECT task, tier, item_id, state, to_timestamp(claimed_at) AS claimed_at, "
-            "to_timestamp(lease_until) AS lease_until, to_timestamp(done_at) AS done_at "
-            "FROM team_claims WHERE annotator = %s"
-        )
-        if task is not None:
-            sql += " AND task = %s"
-            args += (self.project._task(task),)
-        return self._frame(sql + " ORDER BY claimed_at, item_id", args)
+        return self.db.my_claims(None if task is None else self.project._task(task))
 
     def progress(self, task: str | None = None) -> tuple[int, int]:
         """``(complete, total)`` of the annotation pool: items with every label they
         need, and items in the pool (gold items left out). What an annotator's
         widget shows; anyone in the team may read it."""
         self._require_enabled()
-        with self.store._read() as cur:
-            cur.execute("SELECT done, total FROM wb_progress(%s)", (self.project._task(task),))
-            done, total = cur.fetchone()
-        return int(done), int(total)
+        return self.db.progress(self.project._task(task))
 
     def my_labels(self, task: str | None = None) -> pd.DataFrame:
         """This user's own current decisions, one row per item (readable in blind mode)."""
-        name = self.project._task(task)
-        df = self.store._event_query(
-            "SELECT DISTINCT ON (item_id) id, item_id, task, value, annotator, kind, tier, note, "
-            "schema_version, client_id, seq, duration_ms, score, created_at, parent "
-            "FROM my_events e WHERE annotator = session_user AND task = ? "
-            "AND kind NOT IN ('prelabel', 'retract') AND NOT EXISTS (SELECT 1 FROM my_events r "
-            "WHERE r.kind = 'retract' AND r.parent = e.id) ORDER BY item_id, id DESC",
-            (name,),
-        )
+        df = self.db.my_labels(self.project._task(task))
         return df.sort_values("id").reset_index(drop=True)
 
     def my_values(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
         """``{item_id: (kind, value)}`` of this user's latest decision on each item."""
-        out: dict[str, tuple[str, Any]] = {}
-        with self.store._read() as cur:
-            for chunk in _chunks(list(item_ids), 5000):
-                cur.execute(
-                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.id, e.annotator, e.kind, e.value "
-                    "FROM my_events e "
-                    "WHERE e.annotator = session_user AND e.task = %s "
-                    "AND e.item_id = ANY(%s::text[]) AND e.kind NOT IN ('prelabel', 'retract') "
-                    "AND NOT EXISTS (SELECT 1 FROM my_events r WHERE r.kind = 'retract' "
-                    "AND r.parent = e.id) ORDER BY e.item_id, e.id DESC",
-                    (task, chunk),
-                )
-                rows = decoded_rows(cur.fetchall(), 4)
-                out.update({i: (k, v) for i, _, _, k, v in rows})
-        return out
+        return self.db.my_values(task, item_ids)
 
     def my_prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
         """``{item_id: (value, score)}`` of the latest model suggestion (readable when blind)."""
-        out: dict[str, tuple[Any, Any]] = {}
-        with self.store._read() as cur:
-            for chunk in _chunks(list(item_ids), 5000):
-                # The latest suggestion not retracted: what item_state's prelabel_event
-                # points at, read from the log itself (annotators may not read item_state).
-                cur.execute(
-                    "SELECT DISTINCT ON (e.item_id) e.item_id, e.id, e.annotator, e.value, e.score "
-                    "FROM my_events e "
-                    "WHERE e.task = %s AND e.item_id = ANY(%s::text[]) AND e.kind = 'prelabel' "
-                    "AND NOT EXISTS (SELECT 1 FROM my_events r WHERE r.kind = 'retract' "
-                    "AND r.parent = e.id) ORDER BY e.item_id, e.id DESC",
-                    (task, chunk),
-                )
-                rows = decoded_rows(cur.fetchall(), 3)
-                out.update({i: (v, s) for i, _, _, v, s in rows})
-        return out
+        return self.db.my_prelabels(task, item_ids)
 
     def feedback(self, *, unseen: bool = False, mark_seen: bool = False) -> pd.DataFrame:
         """Reviewers' corrections and send-backs of this user's work, newest last.
@@ -523,17 +369,7 @@ class Team:
         replaced ``previous``) or ``send-back`` (the item is back in the queue).
         """
         self._require_enabled()
-        sql = (
-            "SELECT id, task, item_id, reviewer, tier, kind, value, previous, note, "
-            "to_timestamp(created_at) AS created_at, to_timestamp(seen_at) AS seen_at "
-            "FROM team_feedback WHERE annotator = session_user"
-        )
-        if unseen:
-            sql += " AND seen_at IS NULL"
-        df = self._frame(sql + " ORDER BY id")
-        for col in ("value", "previous"):
-            decoded = [None if v is None else _json(v) for v in df[col]]
-            df[col] = pd.Series(decoded, index=df.index, dtype=object)
+        df = self.db.feedback(unseen=unseen)
         if mark_seen and len(df):
             self.mark_seen(df["id"].tolist())
         return df
@@ -544,55 +380,22 @@ class Team:
 
         if not item_ids:
             return {}
-        df = self._frame(
-            "SELECT DISTINCT ON (item_id) id, task, item_id, reviewer, tier, kind, value, "
-            "previous, note, to_timestamp(created_at) AS created_at FROM team_feedback "
-            "WHERE annotator = session_user AND task = %s AND item_id = ANY(%s::text[]) "
-            "ORDER BY item_id, id DESC",
-            (task, [str(i) for i in item_ids]),
-        )
-        out = {}
-        for row in df.to_dict("records"):
-            row["value"] = None if row["value"] is None else _json(row["value"])
-            row["previous"] = None if row["previous"] is None else _json(row["previous"])
-            out[row["item_id"]] = _feedback_dict(row)
-        return out
+        rows = self.db.item_feedback(task, [str(i) for i in item_ids])
+        return {row["item_id"]: _feedback_dict(row) for row in rows}
 
     def my_latest_event(self, task: str, item_id: str):
         """This user's latest decision on an item (not retracted) as an
         :class:`~workbench.store.Event`, or ``None``: the item's state as an
         annotator, who may not read others' labels, sees it."""
-        from .store.base import EVENT_COLUMNS, event_from_row
-
-        with self.store._read() as cur:
-            cur.execute(
-                f"SELECT {', '.join(EVENT_COLUMNS)} FROM my_events e WHERE e.annotator = "
-                "session_user AND e.task = %s AND e.item_id = %s AND e.kind NOT IN "
-                "('prelabel', 'retract') AND NOT EXISTS (SELECT 1 FROM my_events r "
-                "WHERE r.kind = 'retract' AND r.parent = e.id) ORDER BY e.id DESC LIMIT 1",
-                (task, str(item_id)),
-            )
-            row = cur.fetchone()
-        return None if row is None else event_from_row(row)
+        return self.db.my_latest_event(task, str(item_id))
 
     def my_item_events(self, item_id: str) -> pd.DataFrame:
         """This user's events on one item (and models' suggestions), like ``store.events``."""
-        from .store.base import EVENT_COLUMNS
-
-        return self.store._event_query(
-            f"SELECT {', '.join(EVENT_COLUMNS)} FROM my_events WHERE item_id = ? ORDER BY id",
-            (str(item_id),),
-        )
+        return self.db.my_item_events(str(item_id))
 
     def mark_seen(self, feedback_ids: Iterable[int]) -> None:
         """Mark feedback rows as read."""
-        ids = [int(i) for i in feedback_ids]
-        with self.store._read() as cur:
-            cur.execute(
-                "UPDATE team_feedback SET seen_at = %s WHERE id = ANY(%s::bigint[]) "
-                "AND seen_at IS NULL",
-                (time.time(), ids),
-            )
+        self.db.mark_seen([int(i) for i in feedback_ids])
 
     # -- review (reviewers, QA) -------------------------------------------------
     def item_labels(self, item_id: str, *, task: str | None = None) -> pd.DataFrame:
@@ -600,58 +403,87 @@ class Team:
         name = self.project._task(task)
         if self.store.missing_items([item_id]):
             raise UnknownItemError(f"no item {item_id!r} in this project")
-        df = self.store._event_query(
-            "SELECT DISTINCT ON (e.tier, e.annotator) e.id, e.item_id, e.task, e.value, "
-            "e.annotator, e.kind, e.tier, e.note, e.schema_version, e.client_id, e.seq, "
-            "e.duration_ms, e.score, e.created_at, e.parent FROM events e "
-            "WHERE e.task = ? AND e.item_id = ? AND e.kind NOT IN ('prelabel', 'retract') "
-            "AND NOT EXISTS (SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id) "
-            "ORDER BY e.tier, e.annotator, e.id DESC",
-            (name, str(item_id)),
-        )
+        df = self.db.item_labels(name, str(item_id))
         order = {t: i for i, t in enumerate(team_sql.TIERS)}
         df = df.sort_values(["tier", "id"], key=lambda c: c.map(order) if c.name == "tier" else c)
         return df[["annotator", "tier", "kind", "value", "note", "id", "created_at"]]
 
     def accept(
-        self, item_id: str, value: Any = None, *, task: str | None = None, note: str = ""
+        self,
+        item_id: str,
+        value: Any = None,
+        *,
+        task: str | None = None,
+        note: str = "",
+        parent: Any = CURRENT,
     ) -> int:
-        """Accept an item's label: ``value``, or the lower tier's majority."""
-        name = self.project._task(task)
-        if value is None:
-            value = self._majority(item_id, name)
-        return self._decide(item_id, "review-accept", value, name, note)
+        """Accept an item's label: ``value`` (one of the labels of the tier below, or
+        the item's current label), or the lower tier's majority.
 
-    def correct(self, item_id: str, value: Any, *, reason: str, task: str | None = None) -> int:
-        """Replace an item's label with ``value``; ``reason`` goes to the annotators."""
+        Every decision goes through :func:`workbench.decisions.decide`: ``parent``
+        is the event the decision is about (by default the item's current state),
+        written on the decision; if the item changed since,
+        :class:`~workbench.errors.StaleLabelError` and nothing is written.
+        """
+        name = self.project._task(task)
+        below = self._below(item_id, name)
+        if value is None:
+            value = self._majority(item_id, below)
+        return self._decide(item_id, "review-accept", value, name, note, parent, below)
+
+    def correct(
+        self, item_id: str, value: Any, *, reason: str, task: str | None = None,
+        parent: Any = CURRENT,
+    ) -> int:  # fmt: skip
+        """Replace an item's label with ``value``; ``reason`` goes to the annotators.
+        ``parent`` as in :meth:`accept`."""
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError("a correction needs a reason for the annotators: reason='...'")
-        return self._decide(item_id, "review-correct", value, self.project._task(task), reason)
+        name = self.project._task(task)
+        return self._decide(item_id, "review-correct", value, name, reason, parent)
 
-    def send_back(self, item_id: str, *, reason: str, task: str | None = None) -> int:
-        """Return an item to the people of the tier below, with ``reason`` as feedback."""
+    def send_back(
+        self, item_id: str, *, reason: str, task: str | None = None, parent: Any = CURRENT
+    ) -> int:
+        """Return an item to the people of the tier below, with ``reason`` as feedback.
+        ``parent`` as in :meth:`accept`."""
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError("sending back needs a reason for the annotators: reason='...'")
-        return self._decide(item_id, "send-back", None, self.project._task(task), reason)
+        name = self.project._task(task)
+        return self._decide(item_id, "send-back", None, name, reason, parent)
 
-    def _decide(self, item_id: str, kind: str, value: Any, task: str, note: str) -> int:
+    def _decide(
+        self, item_id: str, kind: str, value: Any, task: str, note: str, parent: Any,
+        also_accepted: Sequence[Any] = (),
+    ) -> int:  # fmt: skip
+        tier = self._decider_tier()
+        return decide(
+            self.store, self.project.schema, item_id=str(item_id), task=task, kind=kind,
+            value=value, parent=parent, annotator=self.user, tier=tier, note=note,
+            also_accepted=also_accepted,
+        ).id  # fmt: skip
+
+    def _below(self, item_id: str, task: str) -> list[Any]:
+        """The current labels of the tier below this user's on one item."""
+        below = {"review": "annotate", "qa": "review"}[self._decider_tier()]
+        df = self.item_labels(item_id, task=task)
+        return [
+            v for v, t, k in zip(df["value"], df["tier"], df["kind"], strict=True)
+            if t == below and k in ("label", "review-accept", "review-correct")
+        ]  # fmt: skip
+
+    def _decider_tier(self) -> str:
+        """The tier this user decides in; annotators decide no reviews."""
         tier = self._work_tier()
         if tier == "annotate":
             raise PermissionDenied(
                 f"{self.user} is an annotator: only reviewers, QA and admins decide reviews"
             )
-        ev = self.project.make_event(item_id, value, task=task, kind=kind, tier=tier, note=note,
-                                     annotator=self.user)  # fmt: skip
-        return self.store.append([ev])[0].id
+        return tier
 
-    def _majority(self, item_id: str, task: str) -> Any:
-        df = self.item_labels(item_id, task=task)
-        below = {"review": "annotate", "qa": "review"}[self._work_tier()]
-        values = [
-            v for v, t, k in zip(df["value"], df["tier"], df["kind"], strict=True)
-            if t == below and k in ("label", "review-accept", "review-correct")
-        ]  # fmt: skip
+    def _majority(self, item_id: str, values: Sequence[Any]) -> Any:
         if not values:
+            below = {"review": "annotate", "qa": "review"}[self._decider_tier()]
             raise StoreError(f"item {item_id!r} has no {below} label to accept; give value=")
         counts = Counter(json.dumps(v, sort_keys=True) for v in values)
         return json.loads(counts.most_common(1)[0][0])
@@ -670,20 +502,8 @@ class Team:
         name = self.project._task(task)
         limit = float(self.settings()["review_threshold"] if threshold is None else threshold)
         kind = self.project.schema.task(name).kind
-        with self.store._read() as cur:  # mostly nothing new: no write lock for that
-            cur.execute("SELECT 1 FROM wb_route_candidates(%s) LIMIT 1", (name,))
-            if cur.fetchone() is None:
-                return 0
-        # Two routers at once only do the same work twice: wb_open_reviews opens
-        # each review slot once (ON CONFLICT), and its row locks order them.
-        with self.store._write(shared=True) as cur:
-            cur.execute("SELECT * FROM wb_route_candidates(%s)", (name,))
-            by_item: dict[str, list[tuple[str, Any]]] = {}
-            rows = [(i, None, None, k, v) for i, _seq, k, v in cur.fetchall()]
-            for iid, _, _, k, v in decoded_rows(rows, 4):
-                by_item.setdefault(iid, []).append((k, v))
-            if not by_item:
-                return 0
+
+        def choose(by_item: dict[str, list[tuple[str, Any]]]) -> tuple[list, list, list]:
             ids, priorities, reasons = [], [], []
             for iid, decisions in by_item.items():
                 score = disagreement([v for k, v in decisions if k == "label"], kind)
@@ -692,11 +512,9 @@ class Team:
                     ids.append(iid)
                     priorities.append(float(score))
                     reasons.append("ambiguous" if ambiguous else "disagreement")
-            cur.execute(
-                "SELECT wb_open_reviews(%s, %s::text[], %s::text[], %s::float8[], %s::text[])",
-                (name, list(by_item), ids, priorities, reasons),
-            )
-            return int(cur.fetchone()[0])
+            return ids, priorities, reasons
+
+        return self.db.route(name, choose)
 
     def annotator_labels(self, task: str | None = None) -> pd.DataFrame:
         """Annotators' labels as a wide frame: one row per item, one column per annotator.
@@ -706,14 +524,7 @@ class Team:
         :func:`workbench.audit.consensus`.
         """
         name = self.project._task(task)
-        long = self._frame(
-            "SELECT e.id, c.item_id, c.annotator, e.value FROM team_claims c "
-            "JOIN events e ON e.id = c.event_id "
-            "WHERE c.task = %s AND c.tier = 'annotate' AND c.state = 'done' AND NOT c.gold "
-            "AND e.kind = 'label' ORDER BY c.item_id, c.annotator",
-            (name,),
-        )
-        long = decoded_frame(long, "value")  # each distinct label once
+        long = self.db.annotator_labels(name)  # each distinct label once
         if long.empty:
             return pd.DataFrame()
         wide = long.pivot(index="item_id", columns="annotator", values="value")
@@ -723,7 +534,7 @@ class Team:
         """Agreement between annotators (annotate tier, gold items left out) on a
         single-label classification task: a :class:`~workbench.agreement.LabelAgreement`
         (Krippendorff's alpha, Fleiss' and Cohen's kappa, per class and annotator)."""
-        from .agreement_stats import table_agreement
+        from .ml.stats import table_agreement
 
         spec = self.project.schema.classification_task(task, purpose="label agreement")
         if spec.multi_label:
@@ -735,7 +546,7 @@ class Team:
         """IoU agreement of every pair of annotators on every item both drew (a shapes
         task; annotate tier, gold left out): :func:`workbench.agreement.pairwise`'s
         columns. ``options`` go to it (``iou_threshold``, ``by_class`` ...)."""
-        from .agreement import table_pairwise
+        from .ml.shape_agreement import table_pairwise
 
         spec = self.project.schema.task_of_kind(task, "shapes", purpose="shape agreement")
         return table_pairwise(self.annotator_labels(spec.name), **options)
@@ -743,13 +554,7 @@ class Team:
     def open_reviews(self, task: str | None = None) -> dict[str, int]:
         """Items waiting in the review and QA tiers, by reason
         (``disagreement``, ``ambiguous``, ``sampled`` for QA)."""
-        name = self.project._task(task)
-        df = self._frame(
-            "SELECT coalesce(reason, 'disagreement') AS reason, count(*) AS n FROM team_pool "
-            "WHERE task = %s AND tier IN ('review', 'qa') AND done < needed GROUP BY 1",
-            (name,),
-        )
-        return {str(r): int(n) for r, n in zip(df["reason"], df["n"], strict=True)}
+        return self.db.open_reviews(self.project._task(task))
 
     @property
     def role(self) -> str | None:
@@ -766,7 +571,7 @@ class Team:
         ``pred_probs`` (rows in the order of :meth:`annotator_labels`' index) as
         cleanlab's CROWDLAB does (:func:`workbench.audit.consensus`).
         """
-        from .audit import consensus as _consensus
+        from .ml.confident import consensus as _consensus
 
         name = self.project._task(task)
         if method not in ("majority", "crowdlab"):
@@ -806,24 +611,8 @@ class Team:
         """
         name = self.project._task(task)
         # The latest decision above the annotate tier, and the latest annotation.
-        decided = self._frame(
-            "SELECT DISTINCT ON (e.item_id) e.item_id, e.id, e.tier, e.kind, e.value, "
-            "(SELECT max(a.id) FROM events a WHERE a.task = e.task AND a.item_id = e.item_id "
-            "AND a.tier = 'annotate' AND a.kind = 'label') AS annotated "
-            "FROM events e WHERE e.task = %s AND e.tier IN ('review', 'qa') "
-            "AND e.kind IN ('review-accept', 'review-correct', 'send-back') "
-            "AND NOT EXISTS (SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id) "
-            "ORDER BY e.item_id, e.id DESC",
-            (name,),
-        )
-        decided = decoded_frame(decided, "value")
-        pending = set(
-            self._frame(
-                "SELECT item_id FROM team_pool WHERE task = %s AND tier IN ('review', 'qa') "
-                "AND done < needed",
-                (name,),
-            )["item_id"]
-        )
+        decided = self.db.latest_decisions(name)
+        pending = self.db.pending_reviews(name)
         final: dict[str, tuple[Any, str]] = {}
         redo = set()  # sent back and not yet annotated again
         for row in decided.itertuples():
@@ -846,19 +635,8 @@ class Team:
         total), ``n, correct, accuracy``.
         """
         name = self.project._task(task)
-        df = self._frame(
-            "SELECT e.id, c.item_id, c.annotator, g.value AS gold, e.value AS given "
-            "FROM team_claims c "
-            "JOIN team_gold g ON g.task = c.task AND g.item_id = c.item_id "
-            "JOIN events e ON e.id = c.event_id "
-            "WHERE c.task = %s AND c.tier = 'annotate' AND c.state = 'done' AND c.gold "
-            "AND e.kind = 'label'",
-            (name,),
-        )
         cols = ["annotator", "label", "n", "correct", "accuracy"]
-        if df.empty:
-            return pd.DataFrame(columns=cols)
-        df = decoded_frame(df, "gold", "given")
+        df = self.db.gold_answers(name)
         if df.empty:
             return pd.DataFrame(columns=cols)
         df["correct"] = [g == v for g, v in zip(df["gold"], df["given"], strict=True)]
@@ -880,40 +658,14 @@ class Team:
         claim is older than ``stuck_after_s``.
         """
         name = self.project._task(task)
-        now = time.time()
-        return self._frame(
-            "SELECT p.tier, count(*) AS items, coalesce(sum(p.open), 0)::bigint AS open, "
-            "coalesce(sum(cl.claimed), 0)::bigint AS claimed, "
-            "coalesce(sum(p.done), 0)::bigint AS done, "
-            "count(*) FILTER (WHERE p.done >= p.needed) AS complete, "
-            "count(*) FILTER (WHERE p.done < p.needed AND cl.last < %s) AS stuck "
-            "FROM team_pool p LEFT JOIN (SELECT task, tier, item_id, "
-            "count(*) FILTER (WHERE state = 'claimed') AS claimed, max(claimed_at) AS last "
-            "FROM team_claims GROUP BY 1, 2, 3) cl "
-            "ON cl.task = p.task AND cl.tier = p.tier AND cl.item_id = p.item_id "
-            "WHERE p.task = %s AND NOT p.gold GROUP BY p.tier "
-            "ORDER BY array_position(ARRAY['annotate', 'review', 'qa'], p.tier)",
-            (now - stuck_after_s, name),
-        )
+        return self.db.queue(name, stuck_before=time.time() - stuck_after_s)
 
     def scorecards(self, task: str | None = None) -> pd.DataFrame:
         """One row per annotator: labels, gold accuracy, agreement with consensus,
         corrections received, median seconds per label."""
         name = self.project._task(task)
-        work = self._frame(
-            "SELECT c.annotator, count(*) FILTER (WHERE c.state = 'done' AND NOT c.gold) "
-            "AS labels, count(*) FILTER (WHERE c.state = 'skipped') AS skipped, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_ms) / 1000.0 "
-            "AS seconds_per_label FROM team_claims c LEFT JOIN events e ON e.id = c.event_id "
-            "WHERE c.task = %s AND c.tier = 'annotate' GROUP BY c.annotator",
-            (name,),
-        ).set_index("annotator")
-        fb = self._frame(
-            "SELECT annotator, count(*) FILTER (WHERE kind = 'review-correct') AS corrected, "
-            "count(*) FILTER (WHERE kind = 'send-back') AS sent_back FROM team_feedback "
-            "WHERE task = %s AND tier = 'review' GROUP BY annotator",
-            (name,),
-        ).set_index("annotator")
+        work = self.db.work_stats(name).set_index("annotator")
+        fb = self.db.feedback_counts(name).set_index("annotator")
         gold = self.gold_accuracy(name)
         gold = gold[gold["label"] == "(all)"].set_index("annotator")["accuracy"]
         out = work.join(fb, how="left").fillna({"corrected": 0, "sent_back": 0})
@@ -946,9 +698,7 @@ class Team:
             )
 
     def _role(self) -> str | None:
-        return self._cached(
-            "role", lambda: self._scalar("SELECT role FROM team_users WHERE name = session_user")
-        )
+        return self._cached("role", self.db.role)
 
     def _cached(self, key: str, read: Any, ttl: float = CACHE_S) -> Any:
         """``read()``, remembered for ``ttl`` seconds (one round trip less per claim)."""
@@ -966,22 +716,10 @@ class Team:
         return team_sql.ROLE_TIER.get(role, "review")
 
     def _gold_count(self) -> int:
-        return int(self._scalar("SELECT count(*) FROM team_pool WHERE gold") or 0)
+        return self.db.gold_count()
 
     def _is_superuser(self) -> bool:
-        return bool(self._scalar("SELECT rolsuper FROM pg_roles WHERE rolname = session_user"))
-
-    def _scalar(self, sql: str, args: tuple = ()) -> Any:
-        with self.store._read() as cur:
-            cur.execute(sql, args)
-            row = cur.fetchone()
-        return None if row is None else row[0]
-
-    def _frame(self, sql: str, args: tuple = ()) -> pd.DataFrame:
-        with self.store._read() as cur:
-            cur.execute(sql, args)
-            cols = [d.name for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=cols)
+        return self.db.is_superuser()
 
     def __repr__(self) -> str:
         return f"Team({self.store.url!r})"
@@ -997,7 +735,7 @@ def disagreement(values: Sequence[Any], kind: str) -> float:
     if len(values) < 2:
         return 0.0
     if kind == "shapes":
-        from .agreement import shape_agreement
+        from .ml.shape_agreement import shape_agreement
 
         scores = [
             shape_agreement(values[i], values[j])

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import StoreError, UnknownItemError, UnreadableEventWarning
+from ..errors import StaleLabelError, StoreError, UnknownItemError, UnreadableEventWarning
 
 __all__ = [
     "Store",
@@ -375,8 +375,13 @@ class Store(ABC):
 
     # -- events ---------------------------------------------------------------
     @abstractmethod
-    def append(self, events: Sequence[Event]) -> list[Appended]:
-        """Append events in one durable transaction, updating ``item_state``."""
+    def append(self, events: Sequence[Event], *, expect_parent: bool = False) -> list[Appended]:
+        """Append events in one durable transaction, updating ``item_state``.
+
+        ``expect_parent=True`` (review decisions): each event's ``parent`` must
+        be its item's current state event when the transaction writes it, else
+        :class:`~workbench.errors.StaleLabelError` and nothing is written.
+        """
 
     @abstractmethod
     def find_event(self, client_id: str, seq: int, annotator: str | None = None) -> int | None:
@@ -690,7 +695,7 @@ class SQLStore(Store):
             return int(cur.fetchone()[0])
 
     # -- events ---------------------------------------------------------------
-    def append(self, events: Sequence[Event]) -> list[Appended]:
+    def append(self, events: Sequence[Event], *, expect_parent: bool = False) -> list[Appended]:
         if not events:
             return []
         out: list[Appended] = []
@@ -796,6 +801,8 @@ class SQLStore(Store):
         if cur.rowcount == 0:  # a task the item has no queue row for yet
             cur.execute(
                 self._sql(
+                if expect_parent:
+                    self._check_parent(cur, ev)
                     f"INSERT INTO item_state (task, item_id, priority, position, {column}) "
                     f"SELECT ?, item_id, 0.0, position, ? FROM items WHERE item_id = ?"
                 ),
@@ -833,6 +840,30 @@ class SQLStore(Store):
 
     def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
         where, args = [], []
+    def _check_parent(self, cur, ev: Event) -> None:
+        """Raise :class:`StaleLabelError` unless ``ev.parent`` was its item's state
+        event just before ``ev`` (just inserted, in this transaction).
+
+        Checked after the insert: on PostgreSQL the insert's trigger has locked
+        the item's ``item_state`` row by then, so a concurrent label either
+        committed before (and is seen here: refused) or waits for this one.
+        """
+        cur.execute(
+            self._sql(
+                "SELECT max(e.id) FROM events e WHERE e.task = ? AND e.item_id = ? AND e.id <> ? "
+                f"AND e.kind IN ({', '.join(repr(k) for k in STATE_KINDS)}) AND NOT EXISTS "
+                "(SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id)"
+            ),
+            (ev.task, ev.item_id, ev.id),
+        )
+        row = cur.fetchone()
+        before = None if row is None or row[0] is None else int(row[0])
+        if before != ev.parent:
+            raise StaleLabelError(
+                f"item {ev.item_id!r} changed since it was shown: its state is now event "
+                f"{before}, not event {ev.parent}; look at it again (nothing was written)"
+            )
+
         if item_id is not None:
             where.append("item_id = ?")
             args.append(item_id)

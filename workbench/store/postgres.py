@@ -529,9 +529,9 @@ class PostgresStore(SQLStore):
     def _shared_append(self, events) -> bool:
         return True  # the database keeps item_state (wb_apply_event): no store lock
 
-    def append(self, events) -> list[Appended]:
-        if len(events) != 1:
-            return super().append(events)
+    def append(self, events, *, expect_parent: bool = False) -> list[Appended]:
+        if len(events) != 1 or expect_parent:
+            return super().append(events, expect_parent=expect_parent)
         return [self._append_one(events[0])]
 
     def _append_one(self, ev: Event) -> Appended:
