@@ -67,13 +67,13 @@ _ROLE = re.compile(
 _HEADING = re.compile(r'<h\d id="(?P<id>workbench(?:\.\w+)*)"')
 
 
-#: Names that ``workbench`` and ``workbench.train`` make on first use (``__getattr__``), so
+#: Names that ``workbench`` and ``workbench.ml.train`` make on first use (``__getattr__``), so
 #: the reference documents them where they are defined.
 ALIASES = {
     "workbench.ActiveLearningLoop": "workbench.loop.ActiveLearningLoop",
     **{f"workbench.{w}": f"workbench.widgets.{w}" for w in (
         "ClassifyWidget", "GalleryWidget", "ReviewWidget", "AnnotateWidget")},
-    **{f"workbench.train.{public}": f"workbench.train.{private}" for public, private in (
+    **{f"workbench.ml.train.{public}": f"workbench.ml.train.{private}" for public, private in (
         ("MLPHead", "_MLPHead"), ("LinearHead", "_LinearHead"),
         ("MultiLabelClassifier", "_MultiLabel"), ("Committee", "_Committee"))},
 }  # fmt: skip

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from . import kinds  # noqa: F401  (registers every built-in task kind)
 from .errors import (
     ItemReadError,
     ItemSourceError,
@@ -24,10 +25,11 @@ from .errors import (
     UnknownItemError,
     WorkbenchError,
 )
-from .predictions import Predictions
+from .kinds.classification import Classification
+from .kinds.shapes import Attribute, Shapes, Skeleton
+from .ml.predictions import Predictions
 from .project import Project
-from .schema import Classification, LabelClass, Schema, Task
-from .shapes import Attribute, Shapes, Skeleton
+from .schema import LabelClass, Schema, Task
 
 __version__ = "0.1.0"
 
@@ -69,9 +71,16 @@ __all__ = [
 #: Modules loaded on first use: they import scikit-learn, torch or cleanlab lazily anyway,
 #: but keep ``import workbench`` itself light.
 _SUBMODULES = (
-    "audit", "sampling", "train", "prelabel", "dashboards", "loop", "features", "formats",
-    "agreement", "audit_shapes", "prelabel_shapes",
+    "audit", "prelabel", "dashboards", "loop", "formats", "agreement",
 )  # fmt: skip
+
+#: Public names of modules that moved into the shared layer or a task kind's package.
+_MOVED = {
+    "sampling": "ml.sampling", "train": "ml.train", "features": "ml.features",
+    "predictions": "ml.predictions", "agreement_stats": "ml.stats",
+    "audit_shapes": "kinds.shapes.audit", "prelabel_shapes": "kinds.shapes.prelabel",
+    "shapes": "kinds.shapes.schema",
+}  # fmt: skip
 
 
 _WIDGETS = {
@@ -81,10 +90,10 @@ _WIDGETS = {
 
 
 def __getattr__(name: str):
-    if name in _SUBMODULES:
+    if name in _SUBMODULES or name in _MOVED:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_MOVED.get(name, name)}", __name__)
     if name == "ActiveLearningLoop":
         from .loop import ActiveLearningLoop
 

@@ -34,7 +34,7 @@ from .errors import SchemaError, require
 from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
-    from .agreement_stats import LabelAgreement
+    from .ml.stats import LabelAgreement
     from .project import Project
     from .team import Team
 
@@ -173,7 +173,7 @@ def _label_agreement(
 ) -> LabelAgreement | None:
     """:func:`~workbench.agreement.project_agreement` for a single-label classification
     task that two annotators or more labeled with overlap; ``None`` otherwise."""
-    from .agreement import project_agreement
+    from .kinds.classification.agreement import project_agreement
 
     try:
         spec = project.schema.classification_task(task)

@@ -11,7 +11,7 @@ the ones whose id it does not have yet.
 - :func:`from_texts`: strings, kept inline in the record.
 - :func:`from_features`: feature rows (N×D: embeddings, tabular data), items of
   kind ``"features"`` saved like arrays; a widget shows a row as text (its first
-  values), and :mod:`workbench.features` gives the rows to models as they are.
+  values), and :mod:`workbench.ml.features` gives the rows to models as they are.
 - :func:`from_uris`: files by fsspec URI; nothing is downloaded.
 - :func:`from_folder`: every image file under a folder (local or fsspec URL).
 - :func:`from_dataframe`: a column of texts, or of images given as paths/URIs,
@@ -475,7 +475,7 @@ def from_features(
     -------
     list of ItemRecord
         kind ``"features"``, uri ``npy://<file>#<row>``, ``meta["dim"]`` = D.
-        :func:`workbench.features.item_features` returns the stored rows for
+        :func:`workbench.ml.features.item_features` returns the stored rows for
         these items when no ``features=`` is given.
     """
     if isinstance(features, pd.DataFrame):

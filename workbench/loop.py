@@ -2,7 +2,7 @@
 
 A round trains the model on the current labels, evaluates it on a held-out
 set, scores the unlabeled pool with an acquisition function from
-:mod:`workbench.sampling`, and hands the chosen batch to the labeling widget
+:mod:`workbench.ml.sampling`, and hands the chosen batch to the labeling widget
 as its queue order. The round ends when every item of the batch has a label
 (or was skipped); then the next one starts.
 
@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import sampling
-from . import train as _train
 from .errors import WorkbenchError
-from .features import Features, item_features
+from .ml import sampling
+from .ml import train as _train
+from .ml.features import Features, item_features
 from .store import STATE_KINDS, Event
 
 if TYPE_CHECKING:
@@ -94,14 +94,14 @@ class ActiveLearningLoop:
         Whose items and labels the loop uses.
     model : estimator
         A scikit-learn-style classifier (``fit`` / ``predict_proba`` /
-        ``classes_``), e.g. ``LogisticRegression()`` or :class:`workbench.train.MLPHead`.
+        ``classes_``), e.g. ``LogisticRegression()`` or :class:`workbench.ml.train.MLPHead`.
         It is cloned every round; the object passed is never fitted.
     strategy : str or callable
-        Any name in :data:`workbench.sampling.STRATEGIES`: ``"margin"``
+        Any name in :data:`workbench.ml.sampling.STRATEGIES`: ``"margin"``
         (default), ``"entropy"``, ``"least_confidence"``, ``"random"``;
         ``"bald"`` (a model with ``predict_proba_mc``, e.g.
-        :class:`workbench.train.MLPHead`); ``"vote_entropy"`` or
-        ``"kl_to_consensus"`` (a :class:`workbench.train.Committee`);
+        :class:`workbench.ml.train.MLPHead`); ``"vote_entropy"`` or
+        ``"kl_to_consensus"`` (a :class:`workbench.ml.train.Committee`);
         ``"k_center"`` (diversity over ``features``) or ``"hybrid"``
         (k-center among the most uncertain). Or a callable ``fn(probs, *, k)
         -> (indices, scores)``.
@@ -110,7 +110,7 @@ class ActiveLearningLoop:
     task : str, optional
         The classification task; the schema's first by default.
     features : optional
-        The model's inputs (see :mod:`workbench.features`): the items' pixels
+        The model's inputs (see :mod:`workbench.ml.features`): the items' pixels
         by default, or e.g. one embedding row per item.
     holdout : (X, y), optional
         A held-out set: feature rows and their classes (class names, or values
@@ -139,9 +139,8 @@ class ActiveLearningLoop:
         name: str = "loop",
         seed: int = 0,
     ) -> None:
-        from .project import Project
-
-        if not isinstance(project, Project):
+        # Duck-typed (what a Project offers): the loop sits below the Project façade.
+        if not all(hasattr(project, a) for a in ("schema", "store", "labels", "item_ids")):
             raise TypeError(f"project must be a workbench.Project, got {type(project).__name__}")
         if not (hasattr(model, "fit") and hasattr(model, "predict_proba")):
             raise TypeError(

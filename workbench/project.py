@@ -15,7 +15,7 @@ import pandas as pd
 from . import items as _items
 from .decisions import CURRENT, current_state, decide
 from .errors import SchemaChangeError, SchemaError, StoreError, UnknownItemError
-from .predictions import Predictions
+from .ml.predictions import Predictions
 from .schema import Schema, SchemaChanges, schema_changes
 from .store import LABEL_KINDS, Event, ItemRecord, Store, open_store
 
@@ -331,7 +331,7 @@ class Project:
         ``features`` is an N×D array or a numeric DataFrame (its index gives the
         ids when it is not 0..N-1). Training, pre-labeling, the active-learning
         loop and audits then use the stored rows as each item's features with
-        no ``features=`` argument (:func:`workbench.features.item_features`).
+        no ``features=`` argument (:func:`workbench.ml.features.item_features`).
         The widgets show a row as text: its first values. Returns how many were new.
         """
         return self._add(
@@ -576,10 +576,10 @@ class Project:
 
         See :func:`workbench.prelabel.prelabel` for the models and options accepted.
         For a classification task, returns the
-        :class:`~workbench.predictions.Predictions`, saved memory-mapped under
+        :class:`~workbench.ml.predictions.Predictions`, saved memory-mapped under
         ``models_dir`` (batches of 256 by default); for a :class:`~workbench.Shapes`
         task (a detection or segmentation model), a
-        :class:`~workbench.prelabel_shapes.ShapePrelabels` summary (batches of 8).
+        :class:`~workbench.kinds.shapes.prelabel.ShapePrelabels` summary (batches of 8).
         """
         from .prelabel import prelabel
 
@@ -610,7 +610,7 @@ class Project:
 
     def predictions(self, model: str | None = None, *, task: str | None = None) -> Predictions:
         """Saved predictions of ``model`` (``"name@version"``); the latest when None."""
-        from . import predictions
+        from .ml import predictions
 
         return predictions.load(self.models_dir, self._task(task), model)
 
@@ -674,7 +674,7 @@ class Project:
             Item ids to present first (those not yet labeled), then the queue.
         issues : DataFrame or iterable of str, optional
             Review these items in this order instead of the unlabeled queue, e.g.
-            :func:`workbench.audit_shapes.shape_issues`.
+            :func:`workbench.kinds.shapes.audit.shape_issues`.
         """
         from .widgets.annotate import AnnotateWidget
 

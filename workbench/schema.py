@@ -1,8 +1,8 @@
 """Label schemas: tasks, classes, key bindings, colours and guidelines.
 
 A :class:`Schema` is a list of tasks plus Markdown guidelines. Each task has a
-``kind`` (``"classification"`` here, ``"shapes"`` in :mod:`workbench.shapes`;
-text spans later) and validates the values written for it. A schema is
+``kind`` (``"classification"``, ``"shapes"`` ...: each defined by its package
+under ``workbench/kinds/``) and validates the values written for it. A schema is
 versioned by the store: saving a schema whose content differs from the latest
 version creates a new version, and every event records the version it was
 written under.
@@ -18,20 +18,23 @@ import json
 import numbers
 import re
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .errors import SchemaError, UnknownClassError
+from .errors import SchemaError
 
 __all__ = [
     "LabelClass",
     "Task",
-    "Classification",
     "Schema",
     "SchemaChanges",
     "schema_changes",
     "PALETTE",
+    "register_task_kind",
+    "unregister_task_kind",
+    "task_kinds",
+    "filled_classes",
     "RESERVED_KEYS",
 ]
 
@@ -205,116 +208,36 @@ class Task:
         raise NotImplementedError
 
 
-@register_task_kind
-@dataclass(frozen=True)
-class Classification(Task):
-    """Single- or multi-label classification.
-
-    A single-label value is one class name; a multi-label value is a list of
-    class names (possibly empty: "none of these apply"). Classes given as
-    integers (``Schema.classification("digit", range(10))``) are named by
-    their decimal string, and an integer value (``7``, ``numpy.int64(7)``) is
-    taken as the class of that name; ``True``/``False`` are refused.
-    """
-
-    kind: ClassVar[str] = "classification"
-    classes: tuple[LabelClass, ...] = ()
-    multi_label: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise SchemaError(f"task name must be a non-empty string, got {self.name!r}")
-        classes = tuple(
-            c if isinstance(c, LabelClass) else LabelClass(str(c)) for c in self.classes
-        )
-        if not classes:
-            raise SchemaError(f"task {self.name!r} needs at least one class")
-        names = [c.name for c in classes]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise SchemaError(f"task {self.name!r}: duplicate class names {dupes}")
-        keys = _default_class_keys(self.name, classes)
-        filled = []
-        for i, (c, key) in enumerate(zip(classes, keys, strict=True)):
-            color = c.color or PALETTE[i % len(PALETTE)]
-            filled.append(
-                LabelClass(c.name, key=key, color=color, description=c.description,
-                           examples=c.examples)
-            )  # fmt: skip
-        object.__setattr__(self, "classes", tuple(filled))
-
-    @property
-    def class_names(self) -> list[str]:
-        return [c.name for c in self.classes]
-
-    def validate(self, value: Any) -> str | list[str]:
-        """Return ``value`` normalised for storage, or raise :class:`SchemaError`."""
-        names = self.class_names
-        if self.multi_label:
-            # A dict iterates over its keys and bytes over numbers: neither is a list
-            # of class names, whatever those happen to be.
-            if isinstance(value, str | bytes | bytearray | memoryview | Mapping) or not isinstance(
-                value, Iterable
-            ):
-                raise SchemaError(
-                    f"task {self.name!r} is multi-label: the value must be a list of class "
-                    f"names, got {_shown(value)}"
-                )
-            chosen = [_class_name(v, names) for v in value]
-            odd = [v for v in chosen if not isinstance(v, str)]
-            if odd:
-                raise SchemaError(
-                    f"task {self.name!r} is multi-label: the value must be a list of class "
-                    f"names (strings), got an element {_shown(odd[0])}"
-                )
-            unknown = [v for v in chosen if v not in names]
-            if unknown:
-                raise UnknownClassError(
-                    f"task {self.name!r} has no class {unknown[0]!r}; classes: {names}"
-                )
-            return [n for n in names if n in set(chosen)]  # schema order, no repeats
-        value = _class_name(value, names)
-        if not isinstance(value, str):
-            raise SchemaError(
-                f"task {self.name!r} is single-label: the value must be one class name, "
-                f"got {_shown(value)}"
-            )
-        if value not in names:
-            raise UnknownClassError(
-                f"task {self.name!r} has no class {_shown(value)}; classes: {names}"
-            )
-        return str(value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **super().to_dict(),
-            "multi_label": self.multi_label,
-            "classes": [c.to_dict() for c in self.classes],
-        }
-
-    def value_schema(self) -> dict[str, Any]:
-        one = {"type": "string", "enum": self.class_names}
-        if self.multi_label:
-            return {"type": "array", "items": one, "uniqueItems": True}
-        return one
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Classification:
-        return cls(
-            name=data["name"],
-            description=data.get("description", ""),
-            multi_label=bool(data.get("multi_label", False)),
-            classes=tuple(
-                LabelClass(
-                    c["name"], key=c.get("key"), color=c.get("color"),
-                    description=c.get("description", ""), examples=tuple(c.get("examples", ())),
-                )
-                for c in data["classes"]
-            ),
-        )  # fmt: skip
+def filled_classes(task: str, classes: Sequence[str | LabelClass]) -> tuple[LabelClass, ...]:
+    """``classes`` (names or :class:`LabelClass`) checked (non-empty, unique names) and
+    with the keys and colours left out filled in: what every task kind with a class
+    list (classification, shapes ...) stores."""
+    given = tuple(c if isinstance(c, LabelClass) else LabelClass(str(c)) for c in classes)
+    if not given:
+        raise SchemaError(f"task {task!r} needs at least one class")
+    names = [c.name for c in given]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SchemaError(f"task {task!r}: duplicate class names {dupes}")
+    keys = _default_class_keys(task, given)
+    return tuple(
+        LabelClass(c.name, key=key, color=c.color or PALETTE[i % len(PALETTE)],
+                   description=c.description, examples=c.examples)
+        for i, (c, key) in enumerate(zip(given, keys, strict=True))
+    )  # fmt: skip
 
 
-def _class_name(value: Any, names: Sequence[str]) -> Any:
+def unregister_task_kind(kind: str) -> None:
+    """Undo :func:`register_task_kind` (a kind defined for a test, say)."""
+    _TASK_KINDS.pop(kind, None)
+
+
+def task_kinds() -> dict[str, type[Task]]:
+    """The registered task kinds: kind name → :class:`Task` subclass."""
+    return dict(_TASK_KINDS)
+
+
+def class_name(value: Any, names: Sequence[str]) -> Any:
     """An integer (``7``, ``numpy.int64(7)``) as the class it names (``"7"``) in a task
     with integer class names: classes given as ints are stored by name, and labels,
     holdouts and oracles give ints. Elsewhere, and for ``True``/``False``, the value
@@ -361,7 +284,7 @@ def _default_class_keys(task: str, classes: Sequence[LabelClass]) -> list[str | 
     return [k if k is not None else next(free, None) for k in keys]
 
 
-def _shown(v: Any) -> str:
+def shown(v: Any) -> str:
     """``repr(v)`` cut short, for errors about values that may be huge."""
     text = repr(v)
     return text if len(text) <= 80 else f"{text[:77]}... ({type(v).__name__})"
@@ -406,7 +329,7 @@ class Schema:
         """A schema with one classification task; the common case."""
         if isinstance(classes, str):
             raise SchemaError("classes must be a list of names, not one string")
-        task = Classification(
+        task = _TASK_KINDS["classification"](
             name, description=description, classes=tuple(classes), multi_label=multi_label
         )
         return cls((task,), guidelines=guidelines)
@@ -420,12 +343,10 @@ class Schema:
                 return t
         raise SchemaError(f"schema has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
 
-    def classification_task(
-        self, name: str | None = None, *, purpose: str = "this"
-    ) -> Classification:
+    def classification_task(self, name: str | None = None, *, purpose: str = "this") -> Any:
         """The task called ``name`` (see :meth:`task`), which must be a classification
         task; otherwise a :class:`SchemaError` saying that ``purpose`` needs one."""
-        return self.task_of_kind(name, "classification", purpose=purpose)  # type: ignore[return-value]
+        return self.task_of_kind(name, "classification", purpose=purpose)
 
     def task_of_kind(self, name: str | None, kind: str, *, purpose: str = "this") -> Task:
         """The task called ``name``, which must be of ``kind`` (``"classification"``,

@@ -35,7 +35,7 @@ from workbench.formats import (
     to_voc,
     to_yolo,
 )
-from workbench.formats import _project as shared
+from workbench.kinds.shapes.formats import _project as shared
 from workbench.store import Event
 
 W, H = 16, 12  # every image of the project: the real size the files are checked against

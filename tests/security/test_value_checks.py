@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import workbench as wb
 from workbench.errors import SchemaError
-from workbench.shapes import MAX_COORDINATE
+from workbench.kinds.shapes.schema import MAX_COORDINATE
 
 pytestmark = pytest.mark.postgres
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import workbench as wb
 from workbench import agreement as ag
 from workbench import geometry, masks
+from workbench.ml import shape_agreement
 
 
 def box(x, y, w, h, cls="car", **kw):
@@ -188,10 +189,10 @@ def test_cuboids_compare_both_faces():
 
 def test_optimal_matching_beats_greedy(monkeypatch):
     sim = np.array([[0.9, 0.8], [0.7, 0.0]])
-    best = ag._match(sim, 0.5)
+    best = shape_agreement._match(sim, 0.5)
     assert sorted((i, j) for i, j, _ in best.pairs) == [(0, 1), (1, 0)]
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # import fails: greedy
-    greedy = ag._match(sim, 0.5)
+    greedy = shape_agreement._match(sim, 0.5)
     assert greedy.pairs == [(0, 0, 0.9)] and greedy.unmatched_a == [1]
 
 

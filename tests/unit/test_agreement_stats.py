@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import workbench as wb
 from workbench import agreement as ag
-from workbench import agreement_stats
+from workbench.ml import stats as agreement_stats
 
 krippendorff = pytest.importorskip("krippendorff")
 inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")

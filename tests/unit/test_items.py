@@ -715,7 +715,7 @@ def test_images_of_mixed_sizes_are_items_with_their_own_shapes(tmp_path):
 
 
 def test_feature_rows_are_items_models_read_directly(tmp_path):
-    from workbench.features import item_features
+    from workbench.ml.features import item_features
 
     X = np.random.default_rng(0).normal(size=(12, 5))
     with _project(tmp_path) as p:

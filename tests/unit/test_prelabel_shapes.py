@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 import workbench as wb  # noqa: E402
 from workbench import geometry, masks  # noqa: E402
-from workbench.prelabel_shapes import ModelOutputError, ShapePrelabels  # noqa: E402
+from workbench.kinds.shapes.prelabel import ModelOutputError, ShapePrelabels  # noqa: E402
 
 CLASSES = ["red", "green", "blue"]
 H, W = 64, 96

@@ -1,7 +1,8 @@
 import pytest
 
 import workbench as wb
-from workbench.schema import PALETTE, Classification, LabelClass, Schema
+from workbench import Classification
+from workbench.schema import PALETTE, LabelClass, Schema
 
 
 def test_default_keys_are_digits_then_letters_skipping_reserved():

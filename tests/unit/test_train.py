@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 import workbench as wb  # noqa: E402
 from workbench import train  # noqa: E402
-from workbench.train import LinearHead, MLPHead, fit, fit_in_background, out_of_fold  # noqa: E402
+from workbench.ml.train import LinearHead, MLPHead, fit, fit_in_background, out_of_fold  # noqa: E402
 
 DIGITS = list("0123456789")
 
@@ -352,9 +352,9 @@ def test_import_is_light():
     import sys
 
     code = (
-        "import sys, workbench, workbench.train, workbench.prelabel; "
+        "import sys, workbench, workbench.ml.train, workbench.prelabel; "
         "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-    assert train.__name__ == "workbench.train"
+    assert train.__name__ == "workbench.ml.train"

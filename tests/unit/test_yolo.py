@@ -16,8 +16,8 @@ from PIL import Image, ImageFile
 import workbench as wb
 from workbench import geometry, masks
 from workbench.formats import YoloFormatError, from_yolo, to_coco, to_yolo
-from workbench.formats._images import image_header
-from workbench.formats.yolo import mask_outlines, read_data_yaml
+from workbench.kinds.shapes.formats._images import image_header
+from workbench.kinds.shapes.formats.yolo import mask_outlines, read_data_yaml
 
 W, H = 64, 48
 PERSON = wb.Skeleton(("head", "hand"), (("head", "hand"),))

@@ -15,10 +15,10 @@ Array level, in cleanlab's form (data positional, options keyword-only):
     annotator's quality (CROWDLAB through ``cleanlab.multiannotator`` when
     model probabilities are given, majority vote otherwise).
 
-Project level: :func:`issues` ranks a project's labeled items worst first for
-the review widget, :func:`annotator_labels` gathers every annotator's label
-from the event log, and :func:`find_issues_out_of_fold` trains a model with
-out-of-fold predictions and audits in one call.
+Project level (in :mod:`workbench.audit`, per task kind): ``issues`` ranks a
+project's labeled items worst first for the review widget and
+``find_issues_out_of_fold`` trains a model with out-of-fold predictions and
+audits in one call. This module is the kind-independent core they share.
 
 Why not call cleanlab directly: on large inputs cleanlab spends most of its
 time validating (Python-level passes over the labels) and in full sorts, and
@@ -37,26 +37,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import WorkbenchError, require
-from .predictions import Predictions
-
-if TYPE_CHECKING:
-    from .project import Project
+from ..errors import require
 
 __all__ = [
     "label_quality",
     "find_label_issues",
     "consensus",
     "Consensus",
-    "issues",
-    "annotator_labels",
-    "out_of_fold_predictions",
-    "find_issues_out_of_fold",
     "default_estimator",
     "METHODS",
     "FILTERS",
@@ -1140,163 +1132,8 @@ def _majority(codes: np.ndarray, items: pd.Index, annotators: pd.Index, k: int |
     return Consensus(table, per_annotator, None)
 
 
-# -- project level -------------------------------------------------------------------------
-#: Event kinds that are an annotator's own judgement of an item's class.
-ANNOTATOR_KINDS = ("label", "review-correct")
-
-ISSUE_COLUMNS = ["item_id", "label", "suggested", "quality", "is_issue", "annotators"]
-
-
-def annotator_labels(project: Project, task: str | None = None) -> pd.DataFrame:
-    """Every annotator's latest label of every item, from the event log.
-
-    Retracted events are left out (a label whose ``retract`` event exists
-    does not count, so an annotator's earlier label comes back); pre-labels
-    by models are not annotations. ``label`` and ``review-correct`` events
-    count; skips do not remove a label given earlier.
-
-    Returns
-    -------
-    DataFrame, shape (items labeled by anyone, annotators)
-        Index ``item_id`` (in the project's item order), one column per
-        annotator (sorted by name), class names as values and NaN where an
-        annotator gave no label. Input for :func:`consensus`.
-    """
-    name = project.schema.task(task).name
-    events = project.events()
-    retracted = set(events.loc[events["kind"] == "retract", "parent"].dropna().astype(int))
-    mine = events[
-        (events["task"] == name)
-        & events["kind"].isin(ANNOTATOR_KINDS)
-        & ~events["id"].isin(retracted)
-    ]
-    latest = mine.sort_values("id").drop_duplicates(["item_id", "annotator"], keep="last")
-    if latest.empty:
-        return pd.DataFrame(index=pd.Index([], name="item_id"),
-                            columns=pd.Index([], name="annotator"))  # fmt: skip
-    wide = latest.pivot(index="item_id", columns="annotator", values="value")
-    position = {iid: i for i, iid in enumerate(project.item_ids())}
-    order = sorted(wide.index, key=lambda iid: position.get(iid, len(position)))
-    wide = wide.loc[order, sorted(wide.columns)]
-    wide.index.name, wide.columns.name = "item_id", "annotator"
-    return wide
-
-
-def _aligned_probs(
-    project: Project, predictions: Any, ids: list[str], task: str, classes: list[str]
-) -> np.ndarray:
-    """Probabilities of ``ids`` (N × K) with columns in the schema's class order."""
-    if isinstance(predictions, Predictions):
-        if predictions.task != task:
-            raise ValueError(f"predictions are for task {predictions.task!r}, not {task!r}")
-        where = {c: i for i, c in enumerate(predictions.classes)}
-        absent = [c for c in classes if c not in where]
-        extra = [c for c in predictions.classes if c not in set(classes)]
-        if absent or extra:
-            raise ValueError(
-                f"predictions' classes {list(predictions.classes)} do not match task "
-                f"{task!r} classes {classes}"
-            )
-        try:
-            rows = predictions.index(ids)
-        except KeyError as exc:
-            raise ValueError(str(exc.args[0])) from None
-        probs = np.asarray(predictions.probs[rows])
-        cols = [where[c] for c in classes]
-        return probs if cols == list(range(len(cols))) else probs[:, cols]
-    probs = _as_probs(predictions)
-    if probs.shape[1] != len(classes):
-        raise ValueError(
-            f"predictions has {probs.shape[1]} columns but task {task!r} has {len(classes)} classes"
-        )
-    if len(probs) == len(ids):
-        return np.asarray(probs)
-    if len(probs) == len(project):
-        from .features import _positions
-
-        return np.asarray(probs[_positions(project, ids)])
-    raise ValueError(
-        f"predictions has {len(probs)} rows: give one per labeled item ({len(ids)}, in "
-        f"project.labels() order) or one per item ({len(project)}, in item_ids() order)"
-    )
-
-
-def issues(
-    project: Project,
-    predictions: Predictions | np.ndarray,
-    *,
-    task: str | None = None,
-    filter_by: str = "prune_by_noise_rate",
-    method: str = "self_confidence",
-) -> pd.DataFrame:
-    """The labeled items of ``project`` ranked for review, likeliest label errors first.
-
-    Parameters
-    ----------
-    project : Project
-    predictions : Predictions or ndarray
-        Model probabilities, ideally out-of-fold (see :func:`find_issues_out_of_fold`):
-        a :class:`~workbench.predictions.Predictions` (rows found by item id,
-        columns by class name), or an array with one row per labeled item (in
-        ``project.labels()`` order) or per item (``project.item_ids()`` order).
-    task : str, optional
-        The task to audit; the first by default.
-    filter_by, method
-        How :func:`find_label_issues` flags and :func:`label_quality` scores.
-
-    Returns
-    -------
-    DataFrame
-        One row per item with a current label: ``item_id``, ``label`` (the
-        current label), ``suggested`` (the model's top class; for multi-label
-        the classes with probability ≥ 0.5), ``quality`` (label quality, lower
-        = worse), ``is_issue`` and ``annotators`` (``{annotator: label}`` of
-        everyone who labeled the item). Flagged items come first, each group
-        by ascending quality.
-    """
-    spec = project.schema.classification_task(task, purpose="an audit")
-    classes = list(spec.class_names)
-    current = project.labels(spec.name)
-    if current.empty:
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
-    ids = current["item_id"].tolist()
-    given = current["label"].tolist()
-    probs = _aligned_probs(project, predictions, ids, spec.name, classes)
-    multi = bool(getattr(spec, "multi_label", False))
-    quality = label_quality(given, probs, method=method, multi_label=multi, classes=classes)
-    flagged = find_label_issues(
-        given, probs, filter_by=filter_by, multi_label=multi, classes=classes
-    )
-    if multi:
-        suggested: list[Any] = [[classes[j] for j in np.flatnonzero(row >= 0.5)] for row in probs]
-    else:
-        names = np.asarray(classes, dtype=object)
-        suggested = list(names[np.argmax(probs, axis=1)]) if len(probs) else []
-    wide = annotator_labels(project, spec.name)
-    by_item = {
-        iid: {a: v for a, v in row.items() if not _missing(v)}
-        for iid, row in zip(wide.index, wide.to_dict("records"), strict=True)
-    }
-    out = pd.DataFrame(
-        {
-            "item_id": ids,
-            "label": given,
-            "suggested": suggested,
-            "quality": np.asarray(quality, dtype=np.float64),
-            "is_issue": flagged,
-            "annotators": [by_item.get(iid, {}) for iid in ids],
-        }
-    )
-    order = np.lexsort((out["quality"].to_numpy(), ~out["is_issue"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
 def default_estimator() -> Any:
-    """The model :func:`find_issues_out_of_fold` trains when given none.
+    """The model :func:`workbench.audit.find_issues_out_of_fold` trains when given none.
 
     A soft vote of a regularised logistic regression and a distance-weighted
     10-nearest-neighbour classifier, both on standardised features: fast
@@ -1313,69 +1150,3 @@ def default_estimator() -> Any:
     linear = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000))
     neighbours = make_pipeline(StandardScaler(), KNeighborsClassifier(10, weights="distance"))
     return VotingClassifier([("linear", linear), ("neighbours", neighbours)], voting="soft")
-
-
-def out_of_fold_predictions(
-    project: Project,
-    estimator: Any = None,
-    *,
-    features: Any = None,
-    folds: int = 5,
-    task: str | None = None,
-    seed: int = 0,
-    progress: bool = True,
-) -> Predictions:
-    """Out-of-fold probabilities for every labeled item, trained on the current labels.
-
-    ``features`` is anything :func:`workbench.features.item_features` takes
-    (the items' pixels by default); ``estimator`` defaults to
-    :func:`default_estimator` and is cloned for each fold; ``progress`` shows a
-    progress bar with one step per fold. Returns
-    :class:`~workbench.predictions.Predictions` (not saved) whose rows are the
-    labeled items in ``project.labels()`` order.
-    """
-    from .features import item_features
-    from .train import out_of_fold
-
-    spec = project.schema.classification_task(task, purpose="an audit")
-    classes = list(spec.class_names)
-    if getattr(spec, "multi_label", False):
-        raise WorkbenchError(
-            f"task {spec.name!r} is multi-label: out-of-fold training here is single-label; "
-            "pass your model's probabilities to audit.issues() instead"
-        )
-    current = project.labels(spec.name)
-    ids = current["item_id"].tolist()
-    y = np.asarray(current["label"].tolist(), dtype=object)
-    X = item_features(project, ids, features)
-    model = default_estimator() if estimator is None else estimator
-    probs = out_of_fold(model, X, y, folds=folds, seed=seed, classes=classes, progress=progress)
-    name = "default" if estimator is None else type(estimator).__name__
-    return Predictions(ids, probs, classes, model=f"oof-{name}@{seed}", task=spec.name)
-
-
-def find_issues_out_of_fold(
-    project: Project,
-    estimator: Any = None,
-    *,
-    features: Any = None,
-    folds: int = 5,
-    task: str | None = None,
-    seed: int = 0,
-    filter_by: str = "prune_by_noise_rate",
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Train ``estimator`` out of fold on the current labels and audit them: :func:`issues`
-    of :func:`out_of_fold_predictions` (see both). ``progress`` shows a progress bar,
-    one step per fold (``progress=False`` hides it)."""
-    preds = out_of_fold_predictions(
-        project, estimator, features=features, folds=folds, task=task, seed=seed,
-        progress=progress,
-    )  # fmt: skip
-    return issues(project, preds, task=task, filter_by=filter_by)
-
-
-# Spatial labels (object detection, segmentation) are audited in audit_shapes; re-exported here.
-from .audit_shapes import shape_issues  # noqa: E402
-
-__all__ += ["shape_issues"]

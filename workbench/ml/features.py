@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import ItemReadError, UnknownItemError, WorkbenchError
+from ..errors import ItemReadError, UnknownItemError, WorkbenchError
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 __all__ = ["item_features", "Features"]
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 __all__ = ["Predictions", "PredictionsWriter", "save", "load", "versions", "model_name"]
 
@@ -58,7 +58,7 @@ class Predictions:
         The folder they are saved in, once saved.
     by_class : ndarray, shape (K, N), or None
         The same probabilities laid out class-major (one row per class), saved
-        beside ``probs``: the acquisition functions of :mod:`workbench.sampling`
+        beside ``probs``: the acquisition functions of :mod:`workbench.ml.sampling`
         read it when given a ``Predictions``, several times faster than
         ``probs`` for a large pool.
     """

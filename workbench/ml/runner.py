@@ -1,6 +1,7 @@
-"""Pre-labeling: run a model over the items in batches and store its suggestions.
+"""Running a model over a project's items in batches: what every task kind's pre-labeling
+shares (the per-kind parts are in ``workbench/kinds/<kind>/prelabel.py``).
 
-:func:`prelabel` (also :meth:`Project.prelabel`) takes one of
+The model is one of
 
 a ``torch.nn.Module``
     called on float32 tensors, on CUDA when present, else MPS, else the CPU,
@@ -13,40 +14,35 @@ a plain callable
     called on the batch as a numpy array.
 
 Items flow through a ``torch.utils.data.DataLoader`` whose batch sampler hands
-out runs of item positions, so each batch is gathered with one
-:func:`~workbench.features.item_features` call (rows of arrays added with
-``add_arrays`` come from the memory-mapped file in one read). The
-probabilities are written batch by batch into a memory-mapped ``probs.npy``
-(:class:`~workbench.predictions.PredictionsWriter`), never held in memory
-twice, and saved as one model version; then one ``prelabel`` event per item is
-appended, in chunks, with ``model:<name>@<version>`` as annotator. The label
-widgets show that pre-label with its confidence, and accept it with one key.
-
-Shapes tasks (boxes, polygons, masks, keypoints) go to
-:mod:`workbench.prelabel_shapes`: detection and segmentation models, no
-probability array.
+out runs of item positions (:class:`Batches`), so each batch is gathered with one
+:func:`~workbench.ml.features.item_features` call (rows of arrays added with
+``add_arrays`` come from the memory-mapped file in one read).
+:func:`resolve_device` picks the device, :func:`make_runner` wraps the model and
+:func:`to_probabilities` turns its outputs into probabilities.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import UnknownItemError, WorkbenchError, require
+from ..errors import UnknownItemError, WorkbenchError, require
 from .features import Features, item_features
-from .predictions import Predictions, PredictionsWriter, versions
+from .predictions import versions
 
 if TYPE_CHECKING:
     import torch
 
-    from .prelabel_shapes import ShapePrelabels
-    from .project import Project
+    from ..project import Project
 
-__all__ = ["prelabel", "resolve_device", "to_probabilities"]
+__all__ = [
+    "resolve_device", "to_probabilities", "Batches", "Runner", "TorchRunner", "make_runner",
+    "model_kind", "new_model_id", "checked_item_ids", "check_options", "check_block",
+    "item_loader", "identity", "EVENT_CHUNK", "OUTPUTS",
+]  # fmt: skip
 
 logger = logging.getLogger("workbench.prelabel")
 logger.addHandler(logging.NullHandler())
@@ -60,185 +56,8 @@ OUTPUTS = ("auto", "logits", "probs")
 _SUM_TOL = 5e-3
 
 
-def prelabel(
-    project: Project,
-    model: Any,
-    *,
-    batch_size: int | None = None,
-    device: str = "auto",
-    task: str | None = None,
-    name: str | None = None,
-    version: int | str | None = None,
-    ids: Sequence[str] | None = None,
-    features: Features = None,
-    transform: Callable[[np.ndarray], Any] | None = None,
-    outputs: str = "auto",
-    amp: bool = True,
-    num_workers: int = 0,
-    write_events: bool = True,
-    progress: bool = True,
-    **shape_options: Any,
-) -> Predictions | ShapePrelabels:
-    """Run ``model`` over items in batches; save its probabilities and ``prelabel`` events.
-
-    This page describes classification tasks. For a :class:`~workbench.Shapes`
-    task (``task=`` names one, or the schema has no classification task) the
-    call goes to :func:`workbench.prelabel_shapes.prelabel_shapes`, which takes
-    detection and segmentation models and the options listed there
-    (``label_map``, ``score_threshold`` …) and returns a
-    :class:`~workbench.prelabel_shapes.ShapePrelabels` summary.
-
-    Parameters
-    ----------
-    project : Project
-    model : torch.nn.Module, estimator with ``predict_proba``, or callable
-        See the module docstring. A torch module is put in ``eval()`` mode and
-        moved to ``device`` for the run; afterwards it is moved back to the
-        device its parameters were on and its train/eval mode is restored, so
-        the object passed in ends up as it was.
-    batch_size : int, optional
-        Items per batch; 256 by default (8 for a shapes task).
-    device : str
-        ``"auto"`` (the device a torch module's parameters already sit on if
-        that is a GPU, else ``cuda`` when available, else ``mps``, else
-        ``cpu``), or an explicit ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
-        ``"mps"``; one that is not available raises :class:`WorkbenchError`.
-        Only torch modules run on it; estimators and callables get numpy arrays.
-    task : str, optional
-        A classification task of the schema; the only one by default.
-    name : str, optional
-        Model name; the model's class (or function) name in lower case by
-        default. ``"name@version"`` gives both.
-    version : int or str, optional
-        The next integer after this name's saved versions by default (1 for
-        the first). Saving an existing version replaces its probabilities.
-    ids : sequence of str, optional
-        Items to pre-label; every item, in project order, by default.
-    features : optional
-        Model inputs, as in :mod:`workbench.features`; the items' pixels by
-        default, as float32 values in their stored range (``0 … 255`` for
-        8-bit images: no scaling is applied; use ``transform``).
-    transform : callable, optional
-        ``transform(batch) -> batch``, applied to each batch's numpy array
-        before the model (in the DataLoader's workers when ``num_workers > 0``),
-        e.g. scaling, normalisation or a channel layout. Without it, a torch
-        module gets pixel batches in channels-first layout: ``n × H × W``
-        grey images become ``n × 1 × H × W`` and ``n × H × W × C`` become
-        ``n × C × H × W``; with it, whatever it returns goes to the model as
-        is (a numpy array becomes a float32 tensor). ``features`` other than
-        pixels are never reshaped for a torch module; an estimator always gets
-        flattened ``n × D`` rows (``transform`` sees them flattened).
-    outputs : {"auto", "logits", "probs"}
-        What the model returns. ``"logits"`` are turned into probabilities by
-        a softmax (a sigmoid per class for a multi-label task); ``"probs"``
-        are kept as given; ``"auto"`` keeps them when the first batch already
-        looks like probabilities (rows in ``[0, 1]`` summing to 1, or just
-        in ``[0, 1]`` for a multi-label task) and treats them as logits
-        otherwise.
-    amp : bool
-        Mixed precision on CUDA (bfloat16 where supported, else float16) and
-        MPS (float16). Never used on the CPU.
-    num_workers : int
-        DataLoader worker processes reading and transforming batches; each
-        opens its own connection to the store (not possible for an in-memory
-        SQLite store). ``features`` and ``transform`` must then be picklable
-        where workers are spawned rather than forked (macOS, Windows).
-    write_events : bool
-        Append one ``prelabel`` event per item (the default); otherwise only
-        the probabilities are saved.
-    progress : bool
-        Show a tqdm progress bar.
-
-    Returns
-    -------
-    Predictions
-        ``len(ids) × K`` float32 probabilities, columns in the schema's class
-        order, memory-mapped from ``<models_dir>/<task>/<name>@<version>/``.
-
-    Notes
-    -----
-    Each event's value is the most probable class, its ``score`` that
-    probability. For a multi-label task the value is the list of classes with
-    probability ≥ 0.5 and the score the confidence of the least certain of
-    those per-class decisions, ``min_k max(p_k, 1 - p_k)``.
-    """
-    if _is_shapes_task(project, task):
-        from .prelabel_shapes import prelabel_shapes
-
-        if features is not None:
-            raise TypeError("features= is for classification tasks; a shapes model sees images")
-        return prelabel_shapes(
-            project, model, task=task, batch_size=8 if batch_size is None else batch_size,
-            device=device, name=name, version=version, ids=ids, transform=transform,
-            outputs=outputs, amp=amp, num_workers=num_workers, write_events=write_events,
-            progress=progress, **shape_options,
-        )  # fmt: skip
-    if shape_options:
-        raise TypeError(
-            f"prelabel() got unexpected keyword argument(s) {sorted(shape_options)}; "
-            "label_map, score_threshold and the other shape options apply to shapes tasks only"
-        )
-    batch_size = 256 if batch_size is None else batch_size
-    torch = require("torch", "ml")
-    started = time.perf_counter()
-    _check_options(batch_size, outputs, num_workers)
-    # Pre-labels are class probabilities: only a classification task has columns for them.
-    task_obj = project.schema.classification_task(task, purpose="pre-labeling")
-    classes = list(task_obj.class_names)
-    multi_label = bool(getattr(task_obj, "multi_label", False))
-    item_ids = _item_ids(project, ids)
-
-    kind = _model_kind(model, torch)
-    dev = resolve_device(device, model=model if kind == "torch" else None)
-    run = _runner(kind, model, classes, dev, amp, outputs, multi_label, torch)
-    model_id = _model_id(model, name, version, project, task_obj.name)
-
-    loader = _loader(
-        project, item_ids, features, transform, batch_size, num_workers,
-        flatten=(kind == "sklearn"), pixels=(features is None and kind == "torch"),
-        as_tensor=(kind == "torch"), pin=(dev.type == "cuda"), torch=torch,
-    )  # fmt: skip
-    from tqdm.auto import tqdm
-
-    writer = PredictionsWriter(
-        project.models_dir, ids=item_ids, classes=classes, model=model_id, task=task_obj.name
-    )
-    bar = tqdm(total=len(item_ids), desc=f"prelabel {model_id}", unit="item", disable=not progress)
-    try:
-        with run:
-            for positions, batch in loader:
-                probs = run(batch)
-                start = int(positions[0])
-                _check_block(probs, len(positions), classes, item_ids[start], task_obj.name)
-                writer.write(start, probs)
-                bar.update(len(positions))
-        preds = writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    finally:
-        bar.close()
-    infer_s = time.perf_counter() - started
-    if write_events:
-        _write_events(project, preds, task_obj.name, multi_label, progress=progress)
-    logger.info(
-        "workbench prelabel: %d items with %s on %s in %.2f s (%.2f s inference)",
-        len(item_ids), model_id, dev, time.perf_counter() - started, infer_s,
-    )  # fmt: skip
-    return preds
-
-
 # -- options --------------------------------------------------------------------------
-def _is_shapes_task(project: Project, task: str | None) -> bool:
-    """Whether pre-labeling goes to the shapes path: ``task`` names a shapes task, or
-    no task is named and the schema has no classification task but a shapes one."""
-    if task is not None:
-        return project.schema.task(task).kind == "shapes"
-    kinds = [t.kind for t in project.schema.tasks]
-    return "classification" not in kinds and "shapes" in kinds
-
-
-def _check_options(batch_size: int, outputs: str, num_workers: int) -> None:
+def check_options(batch_size: int, outputs: str, num_workers: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if outputs not in OUTPUTS:
@@ -247,7 +66,7 @@ def _check_options(batch_size: int, outputs: str, num_workers: int) -> None:
         raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
 
 
-def _item_ids(project: Project, ids: Sequence[str] | None) -> list[str]:
+def checked_item_ids(project: Project, ids: Sequence[str] | None) -> list[str]:
     """``ids`` as strings, checked unique and known; every item in project order if None."""
     if ids is None:
         return project.item_ids()
@@ -261,7 +80,7 @@ def _item_ids(project: Project, ids: Sequence[str] | None) -> list[str]:
     return item_ids
 
 
-def _model_kind(model: Any, torch: Any) -> str:
+def model_kind(model: Any, torch: Any) -> str:
     if isinstance(model, torch.nn.Module):
         return "torch"
     if hasattr(model, "predict_proba"):
@@ -328,7 +147,7 @@ def _module_device(module: Any) -> torch.device | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _model_id(model: Any, name: str | None, version: int | str | None, project: Project,
+def new_model_id(model: Any, name: str | None, version: int | str | None, project: Project,
               task: str, *, saved: Sequence[str] = ()) -> str:  # fmt: skip
     """``name@version``; a new version is the next integer after those saved under
     ``models_dir`` for ``task`` (probabilities) and those in ``saved``."""
@@ -353,11 +172,11 @@ def _model_id(model: Any, name: str | None, version: int | str | None, project: 
 
 
 # -- batches ------------------------------------------------------------------------
-def _identity(x: Any) -> Any:
+def identity(x: Any) -> Any:
     return x
 
 
-class _Batches:
+class Batches:
     """Map-style dataset indexed by a list of positions: one batch of inputs per call.
 
     With ``batch_size=None`` and a ``BatchSampler`` as sampler, the DataLoader
@@ -379,6 +198,8 @@ class _Batches:
         self.as_tensor = as_tensor
         self._pid = os.getpid()
         self._location = (project.store.url, project.items_dir, project.models_dir)
+        # A worker reopens the project with its own class: no import of the façade here.
+        self._project_class = type(project)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -394,10 +215,8 @@ class _Batches:
 
         if self.project is None or os.getpid() != self._pid:
             # A forked worker must not use the parent's SQLite connection.
-            from .project import Project
-
             url, items_dir, models_dir = self._location
-            self.project = Project(url, items_dir=items_dir, models_dir=models_dir)
+            self.project = self._project_class(url, items_dir=items_dir, models_dir=models_dir)
             self._pid = os.getpid()
         return self.project
 
@@ -426,7 +245,7 @@ def _channels_first(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _loader(project: Project, ids: list[str], features: Features, transform: Callable | None,
+def item_loader(project: Project, ids: list[str], features: Features, transform: Callable | None,
             batch_size: int, num_workers: int, *, flatten: bool, pixels: bool,
             as_tensor: bool, pin: bool, torch: Any) -> Any:  # fmt: skip
     from torch.utils.data import BatchSampler, DataLoader, SequentialSampler
@@ -435,20 +254,20 @@ def _loader(project: Project, ids: list[str], features: Features, transform: Cal
         raise WorkbenchError(
             "num_workers > 0 needs a store on disk: workers cannot reopen an in-memory store"
         )
-    dataset = _Batches(project, ids, features, transform,
+    dataset = Batches(project, ids, features, transform,
                        flatten=flatten, pixels=pixels, as_tensor=as_tensor)  # fmt: skip
     # Sequential batches: positions in a batch are consecutive, so each block of
     # probabilities is one slice of the output file.
     sampler = BatchSampler(SequentialSampler(range(len(ids))), batch_size, drop_last=False)
     return DataLoader(
-        dataset, sampler=sampler, batch_size=None, collate_fn=_identity,
+        dataset, sampler=sampler, batch_size=None, collate_fn=identity,
         num_workers=num_workers, pin_memory=pin and as_tensor,
         persistent_workers=False,
     )  # fmt: skip
 
 
 # -- running the model ----------------------------------------------------------------
-class _Runner:
+class Runner:
     """Calls a model on one batch and returns ``n × K`` float32 probabilities.
 
     A context manager: a torch module is prepared on entry and restored on exit.
@@ -460,7 +279,7 @@ class _Runner:
         self.multi_label = multi_label
         self._decided = False  # outputs="auto" resolved from the first batch
 
-    def __enter__(self) -> _Runner:
+    def __enter__(self) -> Runner:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -469,7 +288,7 @@ class _Runner:
     def __call__(self, batch: Any) -> np.ndarray:
         raw = _as_numpy(self._call(batch))
         if raw.ndim != 2:
-            return raw  # _check_block names the shape
+            return raw  # check_block names the shape
         if not np.isfinite(raw).all():
             return raw
         if self.outputs == "auto":
@@ -486,7 +305,7 @@ class _Runner:
         return to_probabilities(raw, self.outputs, multi_label=self.multi_label)
 
 
-class _TorchRunner(_Runner):
+class TorchRunner(Runner):
     def __init__(self, module: Any, device: Any, amp: bool, outputs: str, multi_label: bool,
                  torch: Any) -> None:  # fmt: skip
         super().__init__(self._forward, outputs, multi_label)
@@ -500,7 +319,7 @@ class _TorchRunner(_Runner):
         elif amp and device.type == "mps":
             self.amp_dtype = torch.float16
 
-    def __enter__(self) -> _TorchRunner:
+    def __enter__(self) -> TorchRunner:
         self._was_training = self.module.training
         self._home = _module_device(self.module)
         # A module spread over several devices (model parallel) is not moved at all.
@@ -549,10 +368,10 @@ class _TorchRunner(_Runner):
             return out.float().cpu().numpy()
 
 
-def _runner(kind: str, model: Any, classes: list[str], device: Any, amp: bool, outputs: str,
-            multi_label: bool, torch: Any) -> _Runner:  # fmt: skip
+def make_runner(kind: str, model: Any, classes: list[str], device: Any, amp: bool, outputs: str,
+            multi_label: bool, torch: Any) -> Runner:  # fmt: skip
     if kind == "torch":
-        return _TorchRunner(model, device, amp, outputs, multi_label, torch)
+        return TorchRunner(model, device, amp, outputs, multi_label, torch)
     if kind == "sklearn":
         columns = _estimator_columns(model, classes)
         k = len(classes)
@@ -568,8 +387,8 @@ def _runner(kind: str, model: Any, classes: list[str], device: Any, amp: bool, o
             out[:, columns] = p
             return out
 
-        return _Runner(call, outputs, multi_label)
-    return _Runner(model, outputs, multi_label)
+        return Runner(call, outputs, multi_label)
+    return Runner(model, outputs, multi_label)
 
 
 def _estimator_columns(estimator: Any, classes: list[str]) -> np.ndarray:
@@ -577,7 +396,7 @@ def _estimator_columns(estimator: Any, classes: list[str]) -> np.ndarray:
     if not hasattr(estimator, "classes_"):
         raise WorkbenchError(
             f"{type(estimator).__name__} has no classes_: fit it first "
-            "(e.g. with workbench.train.fit(estimator, project))"
+            "(e.g. with workbench.ml.train.fit(estimator, project))"
         )
     col = {c: i for i, c in enumerate(classes)}
     found = [str(c.item() if hasattr(c, "item") else c) for c in estimator.classes_]
@@ -622,7 +441,7 @@ def to_probabilities(x: np.ndarray, outputs: str, *, multi_label: bool = False) 
     return (z / z.sum(axis=1, keepdims=True)).astype(np.float32, copy=False)
 
 
-def _check_block(probs: np.ndarray, n: int, classes: list[str], first_id: str,
+def check_block(probs: np.ndarray, n: int, classes: list[str], first_id: str,
                  task: str) -> None:  # fmt: skip
     k = len(classes)
     if probs.shape != (n, k):
@@ -637,37 +456,3 @@ def _check_block(probs: np.ndarray, n: int, classes: list[str], first_id: str,
             f"the model returned NaN or infinite values (first in the batch starting at item "
             f"{first_id!r}, row {row} of the batch)"
         )
-
-
-# -- events ----------------------------------------------------------------------------
-def _write_events(project: Project, preds: Predictions, task: str, multi_label: bool, *,
-                  progress: bool) -> None:  # fmt: skip
-    from tqdm.auto import tqdm
-
-    annotator = f"model:{preds.model}"
-    classes = preds.classes
-    n = len(preds.ids)
-    bar = tqdm(
-        total=n, desc="prelabel events", unit="item", disable=not progress or n < EVENT_CHUNK
-    )
-    try:
-        for s in range(0, n, EVENT_CHUNK):
-            block = np.asarray(preds.probs[s : s + EVENT_CHUNK], dtype=np.float32)
-            ids = preds.ids[s : s + len(block)]
-            if multi_label:
-                chosen = block >= 0.5
-                scores = np.where(chosen, block, 1.0 - block).min(axis=1, initial=1.0)
-                values: list[Any] = [[classes[j] for j in np.flatnonzero(row)] for row in chosen]
-            else:
-                best = block.argmax(axis=1)
-                scores = block[np.arange(len(block)), best]
-                values = [classes[j] for j in best]
-            events = [
-                project.make_event(iid, v, task=task, kind="prelabel", annotator=annotator,
-                                   score=float(sc))
-                for iid, v, sc in zip(ids, values, scores.tolist(), strict=True)
-            ]  # fmt: skip
-            project.store.append(events)
-            bar.update(len(events))
-    finally:
-        bar.close()

@@ -22,7 +22,7 @@ How the uncertainty measures stay fast on pools of millions of rows:
   per-row maximum, second maximum and sum are a few vectorised operations
   across ``K`` rows instead of slow reductions over a short last axis. A pool
   stored class-major already (``class_major=True``, see :func:`to_class_major`)
-  skips that copy, and so does a :class:`~workbench.predictions.Predictions`
+  skips that copy, and so does a :class:`~workbench.ml.predictions.Predictions`
   passed as it is (``sampling.margin(preds, k=50)``): pre-labeling saves a
   class-major copy beside the probabilities;
 * the top two values are found on the bit patterns as unsigned integers: for
@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import require
+from ..errors import require
 
 __all__ = [
     "Selection",
@@ -98,7 +98,7 @@ def _check_k(k: Any) -> int:
 
 
 def _layout(probs: Any, class_major: bool) -> tuple[Any, bool]:
-    """A :class:`~workbench.predictions.Predictions` stands for its class-major copy
+    """A :class:`~workbench.ml.predictions.Predictions` stands for its class-major copy
     when it has one (the fast layout), else for its ``N × K`` probabilities."""
     if hasattr(probs, "by_class") and hasattr(probs, "ids"):
         if class_major:

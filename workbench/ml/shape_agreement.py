@@ -1,7 +1,7 @@
 """Agreement between annotators on spatial labels: shape matching, IoU, OKS, masks.
 
 Shapes are the dicts of a :class:`~workbench.Shapes` task (see
-:mod:`workbench.shapes`). Two lists of shapes — two annotators' labels of one
+:mod:`workbench.kinds.shapes.schema`). Two lists of shapes — two annotators' labels of one
 item, or a label and a model's prediction — are compared in three steps:
 
 1. :func:`iou_matrix`: a similarity in [0, 1] for every pair of shapes, by type:
@@ -45,13 +45,12 @@ item, or a label and a model's prediction — are compared in three steps:
 
 Masks of whole classes (semantic segmentation) are compared with
 :func:`mask_agreement` (IoU and Dice) and :func:`semantic_agreement` (per class).
-At project level, :func:`pairwise` scores every pair of annotators on every
-item they both labeled and :func:`by_annotator` sums that up per annotator.
+:func:`table_pairwise` scores every pair of annotators on every item they both
+labeled (``pairwise`` in :mod:`workbench.agreement` does it for a project's
+shapes task) and :func:`by_annotator` sums that up per annotator.
 
-Nominal labels (classification) are compared with Cohen's kappa, Fleiss' kappa
-and Krippendorff's alpha, per class and per annotator, and
-:func:`project_agreement` for a project's classification task: these live in
-:mod:`workbench.agreement_stats` and are re-exported here.
+Nominal labels (classification) are compared in :mod:`workbench.ml.stats`;
+:mod:`workbench.agreement` re-exports both.
 """
 
 from __future__ import annotations
@@ -60,27 +59,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from . import geometry, masks
-from .agreement_stats import (
-    LabelAgreement,
-    annotator_agreement,
-    class_agreement,
-    cohen_kappa,
-    cohen_kappa_matrix,
-    fleiss_kappa,
-    krippendorff_alpha,
-    label_counts,
-    project_agreement,
-    table_agreement,
-)
-
-if TYPE_CHECKING:
-    from .project import Project
+from .. import geometry, masks
 
 __all__ = [
     "Match",
@@ -95,22 +79,10 @@ __all__ = [
     "semantic_agreement",
     "rasterize",
     "shape_bbox",
-    "pairwise",
     "table_pairwise",
     "by_annotator",
     "DEFAULT_SIGMA",
     "DEFAULT_LINE_TOLERANCE",
-    # nominal labels (workbench.agreement_stats)
-    "cohen_kappa",
-    "cohen_kappa_matrix",
-    "fleiss_kappa",
-    "krippendorff_alpha",
-    "label_counts",
-    "class_agreement",
-    "annotator_agreement",
-    "project_agreement",
-    "table_agreement",
-    "LabelAgreement",
 ]
 
 #: Per-keypoint OKS sigma when none is given: the smallest of COCO's person
@@ -838,39 +810,6 @@ def _label_map_agreement(
 
 PAIRWISE_COLUMNS = ["item_id", "annotator_a", "annotator_b", "score", "matched",
                     "unmatched_a", "unmatched_b", "mean_iou"]  # fmt: skip
-
-
-def pairwise(
-    project: Project,
-    task: str | None = None,
-    *,
-    iou_threshold: float = 0.5,
-    by_class: bool = True,
-    sigmas: float | Sequence[float] | Mapping[str, Any] | None = None,
-    line_tolerance: float = DEFAULT_LINE_TOLERANCE,
-) -> pd.DataFrame:
-    """Agreement of every pair of annotators on every item both labeled.
-
-    Each annotator's latest label of each item (:func:`workbench.audit.annotator_labels`:
-    ``label`` and ``review-correct`` events, retractions honoured, model
-    pre-labels left out) of a shapes task.
-
-    Returns
-    -------
-    DataFrame
-        One row per (item, pair of annotators), annotators in name order:
-        ``item_id``, ``annotator_a``, ``annotator_b``, ``score``
-        (:func:`shape_agreement`), ``matched``, ``unmatched_a``,
-        ``unmatched_b`` and ``mean_iou`` (of the matched pairs, NaN when none).
-        Items in project order.
-    """
-    from .audit import annotator_labels
-
-    spec = project.schema.task_of_kind(task, "shapes", purpose="shape agreement")
-    return table_pairwise(
-        annotator_labels(project, spec.name), iou_threshold=iou_threshold, by_class=by_class,
-        sigmas=sigmas, line_tolerance=line_tolerance,
-    )  # fmt: skip
 
 
 def table_pairwise(

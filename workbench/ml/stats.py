@@ -1,6 +1,6 @@
 """Agreement between annotators on nominal labels: Cohen's and Fleiss' kappa, Krippendorff's alpha.
 
-Re-exported by :mod:`workbench.agreement` (which covers shapes); import from there.
+Re-exported by :mod:`workbench.agreement` (which covers shapes too); import from there.
 
 Labels come in one of three layouts, the same for every function here:
 
@@ -36,13 +36,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from .project import Project
 
 __all__ = [
     "cohen_kappa",
@@ -52,7 +49,6 @@ __all__ = [
     "cohen_kappa_matrix",
     "class_agreement",
     "annotator_agreement",
-    "project_agreement",
     "table_agreement",
     "LabelAgreement",
 ]
@@ -671,34 +667,6 @@ class LabelAgreement:
         return {"task": self.task, "alpha": self.alpha, "fleiss_kappa": self.fleiss_kappa,
                 "mean_cohen_kappa": self.mean_cohen_kappa, "items": self.items,
                 "annotators": self.annotators, "labels": self.labels}  # fmt: skip
-
-
-def project_agreement(project: Project, task: str | None = None) -> LabelAgreement:
-    """Agreement between a project's annotators on a single-label classification task.
-
-    Reads each annotator's latest label of each item
-    (:func:`workbench.audit.annotator_labels`: ``label`` and ``review-correct``
-    events, retractions honoured, model pre-labels left out).
-
-    Parameters
-    ----------
-    project : Project
-    task : str, optional
-        A single-label classification task; the first classification task by
-        default.
-
-    Returns
-    -------
-    LabelAgreement
-    """
-    from .audit import annotator_labels
-
-    spec = project.schema.classification_task(task, purpose="label agreement")
-    if spec.multi_label:
-        raise ValueError(
-            f"task {spec.name!r} is multi-label; nominal agreement needs one class per label"
-        )
-    return table_agreement(annotator_labels(project, spec.name), spec.class_names, spec.name)
 
 
 def table_agreement(wide: pd.DataFrame, classes: Sequence[Any], task: str = "") -> LabelAgreement:

@@ -19,7 +19,7 @@ in place.
 :class:`MultiLabelClassifier`
     one-vs-rest over a fixed class list, how :func:`fit` trains multi-label tasks.
 
-scikit-learn and torch are imported on first use, so ``import workbench.train``
+scikit-learn and torch are imported on first use, so ``import workbench.ml.train``
 stays light; the estimator classes are created on first access.
 """
 
@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import WorkbenchError, require
+from ..errors import WorkbenchError, require
 from .features import Features, item_features
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 __all__ = [
     "fit",
@@ -133,7 +133,7 @@ def _check_estimator(estimator: Any) -> None:
     if torch is not None and isinstance(estimator, torch.nn.Module):
         raise TypeError(
             "fit() takes scikit-learn-style estimators; to train a torch head on "
-            "embeddings use workbench.train.MLPHead or LinearHead"
+            "embeddings use workbench.ml.train.MLPHead or LinearHead"
         )
     if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
         raise TypeError(
@@ -160,7 +160,7 @@ def fit(
     task : str, optional
         A classification task; the schema's only one by default.
     features : optional
-        Model inputs, as in :mod:`workbench.features` (flattened to ``n × D``
+        Model inputs, as in :mod:`workbench.ml.features` (flattened to ``n × D``
         rows); the items' pixels by default.
     ids : sequence of str, optional
         Fit only on the labeled items among these.
@@ -473,7 +473,7 @@ class _MLPHead:
     """A small torch classifier (multi-layer perceptron) for embeddings.
 
     scikit-learn compatible: ``clone``, ``get_params``/``set_params``,
-    pipelines and :func:`workbench.train.fit` work as with any classifier.
+    pipelines and :func:`workbench.ml.train.fit` work as with any classifier.
     Deterministic for a given ``seed`` on the CPU: initial weights, shuffling
     and dropout masks draw from generators seeded by it, never from torch's
     global random state (which is left untouched, even when fitting in a
@@ -561,7 +561,7 @@ class _MLPHead:
     def fit(self, X: Any, y: Any) -> Any:
         """Train on ``X`` (``n × D``) and class labels ``y`` (``n``); returns self."""
         torch = require("torch", "ml")
-        from .prelabel import resolve_device
+        from .runner import resolve_device
 
         self._check_params()
         X = _as_matrix(X)
@@ -620,7 +620,7 @@ class _MLPHead:
     def _logits(self, X: np.ndarray, *, passes: int = 0, chunk: int = 8192) -> np.ndarray:
         """``n × K`` logits (``passes × n × K`` with dropout on, when ``passes``)."""
         torch = require("torch", "ml")
-        from .prelabel import resolve_device
+        from .runner import resolve_device
 
         dev = resolve_device(self.device)
         net = self.module_.to(dev) if dev.type != "cpu" else self.module_
@@ -649,7 +649,7 @@ class _MLPHead:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``n × K`` float32 (columns follow ``classes_``)."""
-        from .prelabel import to_probabilities
+        from .runner import to_probabilities
 
         return to_probabilities(self._logits(self._inputs(X)), "logits")
 
@@ -658,7 +658,7 @@ class _MLPHead:
 
         Each pass draws fresh dropout masks (from a generator seeded by
         ``seed``, so repeated calls agree); the spread between passes is what
-        BALD (:mod:`workbench.sampling`) measures.
+        BALD (:mod:`workbench.ml.sampling`) measures.
         """
         if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
             raise ValueError(f"passes must be a positive int, got {passes!r}")

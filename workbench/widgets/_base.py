@@ -125,9 +125,8 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _setup(self, project: Project, task: str | None, annotator: str | None) -> dict[str, Any]:
         """Validate the common arguments; return the common trait values."""
-        from ..project import Project
-
-        if not isinstance(project, Project):
+        # Duck-typed (what a Project offers): widgets sit below the Project façade.
+        if not all(hasattr(project, a) for a in ("schema", "store", "labels", "item_ids")):
             raise TypeError(
                 f"{type(self).__name__} needs a workbench.Project, got {type(project).__name__}"
             )

@@ -48,7 +48,7 @@ class AnnotateWidget(StreamWidget):
         acquisition function picked; then the store's order.
     issues : DataFrame or iterable of str, optional
         Review these items, labeled or not, in this order, instead of the
-        unlabeled queue: e.g. :func:`workbench.audit_shapes.shape_issues`, whose
+        unlabeled queue: e.g. :func:`workbench.kinds.shapes.audit.shape_issues`, whose
         quality, suggestion and suspect shapes show with each item. Progress
         counts the items whose label changed or was confirmed (Enter) since.
 

@@ -71,11 +71,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .agreement import iou_matrix, match_shapes, rasterize, shape_agreement, shape_bbox
-from .errors import require
+from ...errors import require
+from ...ml.annotations import annotator_labels
+from ...ml.features import _positions
+from ...ml.shape_agreement import (
+    iou_matrix,
+    match_shapes,
+    rasterize,
+    shape_agreement,
+    shape_bbox,
+)
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ...project import Project
 
 __all__ = [
     "shape_issues",
@@ -364,8 +372,6 @@ def _summary(shapes: Any, classes: Sequence[str], *, min_score: float | None = N
 
 
 def _annotators(project: Project, task: str, classes: Sequence[str]) -> dict[str, dict]:
-    from .audit import annotator_labels
-
     wide = annotator_labels(project, task)
     return {
         iid: {a: _summary(v, classes) for a, v in row.items() if isinstance(v, list)}
@@ -734,8 +740,6 @@ def _probability_source(
     if arr.shape[0] == len(ids):
         return lambda _, n: arr[n]
     if arr.shape[0] == len(project):
-        from .features import _positions
-
         rows = _positions(project, ids)
         return lambda _, n: arr[int(rows[n])]
     raise ValueError(

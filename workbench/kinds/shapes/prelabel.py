@@ -32,7 +32,7 @@ What the model returns, per batch
   giving at most one mask per class, whose score is the mean over its pixels
   of that top probability.
 * **Shapes**: a list with one list of shape dicts per image, in the format of
-  :mod:`workbench.shapes` (``score`` optional), validated by the task.
+  :mod:`workbench.kinds.shapes.schema` (``score`` optional), validated by the task.
 
 Coordinates are those of the model's input: when it was resized (by
 ``max_size`` or ``transform``, read from the input's last two dimensions),
@@ -77,21 +77,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import masks as _masks
-from .errors import ItemReadError, MissingDependencyError, SchemaError, WorkbenchError, require
-from .prelabel import (
+from ... import masks as _masks
+from ...errors import ItemReadError, MissingDependencyError, SchemaError, WorkbenchError, require
+from ...ml.predictions import _folder
+from ...ml.runner import (
     EVENT_CHUNK,
-    _Batches,
-    _identity,
-    _item_ids,
-    _model_id,
-    _TorchRunner,
+    Batches,
+    TorchRunner,
+    checked_item_ids,
+    identity,
+    new_model_id,
     resolve_device,
 )
 
 if TYPE_CHECKING:
-    from .project import Project
-    from .shapes import Shapes
+    from ...project import Project
+    from .schema import Shapes
 
 __all__ = ["prelabel_shapes", "ShapePrelabels", "ModelOutputError"]
 
@@ -273,7 +274,7 @@ def prelabel_shapes(
     task_obj: Shapes = project.schema.task_of_kind(task, "shapes", purpose="shape pre-labeling")  # type: ignore[assignment]
     _check_options(batch_size, outputs, num_workers, score_threshold, mask_threshold,
                    max_shapes, max_size, task_obj, types, as_polygons)  # fmt: skip
-    item_ids = _item_ids(project, ids)
+    item_ids = checked_item_ids(project, ids)
     if isinstance(model, torch.nn.Module):
         kind = "torch"
     elif callable(model):
@@ -287,7 +288,7 @@ def prelabel_shapes(
     converter = _Converter(task_obj, label_map, score_threshold=score_threshold,
                            mask_threshold=mask_threshold, max_shapes=max_shapes,
                            types=types, as_polygons=as_polygons)  # fmt: skip
-    model_id = _model_id(model, name, version, project, task_obj.name,
+    model_id = new_model_id(model, name, version, project, task_obj.name,
                          saved=_saved_runs(project, task_obj.name))  # fmt: skip
     annotator = f"model:{model_id}"
     loader = _loader(project, item_ids, transform, batch_size, num_workers, max_size,
@@ -377,8 +378,6 @@ def _is_number(v: Any) -> bool:
 
 
 def _saved_runs(project: Project, task: str) -> list[str]:
-    from .predictions import _folder
-
     base = _folder(project.models_dir, task, "x").parent
     if not base.is_dir():
         return []
@@ -393,8 +392,6 @@ def _saved_runs(project: Project, task: str) -> list[str]:
 
 def _save_run(project: Project, result: ShapePrelabels, started: float,
               converter: _Converter) -> None:  # fmt: skip
-    from .predictions import _folder
-
     folder = _folder(project.models_dir, result.task, result.model)
     folder.mkdir(parents=True, exist_ok=True)
     body = {
@@ -417,7 +414,7 @@ def _row(iid: str, shapes: list[dict[str, Any]], score: float | None,
 
 
 # -- inputs -------------------------------------------------------------------------------
-class _ImageBatches(_Batches):
+class _ImageBatches(Batches):
     """One batch of model inputs per call: ``(positions, inputs, full sizes)``.
 
     Images differ in size, so a batch is a list, not a stacked array.
@@ -511,7 +508,7 @@ def _loader(project: Project, ids: list[str], transform: Callable | None, batch_
         )
     dataset = _ImageBatches(project, ids, transform, max_size, as_tensor=as_tensor)
     sampler = BatchSampler(SequentialSampler(range(len(ids))), batch_size, drop_last=False)
-    return DataLoader(dataset, sampler=sampler, batch_size=None, collate_fn=_identity,
+    return DataLoader(dataset, sampler=sampler, batch_size=None, collate_fn=identity,
                       num_workers=num_workers, persistent_workers=False)  # fmt: skip
 
 
@@ -524,7 +521,7 @@ class _ModelCall:
         self.torch = torch
         self.device = device
         self.module = (
-            _TorchRunner(model, device, amp, "probs", False, torch) if kind == "torch" else None
+            TorchRunner(model, device, amp, "probs", False, torch) if kind == "torch" else None
         )
 
     def __enter__(self) -> _ModelCall:

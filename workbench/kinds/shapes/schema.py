@@ -50,9 +50,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import masks
-from .errors import SchemaError, UnknownClassError
-from .schema import Classification, LabelClass, Task, register_task_kind
+from ... import masks
+from ...errors import SchemaError, UnknownClassError
+from ...schema import LabelClass, Task, filled_classes, register_task_kind
 
 __all__ = ["Shapes", "Attribute", "Skeleton", "SHAPE_TYPES", "MASK_MODES", "MAX_COORDINATE",
            "MAX_Z"]  # fmt: skip
@@ -185,8 +185,9 @@ class Shapes(Task):
 
     def __post_init__(self) -> None:
         # Classes: the same rules, keys and colours as classification.
-        filled = Classification(self.name, classes=tuple(self.classes)).classes
-        object.__setattr__(self, "classes", filled)
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemaError(f"task name must be a non-empty string, got {self.name!r}")
+        object.__setattr__(self, "classes", filled_classes(self.name, self.classes))
         types = tuple(self.types)
         unknown = [t for t in types if t not in SHAPE_TYPES]
         if unknown or not types:

@@ -14,7 +14,7 @@ from typing import Any
 import fsspec
 from PIL import Image
 
-from ..errors import ItemReadError
+from ....errors import ItemReadError
 
 __all__ = ["image_header"]
 

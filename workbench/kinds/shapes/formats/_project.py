@@ -21,7 +21,7 @@ the last pixel). An importer accepts a coordinate up to :data:`EDGE_MARGIN_PX`
 image, whichever is more, and stores it as it is; beyond that it refuses the
 file, naming the record and the field. A mask's RLE size must be its image's
 size exactly. The image's size is always its file's header
-(:func:`~workbench.formats._images.image_header`), never a size the file
+(:func:`~workbench.kinds.shapes.formats._images.image_header`), never a size the file
 states; a stated size that differs is refused too. An exporter never writes a
 number JSON, XML or text cannot read back (``inf``, ``nan``):
 :func:`all_finite`.
@@ -38,11 +38,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import geometry
-from ..errors import ItemReadError, SchemaError
-from ..items import PROGRESS_MIN, progress_bar
-from ..shapes import Shapes, describe
-from ..store.base import MAX_VALUE_BYTES
+from .... import geometry
+from ....errors import ItemReadError, SchemaError
+from ....items import PROGRESS_MIN, progress_bar
+from ....store.base import MAX_VALUE_BYTES
+from ..schema import Shapes, describe
 from ._images import image_header
 
 __all__ = [

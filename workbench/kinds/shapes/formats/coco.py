@@ -40,8 +40,8 @@ On import, a segmentation list with several polygons gives one polygon shape
 each; an annotation with keypoints and a segmentation gives both shapes; an
 annotation with neither gives a box.
 
-Bounds (see :mod:`workbench.formats._project`). The file is read only up to
-:data:`~workbench.formats._project.MAX_DATASET_BYTES`; JSON nested too deeply
+Bounds (see :mod:`workbench.kinds.shapes.formats._project`). The file is read only up to
+:data:`~workbench.kinds.shapes.formats._project.MAX_DATASET_BYTES`; JSON nested too deeply
 for Python's parser, or too large for memory, is a :class:`CocoFormatError`
 naming the file. Every coordinate and size is checked against the item's real
 image, read from its file's header: an image's ``width``/``height``, when
@@ -70,10 +70,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import geometry, masks
-from ..errors import ItemReadError, SchemaError, WorkbenchError
-from ..shapes import Shapes
-from ..store.base import _gc_paused
+from .... import geometry, masks
+from ....errors import ItemReadError, SchemaError, WorkbenchError
+from ....store.base import _gc_paused
+from ..schema import Shapes
 from ._images import image_header
 from ._project import (
     MAX_DATASET_BYTES,

@@ -51,7 +51,7 @@ reaching outside the image are clipped to it.
 
 XML is parsed with expat through ``xml.etree``'s tree builder, refusing any
 DTD or entity declaration (no entity expansion, no external entities); a file
-larger than :data:`~workbench.formats._project.MAX_FILE_BYTES` is refused
+larger than :data:`~workbench.kinds.shapes.formats._project.MAX_FILE_BYTES` is refused
 before it is read. ``<size>``, when given, must be the image's size as its
 file's header gives it (so the rule above bounds every coordinate by the real image); numbers
 are ASCII decimals (Python's ``float()`` would take other scripts' digits too).
@@ -71,9 +71,9 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from .. import geometry, masks
-from ..errors import ItemReadError, SchemaError, WorkbenchError
-from ..shapes import Attribute, Shapes
+from .... import geometry, masks
+from ....errors import ItemReadError, SchemaError, WorkbenchError
+from ..schema import Attribute, Shapes
 from ._images import image_header
 from ._project import (
     CLIP_TOLERANCE,

@@ -51,10 +51,10 @@ Image sizes come from the image files' headers (no pixel is decoded), or for
 array items from the array's shape; a mask's RLE size stands in when the
 image cannot be read.
 
-Bounds (see :mod:`workbench.formats._project`): a class index and every
+Bounds (see :mod:`workbench.kinds.shapes.formats._project`): a class index and every
 number are ASCII digits (Python's ``int()`` and ``float()`` would take
 Arabic-Indic or full-width digits too); a label file or ``data.yaml`` larger
-than :data:`~workbench.formats._project.MAX_FILE_BYTES` is refused before it is
+than :data:`~workbench.kinds.shapes.formats._project.MAX_FILE_BYTES` is refused before it is
 read; a shape reaching outside its image by more than 1 px or 1 % of its side
 (a box's corners, not only its centre and size, which the format bounds to
 [0, 1]) is refused, naming the file and the line. The export never writes
@@ -82,9 +82,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .. import geometry, masks
-from ..errors import ItemReadError, SchemaError, WorkbenchError
-from ..shapes import Shapes
+from .... import geometry, masks
+from ....errors import ItemReadError, SchemaError, WorkbenchError
+from ..schema import Shapes
 from ._images import image_header
 from ._project import (
     CLIP_TOLERANCE,

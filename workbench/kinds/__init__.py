@@ -1,0 +1,11 @@
+"""Task kinds, one package each: its schema class, value validation, pre-labeling,
+audit, agreement and the formats only it uses. Importing this package registers every
+built-in kind (:mod:`workbench.kinds.registry`); ``import workbench`` does so."""
+
+from __future__ import annotations
+
+from . import classification, shapes
+from .registry import TaskKind, for_task, get, kinds, register, unregister
+
+__all__ = ["TaskKind", "register", "unregister", "get", "kinds", "for_task", "classification",
+           "shapes"]  # fmt: skip
