@@ -2,11 +2,13 @@
  * ClassifyWidget front end: one item at a time, labeled with the keyboard.
  *
  * Labels travel as custom messages through the outbox (lib/outbox.ts): written
- * to localStorage, sent, removed on ack, resent until acknowledged. Items are
- * prefetched into a queue so the next one is painted inside the key handler;
- * keys pressed while the queue is empty wait in a type-ahead buffer and are
- * applied in order as items arrive. The message protocol is documented in
- * workbench/stream.py.
+ * to localStorage, sent, removed on ack, resent until acknowledged. Items come
+ * from the item supply (lib/supply.ts, shared with the drawing widget): a
+ * prefetch queue, so the next item is painted inside the key handler, and a
+ * type-ahead buffer, so keys pressed while the queue is empty are applied in
+ * order as items arrive. This module is the view: what each key does to the
+ * item shown, labels and undo, painting. The message protocol is documented
+ * in workbench/stream.py.
  *
  * DOM hooks for browser tests: the root has class `wb-classify` and
  * data-item-id (item shown, or ""), data-queue (items prefetched and waiting),
@@ -21,10 +23,11 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { FeedbackStrip, itemFeedbackSlot, paintItemFeedback, sentBack } from "./lib/feedback";
+import { FeedbackStrip, itemFeedbackSlot, paintItemFeedback } from "./lib/feedback";
 import { classifyAction, NOTES_KEY, type ClassifyAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, LabelMessage, WireItem } from "./lib/protocol";
-import { ItemQueue, TypeAhead } from "./lib/queue";
+import { Ask } from "./lib/requests";
+import { ItemSupply } from "./lib/supply";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
 import { h, now } from "./lib/dom";
 import { exampleTile, type ExampleItem } from "./lib/guidelines";
@@ -59,32 +62,23 @@ interface UndoEntry {
 
 /** Items kept in memory beyond those queued, for going back. */
 const CACHE_LIMIT = 300;
-/** After the kernel said "no more items", ask again this often (another view may undo). */
-const EXHAUSTED_RECHECK_MS = 15000;
 
 export type ClassifyOptions = ViewOptions;
 
 export class ClassifyView extends StreamView<Model, ClassifyAction> {
-  private queue = new ItemQueue<Item>();
-  private typeahead = new TypeAhead<ClassifyAction>();
-  private cache = new Map<string, Item>();
-  private current: string | null = null;
-  private history: string[] = [];
-  private reviewIdx: number | null = null;
+  /** Items prefetched and held, the live one, the items labeled here (← →), keys waiting for items. */
+  private supply: ItemSupply<Item, ClassifyAction>;
   private undoStack: UndoEntry[] = [];
   private local = new Map<string, LocalState>();
   private drafts = new Map<string, Set<string>>();
   private shownSince = now();
-  private needInFlight: { req: number; at: number } | null = null;
-  private itemRequests = new Map<string, { req: number; at: number }>();
-  private exhaustedAt: number | null = null;
   /** Labels in the outbox not yet handed to the kernel (see `label`). */
   private unsent: LabelMessage[] = [];
   private labelTimes: number[] = [];
   private timings = new PaintTimings();
   /** Class examples for the guidelines, asked once per view when they first open. */
   private examples: Map<string, ExampleItem[]> | null = null;
-  private examplesReq: { req: number; at: number } | null = null;
+  private examplesReq = new Ask();
   private examplesError = "";
   /** The examples node of each class row in the open overlay. */
   private exampleSlots = new Map<string, HTMLElement>();
@@ -106,6 +100,26 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
       options,
     );
     if (this.task.multi_label) this.root.classList.add("wb-multi");
+    this.supply = new ItemSupply<Item, ClassifyAction>(
+      {
+        clientId: this.clientId,
+        nextReq: () => ++this.req,
+        send: (msg) => this.send(msg),
+        prefetch: () => Math.max(0, Math.floor(this.model.get("prefetch") ?? 0)),
+        destroyed: () => this.destroyed,
+        make: (w, buffers) => this.makeItem(w, buffers),
+        drop: (item) => revoke(item.url),
+        // Labels not acknowledged yet are not asked for, nor queued when they come.
+        excluded: () => this.sender.outbox.pendingItemIds(),
+        unwanted: () => {
+          const pending = new Set(this.sender.outbox.pendingItemIds());
+          // An item this view labeled comes again only when a reviewer sent it back (team mode).
+          return (id, back) => (this.local.has(id) && !back) || pending.has(id);
+        },
+        showError: (text) => this.showError(text, true),
+      },
+      { cacheLimit: CACHE_LIMIT, needsItem },
+    );
     this.stage = h("div", { class: "wb-stage", attrs: { "aria-live": "polite" } });
     this.feedback = new FeedbackStrip({
       clientId: this.clientId,
@@ -133,7 +147,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
 
     this.paint();
     this.start();
-    this.ensureSupply();
+    this.supply.ensure();
   }
 
   private send(content: object): void {
@@ -142,15 +156,13 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
 
   protected release(): void {
     this.timings.cancel();
-    for (const item of this.cache.values()) revoke(item.url);
-    for (const item of this.queue.clear()) revoke(item.url);
+    this.supply.release();
     for (const list of this.examples?.values() ?? []) for (const ex of list) revoke(ex.url);
-    this.cache.clear();
   }
 
   protected poll(): void {
     this.feedback.poll(now(), REQUEST_TIMEOUT_MS);
-    this.ensureSupply();
+    this.supply.ensure();
   }
 
   // -- keys -------------------------------------------------------------------
@@ -164,12 +176,11 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
       this.feedback.markRead(); // about no item: never waits behind keys
       return;
     }
-    if (this.typeahead.length > 0 || (needsItem(action) && !this.shownItem())) {
-      // Nothing left last time we asked: ask again now (items may have been added or
+    if (this.supply.mustWait(action)) {
+      // Nothing left last time we asked: asked again now (items may have been added or
       // undone elsewhere); if there is still nothing, the waiting keys are reported.
-      if (this.exhausted() && !this.shownId()) this.exhaustedAt = null;
-      if (!this.typeahead.push(action, t)) this.notice = "too many keys waiting for items; key ignored";
-      this.ensureSupply();
+      if (!this.supply.wait(action, t)) this.notice = "too many keys waiting for items; key ignored";
+      this.supply.ensure();
       this.renderStatus();
       return;
     }
@@ -201,7 +212,7 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
         } else if (item.prelabel && typeof item.prelabel.value === "string") {
           this.label(item, "label", item.prelabel.value);
           this.advance(t);
-        } else if (this.reviewIdx !== null) {
+        } else if (this.supply.reviewIdx !== null) {
           this.advance(t);
         }
         return;
@@ -212,13 +223,13 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
         this.advance(t);
         return;
       case "back":
-        if (!this.history.length) return;
-        this.reviewIdx = this.reviewIdx === null ? this.history.length - 1 : Math.max(0, this.reviewIdx - 1);
+        if (!this.supply.seen) return;
+        this.supply.back();
         this.show(t);
         return;
       case "forward":
-        if (this.reviewIdx === null) return;
-        this.reviewIdx = this.reviewIdx + 1 >= this.history.length ? null : this.reviewIdx + 1;
+        if (this.supply.reviewIdx === null) return;
+        this.supply.forward();
         this.show(t);
         return;
       case "undo":
@@ -248,12 +259,11 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
       client_id: msg.client_id,
       seq: msg.seq,
       prev: this.local.get(item.item_id),
-      wasInHistory: this.history.includes(item.item_id),
+      wasInHistory: this.supply.hasLeft(item.item_id),
     });
     if (this.undoStack.length > 1000) this.undoStack.shift();
     this.local.set(item.item_id, { kind, value });
     this.toast.show(labelToast(kind, value, item.item_id), kind);
-    if (!this.history.includes(item.item_id)) this.history.push(item.item_id);
     this.labelTimes.push(t);
     if (this.labelTimes.length > 1000) this.labelTimes.shift();
   }
@@ -277,28 +287,17 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     if (last.prev) this.local.set(last.item_id, last.prev);
     else this.local.delete(last.item_id);
     this.toast.show(labelToast("undo", null, last.item_id), "undo");
-    if (!last.wasInHistory) this.history = this.history.filter((id) => id !== last.item_id);
     this.drafts.delete(last.item_id);
     // Show the undone item again as the live item; what was live goes back to the front.
-    this.reviewIdx = null;
-    if (this.current && this.current !== last.item_id) {
-      const cur = this.cache.get(this.current);
-      if (cur) this.queue.unshift(cur);
-    }
-    this.queue.remove(last.item_id);
-    this.current = last.item_id;
+    this.supply.reshow(last.item_id, !last.wasInHistory);
     this.show(t);
   }
 
+  /** The shown item is labeled (or passed while walking back): it joins the items left; the next one is shown. */
   private advance(t: number): void {
-    if (this.reviewIdx !== null) {
-      this.reviewIdx = this.reviewIdx + 1 >= this.history.length ? null : this.reviewIdx + 1;
-    } else {
-      const next = this.queue.shift();
-      this.current = next ? next.item_id : null;
-    }
+    this.supply.leave();
     this.show(t);
-    this.ensureSupply();
+    this.supply.ensure();
     this.transmitLabels();
   }
 
@@ -308,17 +307,8 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   // -- items ------------------------------------------------------------------
-  private shownId(): string | null {
-    return this.reviewIdx !== null ? (this.history[this.reviewIdx] ?? null) : this.current;
-  }
-
   private shownItem(): Item | null {
-    const id = this.shownId();
-    return id === null ? null : (this.cache.get(id) ?? null);
-  }
-
-  private exhausted(): boolean {
-    return this.exhaustedAt !== null;
+    return this.supply.shownItem();
   }
 
   private draftOf(item: Item): Set<string> {
@@ -335,60 +325,8 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
     return d;
   }
 
-  private excluded(): string[] {
-    const ids = new Set<string>(this.queue.ids());
-    if (this.current) ids.add(this.current);
-    for (const id of this.sender.outbox.pendingItemIds()) ids.add(id);
-    return [...ids];
-  }
-
-  /** Ask for items when the queue runs low, an item is missing, or keys wait. */
-  private ensureSupply(): void {
-    if (this.destroyed) return;
-    const t = now();
-    // An item we navigated to but do not hold (evicted, or an undo after a reload).
-    const want = this.shownId();
-    if (want && !this.cache.has(want)) this.requestItem(want);
-    if (this.needInFlight && t - this.needInFlight.at < REQUEST_TIMEOUT_MS) return;
-    if (this.exhaustedAt !== null && t - this.exhaustedAt < EXHAUSTED_RECHECK_MS) return;
-    const prefetch = Math.max(0, Math.floor(this.model.get("prefetch") ?? 0));
-    const waiting = this.typeahead.count(needsItem);
-    const live = this.current !== null ? 1 : 0;
-    let n: number;
-    if (prefetch === 0) {
-      // Baseline: no queue, each item fetched from the kernel when it is needed.
-      n = live ? 0 : Math.max(1, waiting);
-    } else {
-      const low = Math.max(1, Math.ceil(prefetch / 2));
-      if (this.queue.length >= low && live && !waiting) return;
-      n = prefetch - this.queue.length + (live ? 0 : 1) + waiting;
-    }
-    if (n <= 0) return;
-    n = Math.min(n, 500);
-    const req = ++this.req;
-    this.needInFlight = { req, at: t };
-    this.send({ type: "need", client_id: this.clientId, req, n, exclude: this.excluded() });
-  }
-
-  private requestItem(itemId: string): void {
-    const t = now();
-    const prev = this.itemRequests.get(itemId);
-    if (prev && t - prev.at < REQUEST_TIMEOUT_MS) return;
-    const req = ++this.req;
-    this.itemRequests.set(itemId, { req, at: t });
-    this.send({ type: "item", client_id: this.clientId, req, item_id: itemId });
-  }
-
   private makeItem(w: WireItem, buffers: unknown[]): Item {
     return { ...w, ...itemImage(w, buffers, Math.max(16, Number(this.model.get("max_size")) || 512)) };
-  }
-
-  private remember(item: Item): void {
-    const old = this.cache.get(item.item_id);
-    if (old && old.url && old.url !== item.url) revoke(old.url);
-    this.cache.delete(item.item_id);
-    this.cache.set(item.item_id, item);
-    this.queue.trimCache(this.cache, CACHE_LIMIT, [this.current, this.shownId()], (it) => revoke(it.url));
   }
 
   // -- messages from the kernel ----------------------------------------------------
@@ -398,10 +336,14 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
         if (mine) this.onItems(msg, buffers);
         break;
       case "item":
-        if (mine) this.onItem(msg, buffers);
+        if (mine) {
+          this.supply.onItem(msg, buffers);
+          this.afterArrival();
+        }
         break;
       case "requeue":
-        this.requeue();
+        this.supply.requeue();
+        this.renderStatus();
         break;
       case "examples":
         if (mine) this.onExamples(msg, buffers);
@@ -410,31 +352,16 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
         if (mine) this.feedback.onSeen(msg.req);
         break;
       case "error":
-        if (mine && this.examplesReq && msg.req === this.examplesReq.req) {
-          this.examplesReq = null;
+        if (mine && this.examplesReq.settle(msg.req)) {
           this.examplesError = String(msg.error ?? "kernel error");
           this.renderExamples();
         }
         if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
-        if (mine && this.needInFlight && msg.req === this.needInFlight.req) this.needInFlight = null;
+        if (mine) this.supply.onError(msg.req);
         break;
       default:
         break;
     }
-  }
-
-  /** The kernel's order changed: forget prefetched items (not the one shown) and ask again. */
-  private requeue(): void {
-    for (const item of this.queue.clear()) {
-      if (item.item_id !== this.shownId()) {
-        revoke(item.url);
-        this.cache.delete(item.item_id);
-      }
-    }
-    this.needInFlight = null;
-    this.exhaustedAt = null;
-    this.renderStatus();
-    this.ensureSupply();
   }
 
   protected onHello(msg: KernelMessage): void {
@@ -442,59 +369,20 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   private onItems(msg: KernelMessage, buffers: unknown[]): void {
-    if (this.needInFlight && msg.req === this.needInFlight.req) this.needInFlight = null;
     this.setProgress(msg.progress);
     this.feedback.set(msg.feedback);
-    const wire = Array.isArray(msg.items) ? (msg.items as WireItem[]) : [];
-    const pending = new Set(this.sender.outbox.pendingItemIds());
-    // An item this view labeled comes again only when a reviewer sent it back (team mode).
-    const back = new Set(wire.filter(sentBack).map((w) => w.item_id));
-    const skip = (id: string) => id === this.current || (this.local.has(id) && !back.has(id)) || pending.has(id);
-    const added = this.queue.push(
-      wire.map((w) => this.makeItem(w, buffers)),
-      skip,
-    );
-    for (const item of added) this.remember(item);
-    // Items a reviewer sent back to this user go before those already queued.
-    for (const item of added.filter(sentBack).reverse()) this.queue.unshift(item);
-    const asked = Number(msg.n ?? 1);
-    this.exhaustedAt = wire.length === 0 && asked > 0 ? now() : null;
-    if (this.current === null && this.reviewIdx === null) {
-      const next = this.queue.shift();
-      if (next) {
-        this.current = next.item_id;
-        this.shownSince = now();
-      }
-    }
-    this.afterArrival();
-  }
-
-  private onItem(msg: KernelMessage, buffers: unknown[]): void {
-    const w = msg.item as WireItem | undefined;
-    const id = (w?.item_id ?? msg.item_id) as string | undefined;
-    if (id) this.itemRequests.delete(id);
-    if (w) this.remember(this.makeItem(w, buffers));
-    else if (msg.error) this.showError(String(msg.error), true);
+    if (this.supply.onItems(msg, buffers)) this.shownSince = now();
     this.afterArrival();
   }
 
   /** New items are in: apply waiting keys in order, then paint what is shown. */
   private afterArrival(): void {
-    let applied = false;
-    while (this.typeahead.length) {
-      const head = this.typeahead.peek()!;
-      if (needsItem(head.action) && !this.shownItem()) break;
-      this.typeahead.shift();
-      this.apply(head.action, head.t);
-      applied = true;
-    }
+    const applied = this.supply.drain((action, t) => this.apply(action, t));
     if (!applied) this.show(null);
     this.transmitLabels();
-    if (this.typeahead.length && this.exhausted() && !this.needInFlight && !this.shownId()) {
-      const dropped = this.typeahead.clear().length;
-      this.notice = `no items left: ${dropped} key${dropped === 1 ? "" : "s"} had no item to apply to`;
-    }
-    this.ensureSupply();
+    const dropped = this.supply.dropStranded();
+    if (dropped) this.notice = `no items left: ${dropped} key${dropped === 1 ? "" : "s"} had no item to apply to`;
+    this.supply.ensure();
   }
 
   private onRefused(clientId: string, seq: number): void {
@@ -517,14 +405,14 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   private paint(): void {
-    const id = this.shownId();
-    const item = id === null ? null : (this.cache.get(id) ?? null);
+    const id = this.supply.shownId();
+    const item = this.supply.shownItem();
     this.root.dataset.itemId = item ? item.item_id : "";
-    this.root.classList.toggle("wb-reviewing", this.reviewIdx !== null);
+    this.root.classList.toggle("wb-reviewing", this.supply.reviewIdx !== null);
     let node: HTMLElement;
     if (item) node = this.itemNode(item);
-    else if (id !== null || this.needInFlight || this.typeahead.length) node = h("div", { class: "wb-loading", text: "loading…" });
-    else if (this.exhausted()) node = h("div", { class: "wb-done", text: "All items are labeled. Nothing left in the queue." });
+    else if (id !== null || this.supply.waiting || this.supply.keysWaiting) node = h("div", { class: "wb-loading", text: "loading…" });
+    else if (this.supply.exhausted) node = h("div", { class: "wb-done", text: "All items are labeled. Nothing left in the queue." });
     else node = h("div", { class: "wb-loading", text: "loading…" });
     this.stage.replaceChildren(node);
     paintItemFeedback(this.itemNote, item?.feedback, false);
@@ -537,7 +425,8 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   private itemNode(item: Item): HTMLElement {
-    const back = this.reviewIdx !== null ? h("span", { class: "wb-badge", text: `back ${this.history.length - this.reviewIdx}` }) : null;
+    const at = this.supply.reviewIdx;
+    const back = at !== null ? h("span", { class: "wb-badge", text: `back ${this.supply.seen - at}` }) : null;
     return itemNode(item, item.img, back);
   }
 
@@ -577,9 +466,10 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   }
 
   protected renderCounts(): string | null {
-    this.root.dataset.queue = String(this.queue.length);
+    this.root.dataset.queue = String(this.supply.queued);
     this.progressLine.textContent = progressText(this.progress, this.labelTimes);
-    return this.typeahead.length ? `${this.typeahead.length} keys waiting for items` : null;
+    const keys = this.supply.keysWaiting;
+    return keys ? `${keys} keys waiting for items` : null;
   }
 
   // -- class examples in the guidelines ----------------------------------------------
@@ -590,17 +480,17 @@ export class ClassifyView extends StreamView<Model, ClassifyAction> {
   /** Ask for the classes' examples unless they are here or on their way (once per view). */
   private requestExamples(): void {
     if (this.examples || !this.hasExamples()) return;
-    if (this.examplesReq && now() - this.examplesReq.at < REQUEST_TIMEOUT_MS) return;
+    if (this.examplesReq.fresh(now(), REQUEST_TIMEOUT_MS)) return;
     const req = ++this.req;
-    this.examplesReq = { req, at: now() };
+    this.examplesReq.start(req, now());
     this.examplesError = "";
     this.send({ type: "examples", client_id: this.clientId, req });
     this.renderExamples();
   }
 
   private onExamples(msg: KernelMessage, buffers: unknown[]): void {
-    if (!this.examplesReq || msg.req !== this.examplesReq.req || this.examples) return;
-    this.examplesReq = null;
+    if (!this.examplesReq.answers(msg.req) || this.examples) return;
+    this.examplesReq.clear();
     const map = new Map<string, ExampleItem[]>();
     const wire = msg.examples && typeof msg.examples === "object" ? (msg.examples as Record<string, unknown>) : {};
     for (const [name, list] of Object.entries(wire)) {

@@ -18,6 +18,7 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { galleryAction, type GalleryAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, Progress, WireItem } from "./lib/protocol";
+import { Ask } from "./lib/requests";
 import { GridSelection } from "./lib/selection";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
 import { colorOf } from "./lib/colors";
@@ -71,7 +72,8 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
   private page = 0;
   private total = 0;
   private filter: string;
-  private pending: { req: number; at: number; page: number } | null = null;
+  /** The page asked for and not answered yet (a newer request replaces it). */
+  private pending = new Ask<{ page: number }>();
   private states = new Map<string, State>();
   /** item id -> labels of it not yet acknowledged. */
   private unacked = new Map<string, Set<string>>();
@@ -200,7 +202,8 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
 
   /** A page asked for and not answered in time is asked again. */
   protected poll(): void {
-    if (this.pending && now() - this.pending.at > REQUEST_TIMEOUT_MS) this.requestPage(this.pending.page);
+    const open = this.pending.pending;
+    if (open && this.pending.overdue(now(), REQUEST_TIMEOUT_MS)) this.requestPage(open.page);
   }
 
   // -- pages ------------------------------------------------------------------
@@ -209,7 +212,7 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
     let target = Math.max(0, Math.floor(page));
     if (this.root.dataset.ready === "1") target = Math.min(target, this.lastPage());
     const req = ++this.req;
-    this.pending = { req, at: now(), page: target };
+    this.pending.start(req, now(), { page: target });
     this.root.setAttribute("aria-busy", "true");
     this.sender.send({
       type: "page",
@@ -222,8 +225,7 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
   }
 
   private onPage(msg: KernelMessage, buffers: unknown[]): void {
-    if (!this.pending || msg.req !== this.pending.req) return; // an older request
-    this.pending = null;
+    if (!this.pending.settle(msg.req)) return; // an older request
     this.root.removeAttribute("aria-busy");
     if (msg.progress) this.progress = msg.progress as Progress;
     if (msg.error) {
@@ -523,8 +525,7 @@ export class GalleryView extends StreamView<Model, GalleryAction> {
         this.onPage(msg, buffers);
         break;
       case "error":
-        if (this.pending && msg.req === this.pending.req) {
-          this.pending = null;
+        if (this.pending.settle(msg.req)) {
           this.root.removeAttribute("aria-busy");
         }
         this.showError(String(msg.error ?? "kernel error"), true);

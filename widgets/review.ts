@@ -38,6 +38,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { AMBIGUOUS_KEY, ACCEPT_KEY, SEND_BACK_KEY, SUGGESTION_KEY, reviewAction, type ReviewAction } from "./lib/keys";
 import type { ClassSpec, KernelMessage, LabelMessage, ReviewKind, WireItem } from "./lib/protocol";
 import { TypeAhead } from "./lib/queue";
+import { Ask } from "./lib/requests";
 import { REQUEST_TIMEOUT_MS, StreamView, type ViewModel, type ViewOptions } from "./lib/view";
 import { colorOf } from "./lib/colors";
 import { h, now } from "./lib/dom";
@@ -128,7 +129,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
   private drafts = new Map<string, Set<string>>();
   private undoStack: UndoEntry[] = [];
   private typeahead = new TypeAhead<ReviewAction>();
-  private inFlight: { req: number; at: number } | null = null;
+  private inFlight = new Ask();
   private shownSince = now();
   private decisionTimes: number[] = [];
   private timings = new PaintTimings();
@@ -495,8 +496,8 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
   private ensureCards(): void {
     if (this.destroyed) return;
     const t = now();
-    if (this.inFlight && t - this.inFlight.at < REQUEST_TIMEOUT_MS) return;
-    this.inFlight = null;
+    if (this.inFlight.fresh(t, REQUEST_TIMEOUT_MS)) return;
+    this.inFlight.clear();
     const ahead = Math.max(0, Math.floor(Number(this.model.get("prefetch")) || 0));
     const hi = Math.min(this.total, this.pos + ahead + 1);
     let start = -1;
@@ -511,7 +512,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
     let n = 0;
     while (start + n < Math.max(hi, start + 1) && !this.cards.has(start + n) && n < MAX_REQUEST) n++;
     const req = ++this.req;
-    this.inFlight = { req, at: t };
+    this.inFlight.start(req, t);
     this.sender.send({ type: "cards", client_id: this.clientId, req, start, n });
   }
 
@@ -557,7 +558,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
         break;
       case "error":
         if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
-        if (mine && this.inFlight && msg.req === this.inFlight.req) this.inFlight = null;
+        if (mine) this.inFlight.settle(msg.req);
         break;
       default:
         break;
@@ -565,7 +566,7 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
   }
 
   private onCards(msg: KernelMessage, buffers: unknown[]): void {
-    if (this.inFlight && msg.req === this.inFlight.req) this.inFlight = null;
+    this.inFlight.settle(msg.req);
     this.setProgress(msg.progress);
     if (typeof msg.total === "number" && msg.total >= 0 && msg.total !== this.total) {
       this.total = msg.total;

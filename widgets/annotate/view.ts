@@ -4,8 +4,8 @@
  * the view (`AnnotateView`): its wiring, what each key does, which item is
  * shown, the selection, and commit and undo (each change of the shown item's
  * shapes is one label). The parts: keys.ts (key map), shapes.ts (shapes as
- * values), items.ts (per-item shapes, history, suggestions), supply.ts (where
- * items come from), state.ts (what is being edited), pointer.ts, select.ts,
+ * values), items.ts (per-item shapes, history, suggestions), images.ts (where
+ * items come from: lib/supply.ts plus image decoding and full-size images), state.ts (what is being edited), pointer.ts, select.ts,
  * tools.ts and brush.ts (the mouse and the tools), edits.ts (changes of
  * shapes), render.ts and paths.ts (the canvases), panel.ts (the DOM around).
  *
@@ -14,7 +14,7 @@
  * `label` per committed change whose value is the item's whole shapes list,
  * written to the outbox before it is sent and resent until acknowledged; plus
  * `full`, which asks once per item for the full-size image when zooming makes
- * the sent one coarser than the screen (supply.ts); in team mode, `seen` marks
+ * the sent one coarser than the screen (images.ts); in team mode, `seen` marks
  * the reviewers' notes read (lib/feedback.ts: the strip and the shown item's
  * note sit at the top of the side panel); and, unasked, `prelabels`: model
  * suggestions stored while the view is open, for items it holds (items.ts
@@ -54,7 +54,7 @@ import { cancelDrag, listenPointer, setCursor } from "./pointer";
 import { Renderer } from "./render";
 import { cleanShape, skeletonOf, type ShapesSpec } from "./shapes";
 import { EditState, type Editor, type Selection, type Vertex } from "./state";
-import { ItemSupply } from "./supply";
+import { DrawingSupply } from "./images";
 import { dropLastPoint, finishDraft, notLabeled } from "./tools";
 
 interface Model extends ViewModel {
@@ -78,7 +78,7 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
   /** The tools the task offers. */
   private readonly tools: readonly Tool[];
   private readonly itemShapes = new ItemShapes((itemId) => pendingShapes(this.sender.outbox.entries(), this.taskSpec.name, itemId));
-  private readonly supply: ItemSupply;
+  private readonly supply: DrawingSupply;
   private readonly renderer: Renderer;
   private readonly panels: Panels;
   private readonly stage: HTMLElement;
@@ -118,7 +118,7 @@ export class AnnotateView extends StreamView<Model, AnnotateAction> implements E
     this.taskSpec = this.task as ShapesSpec;
     this.tools = toolsOf(this.taskSpec);
     this.state = new EditState(this.taskSpec.classes[0]?.name ?? "");
-    this.supply = new ItemSupply({
+    this.supply = new DrawingSupply({
       clientId: this.clientId,
       nextReq: () => ++this.req,
       send: (msg) => this.sender.send(msg),

@@ -1,9 +1,10 @@
 /**
- * The prefetch queue and the type-ahead buffer of the classify widget.
+ * The prefetch queue and the type-ahead buffer (parts of lib/supply.ts; the
+ * review widget's type-ahead too).
  *
  * ItemQueue holds items already in the browser, in the kernel's priority order,
- * never the same id twice (the drawing widget's queue too), and trims the cache
- * of items those views keep for going back. TypeAhead holds key actions pressed while there was
+ * never the same id twice, and trims the cache of items a view keeps for
+ * going back. TypeAhead holds key actions pressed while there was
  * no item to apply them to (a burst faster than the queue refills); they are
  * applied, in order, to the next items as they arrive, so no key is dropped.
  */
