@@ -211,11 +211,10 @@ class PostgresCluster:
 
         if not lead.isidentifier() or lead != lead.lower():
             raise ValueError(f"lead must be a lower-case identifier, got {lead!r}")
-        if not self.admin("SELECT 1 FROM pg_roles WHERE rolname = %s", (lead,)):
-            try:
-                self.admin(f'CREATE ROLE "{lead}" LOGIN CREATEROLE NOSUPERUSER NOCREATEDB')
-            except psycopg.errors.DuplicateObject:  # created by a parallel caller
-                pass
+        try:
+            self.admin(f'CREATE ROLE "{lead}" LOGIN CREATEROLE NOSUPERUSER NOCREATEDB')
+        except psycopg.errors.DuplicateObject:  # made before, or by a parallel caller
+            pass
         url = self.new_database(prefix)
         name = url.split("/")[3].split("?")[0]
         self.admin(f'ALTER DATABASE "{name}" OWNER TO "{lead}"')

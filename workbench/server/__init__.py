@@ -387,9 +387,8 @@ class RegisteredProjects:
 
 def _connection_lost(store: Any) -> bool:
     """Whether ``store``'s PostgreSQL connection was closed or broken (its next use
-    reconnects, see ``PostgresStore._connection``)."""
-    conn = getattr(store, "_conn", None)
-    return conn is not None and bool(conn.closed or conn.broken)
+    reconnects: ``PostgresStore.connection_lost``)."""
+    return bool(getattr(store, "connection_lost", False))
 
 
 # -- SQLite projects under root_dir -----------------------------------------------------

@@ -293,6 +293,12 @@ class PostgresStore(SQLStore):
             self._conn = self._connect()
         return self._conn
 
+    @property
+    def connection_lost(self) -> bool:
+        """Whether the server closed or broke the connection (its next use reconnects,
+        see :meth:`_connection`): what a caller retrying once after an error asks."""
+        return bool(self._conn.closed or self._conn.broken)
+
     def _error(self, exc: Exception) -> WorkbenchError:
         errors = self._pg.errors
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
