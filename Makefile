@@ -83,6 +83,7 @@ bench: build
 lint: $(STAMP)
 	$(VENV)/bin/ruff check workbench tests tools hatch_build.py docs/hooks.py
 	$(VENV)/bin/ruff format --check workbench tests tools hatch_build.py docs/hooks.py
+	$(VENV)/bin/lint-imports  # the layers and task-kind contracts in .importlinter
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format workbench tests tools hatch_build.py docs/hooks.py

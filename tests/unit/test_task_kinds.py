@@ -1,0 +1,97 @@
+"""A task kind defined here, in a test: registering it touches no file in workbench/, and
+the schema, validation, store and the façades' dispatch take it like a built-in kind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.kinds import registry
+from workbench.schema import Task
+
+
+@dataclass(frozen=True)
+class Rating(Task):
+    """An integer from 1 to 5."""
+
+    kind: ClassVar[str] = "rating"
+
+    def validate(self, value: Any) -> int:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or not 1 <= value <= 5
+        ):
+            raise wb.SchemaError(f"task {self.name!r}: a rating is an integer 1-5, got {value!r}")
+        return int(value)
+
+    def value_schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "maximum": 5}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Rating:
+        return cls(name=data["name"], description=data.get("description", ""))
+
+
+def _prelabel(project, model, *, task=None, write_events=True, **options):
+    name = project.schema.task_of_kind(task, "rating", purpose="pre-labeling").name
+    ids = project.item_ids()
+    values = [int(v) for v in model(ids)]
+    if write_events:
+        project.store.append(
+            [project.make_event(i, v, task=name, kind="prelabel", annotator="model:mean@1")
+             for i, v in zip(ids, values, strict=True)]
+        )  # fmt: skip
+    return values
+
+
+@pytest.fixture
+def rating():
+    kind = registry.register(registry.TaskKind("rating", Rating, prelabel=_prelabel))
+    yield kind
+    registry.unregister("rating")
+
+
+def test_a_test_kind_round_trips_through_schema_and_store(tmp_path, rating):
+    schema = wb.Schema((Rating("stars"),))
+    assert wb.Schema.from_dict(schema.to_dict()) == schema
+    with wb.Project(tmp_path / "r.db", schema=schema) as p:
+        p.add_arrays(np.zeros((3, 4, 4), dtype=np.uint8))
+        a, b, _ = p.item_ids()
+        p.label(a, 4)
+        p.label(b, np.int64(2))
+        with pytest.raises(wb.SchemaError, match="integer 1-5"):
+            p.label(b, 9)
+        labels = p.labels("stars")
+        assert dict(zip(labels["item_id"], labels["label"], strict=True)) == {a: 4, b: 2}
+    with wb.Project(tmp_path / "r.db") as again:  # the stored schema loads the kind back
+        assert again.schema.task("stars") == Rating("stars")
+
+
+def test_the_facades_dispatch_to_a_test_kind(tmp_path, rating):
+    with wb.Project(tmp_path / "r.db", schema=wb.Schema((Rating("stars"),))) as p:
+        p.add_arrays(np.zeros((2, 4, 4), dtype=np.uint8))
+        assert wb.prelabel.prelabel(p, lambda ids: [3] * len(ids), progress=False) == [3, 3]
+        events = p.events()
+        assert list(events.loc[events["kind"] == "prelabel", "value"]) == [3, 3]
+        with pytest.raises(wb.SchemaError, match="kind 'rating', which has no audit"):
+            wb.audit.audit(p, None, task="stars")
+        with pytest.raises(wb.SchemaError, match="agreement"):
+            wb.agreement.agreement(p, "stars")
+    assert isinstance(events, pd.DataFrame)
+
+
+def test_unregistering_forgets_the_kind(tmp_path):
+    kind = registry.register(registry.TaskKind("rating", Rating))
+    assert registry.get("rating") is kind
+    registry.unregister("rating")
+    with pytest.raises(wb.SchemaError, match="unknown task kind 'rating'"):
+        registry.get("rating")
+    with pytest.raises(wb.SchemaError, match="unknown task kind"):
+        wb.Schema.from_dict({"tasks": [{"kind": "rating", "name": "stars"}], "guidelines": ""})
