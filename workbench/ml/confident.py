@@ -75,7 +75,7 @@ _CHUNK_BYTES = 1 << 20
 
 
 # -- input checks -------------------------------------------------------------------------
-def _as_probs(pred_probs: Any) -> np.ndarray:
+def as_probs(pred_probs: Any) -> np.ndarray:
     """``pred_probs`` as a 2-D float array (no copy for a float ndarray or memmap)."""
     probs = pred_probs if isinstance(pred_probs, np.ndarray) else np.asarray(pred_probs)
     if probs.ndim != 2:
@@ -362,7 +362,7 @@ def label_quality(
         unknown class names, an unknown method.
     """
     _check_method(method, adjust_pred_probs)
-    probs = _as_probs(pred_probs)
+    probs = as_probs(pred_probs)
     n, k = probs.shape
     if multi_label:
         onehot = _as_multilabel(labels, n, k, classes)
@@ -788,7 +788,7 @@ def find_label_issues(
             "num_to_remove_per_class works with filter_by 'prune_by_noise_rate', "
             f"'prune_by_class' or 'both', not {filter_by!r}"
         )
-    probs = _as_probs(pred_probs)
+    probs = as_probs(pred_probs)
     n, k = probs.shape
     if multi_label:
         onehot = _as_multilabel(labels, n, k, classes)
@@ -1022,7 +1022,7 @@ def _crowdlab(
     calibrate_probs: bool,
 ) -> Consensus:
     multiannotator = require("cleanlab.multiannotator", "ml")
-    probs = np.asarray(_as_probs(pred_probs))
+    probs = np.asarray(as_probs(pred_probs))
     if len(probs) != len(codes):
         raise ValueError(
             f"pred_probs has {len(probs)} rows but labels_multiannotator has {len(codes)} items"

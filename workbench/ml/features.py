@@ -75,7 +75,7 @@ def item_features(
                 f"{n} items; give one row per item in project.item_ids() order, a DataFrame "
                 "indexed by item id, a mapping or a callable"
             )
-        out = table[_positions(project, ids)]
+        out = table[item_positions(project, ids)]
     out = np.asarray(out)
     if out.dtype.kind in "biuf" and out.dtype != np.float64:
         out = out.astype(np.float32, copy=False)
@@ -90,7 +90,8 @@ def _indexed_by_id(df: pd.DataFrame, project: Project) -> bool:
     return not project.store.missing_items([str(df.index[0])])
 
 
-def _positions(project: Project, ids: Sequence[str]) -> np.ndarray:
+def item_positions(project: Project, ids: Sequence[str]) -> np.ndarray:
+    """Row of each of ``ids`` in the project's item order (cached per project size)."""
     cache = getattr(project, "_position_cache", None)
     n = len(project)
     if cache is None or cache[0] != n:

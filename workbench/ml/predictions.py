@@ -132,7 +132,8 @@ def model_name(name: str, version: str | int | None = None) -> str:
     return f"{name}@{version if version is not None else 1}"
 
 
-def _folder(models_dir: Path, task: str, model: str) -> Path:
+def model_folder(models_dir: Path, task: str, model: str) -> Path:
+    """Where a model's saved output for ``task`` lives under ``models_dir``."""
     return Path(models_dir) / _SAFE.sub("_", task) / _SAFE.sub("_", model)
 
 
@@ -198,7 +199,7 @@ class PredictionsWriter:
         self.model = model_name(model)
         self.task = task
         self.created_at = time.time() if created_at is None else created_at
-        self._final = _folder(self.models_dir, task, self.model)
+        self._final = model_folder(self.models_dir, task, self.model)
         self._tmp = self._final.with_name(self._final.name + f".tmp{os.getpid()}")
         self._tmp.mkdir(parents=True, exist_ok=True)
         self.probs = np.lib.format.open_memmap(
@@ -261,7 +262,7 @@ def load(models_dir: str | Path, task: str, model: str | None = None) -> Predict
         if not found:
             raise WorkbenchError(f"no saved predictions for task {task!r} under {models_dir}")
         model = found[-1]
-    folder = _folder(Path(models_dir), task, model_name(model))
+    folder = model_folder(Path(models_dir), task, model_name(model))
     if not (folder / "meta.json").is_file():
         raise WorkbenchError(f"no saved predictions of {model!r} for task {task!r} in {folder}")
     meta = json.loads((folder / "meta.json").read_text())

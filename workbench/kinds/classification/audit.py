@@ -10,8 +10,8 @@ import pandas as pd
 
 from ...errors import WorkbenchError
 from ...ml.annotations import annotator_labels
-from ...ml.confident import _as_probs, default_estimator, find_label_issues, label_quality
-from ...ml.features import _positions, item_features
+from ...ml.confident import as_probs, default_estimator, find_label_issues, label_quality
+from ...ml.features import item_features, item_positions
 from ...ml.predictions import Predictions
 from ...ml.train import out_of_fold
 
@@ -45,7 +45,7 @@ def _aligned_probs(
         probs = np.asarray(predictions.probs[rows])
         cols = [where[c] for c in classes]
         return probs if cols == list(range(len(cols))) else probs[:, cols]
-    probs = _as_probs(predictions)
+    probs = as_probs(predictions)
     if probs.shape[1] != len(classes):
         raise ValueError(
             f"predictions has {probs.shape[1]} columns but task {task!r} has {len(classes)} classes"
@@ -53,7 +53,7 @@ def _aligned_probs(
     if len(probs) == len(ids):
         return np.asarray(probs)
     if len(probs) == len(project):
-        return np.asarray(probs[_positions(project, ids)])
+        return np.asarray(probs[item_positions(project, ids)])
     raise ValueError(
         f"predictions has {len(probs)} rows: give one per labeled item ({len(ids)}, in "
         f"project.labels() order) or one per item ({len(project)}, in item_ids() order)"

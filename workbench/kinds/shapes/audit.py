@@ -73,7 +73,7 @@ import pandas as pd
 
 from ...errors import require
 from ...ml.annotations import annotator_labels
-from ...ml.features import _positions
+from ...ml.features import item_positions
 from ...ml.shape_agreement import (
     iou_matrix,
     match_shapes,
@@ -740,7 +740,7 @@ def _probability_source(
     if arr.shape[0] == len(ids):
         return lambda _, n: arr[n]
     if arr.shape[0] == len(project):
-        rows = _positions(project, ids)
+        rows = item_positions(project, ids)
         return lambda _, n: arr[int(rows[n])]
     raise ValueError(
         f"per-pixel probabilities have {arr.shape[0]} rows: give one per labeled item "

@@ -79,7 +79,7 @@ import pandas as pd
 
 from ... import masks as _masks
 from ...errors import ItemReadError, MissingDependencyError, SchemaError, WorkbenchError, require
-from ...ml.predictions import _folder
+from ...ml.predictions import model_folder
 from ...ml.runner import (
     EVENT_CHUNK,
     Batches,
@@ -378,7 +378,7 @@ def _is_number(v: Any) -> bool:
 
 
 def _saved_runs(project: Project, task: str) -> list[str]:
-    base = _folder(project.models_dir, task, "x").parent
+    base = model_folder(project.models_dir, task, "x").parent
     if not base.is_dir():
         return []
     out = []
@@ -392,7 +392,7 @@ def _saved_runs(project: Project, task: str) -> list[str]:
 
 def _save_run(project: Project, result: ShapePrelabels, started: float,
               converter: _Converter) -> None:  # fmt: skip
-    folder = _folder(project.models_dir, result.task, result.model)
+    folder = model_folder(project.models_dir, result.task, result.model)
     folder.mkdir(parents=True, exist_ok=True)
     body = {
         "model": result.model, "task": result.task, "kind": "shapes", "created_at": started,
