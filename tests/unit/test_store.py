@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import multiprocessing as mp
 import threading
 
@@ -840,3 +841,121 @@ def test_a_row_that_cannot_be_decoded_is_skipped_and_named_never_fatal(store_loc
         assert s.get_event(good).value == "cat"
     finally:
         s.close()
+
+
+# -- a model of the log's interpretation (Store.live_events ... open_reviews) ---------
+PEOPLE = ("ann", "bob", "cy")
+log_op = st.one_of(
+    st.tuples(
+        st.sampled_from(["label", "skip", "ambiguous"]),
+        st.integers(0, 2),
+        st.sampled_from(PEOPLE),
+        st.sampled_from(["annotate", "annotate", "review"]),
+        st.sampled_from([*CLASSES, ["a", "b"], ["b", "a"]]),
+    ),
+    st.tuples(
+        st.sampled_from(["review-accept", "review-correct", "send-back", "prelabel"]),
+        st.integers(0, 2),
+        st.sampled_from(PEOPLE),
+        st.sampled_from(["review", "qa", "annotate"]),
+        st.sampled_from(CLASSES),
+    ),
+    st.tuples(
+        st.just("retract"), st.integers(0, 60), st.sampled_from(PEOPLE), st.none(), st.none()
+    ),  # fmt: skip
+)
+
+
+def model_interpretation(log, retracted, ids):
+    """The rules of the log (Store's "the log, interpreted"), in plain Python."""
+    live = [e for e in log if e["id"] not in retracted]
+
+    def latest_per(kinds, tier):
+        out: dict[tuple[str, str], dict] = {}
+        first: dict[tuple[str, str], int] = {}
+        for e in live:
+            if e["kind"] in kinds and (tier is None or e["tier"] == tier):
+                key = (e["item"], e["ann"])
+                out[key] = e
+                first.setdefault(key, e["id"])
+        return out, first
+
+    labels, _ = latest_per(("label", "review-correct"), None)
+    decisions, first = latest_per(("label", "ambiguous", "skip"), "annotate")
+    state = {}
+    for e in live:
+        if e["kind"] not in ("prelabel",):
+            state[e["item"]] = e
+    opened: dict[str, set] = {}
+    for item in ids:
+        mine = {a: e for (i, a), e in decisions.items() if i == item}
+        keys = {
+            json.dumps(sorted(e["value"]) if isinstance(e["value"], list) else e["value"])
+            for e in mine.values()
+            if e["kind"] == "label"
+        }
+        reviews = [
+            e["id"] for e in live if e["item"] == item and (
+                e["kind"] in ("review-accept", "review-correct", "send-back")
+                or (e["kind"] == "ambiguous" and e["tier"] != "annotate")
+            )
+        ]  # fmt: skip
+        if len(keys) > 1 and max(reviews, default=0) < max(e["id"] for e in mine.values()):
+            opened.setdefault(item, set()).add("disagreement")
+        s = state.get(item)
+        if s is not None and s["kind"] == "ambiguous" and s["tier"] == "annotate":
+            opened.setdefault(item, set()).add("ambiguous")
+    return live, labels, decisions, first, {i: tuple(sorted(r)) for i, r in opened.items()}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(ops=st.lists(log_op, max_size=16))
+def test_the_log_interpretation_matches_a_model(store, ops):
+    run = next(_counter)
+    ids = add(store, 3, prefix=f"m{run}-")
+    log: list[dict] = []
+    retracted: set[int] = set()
+    for kind, arg, who, tier, value in ops:
+        if kind == "retract":
+            if not log:
+                continue
+            target = log[arg % len(log)]
+            put(store, target["item"], kind="retract", parent=target["id"], annotator=who)
+            retracted.add(target["id"])
+            continue
+        item = ids[arg]
+        eid = put(store, item, value, kind=kind, annotator=who, tier=tier)
+        log.append({"id": eid, "item": item, "kind": kind, "ann": who, "tier": tier,
+                    "value": value})  # fmt: skip
+    live, labels, decisions, first, opened = model_interpretation(log, retracted, ids)
+
+    got = store.live_events(TASK, item_ids=ids)
+    assert list(got["id"]) == [e["id"] for e in live]
+    assert list(store.item_history(ids[0])["id"]) == [e["id"] for e in live if e["item"] == ids[0]]
+    assert list(store.live_events(TASK, item_ids=ids, kinds=["skip"])["id"]) == [
+        e["id"] for e in live if e["kind"] == "skip"
+    ]
+
+    order = {iid: k for k, iid in enumerate(ids)}
+    got = store.annotator_labels(TASK, ids)
+    want = sorted(labels.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+    assert [(r.item_id, r.annotator, r.id, r.value) for r in got.itertuples()] == [
+        (i, a, e["id"], e["value"]) for (i, a), e in want
+    ]
+    assert list(got.columns) == ["item_id", "annotator", "value", "id", "kind", "tier",
+                                 "created_at"]  # fmt: skip
+
+    got = store.annotator_decisions(TASK, ids)
+    want = sorted(decisions.items(), key=lambda kv: (order[kv[0][0]], first[kv[0]]))
+    assert [(r.item_id, r.annotator, r.kind, r.value, r.first_id) for r in got.itertuples()] == [
+        (i, a, e["kind"], e["value"] if e["kind"] == "label" else None, first[(i, a)])
+        for (i, a), e in want
+    ]
+
+    assert store.open_reviews(TASK, ids) == opened
+    everything = store.open_reviews(TASK)
+    assert {i: r for i, r in everything.items() if i in order} == opened

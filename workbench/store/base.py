@@ -59,6 +59,10 @@ __all__ = [
     "STATE_KINDS",
     "LABEL_KINDS",
     "EVENT_KINDS",
+    "ANNOTATOR_LABEL_KINDS",
+    "DECISION_KINDS",
+    "REVIEW_KINDS",
+    "REVIEW_REASONS",
     "STORE_FORMAT",
     "MAX_NOTE",
     "MAX_DURATION_MS",
@@ -80,6 +84,18 @@ STATE_KINDS = ("label", "skip", "ambiguous", "review-accept", "review-correct", 
 #: Of those, the ones whose value is a label (what ``labels()`` returns).
 LABEL_KINDS = ("label", "review-accept", "review-correct")
 EVENT_KINDS = STATE_KINDS + ("prelabel", "retract")
+#: Kinds whose value is an annotator's own class for an item, as agreement and
+#: consensus read it (:meth:`Store.annotator_labels`): a reviewer's correction is
+#: the reviewer's label; an accept repeats someone else's.
+ANNOTATOR_LABEL_KINDS = ("label", "review-correct")
+#: An annotator's own decisions about an item in the annotate tier
+#: (:meth:`Store.annotator_decisions`).
+DECISION_KINDS = ("label", "ambiguous", "skip")
+#: Review decisions: these kinds in any tier, and ``ambiguous`` outside the
+#: annotate tier (an annotator's own ``ambiguous`` is a request for review).
+REVIEW_KINDS = ("review-accept", "review-correct", "send-back")
+#: Why an item awaits review (:meth:`Store.open_reviews`).
+REVIEW_REASONS = ("ambiguous", "disagreement")
 TIERS = ("annotate", "review", "qa")
 
 #: Gallery pages in insertion order (``page_items``); added after format 1 shipped.
@@ -397,8 +413,81 @@ class Store(ABC):
         """The log (optionally one item's, optionally up to event id ``until``)."""
 
     @abstractmethod
-    def current(self, task: str | None = None, *, labels_only: bool = True) -> pd.DataFrame:
-        """One row per (item, task) with its current state event (labels only by default)."""
+    def current(
+        self,
+        task: str | None = None,
+        *,
+        labels_only: bool = True,
+        item_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """One row per (item, task) with its current state event (labels only by
+        default; optionally only ``item_ids``)."""
+
+    # -- the log, interpreted --------------------------------------------------
+    # The rules of the log live here, once, in SQL on both back ends; every other
+    # module asks these methods rather than reading ``events()`` and working it out:
+    #
+    # * An event is *live* unless a ``retract`` event names it as ``parent``.
+    #   Retractions themselves are never live; a retracted retraction changes nothing.
+    # * An item's *state* for a task is its latest live event of a STATE_KINDS kind
+    #   (``item_state``, :meth:`current`); pre-labels and retractions never are.
+    # * An annotator's *label* of an item is their latest live ``label`` or
+    #   ``review-correct`` event, any tier (:meth:`annotator_labels`); a skip does
+    #   not withdraw a label given earlier.
+    # * An annotator's *decision* is their latest live annotate-tier ``label``,
+    #   ``ambiguous`` or ``skip`` (:meth:`annotator_decisions`): a skip does replace it.
+    # * A *review decision* is a live ``review-accept``, ``review-correct`` or
+    #   ``send-back`` (any tier), or ``ambiguous`` in the review or QA tier.
+    # * An item *awaits review* (:meth:`open_reviews`) because it is ``ambiguous``
+    #   (its state is an annotate-tier ``ambiguous``) or for ``disagreement`` (the
+    #   latest decisions of two annotators or more are labels that differ, lists
+    #   compared as sets, and no review decision came after the last decision).
+
+    @abstractmethod
+    def live_events(
+        self,
+        task: str | None = None,
+        *,
+        item_ids: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The log with retractions applied, oldest first: no ``retract`` event and
+        no event a retraction withdrew. Optionally one task's, some items', some kinds'.
+        Columns as :meth:`events`."""
+
+    def item_history(self, item_id: str) -> pd.DataFrame:
+        """One item's live events, every task, oldest first (:meth:`live_events`)."""
+        return self.live_events(item_ids=[item_id])
+
+    @abstractmethod
+    def annotator_labels(self, task: str, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Each annotator's latest live label of each item (kinds ANNOTATOR_LABEL_KINDS,
+        any tier), one row per (item, annotator), by item position then annotator.
+
+        Columns ``item_id``, ``annotator``, ``value`` and the provenance of the
+        label: ``id`` (the event), ``kind``, ``tier``, ``created_at`` (UTC).
+        """
+
+    @abstractmethod
+    def annotator_decisions(self, task: str, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Each annotator's latest live own decision of each item (kinds
+        DECISION_KINDS, annotate tier): columns ``item_id``, ``annotator``, ``kind``,
+        ``value`` (``None`` unless a label), ``id``, ``tier``, ``created_at`` and
+        ``first_id`` (the annotator's first live decision of the item); ordered by
+        item position, then ``first_id``."""
+
+    @abstractmethod
+    def open_reviews(
+        self, task: str, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[str, ...]]:
+        """``{item_id: reasons}`` of items awaiting review, reasons a sorted tuple of
+        REVIEW_REASONS (an item can have both); items awaiting none left out."""
+
+    @abstractmethod
+    def changed_items(self, task: str, after: int, until: int) -> list[str]:
+        """Items whose interpretation for ``task`` may differ between the logs up to
+        event ``after`` and up to ``until`` (watermarks): those named by an event of
+        the task, or by any retraction, with ``after < id <= until``."""
 
     @abstractmethod
     def prelabels(self, task: str, item_ids: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
@@ -712,6 +801,8 @@ class SQLStore(Store):
                     continue
                 ev.id = eid
                 self._apply(cur, ev)
+                if expect_parent:
+                    self._check_parent(cur, ev)
         if getattr(self, "_listeners", None):
             self._notify([ev for ev, a in zip(events, out, strict=True) if not a.duplicate])
         return out
@@ -747,6 +838,30 @@ class SQLStore(Store):
                 f"{ev.annotator}'s client {ev.client_id} already stored label {ev.seq} as "
                 f"event {event_id}, and this is a different label under the same number; "
                 f"nothing was written (a resend must repeat the label exactly)"
+            )
+
+    def _check_parent(self, cur, ev: Event) -> None:
+        """Raise :class:`StaleLabelError` unless ``ev.parent`` was its item's state
+        event just before ``ev`` (just inserted, in this transaction).
+
+        Checked after the insert: on PostgreSQL the insert's trigger has locked
+        the item's ``item_state`` row by then, so a concurrent label either
+        committed before (and is seen here: refused) or waits for this one.
+        """
+        cur.execute(
+            self._sql(
+                "SELECT max(e.id) FROM events e WHERE e.task = ? AND e.item_id = ? AND e.id <> ? "
+                f"AND e.kind IN ({', '.join(repr(k) for k in STATE_KINDS)}) AND NOT EXISTS "
+                "(SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id)"
+            ),
+            (ev.task, ev.item_id, ev.id),
+        )
+        row = cur.fetchone()
+        before = None if row is None or row[0] is None else int(row[0])
+        if before != ev.parent:
+            raise StaleLabelError(
+                f"item {ev.item_id!r} changed since it was shown: its state is now event "
+                f"{before}, not event {ev.parent}; look at it again (nothing was written)"
             )
 
     def _check_items(self, cur, events: Sequence[Event]) -> None:
@@ -801,8 +916,6 @@ class SQLStore(Store):
         if cur.rowcount == 0:  # a task the item has no queue row for yet
             cur.execute(
                 self._sql(
-                if expect_parent:
-                    self._check_parent(cur, ev)
                     f"INSERT INTO item_state (task, item_id, priority, position, {column}) "
                     f"SELECT ?, item_id, 0.0, position, ? FROM items WHERE item_id = ?"
                 ),
@@ -840,30 +953,6 @@ class SQLStore(Store):
 
     def events(self, *, item_id: str | None = None, until: int | None = None) -> pd.DataFrame:
         where, args = [], []
-    def _check_parent(self, cur, ev: Event) -> None:
-        """Raise :class:`StaleLabelError` unless ``ev.parent`` was its item's state
-        event just before ``ev`` (just inserted, in this transaction).
-
-        Checked after the insert: on PostgreSQL the insert's trigger has locked
-        the item's ``item_state`` row by then, so a concurrent label either
-        committed before (and is seen here: refused) or waits for this one.
-        """
-        cur.execute(
-            self._sql(
-                "SELECT max(e.id) FROM events e WHERE e.task = ? AND e.item_id = ? AND e.id <> ? "
-                f"AND e.kind IN ({', '.join(repr(k) for k in STATE_KINDS)}) AND NOT EXISTS "
-                "(SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id)"
-            ),
-            (ev.task, ev.item_id, ev.id),
-        )
-        row = cur.fetchone()
-        before = None if row is None or row[0] is None else int(row[0])
-        if before != ev.parent:
-            raise StaleLabelError(
-                f"item {ev.item_id!r} changed since it was shown: its state is now event "
-                f"{before}, not event {ev.parent}; look at it again (nothing was written)"
-            )
-
         if item_id is not None:
             where.append("item_id = ?")
             args.append(item_id)
@@ -875,7 +964,13 @@ class SQLStore(Store):
             sql += " WHERE " + " AND ".join(where)
         return self._event_query(sql + " ORDER BY id", args)
 
-    def current(self, task: str | None = None, *, labels_only: bool = True) -> pd.DataFrame:
+    def current(
+        self,
+        task: str | None = None,
+        *,
+        labels_only: bool = True,
+        item_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
         where, args = [], []
         if task is not None:
@@ -885,17 +980,189 @@ class SQLStore(Store):
             where.append(f"e.kind IN ({','.join('?' * len(LABEL_KINDS))})")
             args.extend(LABEL_KINDS)
         # item_state carries each item's position, so no join with items is needed.
-        sql = f"SELECT {cols} FROM item_state s JOIN events e ON e.id = s.state_event"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return self._event_query(sql + " ORDER BY s.task, s.position", args)
+        sql = f"SELECT {cols}, s.position FROM item_state s JOIN events e ON e.id = s.state_event"
+        return self._chunked_event_query(
+            sql, where, args, "s.item_id", item_ids, "s.task, s.position", ["task", "position"]
+        )
 
-    def _event_query(self, sql: str, args: Sequence[Any]) -> pd.DataFrame:
+    def _chunked_event_query(
+        self,
+        sql: str,
+        where: list[str],
+        args: list[Any],
+        item_column: str,
+        item_ids: Sequence[str] | None,
+        order: str,
+        sort_by: list[str],
+    ) -> pd.DataFrame:
+        """``sql`` (selecting EVENT_COLUMNS, then the extra columns of ``sort_by``)
+        with ``where`` and, for ``item_ids``, ``item_column IN (...)`` in chunks the
+        drivers accept, as an event frame ordered by ``order`` (``sort_by``, the same
+        order as frame columns; extra columns dropped)."""
+        columns = (*EVENT_COLUMNS, *(c for c in sort_by if c not in EVENT_COLUMNS))
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        rows: list[tuple] = []
+        with _gc_paused():
+            with self._read() as cur:
+                for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+                    clause, a = list(where), list(args)
+                    if chunk is not None:
+                        clause.append(f"{item_column} IN ({','.join('?' * len(chunk))})")
+                        a.extend(chunk)
+                    full = sql + (" WHERE " + " AND ".join(clause) if clause else "")
+                    cur.execute(self._sql(f"{full} ORDER BY {order}"), a)
+                    rows.extend(cur.fetchall())
+            frame = _event_frame(rows, columns)
+        if ids is not None and len(ids) > 500:  # each chunk is in order: the whole again
+            frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
+        return frame[list(EVENT_COLUMNS)] if len(columns) > len(EVENT_COLUMNS) else frame
+
+    # -- the log, interpreted (see Store) ---------------------------------------
+    #: SQL: the event ``e`` is live (no retraction names it).
+    _LIVE = "NOT EXISTS (SELECT 1 FROM events r WHERE r.parent = e.id AND r.kind = 'retract')"
+
+    def live_events(
+        self,
+        task: str | None = None,
+        *,
+        item_ids: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        where: list[str] = ["e.kind <> 'retract'", self._LIVE]
+        args: list[Any] = []
+        if task is not None:
+            where.append("e.task = ?")
+            args.append(task)
+        if kinds is not None:
+            kinds = [k for k in kinds if k != "retract"] or ["(none)"]
+            where.append(f"e.kind IN ({','.join('?' * len(kinds))})")
+            args.extend(kinds)
+        cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+        return self._chunked_event_query(
+            f"SELECT {cols} FROM events e", where, args, "e.item_id", item_ids, "e.id", ["id"]
+        )
+
+    def _latest_per_annotator(
+        self,
+        task: str,
+        kinds: Sequence[str],
+        tier: str | None,
+        item_ids: Sequence[str] | None,
+        then: str,
+    ) -> pd.DataFrame:
+        """Each annotator's latest live event of ``kinds`` per item (one tier or any),
+        with ``first_id``, the first such event; by item position, then ``then``."""
+        where = ["e.task = ?", f"e.kind IN ({','.join('?' * len(kinds))})", self._LIVE]
+        args: list[Any] = [task, *kinds]
+        if tier is not None:
+            where.append("e.tier = ?")
+            args.append(tier)
+        cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+        inner = (
+            f"SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY e.item_id, e.annotator "
+            f"ORDER BY e.id DESC) AS latest, MIN(e.id) OVER (PARTITION BY e.item_id, "
+            f"e.annotator) AS first_id FROM events e WHERE {' AND '.join(where)}"
+        )
+        outer = ", ".join(f"x.{c}" for c in EVENT_COLUMNS)
+        columns = (*EVENT_COLUMNS, "first_id", "position")
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        frames = []
+        for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+            q, a = inner, list(args)
+            if chunk is not None:
+                q += f" AND e.item_id IN ({','.join('?' * len(chunk))})"
+                a.extend(chunk)
+            sql = (
+                f"SELECT {outer}, x.first_id, i.position FROM ({q}) x JOIN items i ON "
+                f"i.item_id = x.item_id WHERE x.latest = 1 ORDER BY i.position, x.{then}"
+            )
+            frames.append(self._event_query(sql, a, columns))
+        if len(frames) > 1:  # each chunk is in order: put the whole in order again
+            frame = pd.concat(frames, ignore_index=True)
+            frame = frame.sort_values(["position", then], kind="stable")
+            return frame.drop(columns="position").reset_index(drop=True)
+        return frames[0].drop(columns="position")
+
+    _PROVENANCE = ["item_id", "annotator", "value", "id", "kind", "tier", "created_at"]
+
+    def annotator_labels(self, task: str, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        latest = self._latest_per_annotator(
+            task, ANNOTATOR_LABEL_KINDS, None, item_ids, "annotator"
+        )
+        return latest[self._PROVENANCE]
+
+    def annotator_decisions(self, task: str, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        latest = self._latest_per_annotator(task, DECISION_KINDS, "annotate", item_ids, "first_id")
+        values = [
+            v if k == "label" else None
+            for k, v in zip(latest["kind"], latest["value"], strict=True)
+        ]
+        latest["value"] = pd.Series(values, index=latest.index, dtype=object)
+        return latest[[*self._PROVENANCE, "first_id"]]
+
+    def open_reviews(
+        self, task: str, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[str, ...]]:
+        reasons: dict[str, set[str]] = {}
+        decisions = self.annotator_decisions(task, item_ids)
+        labels = decisions[decisions["kind"] == "label"]
+        keys = labels["value"].map(_value_key)
+        differing = keys.groupby(labels["item_id"]).nunique()
+        candidates = [str(i) for i in differing.index[differing > 1]]
+        if candidates:
+            last_own = decisions.groupby("item_id")["id"].max()
+            kinds = ",".join("?" * len(REVIEW_KINDS))
+            last_review: dict[str, int] = {}
+            with self._read() as cur:
+                for chunk in _chunks(candidates, 500):
+                    cur.execute(
+                        self._sql(
+                            f"SELECT e.item_id, MAX(e.id) FROM events e WHERE e.task = ? AND "
+                            f"(e.kind IN ({kinds}) OR (e.kind = 'ambiguous' AND "
+                            f"e.tier <> 'annotate')) AND {self._LIVE} AND e.item_id IN "
+                            f"({','.join('?' * len(chunk))}) GROUP BY e.item_id"
+                        ),
+                        (task, *REVIEW_KINDS, *chunk),
+                    )
+                    last_review.update((i, int(m)) for i, m in cur.fetchall())
+            for iid in candidates:
+                if last_review.get(iid, 0) < int(last_own[iid]):
+                    reasons.setdefault(iid, set()).add("disagreement")
+        flagged = (
+            "SELECT s.item_id FROM item_state s JOIN events e ON e.id = s.state_event "
+            "WHERE s.task = ? AND e.kind = 'ambiguous' AND e.tier = 'annotate'"
+        )
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        with self._read() as cur:
+            for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+                if chunk is None:
+                    cur.execute(self._sql(flagged), (task,))
+                else:
+                    marks = ",".join("?" * len(chunk))
+                    cur.execute(self._sql(f"{flagged} AND s.item_id IN ({marks})"), (task, *chunk))
+                for (iid,) in cur.fetchall():
+                    reasons.setdefault(str(iid), set()).add("ambiguous")
+        return {iid: tuple(sorted(r)) for iid, r in reasons.items()}
+
+    def changed_items(self, task: str, after: int, until: int) -> list[str]:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT DISTINCT item_id FROM events WHERE id > ? AND id <= ? "
+                    "AND (task = ? OR kind = 'retract')"
+                ),
+                (int(after), int(until), task),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def _event_query(
+        self, sql: str, args: Sequence[Any], columns: Sequence[str] = EVENT_COLUMNS
+    ) -> pd.DataFrame:
         with _gc_paused():
             with self._read() as cur:
                 cur.execute(self._sql(sql), args)
                 rows = cur.fetchall()
-            return _event_frame(rows, EVENT_COLUMNS)
+            return _event_frame(rows, columns)
 
     def _state_values(
         self, task: str, item_ids: Sequence[str], column: str, fields_: str
@@ -1023,6 +1290,13 @@ def _label_match(task: str, label: str) -> tuple[str, list[Any]]:
         f"OR replace({tail}, ?, '') <> {tail})))"
     )
     return where, [task, *LABEL_KINDS, one, f", {one}, ", f", {one}]"]
+
+
+def _value_key(v: Any) -> str:
+    """A hashable key for a label value: a class name, or a list of them as a set."""
+    if isinstance(v, list | tuple):
+        v = sorted(map(str, v))
+    return json.dumps(v, sort_keys=True, default=str)
 
 
 def _json(v: Any) -> Any:
@@ -1202,8 +1476,9 @@ def _frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
     data["created_at"] = pd.to_datetime(
         np.asarray(data["created_at"], dtype=np.float64), unit="s", utc=True
     )
-    for col in _INT_COLUMNS:
-        data[col] = _nullable_ints(data[col])
+    for col in _INT_COLUMNS + ("first_id", "position"):
+        if col in data:
+            data[col] = _nullable_ints(data[col])
     data["score"] = np.asarray(data["score"], dtype=np.float64)  # None becomes NaN
     for col in columns:
         if isinstance(data[col], tuple):
