@@ -57,3 +57,12 @@ def test_the_core_and_the_kinds_import_nothing_above_them():
     ml_to_kinds = [(a, b) for a, b, w in found if w != "typing" and a.startswith("workbench.ml")
                    and b.startswith("workbench.kinds")]  # fmt: skip
     assert ml_to_kinds == []
+
+
+def test_a_cycle_through_a_function_import_is_found(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "low.py").write_text("def f():\n    from .high import g\n    return g\n")
+    (package / "high.py").write_text("from . import low\n\ng = low\n")
+    assert _import_graph().report(package)["cycle_modules"] == [["pkg.high", "pkg.low"]]

@@ -84,7 +84,6 @@ def test_the_facades_dispatch_to_a_test_kind(tmp_path, rating):
             wb.audit.audit(p, None, task="stars")
         with pytest.raises(wb.SchemaError, match="agreement"):
             wb.agreement.agreement(p, "stars")
-    assert isinstance(events, pd.DataFrame)
 
 
 def test_unregistering_forgets_the_kind(tmp_path):
@@ -95,3 +94,15 @@ def test_unregistering_forgets_the_kind(tmp_path):
         registry.get("rating")
     with pytest.raises(wb.SchemaError, match="unknown task kind"):
         wb.Schema.from_dict({"tasks": [{"kind": "rating", "name": "stars"}], "guidelines": ""})
+
+
+def test_the_builtin_kinds_are_registered_and_dispatched(tmp_path):
+    assert [k.name for k in registry.kinds()][:2] == ["classification", "shapes"]
+    assert registry.get("shapes").task_class is wb.Shapes
+    schema = wb.Schema.classification("digit", ["a", "b"])
+    with wb.Project(tmp_path / "c.db", schema=schema) as p:
+        p.add_arrays(np.zeros((4, 4, 4), dtype=np.uint8))
+        for iid, label in zip(p.item_ids(), "abab", strict=True):
+            p.label(iid, label)
+        probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.3, 0.7]])
+        pd.testing.assert_frame_equal(wb.audit.audit(p, probs), wb.audit.issues(p, probs))
