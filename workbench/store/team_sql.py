@@ -1,6 +1,7 @@
 """PostgreSQL objects of team mode: tables, roles, grants, row-level security, functions.
 
 Everything here is created by :meth:`workbench.team.Team.setup` (through
+:meth:`workbench.store.team.TeamStore.install` and
 :meth:`workbench.store.postgres.PostgresStore.install_team`), run by the
 project lead on a connection that owns the store's tables and may create
 roles. The lead is trusted; every other member may be hostile and holds their
