@@ -20,6 +20,7 @@ from .errors import (
     PermissionDenied,
     SchemaChangeError,
     SchemaError,
+    StaleLabelError,
     StoreError,
     UnknownClassError,
     UnknownItemError,
@@ -63,6 +64,7 @@ __all__ = [
     "ItemSourceError",
     "StoreError",
     "PermissionDenied",
+    "StaleLabelError",
     "MissingDependencyError",
     "__version__",
 ]

@@ -13,8 +13,8 @@ import pytest
 
 import workbench as wb
 from tests.widget_wire import Wire
+from workbench import StaleLabelError
 from workbench.decisions import decide
-from workbench.errors import StaleLabelError
 
 CLASSES = ["cat", "dog", "bird"]
 

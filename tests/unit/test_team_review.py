@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.errors import StaleLabelError
+from workbench import StaleLabelError
 
 
 def _disagreement(t):
