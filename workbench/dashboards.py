@@ -21,17 +21,22 @@ count.
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
 import re
+import threading
 import time
+import weakref
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaError, require
-from .store.base import LABEL_KINDS, STATE_KINDS, TIERS
+from .errors import SchemaError, WorkbenchError, require
+from .store.base import LABEL_KINDS, REVIEW_KINDS, STATE_KINDS, TIERS
 
 if TYPE_CHECKING:
     from .ml.stats import LabelAgreement
@@ -109,11 +114,10 @@ def _datetimes(seconds: Any) -> list[pd.Timestamp]:
 
 
 def _task_log(project: Project, task: str) -> pd.DataFrame:
-    """The task's events with retractions applied (retracts and retracted events
-    dropped), oldest first, with a float ``t`` column (seconds since the epoch)."""
-    ev = project.store.events()
-    retracted = set(ev.loc[ev["kind"] == "retract", "parent"].dropna().astype(int))
-    ev = ev[(ev["task"] == task) & (ev["kind"] != "retract") & ~ev["id"].isin(retracted)].copy()
+    """The task's live events (:meth:`Store.live_events
+    <workbench.store.base.Store.live_events>`: retractions applied), oldest first,
+    with a float ``t`` column (seconds since the epoch)."""
+    ev = project.store.live_events(task)
     ev["t"] = _seconds(ev["created_at"])
     return ev.reset_index(drop=True)
 
@@ -127,45 +131,9 @@ def _current(project: Project, task: str) -> pd.DataFrame:
 
 def _is_review(log: pd.DataFrame) -> pd.Series:
     """Rows of the log that are review decisions (see :data:`REVIEW_OUTCOMES`)."""
-    return log["kind"].isin(list(REVIEW_OUTCOMES)) & ~(
-        (log["kind"] == "ambiguous") & (log["tier"] == "annotate")
+    return log["kind"].isin(list(REVIEW_KINDS)) | (
+        (log["kind"] == "ambiguous") & (log["tier"] != "annotate")
     )
-
-
-def _value_key(v: Any) -> str:
-    """A hashable key for a label value (a class name, or a list of them)."""
-    if isinstance(v, list | tuple):
-        v = sorted(map(str, v))
-    return json.dumps(v, sort_keys=True, default=str)
-
-
-def _open_reviews(log: pd.DataFrame, current: pd.DataFrame) -> dict[str, set[str]]:
-    """Items awaiting review, by reason.
-
-    ``disagreement``: the latest annotate-tier decisions of two or more
-    annotators are labels that differ, and no review decision came after the
-    last of those decisions. ``ambiguous``: the item's current state is an
-    annotator's ``ambiguous`` flag (a review decision would have replaced it).
-    """
-    own = log[log["kind"].isin(["label", "ambiguous", "skip"]) & (log["tier"] == "annotate")]
-    latest = own.drop_duplicates(["item_id", "annotator"], keep="last")
-    labels = latest[latest["kind"] == "label"]
-    keys = labels["value"].map(_value_key)
-    differing = keys.groupby(labels["item_id"]).nunique()
-    candidates = set(differing.index[differing > 1])
-    last_own = own.groupby("item_id")["id"].max()
-    last_review = log[_is_review(log)].groupby("item_id")["id"].max()
-    disagreement = {
-        iid for iid in candidates
-        if iid not in last_review.index or last_review[iid] < last_own[iid]
-    }  # fmt: skip
-    return {"disagreement": disagreement, "ambiguous": _flagged(current)}
-
-
-def _flagged(current: pd.DataFrame) -> set[str]:
-    """Items whose current state is an annotator's ``ambiguous`` flag."""
-    flagged = current[(current["kind"] == "ambiguous") & (current["tier"] == "annotate")]
-    return set(flagged["item_id"])
 
 
 def _label_agreement(
@@ -285,58 +253,314 @@ def status(
         ``items``, ``open``, ``claimed``, ``done``, ``complete`` and ``stuck``
         as ints (0 for a tier with no items; ``stuck`` counts from the clock,
         not ``now``).
+
+        The numbers are kept up to date by watermark (:class:`LiveStatus`): a
+        call reads only the events since the previous one, so a poll costs
+        about the same at a million events as at a thousand.
     """
     name = project.schema.task(task).name
     t_now = _now(now)
-    log = _task_log(project, name)
-    current = _current(project, name)
-    done, items = project.store.progress(name)
-    labeled = int(current["kind"].isin(LABEL_KINDS).sum())
-    skipped = int((current["kind"] == "skip").sum())
-    labels = log[log["kind"] == "label"]
-    hour = labels[(labels["t"] > t_now - _HOUR) & (labels["t"] <= t_now)]
-    day = labels[(labels["t"] > t_now - 24 * _HOUR) & (labels["t"] <= t_now)]
     team = _lead_team(project)
-    if team is None:
-        sets = _open_reviews(log, current)
-        by_reason = {k: len(v) for k, v in sets.items()}
-        open_total = len(sets["disagreement"] | sets["ambiguous"])
-    else:
+    live = live_status(project.store, name)
+    _, items = project.store.progress(name)
+    counts = live.numbers(t_now)
+    if team is not None:
         # The review and QA tiers hold the review work (gold items never go there).
         by_reason = team.open_reviews(name)
-        open_total = sum(by_reason.values())
-    reviews = log[_is_review(log)]
-    outcomes = {v: 0 for v in REVIEW_OUTCOMES.values()}
-    for kind, n in reviews["kind"].value_counts().items():
-        outcomes[REVIEW_OUTCOMES[kind]] = int(n)
-    timed = labels.dropna(subset=["duration_ms"])
-    per_label = timed.groupby("annotator")["duration_ms"].median() / 1000.0
-    agreement = _label_agreement(project, name, team)
+        counts["open_reviews"] = sum(by_reason.values())
+        counts["open_reviews_by_reason"] = by_reason
+    if team is None and _single_label(project, name):
+        alpha, agreement_items = live.agreement()
+    else:
+        agreement = _label_agreement(project, name, team)
+        alpha = None if agreement is None else _finite(agreement.alpha)
+        agreement_items = 0 if agreement is None else int(agreement.items)
+    labeled, skipped = counts["labeled"], counts["skipped"]
     numbers = {
         "task": name,
         "now": t_now,
         "items": int(items),
         "labeled": labeled,
         "skipped": skipped,
-        "ambiguous": len(_flagged(current)),
+        "ambiguous": counts["ambiguous"],
         "progress": (labeled + skipped) / items if items else 0.0,
-        "labels_last_hour": len(hour),
-        "labels_last_hour_by_annotator": _counts(hour["annotator"]),
-        "throughput_per_hour": len(day) / 24.0,
-        "throughput_per_hour_by_annotator": {
-            k: v / 24.0 for k, v in _counts(day["annotator"]).items()
-        },
-        "open_reviews": open_total,
-        "open_reviews_by_reason": by_reason,
-        "review_outcomes": outcomes,
-        "agreement": None if agreement is None else _finite(agreement.alpha),
-        "agreement_items": 0 if agreement is None else int(agreement.items),
-        "seconds_per_label": {str(k): float(v) for k, v in per_label.sort_index().items()},
+        **{k: counts[k] for k in _COUNTED},
+        "agreement": alpha,
+        "agreement_items": agreement_items,
+        "seconds_per_label": counts["seconds_per_label"],
     }
     if team is not None:
         numbers["gold_accuracy"] = _gold_mean(team.gold_accuracy(name))
         numbers["tiers"] = _tiers(team.queue(name))
     return numbers
+
+
+_COUNTED = (
+    "labels_last_hour",
+    "labels_last_hour_by_annotator",
+    "throughput_per_hour",
+    "throughput_per_hour_by_annotator",
+    "open_reviews",
+    "open_reviews_by_reason",
+    "review_outcomes",
+)
+
+
+def _single_label(project: Project, task: str) -> bool:
+    """Whether ``task`` is a single-label classification task (agreement is defined)."""
+    try:
+        spec = project.schema.classification_task(task)
+    except SchemaError:
+        return False
+    return not spec.multi_label
+
+
+# ---------------------------------------------------------------------------
+# live numbers, kept up to date by watermark
+
+
+class LiveStatus:
+    """The numbers of :func:`status` for one task of one store, kept up to date.
+
+    Each :meth:`poll` asks the store for its watermark and, for the items that
+    events after the last one touched (:meth:`Store.changed_items
+    <workbench.store.base.Store.changed_items>`), asks the store again what the
+    log now says of each (its state, its live label and review events, each
+    annotator's latest label, why it awaits review) and swaps that item's old
+    contribution to every count for the new one. The first poll reads the same
+    for every item at once. A retraction or a relabel touches its item, so every
+    number moves exactly as a full recomputation's would; a poll with no new
+    events asks the store two cheap questions (watermark, item count).
+
+    Kept per annotator: sorted ``label`` times (the windows are two binary
+    searches at any ``now``) and sorted durations (an exact median); per item
+    for agreement: each annotator's class, so the coincidence matrix's diagonal
+    is kept as integer sums per number of labels and the alpha is exact.
+    """
+
+    def __init__(self, store: Any, task: str) -> None:
+        self.store, self.task = store, task
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.mark = -1  # no poll yet
+        self._state: dict[str, tuple[str, str]] = {}  # item: (kind, tier) of its state
+        self._labels: dict[str, list[tuple[str, float, int | None]]] = {}  # (who, t, ms)
+        self._reviews: dict[str, list[str]] = {}  # item: outcomes of live review events
+        self._open: dict[str, tuple[str, ...]] = {}  # item: reasons it awaits review
+        self._values: dict[str, dict[str, Any]] = {}  # item: {annotator: class}
+        self.states: Counter[tuple[str, str]] = Counter()
+        self.times: dict[str, list[float]] = {}
+        self.durations: dict[str, list[int]] = {}
+        self.outcomes: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.n_c: Counter[Any] = Counter()  # pairable values per class
+        self.agree_by_m: Counter[int] = Counter()  # sum of c(c-1) over items with m values
+        self.pairable = 0  # items with two labels or more
+        self.annotators: Counter[str] = Counter()  # items each annotator labeled
+
+    # -- keeping up ----------------------------------------------------------
+    def poll(self) -> None:
+        """Bring the numbers up to the store's watermark."""
+        with self._lock:
+            mark = self.store.watermark()
+            if self.mark < 0 or mark < self.mark:
+                self._refresh(None)
+            elif mark > self.mark:
+                self._refresh(self.store.changed_items(self.task, self.mark, mark))
+            self.mark = mark
+
+    def _refresh(self, items: list[str] | None) -> None:
+        if items is not None and not items:
+            return
+        store, task = self.store, self.task
+        state = store.current(task, labels_only=False, item_ids=items)
+        kinds = ("label", "ambiguous", *REVIEW_OUTCOMES)
+        log = store.live_events(task, item_ids=items, kinds=list(dict.fromkeys(kinds)))
+        labels = store.annotator_labels(task, items)
+        opened = store.open_reviews(task, items)
+        if items is None:  # from the whole log: start again from nothing
+            self._reset()
+            touched: set[str] = set()
+        else:
+            touched = set(items)
+        new_state = dict(
+            zip(state["item_id"], zip(state["kind"], state["tier"], strict=True), strict=True)
+        )
+        new_labels: dict[str, list] = {}
+        new_reviews: dict[str, list[str]] = {}
+        t = _seconds(log["created_at"]).to_numpy()
+        rows = zip(log["item_id"], log["kind"], log["tier"], log["annotator"], t,
+                   log["duration_ms"], strict=True)  # fmt: skip
+        for iid, kind, tier, who, when, ms in rows:
+            if kind == "label":
+                ms = None if pd.isna(ms) else int(ms)
+                new_labels.setdefault(iid, []).append((who, float(when), ms))
+            if kind in REVIEW_OUTCOMES and not (kind == "ambiguous" and tier == "annotate"):
+                new_reviews.setdefault(iid, []).append(REVIEW_OUTCOMES[kind])
+        new_values: dict[str, dict[str, Any]] = {}
+        for iid, who, value in zip(
+            labels["item_id"], labels["annotator"], labels["value"], strict=True
+        ):
+            new_values.setdefault(iid, {})[who] = _class_of(value)
+        touched |= set(new_state) | set(new_labels) | set(new_reviews) | set(new_values)
+        touched |= set(opened)
+        for iid in touched:
+            self._swap(iid, new_state.get(iid), new_labels.get(iid, []),
+                       new_reviews.get(iid, []), opened.get(iid, ()),
+                       new_values.get(iid, {}), bulk=items is None)  # fmt: skip
+        if items is None:  # appended unsorted, sorted once
+            for lists in (self.times, self.durations):
+                for v in lists.values():
+                    v.sort()
+
+    def _swap(
+        self,
+        iid: str,
+        state: tuple[str, str] | None,
+        labels: list[tuple[str, float, int | None]],
+        reviews: list[str],
+        opened: tuple[str, ...],
+        values: dict[str, Any],
+        *,
+        bulk: bool = False,
+    ) -> None:
+        """Replace item ``iid``'s contribution to every count (``bulk``: add it, the
+        time and duration lists left unsorted)."""
+        old = self._state.pop(iid, None)
+        if old is not None:
+            self.states[old] -= 1
+        if state is not None:
+            self._state[iid] = state
+            self.states[state] += 1
+        for who, when, ms in self._labels.pop(iid, []):
+            _remove(self.times[who], when)
+            if ms is not None:
+                _remove(self.durations[who], ms)
+        add = list.append if bulk else bisect.insort
+        for who, when, ms in labels:
+            add(self.times.setdefault(who, []), when)
+            if ms is not None:
+                add(self.durations.setdefault(who, []), ms)
+        if labels:
+            self._labels[iid] = labels
+        self.outcomes.subtract(self._reviews.pop(iid, []))
+        self.outcomes.update(reviews)
+        if reviews:
+            self._reviews[iid] = reviews
+        self.reasons.subtract(self._open.pop(iid, ()))
+        self.reasons.update(opened)
+        if opened:
+            self._open[iid] = opened
+        self._agreement(self._values.pop(iid, {}), -1)
+        self._agreement(values, +1)
+        if values:
+            self._values[iid] = values
+
+    def _agreement(self, values: dict[str, Any], sign: int) -> None:
+        """Add (``sign`` +1) or take away (-1) one item's labels from the agreement sums."""
+        for who in values:
+            self.annotators[who] += sign
+        counts = Counter(v for v in values.values() if v is not None)
+        m = sum(counts.values())
+        if m < 2:
+            return
+        self.pairable += sign
+        self.agree_by_m[m] += sign * sum(c * (c - 1) for c in counts.values())
+        for v, c in counts.items():
+            self.n_c[v] += sign * c
+
+    # -- reading -------------------------------------------------------------
+    def numbers(self, t_now: float) -> dict[str, Any]:
+        """:func:`status`'s numbers at ``t_now`` from what the last :meth:`poll` read
+        (agreement and open reviews as the store's own interpretation gives them)."""
+        labeled = sum(n for (k, _), n in self.states.items() if k in LABEL_KINDS)
+        skipped = sum(n for (k, _), n in self.states.items() if k == "skip")
+        flagged = self.states[("ambiguous", "annotate")]
+        hour, day = {}, {}
+        for who, times in sorted(self.times.items()):
+            end = bisect.bisect_right(times, t_now)
+            for window, into in ((_HOUR, hour), (24 * _HOUR, day)):
+                n = end - bisect.bisect_right(times, t_now - window)
+                if n:
+                    into[str(who)] = n
+        per_label = {}
+        for who, ms in sorted(self.durations.items()):
+            if ms:
+                mid = len(ms) // 2
+                median = float(ms[mid]) if len(ms) % 2 else (ms[mid - 1] + ms[mid]) / 2.0
+                per_label[str(who)] = median / 1000.0
+        outcomes = {v: 0 for v in REVIEW_OUTCOMES.values()}
+        outcomes.update({k: int(n) for k, n in self.outcomes.items() if n})
+        return {
+            "labeled": labeled,
+            "skipped": skipped,
+            "ambiguous": flagged,
+            "labels_last_hour": sum(hour.values()),
+            "labels_last_hour_by_annotator": hour,
+            "throughput_per_hour": sum(day.values()) / 24.0,
+            "throughput_per_hour_by_annotator": {k: v / 24.0 for k, v in day.items()},
+            "open_reviews": len(self._open),
+            "open_reviews_by_reason": {
+                "disagreement": self.reasons["disagreement"],
+                "ambiguous": self.reasons["ambiguous"],
+            },
+            "review_outcomes": outcomes,
+            "seconds_per_label": per_label,
+        }
+
+    def agreement(self) -> tuple[float | None, int]:
+        """``(alpha, items)``: Krippendorff's alpha (nominal) of each annotator's latest
+        label, as :func:`~workbench.agreement.project_agreement` gives it, or ``None``
+        (fewer than two annotators, or no item labeled twice)."""
+        annotators = sum(1 for n in self.annotators.values() if n > 0)
+        if annotators < 2 or self.pairable == 0:
+            return None, 0
+        agree = sum(s / (m - 1) for m, s in sorted(self.agree_by_m.items()) if s)
+        n_c = [c for c in self.n_c.values() if c]
+        n = float(sum(n_c))
+        expected = n * n - float(sum(c * c for c in n_c))
+        if n == 0 or expected <= 0:
+            return None, self.pairable
+        return _finite(1.0 - (n - 1.0) * (n - agree) / expected), self.pairable
+
+
+def _remove(values: list, v: Any) -> None:
+    """Take one ``v`` out of the sorted list ``values``."""
+    i = bisect.bisect_left(values, v)
+    if i < len(values) and values[i] == v:
+        del values[i]
+
+
+def _class_of(value: Any) -> Any:
+    """A label value as one category (a list or dict by its JSON text); ``None`` for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+
+
+_LIVE: weakref.WeakKeyDictionary[Any, dict[str, LiveStatus]] = weakref.WeakKeyDictionary()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_status(store: Any, task: str) -> LiveStatus:
+    """The :class:`LiveStatus` of ``task`` in ``store``, polled. Where the store
+    cannot give a watermark to this user (a read-only SQLite file, a team member's
+    PostgreSQL role), a new one built from the whole log each time."""
+    with _LIVE_LOCK:
+        tasks = _LIVE.setdefault(store, {})
+        live = tasks.get(task)
+        if live is None:
+            live = tasks[task] = LiveStatus(store, task)
+    try:
+        live.poll()
+    except WorkbenchError:
+        with _LIVE_LOCK:
+            _LIVE.get(store, {}).pop(task, None)
+        live = LiveStatus(store, task)
+        live._refresh(None)
+    return live
 
 
 # ---------------------------------------------------------------------------

@@ -124,7 +124,7 @@ Item
     prelabel?: {value, score}}``; ``width``/``height`` are those of the image
     sent, ``full_*`` those of the whole image (not on thumbnails): shapes are
     in its pixels. For a shapes task ``label`` and ``prelabel.value`` are shape
-    lists (:mod:`workbench.shapes`), and the drawing widget sends each
+    lists (:mod:`workbench.kinds.shapes.schema`), and the drawing widget sends each
     committed change of an item's shapes as one ``label`` whose value is the
     whole list.
     where ``state`` is the kind of the event deciding the item's current state
@@ -175,11 +175,17 @@ from .errors import (
     UnknownItemError,
     WorkbenchError,
 )
-from .store.base import LABEL_KINDS, MAX_DURATION_MS, MAX_NOTE, STATE_KINDS, TIERS, Event
+from .store.base import (
+    DECISION_KINDS,
+    LABEL_KINDS,
+    MAX_DURATION_MS,
+    MAX_NOTE,
+    TIERS,
+    Event,
+    Store,
+)
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .project import Project
 
 __all__ = [
@@ -769,7 +775,7 @@ def _feedback_dict(row: Mapping[str, Any]) -> dict[str, Any]:
 #: Current states that count as reviewed in a review's progress.
 REVIEWED_KINDS = ("review-accept", "review-correct", "ambiguous")
 #: An annotator's own decisions shown on a review card.
-ANNOTATOR_KINDS = ("label", "ambiguous", "skip")
+ANNOTATOR_KINDS = DECISION_KINDS
 #: Cards sent for one ``cards`` request at most.
 MAX_CARDS = 200
 
@@ -791,7 +797,7 @@ class AnnotateStream(LabelStream):
     ``full`` message for the full-size image when the view zooms in.
 
     With ``issues`` (a DataFrame from
-    :func:`workbench.audit_shapes.shape_issues`, or item ids) it serves exactly
+    :func:`workbench.kinds.shapes.audit.shape_issues`, or item ids) it serves exactly
     those items, labeled or not, in their order: a review of suspect labels.
     An item counts as reviewed once its current state is an event newer than
     the one it had when the list was given (a correction, or Enter to confirm
@@ -1032,9 +1038,8 @@ class ReviewStream(LabelStream):
 
     def review_of(self, issue: ReviewIssue, item: Mapping[str, Any], position: int) -> dict:
         """The ``review`` part of a card (see the module docstring)."""
-        events = self.store.events(item_id=issue.item_id)
-        state = state_event(events, self.task)
-        people = annotator_decisions(events, self.task)
+        state = state_event(self.store, self.task, issue.item_id)
+        people = annotator_decisions(self.store, self.task, issue.item_id)
         for name, value in (issue.annotators or {}).items():
             if all(p["annotator"] != name for p in people):  # the store's word wins
                 people.append({"annotator": name, "kind": "label", "value": value})
@@ -1137,46 +1142,29 @@ def read_issues(issues: Any, project: Project, task: str) -> list[ReviewIssue]:
     return out
 
 
-def state_event(events: pd.DataFrame, task: str) -> dict[str, Any] | None:
-    """The event deciding an item's state for ``task``, from the item's log
-    (``store.events(item_id=...)``): its latest state event that is not retracted,
-    as the store's ``item_state`` keeps it. ``{id, kind, value, annotator, tier}``."""
-    if events.empty:
+def state_event(store: Store, task: str, item_id: str) -> dict[str, Any] | None:
+    """The event deciding an item's state for ``task`` (the store's ``item_state``):
+    ``{id, kind, value, annotator, tier}``, or ``None`` for an item with no state."""
+    rows = store.current(task, labels_only=False, item_ids=[item_id]).to_dict("records")
+    if not rows:
         return None
-    retracted = {int(p) for p in events.loc[events["kind"] == "retract", "parent"].dropna()}
-    rows = events[(events["task"] == task) & events["kind"].isin(STATE_KINDS)]
-    for ev in reversed(rows.to_dict("records")):
-        if int(ev["id"]) not in retracted:
-            return {
-                "id": int(ev["id"]), "kind": ev["kind"], "value": ev["value"],
-                "annotator": ev["annotator"], "tier": ev["tier"],
-            }  # fmt: skip
-    return None
+    ev = rows[0]
+    return {
+        "id": int(ev["id"]), "kind": ev["kind"], "value": ev["value"],
+        "annotator": ev["annotator"], "tier": ev["tier"],
+    }  # fmt: skip
 
 
-def annotator_decisions(events: pd.DataFrame, task: str) -> list[dict[str, Any]]:
-    """Each annotator's latest own decision (a label, ``ambiguous`` or ``skip`` of the
-    annotate tier, not retracted) from one item's log: ``[{annotator, kind, value}]``
-    in the order the annotators first labeled it."""
-    if events.empty:
-        return []
-    retracted = {int(p) for p in events.loc[events["kind"] == "retract", "parent"].dropna()}
-    rows = events[
-        (events["task"] == task)
-        & events["kind"].isin(ANNOTATOR_KINDS)
-        & (events["tier"] == "annotate")
+def annotator_decisions(store: Store, task: str, item_id: str) -> list[dict[str, Any]]:
+    """Each annotator's latest own decision of an item (:meth:`Store.annotator_decisions
+    <workbench.store.base.Store.annotator_decisions>`: a label, ``ambiguous`` or
+    ``skip`` of the annotate tier, not retracted): ``[{annotator, kind, value}]`` in
+    the order the annotators first decided it."""
+    rows = store.annotator_decisions(task, [item_id])
+    return [
+        {"annotator": who, "kind": kind, "value": value}
+        for who, kind, value in zip(rows["annotator"], rows["kind"], rows["value"], strict=True)
     ]
-    latest: dict[str, dict[str, Any]] = {}
-    for ev in rows.to_dict("records"):
-        if int(ev["id"]) in retracted:
-            continue
-        value = ev["value"] if ev["kind"] == "label" else None
-        if ev["annotator"] in latest:
-            latest[ev["annotator"]].update(kind=ev["kind"], value=value)
-        else:
-            latest[ev["annotator"]] = {"annotator": ev["annotator"], "kind": ev["kind"],
-                                       "value": value}  # fmt: skip
-    return list(latest.values())
 
 
 def _missing(v: Any) -> bool:

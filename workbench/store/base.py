@@ -1104,13 +1104,15 @@ class SQLStore(Store):
         self, task: str, item_ids: Sequence[str] | None = None
     ) -> dict[str, tuple[str, ...]]:
         reasons: dict[str, set[str]] = {}
-        decisions = self.annotator_decisions(task, item_ids)
-        labels = decisions[decisions["kind"] == "label"]
-        keys = labels["value"].map(_value_key)
-        differing = keys.groupby(labels["item_id"]).nunique()
-        candidates = [str(i) for i in differing.index[differing > 1]]
+        # Plain rows, not a frame: a poll of a few items must stay cheap.
+        keys: dict[str, set[str]] = {}
+        last_own: dict[str, int] = {}
+        for iid, eid, _, kind, value in self._latest_rows(task, item_ids):
+            last_own[iid] = max(last_own.get(iid, 0), int(eid))
+            if kind == "label":
+                keys.setdefault(iid, set()).add(_value_key(value))
+        candidates = [iid for iid, k in keys.items() if len(k) > 1]
         if candidates:
-            last_own = decisions.groupby("item_id")["id"].max()
             kinds = ",".join("?" * len(REVIEW_KINDS))
             last_review: dict[str, int] = {}
             with self._read() as cur:
@@ -1126,7 +1128,7 @@ class SQLStore(Store):
                     )
                     last_review.update((i, int(m)) for i, m in cur.fetchall())
             for iid in candidates:
-                if last_review.get(iid, 0) < int(last_own[iid]):
+                if last_review.get(iid, 0) < last_own[iid]:
                     reasons.setdefault(iid, set()).add("disagreement")
         flagged = (
             "SELECT s.item_id FROM item_state s JOIN events e ON e.id = s.state_event "
@@ -1143,6 +1145,35 @@ class SQLStore(Store):
                 for (iid,) in cur.fetchall():
                     reasons.setdefault(str(iid), set()).add("ambiguous")
         return {iid: tuple(sorted(r)) for iid, r in reasons.items()}
+
+    def _latest_rows(self, task: str, item_ids: Sequence[str] | None) -> list[tuple]:
+        """:meth:`annotator_decisions` as rows ``(item_id, id, annotator, kind, value)``,
+        values decoded, in no order."""
+        where = ["e.task = ?", f"e.kind IN ({','.join('?' * len(DECISION_KINDS))})",
+                 "e.tier = 'annotate'", self._LIVE]  # fmt: skip
+        inner = (
+            "SELECT e.item_id, e.id, e.annotator, e.kind, e.value, ROW_NUMBER() OVER "
+            "(PARTITION BY e.item_id, e.annotator ORDER BY e.id DESC) AS latest FROM events e "
+            f"WHERE {' AND '.join(where)}"
+        )
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        rows: list[tuple] = []
+        with _gc_paused():
+            with self._read() as cur:
+                for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+                    q, a = inner, [task, *DECISION_KINDS]
+                    if chunk is not None:
+                        q += f" AND e.item_id IN ({','.join('?' * len(chunk))})"
+                        a.extend(chunk)
+                    cur.execute(
+                        self._sql(
+                            f"SELECT x.item_id, x.id, x.annotator, x.kind, x.value FROM ({q}) x "
+                            "WHERE x.latest = 1"
+                        ),
+                        a,
+                    )
+                    rows.extend(cur.fetchall())
+            return decoded_rows(rows, 4)
 
     def changed_items(self, task: str, after: int, until: int) -> list[str]:
         with self._read() as cur:
