@@ -99,6 +99,11 @@ export class ItemSupply<T extends { item_id: string }, A = never> {
     return this.queue.length;
   }
 
+  /** The ids queued, in the order they will be shown. */
+  queuedIds(): string[] {
+    return this.queue.ids();
+  }
+
   /** Where the walk back through the items left stands, or null when the live item is shown. */
   get reviewIdx(): number | null {
     return this._reviewIdx;
