@@ -71,12 +71,18 @@ test-python: build
 
 # Fast feedback while changing code: unit and security tests without a browser,
 # PostgreSQL, notebook runs, servers or package and docs builds (markers browser,
-# postgres, slow). `make test` runs them all.
+# postgres, slow), spread over the cores by pytest-xdist (QUICK_JOBS=1: one process).
+# `make test` runs them all.
+QUICK_JOBS ?= auto
 test-quick: build
+	@start=$$(date +%s); \
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security \
-		-m "not browser and not postgres and not slow"
+		-m "not browser and not postgres and not slow" \
+		$(if $(filter 1,$(QUICK_JOBS)),-p no:xdist,-n $(QUICK_JOBS)); \
+	rc=$$?; echo "make test-quick: $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # make bench ONLY=bench_store runs one module (several: ONLY="bench_store bench_team").
+# It prints each module's wall time and the total at the end.
 bench: build
 	$(PY) -m tests.benchmarks $(ONLY)
 

@@ -25,13 +25,22 @@ REQUIRE_POSTGRES = os.environ.get("WORKBENCH_REQUIRE_POSTGRES", "") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+#: The fixtures that start a ``jupyter server`` (``tests/jupyter_server.py``) for the
+#: tests of workbench.server, in tests/unit and tests/security: seconds each.
+SERVER_FIXTURES = frozenset({"server", "site", "team_server"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that starts the PostgreSQL cluster carries the ``postgres`` marker,
     whichever fixture brought it in, so ``-m "not postgres"`` (``make test-quick``)
-    leaves out exactly the tests that need a server."""
+    leaves out exactly the tests that need a server; a test that uses a Jupyter
+    server fixture (``SERVER_FIXTURES``) carries ``slow``."""
     for item in items:
-        if "pg_cluster" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "pg_cluster" in names:
             item.add_marker(pytest.mark.postgres)
+        if SERVER_FIXTURES.intersection(names):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -280,6 +280,7 @@ def test_a_closed_widget_stops_listening(project):
 
 
 # -- the detection notebook, as Run All leaves it -----------------------------------------
+@pytest.mark.slow  # runs a notebook in a kernel: make test runs it, make test-quick does not
 def test_detection_notebook_leaves_the_widget_items_to_draw_on(tmp_path):
     """Run All answers the widget's first request after the last cell: it must still find
     an item to show (the notebook leaves the rocket unlabeled), not an empty queue."""

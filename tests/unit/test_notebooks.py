@@ -6,9 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 # A notebook, a server or a build: left out of `make test-quick`.
 pytestmark = pytest.mark.slow
@@ -22,6 +20,11 @@ CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "quickstar
 def _execute(path: Path, tmp_path: Path) -> str:
     """Run ``path`` in a fresh kernel in ``tmp_path``; fail on any error output; return
     the text the cells printed."""
+    # Imported here, not at the top: nbformat's schema validation compiles a grammar on
+    # import (seconds), which every collection would pay, make test-quick included.
+    import nbformat
+    from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": tmp_path}}).execute()  # fmt: skip
