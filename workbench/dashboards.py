@@ -262,7 +262,8 @@ def status(
     t_now = _now(now)
     team = _lead_team(project)
     live = live_status(project.store, name)
-    _, items = project.store.progress(name)
+    # Items with a state are known from the poll; the rest is an index range.
+    items = live.with_state() + project.store.count_unlabeled(name)
     counts = live.numbers(t_now)
     if team is not None:
         # The review and QA tiers hold the review work (gold items never go there).
@@ -385,23 +386,23 @@ class LiveStatus:
             touched: set[str] = set()
         else:
             touched = set(items)
-        new_state = dict(
-            zip(state["item_id"], zip(state["kind"], state["tier"], strict=True), strict=True)
-        )
+        kinds_tiers = zip(state["kind"].tolist(), state["tier"].tolist(), strict=True)
+        new_state = dict(zip(state["item_id"].tolist(), kinds_tiers, strict=True))
         new_labels: dict[str, list] = {}
         new_reviews: dict[str, list[str]] = {}
-        t = _seconds(log["created_at"]).to_numpy()
-        rows = zip(log["item_id"], log["kind"], log["tier"], log["annotator"], t,
-                   log["duration_ms"], strict=True)  # fmt: skip
+        t = _seconds(log["created_at"]).tolist()
+        durations = log["duration_ms"].to_numpy(dtype=object, na_value=None).tolist()
+        rows = zip(log["item_id"].tolist(), log["kind"].tolist(), log["tier"].tolist(),
+                   log["annotator"].tolist(), t, durations, strict=True)  # fmt: skip
         for iid, kind, tier, who, when, ms in rows:
             if kind == "label":
-                ms = None if pd.isna(ms) else int(ms)
-                new_labels.setdefault(iid, []).append((who, float(when), ms))
+                new_labels.setdefault(iid, []).append((who, when, None if ms is None else int(ms)))
             if kind in REVIEW_OUTCOMES and not (kind == "ambiguous" and tier == "annotate"):
                 new_reviews.setdefault(iid, []).append(REVIEW_OUTCOMES[kind])
         new_values: dict[str, dict[str, Any]] = {}
+        values = labels["value"].tolist()
         for iid, who, value in zip(
-            labels["item_id"], labels["annotator"], labels["value"], strict=True
+            labels["item_id"].tolist(), labels["annotator"].tolist(), values, strict=True
         ):
             new_values.setdefault(iid, {})[who] = _class_of(value)
         touched |= set(new_state) | set(new_labels) | set(new_reviews) | set(new_values)
@@ -472,6 +473,10 @@ class LiveStatus:
             self.n_c[v] += sign * c
 
     # -- reading -------------------------------------------------------------
+    def with_state(self) -> int:
+        """Items with a state for the task (``progress``'s ``done``) at the last poll."""
+        return len(self._state)
+
     def numbers(self, t_now: float) -> dict[str, Any]:
         """:func:`status`'s numbers at ``t_now`` from what the last :meth:`poll` read
         (agreement and open reviews as the store's own interpretation gives them)."""

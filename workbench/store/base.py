@@ -532,6 +532,11 @@ class Store(ABC):
     def progress(self, task: str) -> tuple[int, int]:
         """``(done, total)``: items with a state for ``task``, and all items."""
 
+    @abstractmethod
+    def count_unlabeled(self, task: str) -> int:
+        """Items with no state for ``task``: a range of the queue's partial index, so it
+        costs the unlabeled items, never the labeled ones (``progress`` counts all)."""
+
     def login_user(self) -> str | None:
         """The database user that events must name, where the store enforces one
         (a PostgreSQL store in team mode); ``None`` elsewhere."""
@@ -1115,15 +1120,19 @@ class SQLStore(Store):
         if candidates:
             kinds = ",".join("?" * len(REVIEW_KINDS))
             last_review: dict[str, int] = {}
+            reviews = (
+                f"SELECT e.item_id, MAX(e.id) FROM events e WHERE e.task = ? AND "
+                f"(e.kind IN ({kinds}) OR (e.kind = 'ambiguous' AND e.tier <> 'annotate')) "
+                f"AND {self._LIVE}"
+            )
             with self._read() as cur:
-                for chunk in _chunks(candidates, 500):
+                if item_ids is None:  # the whole log: one pass, not a query per chunk
+                    cur.execute(self._sql(f"{reviews} GROUP BY e.item_id"), (task, *REVIEW_KINDS))
+                    last_review.update((i, int(m)) for i, m in cur.fetchall())
+                for chunk in [] if item_ids is None else _chunks(candidates, 500):
+                    marks = ",".join("?" * len(chunk))
                     cur.execute(
-                        self._sql(
-                            f"SELECT e.item_id, MAX(e.id) FROM events e WHERE e.task = ? AND "
-                            f"(e.kind IN ({kinds}) OR (e.kind = 'ambiguous' AND "
-                            f"e.tier <> 'annotate')) AND {self._LIVE} AND e.item_id IN "
-                            f"({','.join('?' * len(chunk))}) GROUP BY e.item_id"
-                        ),
+                        self._sql(f"{reviews} AND e.item_id IN ({marks}) GROUP BY e.item_id"),
                         (task, *REVIEW_KINDS, *chunk),
                     )
                     last_review.update((i, int(m)) for i, m in cur.fetchall())
@@ -1297,6 +1306,14 @@ class SQLStore(Store):
             )
             total, done = cur.fetchone()
         return int(done), int(total)
+
+    def count_unlabeled(self, task: str) -> int:
+        with self._read() as cur:
+            cur.execute(
+                self._sql("SELECT COUNT(*) FROM item_state WHERE task = ? AND state_event IS NULL"),
+                (task,),
+            )
+            return int(cur.fetchone()[0])
 
 
 def _label_match(task: str, label: str) -> tuple[str, list[Any]]:
