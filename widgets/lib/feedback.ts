@@ -18,6 +18,7 @@ import { h, now } from "./dom";
 import { valueText } from "./text";
 import { NOTES_KEY } from "./keys";
 import type { Feedback, TeamInfo } from "./protocol";
+import { Ask } from "./requests";
 
 /** What the strip needs from its view. */
 export interface FeedbackWiring {
@@ -101,7 +102,7 @@ export class FeedbackStrip {
   /** Ids this view marked read: a reply computed before the kernel heard of it still lists them. */
   private readonly read = new Set<number>();
   /** The `seen` request unanswered, resent by `poll` when overdue. */
-  private pending: { req: number; at: number; ids: number[] } | null = null;
+  private readonly seen = new Ask<{ ids: number[] }>();
   private expanded = false;
 
   constructor(private readonly w: FeedbackWiring) {
@@ -149,19 +150,18 @@ export class FeedbackStrip {
     for (const id of ids) this.read.add(id);
     this.notes = [];
     this.render();
-    this.sendSeen([...(this.pending?.ids ?? []), ...ids]);
+    this.sendSeen([...(this.seen.pending?.ids ?? []), ...ids]);
   }
 
   /** The kernel's answer to `seen` (true when it was this strip's). */
   onSeen(req: unknown): boolean {
-    if (!this.pending || req !== this.pending.req) return false;
-    this.pending = null;
-    return true;
+    return this.seen.settle(req);
   }
 
   /** Every tick of the view: a `seen` unanswered (or failed: the view shows the error) for `timeoutMs` goes again. */
   poll(t: number, timeoutMs: number): void {
-    if (this.pending && t - this.pending.at >= timeoutMs) this.sendSeen(this.pending.ids);
+    const open = this.seen.pending;
+    if (open && !this.seen.fresh(t, timeoutMs)) this.sendSeen(open.ids);
   }
 
   toggle(): void {
@@ -171,7 +171,7 @@ export class FeedbackStrip {
 
   private sendSeen(ids: number[]): void {
     const req = this.w.nextReq();
-    this.pending = { req, at: now(), ids };
+    this.seen.start(req, now(), { ids });
     this.w.send({ type: "seen", client_id: this.w.clientId, req, ids });
   }
 

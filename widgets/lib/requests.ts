@@ -1,11 +1,11 @@
 /**
  * One request to the kernel and its answer: the bookkeeping every view shares
- * for a message it sends with a `req` number and waits for (`need` and `item`
- * in the item supply, `page` in the gallery, `cards` in the review widget,
- * `examples` in the classify guidelines). An answer counts only when it
- * carries the number of the request still open (an older answer, or one for
- * another view, is ignored); a request left unanswered for the timeout may be
- * asked again.
+ * for a message it sends with a `req` number and waits for (`need` in the
+ * item supply, `page` in the gallery, `cards` in the review widget, `examples`
+ * in the classify guidelines, `seen` in the notes strip). An answer counts
+ * only when it carries the number of the request still open (an older answer,
+ * or one for another view, is ignored); a request left unanswered for the
+ * timeout may be asked again.
  */
 
 /** An open request: its number, when it was sent, and what the view needs to know about it. */
