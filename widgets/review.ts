@@ -577,14 +577,10 @@ export class ReviewView extends StreamView<Model, ReviewAction> {
       if (w && typeof w === "object" && w.review && typeof w.review.position === "number") this.remember(this.makeCard(w, buffers));
     }
     // Keys that waited for a card, in order.
-    let applied = false;
-    while (this.typeahead.length && !this.asking) {
-      const head = this.typeahead.peek()!;
-      if (isDecision(head.action) && !this.shownCard() && this.pos < this.total) break;
-      this.typeahead.shift();
-      this.apply(head.action, head.t);
-      applied = true;
-    }
+    const applied = this.typeahead.drain(
+      (a) => this.asking !== null || (isDecision(a) && !this.shownCard() && this.pos < this.total),
+      (a, t) => this.apply(a, t),
+    );
     if (this.asking && this.typeahead.length) {
       // The keys after it were meant for cards after the reason: they are not applied blind.
       const dropped = this.typeahead.clear().length;

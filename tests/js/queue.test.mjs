@@ -34,3 +34,25 @@ test("type-ahead has a bound", () => {
   assert.equal(ta.push("c", 0), false);
   assert.equal(ta.length, 2);
 });
+
+test("type-ahead drains in order up to the first key held back, asking again after each key", () => {
+  const ta = new TypeAhead();
+  for (const [k, t] of [["a", 1], ["b", 2], ["c", 3], ["d", 4]]) ta.push(k, t);
+  let items = 2; // each key applied uses one item; none left holds the rest back
+  const applied = [];
+  const more = ta.drain(
+    () => items === 0,
+    (k, t) => {
+      applied.push([k, t]);
+      items -= 1;
+    },
+  );
+  assert.equal(more, true);
+  assert.deepEqual(applied, [["a", 1], ["b", 2]]);
+  assert.equal(ta.length, 2);
+  assert.equal(ta.drain(() => true, () => assert.fail("held back")), false);
+  items = 5;
+  ta.drain(() => items === 0, (k) => applied.push([k]));
+  assert.deepEqual(applied.map((x) => x[0]), ["a", "b", "c", "d"]);
+  assert.equal(ta.length, 0);
+});

@@ -110,6 +110,23 @@ export class TypeAhead<A> {
     return this.buf.shift();
   }
 
+  /**
+   * Apply the waiting keys in order until the first one `blocked` holds back
+   * (asked again before each key: applying one may block the next); true when
+   * one was applied.
+   */
+  drain(blocked: (a: A) => boolean, apply: (a: A, t: number) => void): boolean {
+    let applied = false;
+    while (this.buf.length) {
+      const head = this.buf[0];
+      if (blocked(head.action)) break;
+      this.buf.shift();
+      apply(head.action, head.t);
+      applied = true;
+    }
+    return applied;
+  }
+
   count(pred: (a: A) => boolean): number {
     return this.buf.reduce((n, p) => n + (pred(p.action) ? 1 : 0), 0);
   }

@@ -346,15 +346,7 @@ export class ItemSupply<T extends { item_id: string }, A = never> {
 
   /** Apply the waiting keys in order, each as soon as there is an item for it; true when one was applied. */
   drain(apply: (action: A, t: number) => void): boolean {
-    let applied = false;
-    while (this.typeahead.length) {
-      const head = this.typeahead.peek()!;
-      if (this.needsItem(head.action) && !this.shownItem()) break;
-      this.typeahead.shift();
-      apply(head.action, head.t);
-      applied = true;
-    }
-    return applied;
+    return this.typeahead.drain((a) => this.needsItem(a) && !this.shownItem(), apply);
   }
 
   /** No item left for the keys waiting (the kernel has none, none is asked for or shown): drop them; how many. */
