@@ -115,7 +115,7 @@ def test_every_definer_function_pins_its_search_path(t):
     assert {name for name, _ in rows} >= {
         "wb_claim", "wb_release", "wb_holds", "wb_own_event", "wb_route_candidates",
         "wb_open_reviews", "wb_require_router", "wb_on_event", "wb_check_event",
-        "wb_apply_event", "wb_progress",
+        "wb_check_decision", "wb_apply_event", "wb_progress",
     }  # fmt: skip
     for name, config in rows:
         paths = [c for c in config or [] if c.startswith("search_path=")]

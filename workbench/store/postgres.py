@@ -49,7 +49,14 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import PermissionDenied, StoreError, UnknownItemError, WorkbenchError, require
+from ..errors import (
+    PermissionDenied,
+    StaleLabelError,
+    StoreError,
+    UnknownItemError,
+    WorkbenchError,
+    require,
+)
 from . import team_sql
 from .base import (
     EVENT_KINDS,
@@ -319,6 +326,8 @@ class PostgresStore(SQLStore):
             # Data the database cannot hold: a value that is not JSON (team mode's
             # wb_check_event casts it), a NUL in a JSON string, a number out of range.
             return StoreError(f"{self.url}: refused, nothing was written: {detail}")
+        if isinstance(exc, errors.CheckViolation) and constraint == team_sql.STALE_DECISION:
+            return StaleLabelError(detail.removeprefix("workbench: "))  # team_sql.CHECK_DECISION
         if isinstance(exc, errors.CheckViolation):
             known = EVENT_CHECKS.get(constraint or "")
             why = known[1] if known else detail.removeprefix("workbench: ")

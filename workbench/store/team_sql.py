@@ -32,7 +32,11 @@ Access control has two layers (DESIGN.md, "Team mode"):
 The database also checks what is written (``wb_check_event``): the value of
 every event must fit its task in its schema version (``value_rules``, the
 JSON Schema of each task's :meth:`~workbench.schema.Task.value_schema`,
-checked by ``wb_valid``), and ``created_at`` is the server's clock.
+checked by ``wb_valid``), and ``created_at`` is the server's clock. A review
+decision (``review-accept``, ``review-correct``, ``send-back``, or ``ambiguous``
+in the review or QA tier) must name as ``parent`` the event that decides its
+item's state, checked under that item's state row lock (``wb_check_decision``):
+the review door's stale-label rule holds for a member's own connection too.
 
 Annotators and reviewers take work through ``wb_claim``, a ``SECURITY
 DEFINER`` function: one transaction that returns expired leases to the pool,
@@ -52,6 +56,8 @@ sends a share of reviewed items on to QA.
 from __future__ import annotations
 
 import re
+
+from .base import STATE_KINDS
 
 TIERS = ("annotate", "review", "qa")
 ROLES = ("annotator", "reviewer", "qa", "admin")
@@ -546,6 +552,52 @@ BEGIN
 END $$
 """
 
+#: The name a stale review decision's refusal carries (``wb_check_decision``);
+#: the store reports it as :class:`~workbench.errors.StaleLabelError`.
+STALE_DECISION = "wb_decision_parent"
+#: Which events are review decisions, whose ``parent`` must be the item's state
+#: event (the condition of the ``wb_decision`` trigger; an annotator's own
+#: ``ambiguous`` flag, in the ``annotate`` tier, is not one).
+DECISION_CONDITION = (
+    "NEW.kind IN ('review-accept', 'review-correct', 'send-back') "
+    "OR (NEW.kind = 'ambiguous' AND NEW.tier IN ('review', 'qa'))"
+)
+
+# The review door's rule for every connection (workbench.decisions.decide checks it
+# first, with a friendlier message): a review decision is about the event that
+# decides its item's state, its parent. Runs AFTER INSERT, after wb_apply_event
+# (triggers fire in name order), whose upsert has locked the item's state row: a
+# relabel or retraction of the item committing first is seen here (each statement
+# takes a new snapshot), one committing later waits for this transaction.
+CHECK_DECISION = (
+    r"""
+CREATE OR REPLACE FUNCTION wb_check_decision() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    state_now BIGINT;
+BEGIN
+    PERFORM 1 FROM item_state s WHERE s.task = NEW.task AND s.item_id = NEW.item_id
+        FOR UPDATE;
+    SELECT max(e.id) INTO state_now FROM events e
+        WHERE e.item_id = NEW.item_id AND e.task = NEW.task AND e.id <> NEW.id
+          AND e.kind IN ("""
+    + ", ".join(f"'{k}'" for k in STATE_KINDS)
+    + r""")
+          AND NOT EXISTS (SELECT 1 FROM events r WHERE r.kind = 'retract' AND r.parent = e.id);
+    IF state_now IS DISTINCT FROM NEW.parent THEN
+        RAISE EXCEPTION USING MESSAGE = format('workbench: item %L changed since it was '
+            'shown: its state is now event %s, not event %s (a %s in the %s tier); look at '
+            'it again (nothing was written)', NEW.item_id, coalesce(state_now::text, 'none'),
+            coalesce(NEW.parent::text, 'none'), NEW.kind, NEW.tier),
+            ERRCODE = 'check_violation', CONSTRAINT = '"""
+    + STALE_DECISION
+    + r"""';
+    END IF;
+    RETURN NULL;
+END $$
+"""
+)
+
 # Does v fit s, a JSON Schema in the subset Task.value_schema uses: type (one or a
 # list), enum, items, properties, required, additionalProperties, minItems,
 # maxItems, uniqueItems, maxLength, minimum, maximum, anyOf; true / false / {}.
@@ -640,11 +692,15 @@ TRIGGER = (
     "DROP TRIGGER IF EXISTS wb_check ON events",
     "CREATE TRIGGER wb_check BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION "
     "wb_check_event()",
+    "DROP TRIGGER IF EXISTS wb_decision ON events",
+    "CREATE TRIGGER wb_decision AFTER INSERT ON events FOR EACH ROW WHEN ("
+    + DECISION_CONDITION
+    + ") EXECUTE FUNCTION wb_check_decision()",
 )
 
 FUNCTIONS = (
-    VALID, CHECK_EVENT, CLAIM, RELEASE, HOLDS, OWN_EVENT, REQUIRE_ROUTER, ROUTE_CANDIDATES,
-    OPEN_REVIEWS, ON_EVENT, PROGRESS,
+    VALID, CHECK_EVENT, CHECK_DECISION, CLAIM, RELEASE, HOLDS, OWN_EVENT, REQUIRE_ROUTER,
+    ROUTE_CANDIDATES, OPEN_REVIEWS, ON_EVENT, PROGRESS,
 )  # fmt: skip
 
 #: Columns of ``events`` blind annotators read, of their own rows only.
@@ -671,6 +727,7 @@ _SIGNATURES = {
     "wb_open_reviews": "TEXT, TEXT[], TEXT[], DOUBLE PRECISION[], TEXT[]",
     "wb_valid": "JSONB, JSONB",
     "wb_check_event": "",
+    "wb_check_decision": "",
     "wb_on_event": "",
 }
 
