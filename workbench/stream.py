@@ -450,9 +450,12 @@ class LabelStream:
             "client_id": client_id, "seq": seq, "duration_ms": duration_ms,
             "annotator": self.annotator, "tier": tier, "note": note,
         }  # fmt: skip
-        if self.store.missing_items([item_id]):
-            return [_refused(ids, f"no item {item_id!r} in this project")]
+        # A label's item is checked by the append itself (UnknownItemError, below): no
+        # query of its own on the path every key press takes. A retraction looks up
+        # its target first, so it checks the item before.
         if kind == "retract":
+            if self.store.missing_items([item_id]):
+                return [_refused(ids, f"no item {item_id!r} in this project")]
             target = msg.get("retracts")
             if not isinstance(target, Mapping):
                 return [_refused(ids, "a retract needs retracts: {client_id, seq}")]
@@ -486,6 +489,10 @@ class LabelStream:
         try:
             (appended,) = self.store.append([event])
         except (UnknownItemError, PermissionDenied) as exc:  # final: resending cannot help
+            if isinstance(exc, PermissionDenied) and self.store.missing_items([item_id]):
+                # Team mode's row policies refuse an unknown item before its foreign
+                # key would: name what is wrong (a query on this error path only).
+                return [_refused(ids, f"no item {item_id!r} in this project")]
             return [_refused(ids, str(exc))]
         except WorkbenchError as exc:  # the store could not write now: not final
             logger.warning("workbench widget: could not store label %s:%s: %s", client_id, seq, exc)

@@ -36,11 +36,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from .decisions import CURRENT, decide
 from .errors import PermissionDenied, SchemaError, StoreError, UnknownItemError
+from .kinds import registry
 from .store import team_sql
 from .store.team import TeamStore
 
@@ -571,8 +571,6 @@ class Team:
         ``pred_probs`` (rows in the order of :meth:`annotator_labels`' index) as
         cleanlab's CROWDLAB does (:func:`workbench.audit.consensus`).
         """
-        from .ml.confident import consensus as _consensus
-
         name = self.project._task(task)
         if method not in ("majority", "crowdlab"):
             raise ValueError(f"method must be 'majority' or 'crowdlab', got {method!r}")
@@ -583,12 +581,12 @@ class Team:
         if wide.empty:
             return pd.DataFrame(columns=cols)
         spec = self.project.schema.task(name)
-        classes = [c.name for c in getattr(spec, "classes", ())]
-        if not classes or getattr(spec, "multi_label", False):
+        by_kind = self._consensus_for(spec)
+        if by_kind is None:
             raise SchemaError(
                 f"consensus needs a single-label classification task; {name!r} is not one"
             )
-        res = _consensus(wide, None if method == "majority" else pred_probs, classes=classes)
+        res = by_kind(spec, wide, None if method == "majority" else pred_probs)
         table = res.items.reindex(wide.index)
         out = pd.DataFrame(
             {
@@ -672,8 +670,7 @@ class Team:
         out["gold_accuracy"] = gold.reindex(out.index)
         wide = self.annotator_labels(name)
         agree = {}
-        spec = self.project.schema.task(name)
-        if not wide.empty and spec.kind == "classification" and not spec.multi_label:
+        if not wide.empty and self._consensus_for(self.project.schema.task(name)) is not None:
             cons = self.consensus(name).set_index("item_id")["label"]
             for who in wide.columns:
                 mine = wide[who].dropna()
@@ -687,6 +684,13 @@ class Team:
         return out.reset_index().sort_values("annotator").reset_index(drop=True)
 
     # -- helpers ----------------------------------------------------------------
+    @staticmethod
+    def _consensus_for(spec: Any) -> Any:
+        """The consensus of ``spec``'s task kind, ``None`` if it has none for this task
+        (a kind without one; a multi-label classification task)."""
+        by_kind = registry.get(spec.kind).consensus
+        return None if by_kind is None or getattr(spec, "multi_label", False) else by_kind
+
     def _require_enabled(self) -> None:
         if "enabled" in self._cache:  # team mode, once on, stays on
             return
@@ -728,23 +732,11 @@ class Team:
 def disagreement(values: Sequence[Any], kind: str) -> float:
     """How much a set of labels of one item disagree, in [0, 1] (0: all the same).
 
-    Classification: ``1 − share of the most common value``. Shapes:
-    ``1 − mean pairwise`` :func:`~workbench.agreement.shape_agreement`.
-    Fewer than two labels: 0.
+    The task kind's own measure (:func:`workbench.kinds.registry.disagreement`):
+    classification ``1 − share of the most common value``, shapes ``1 − mean
+    pairwise`` :func:`~workbench.agreement.shape_agreement`. Fewer than two labels: 0.
     """
-    if len(values) < 2:
-        return 0.0
-    if kind == "shapes":
-        from .ml.shape_agreement import shape_agreement
-
-        scores = [
-            shape_agreement(values[i], values[j])
-            for i in range(len(values))
-            for j in range(i + 1, len(values))
-        ]
-        return float(1.0 - np.mean(scores))
-    counts = Counter(json.dumps(v, sort_keys=True) for v in values)
-    return 1.0 - counts.most_common(1)[0][1] / len(values)
+    return registry.disagreement(kind, values)
 
 
 def _label_key(v: Any) -> str:

@@ -106,3 +106,24 @@ def test_the_builtin_kinds_are_registered_and_dispatched(tmp_path):
             p.label(iid, label)
         probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.3, 0.7]])
         pd.testing.assert_frame_equal(wb.audit.audit(p, probs), wb.audit.issues(p, probs))
+
+
+def test_team_routing_asks_the_kind_for_its_disagreement(rating):
+    from workbench.team import disagreement
+
+    # A kind that registers none is scored by the share of labels off the most common.
+    assert rating.disagreement is None and rating.consensus is None
+    assert disagreement([4, 4, 2], "rating") == pytest.approx(1 / 3)
+    assert disagreement([4], "rating") == 0.0
+    # One that registers its own: ratings disagree by their spread.
+    spread = registry.register(
+        registry.TaskKind("rating", Rating, disagreement=lambda v: (max(v) - min(v)) / 4)
+    )
+    assert disagreement([4, 4, 2], "rating") == pytest.approx(0.5)
+    assert registry.get("rating") is spread
+    # The built-in kinds: classification by counting, shapes by IoU.
+    assert disagreement(["cat", "dog"], "classification") == 0.5
+    box = {"type": "box", "class": "car", "bbox": [0, 0, 10, 10]}
+    assert disagreement([[box], [box]], "shapes") == pytest.approx(0.0)
+    far = {**box, "bbox": [50, 50, 60, 60]}
+    assert disagreement([[box], [far]], "shapes") == pytest.approx(1.0)

@@ -9,7 +9,9 @@ asking for it raises a :class:`~workbench.SchemaError` naming the kind.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +21,16 @@ from ..schema import Task, register_task_kind, unregister_task_kind
 if TYPE_CHECKING:
     from ..schema import Schema
 
-__all__ = ["TaskKind", "register", "unregister", "get", "kinds", "for_task"]
+__all__ = [
+    "TaskKind", "register", "unregister", "get", "kinds", "for_task", "disagreement",
+    "value_disagreement",
+]  # fmt: skip
 
 #: What a kind may offer, and the words an error uses for it.
-BEHAVIOURS = {"prelabel": "pre-labeling", "audit": "audit", "agreement": "agreement"}
+BEHAVIOURS = {
+    "prelabel": "pre-labeling", "audit": "audit", "agreement": "agreement",
+    "disagreement": "disagreement score", "consensus": "consensus",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,16 @@ class TaskKind:
     ``audit(project, predictions, *, task, **options)`` and
     ``agreement(project, task)`` are called with the task's name resolved; ``widget``
     names the widget that annotates it (``"classify"``, ``"annotate"``).
+
+    Team mode asks two more: ``disagreement(values)``, how much several annotators'
+    labels of one item disagree, in [0, 1] (routing to review; a kind without one
+    is scored by :func:`value_disagreement`, the share of labels that differ from
+    the most common), and ``consensus(task, wide, pred_probs)``, one label per item
+    from the annotators' labels (``wide``: items × annotators, as
+    ``Team.annotator_labels`` gives it; the result has ``items`` with
+    ``consensus_label`` and ``annotator_agreement``), raising a
+    :class:`~workbench.SchemaError` for a task it cannot do (a kind without one
+    has no consensus, final labels or agreement with it).
     """
 
     name: str
@@ -41,6 +59,8 @@ class TaskKind:
     prelabel: Callable[..., Any] | None = None
     audit: Callable[..., Any] | None = None
     agreement: Callable[..., Any] | None = None
+    disagreement: Callable[[Sequence[Any]], float] | None = None
+    consensus: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if self.task_class.kind != self.name:
@@ -98,3 +118,21 @@ def for_task(schema: Schema, task: str | None, behaviour: str) -> TaskKind:
     if not able:
         raise SchemaError(f"no task kind offers {words}")
     return able[0]
+
+
+def value_disagreement(values: Sequence[Any]) -> float:
+    """``1 − share of the most common value`` (values compared as JSON); 0 for fewer
+    than two. The disagreement of a kind that registers none."""
+    if len(values) < 2:
+        return 0.0
+    counts = Counter(json.dumps(v, sort_keys=True) for v in values)
+    return 1.0 - counts.most_common(1)[0][1] / len(values)
+
+
+def disagreement(kind: str, values: Sequence[Any]) -> float:
+    """How much ``values``, several annotators' labels of one item of a task of kind
+    ``kind``, disagree, in [0, 1] (0: all the same; fewer than two labels: 0)."""
+    if len(values) < 2:
+        return 0.0
+    score = get(kind).disagreement or value_disagreement
+    return float(score(values))

@@ -1,7 +1,10 @@
 """Each annotator's latest label of each item: the event log read as annotations.
 
 Shared by every task kind (classification and shape audits, agreement): the
-project is taken for what it offers (``schema``, ``events()``, ``item_ids()``).
+project is taken for what it offers (``schema``, ``store``). The log's meaning
+(latest label, retractions) is the store's (:meth:`Store.annotator_labels
+<workbench.store.base.Store.annotator_labels>`, SQL on both back ends); this
+module only lays it out as a table.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..store.base import ANNOTATOR_LABEL_KINDS
+
 if TYPE_CHECKING:
     from ..project import Project
 
 __all__ = ["annotator_labels", "ANNOTATOR_KINDS"]
 
 #: Event kinds that are an annotator's own judgement of an item's class.
-ANNOTATOR_KINDS = ("label", "review-correct")
+ANNOTATOR_KINDS = ANNOTATOR_LABEL_KINDS
 
 
 def annotator_labels(project: Project, task: str | None = None) -> pd.DataFrame:
@@ -35,20 +40,13 @@ def annotator_labels(project: Project, task: str | None = None) -> pd.DataFrame:
         annotator gave no label. Input for :func:`consensus`.
     """
     name = project.schema.task(task).name
-    events = project.events()
-    retracted = set(events.loc[events["kind"] == "retract", "parent"].dropna().astype(int))
-    mine = events[
-        (events["task"] == name)
-        & events["kind"].isin(ANNOTATOR_KINDS)
-        & ~events["id"].isin(retracted)
-    ]
-    latest = mine.sort_values("id").drop_duplicates(["item_id", "annotator"], keep="last")
+    # One row per (item, annotator), by item position: the store's interpreter.
+    latest = project.store.annotator_labels(name)
     if latest.empty:
         return pd.DataFrame(index=pd.Index([], name="item_id"),
                             columns=pd.Index([], name="annotator"))  # fmt: skip
     wide = latest.pivot(index="item_id", columns="annotator", values="value")
-    position = {iid: i for i, iid in enumerate(project.item_ids())}
-    order = sorted(wide.index, key=lambda iid: position.get(iid, len(position)))
+    order = list(dict.fromkeys(latest["item_id"]))
     wide = wide.loc[order, sorted(wide.columns)]
     wide.index.name, wide.columns.name = "item_id", "annotator"
     return wide

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..registry import TaskKind, register
+from ...errors import SchemaError
+from ..registry import TaskKind, register, value_disagreement
 from .schema import Classification
 
 if TYPE_CHECKING:
@@ -32,7 +33,18 @@ def _agreement(project: Project, task: str | None = None) -> Any:
     return project_agreement(project, task)
 
 
+def _consensus(task: Classification, wide: Any, pred_probs: Any = None) -> Any:
+    from ...ml.confident import consensus
+
+    if task.multi_label:
+        raise SchemaError(
+            f"consensus needs a single-label classification task; {task.name!r} is not one"
+        )
+    return consensus(wide, pred_probs, classes=[c.name for c in task.classes])
+
+
 KIND = register(
     TaskKind("classification", Classification, widget="classify", prelabel=_prelabel,
-             audit=_audit, agreement=_agreement)
+             audit=_audit, agreement=_agreement, disagreement=value_disagreement,
+             consensus=_consensus)
 )  # fmt: skip

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..registry import TaskKind, register
 from .schema import Attribute, Shapes, Skeleton
@@ -39,7 +42,19 @@ def _agreement(project: Project, task: str | None = None) -> Any:
     return pairwise(project, task)
 
 
+def _disagreement(values: Sequence[Any]) -> float:
+    """``1 − mean pairwise`` :func:`~workbench.ml.shape_agreement.shape_agreement`."""
+    from ...ml.shape_agreement import shape_agreement
+
+    scores = [
+        shape_agreement(values[i], values[j])
+        for i in range(len(values))
+        for j in range(i + 1, len(values))
+    ]
+    return float(1.0 - np.mean(scores))
+
+
 KIND = register(
     TaskKind("shapes", Shapes, widget="annotate", prelabel=_prelabel, audit=_audit,
-             agreement=_agreement)
+             agreement=_agreement, disagreement=_disagreement)
 )  # fmt: skip

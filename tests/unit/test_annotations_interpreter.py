@@ -1,0 +1,54 @@
+"""workbench.ml.annotations.annotator_labels reads the log through the store's
+interpreter (Store.annotator_labels, SQL on both back ends) and gives the table the
+former pandas reading of the whole log gave: retractions honoured (an earlier label
+comes back), pre-labels and skips left out, items in project order, annotators sorted."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import workbench as wb
+from workbench.ml.annotations import ANNOTATOR_KINDS, annotator_labels
+
+
+def _from_the_whole_log(project: wb.Project, task: str) -> pd.DataFrame:
+    """The reading annotator_labels did before, in pandas over project.events()."""
+    events = project.events()
+    retracted = set(events.loc[events["kind"] == "retract", "parent"].dropna().astype(int))
+    mine = events[
+        (events["task"] == task)
+        & events["kind"].isin(ANNOTATOR_KINDS)
+        & ~events["id"].isin(retracted)
+    ]
+    latest = mine.sort_values("id").drop_duplicates(["item_id", "annotator"], keep="last")
+    wide = latest.pivot(index="item_id", columns="annotator", values="value")
+    position = {iid: i for i, iid in enumerate(project.item_ids())}
+    order = sorted(wide.index, key=lambda iid: position.get(iid, len(position)))
+    wide = wide.loc[order, sorted(wide.columns)]
+    wide.index.name, wide.columns.name = "item_id", "annotator"
+    return wide
+
+
+def test_annotator_labels_match_the_whole_log_reading(store_location):
+    schema = wb.Schema.classification("animal", ["cat", "dog", "bird"])
+    with wb.Project(store_location, schema=schema) as p:
+        ids = [f"t{k}" for k in range(6)]
+        p.add_texts([f"text {k}" for k in range(6)], ids=list(reversed(ids)))
+        assert annotator_labels(p, "animal").empty
+        p.label("t0", "cat", annotator="zoe")
+        p.label("t0", "dog", annotator="amy")
+        p.label("t1", "cat", annotator="amy")
+        relabel = p.label("t1", "bird", annotator="amy")
+        p.retract(relabel)  # amy's first label of t1 comes back
+        p.label("t2", "dog", annotator="zoe")
+        p.label("t2", None, kind="skip", annotator="zoe")  # a skip keeps the label
+        p.label("t3", "cat", annotator="bob")
+        p.review_label("t3", "correct", "bird", annotator="rev")
+        gone = p.label("t4", "cat", annotator="bob")
+        p.retract(gone)  # bob's only label of t4: no row for t4
+        p.store.append([p.make_event("t5", "dog", kind="prelabel", annotator="model:m")])
+        got = annotator_labels(p, "animal")
+        want = _from_the_whole_log(p, "animal")
+        pd.testing.assert_frame_equal(got, want)
+        assert list(got.index) == ["t3", "t2", "t1", "t0"]  # the project's item order
+        assert got.loc["t1", "amy"] == "cat" and got.loc["t3", "rev"] == "bird"
