@@ -27,10 +27,11 @@ from .errors import (
     WorkbenchError,
 )
 from .kinds.classification import Classification
-from .kinds.shapes import Attribute, Shapes, Skeleton
+from .kinds.shapes import Shapes, Skeleton
+from .kinds.spans import Relation, TextSpans
 from .ml.predictions import Predictions
 from .project import Project
-from .schema import LabelClass, Schema, Task
+from .schema import Attribute, LabelClass, Schema, Task
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,8 @@ __all__ = [
     "Classification",
     "LabelClass",
     "Shapes",
+    "TextSpans",
+    "Relation",
     "Attribute",
     "Skeleton",
     "AnnotateWidget",

@@ -396,8 +396,13 @@ class Project:
 
     def read_item(self, item_id: str) -> Any:
         """The item itself: a PIL image for images, a string for texts."""
-        (record,) = self.store.get_items([item_id])
-        return self.reader.load(record)
+        return self._content(_item_id(item_id))
+
+    def _content(self, item_id: str) -> Any:
+        records = self.store.get_items([item_id])
+        if not records:
+            raise UnknownItemError(f"no item {item_id!r} in this project")
+        return self.reader.load(records[0])
 
     # -- labels -----------------------------------------------------------------
     def label(
@@ -441,6 +446,7 @@ class Project:
         item_id = _item_id(item_id)
         if kind in VALUE_KINDS:
             value = self._schema.validate(task_name, value)
+            self._schema.task(task_name).check_item(value, lambda: self._content(item_id))
         else:
             value = None
         annotator = fields.pop("annotator", None) or self.annotator

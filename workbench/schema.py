@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import numbers
 import re
+import reprlib
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,6 +28,7 @@ from .errors import SchemaError
 
 __all__ = [
     "LabelClass",
+    "Attribute",
     "Task",
     "Schema",
     "SchemaChanges",
@@ -190,6 +193,13 @@ class Task:
     def validate(self, value: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def check_item(self, value: Any, content: Callable[[], Any]) -> None:
+        """Check a validated ``value`` against its item, for a kind whose values
+        depend on it (spans inside a text). ``content()`` loads the item (a string for
+        a text, a PIL image ...); it is called only by a kind that needs it, so the
+        other kinds pay nothing. Raise a :class:`SchemaError`; the default checks
+        nothing."""
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "description": self.description}
 
@@ -282,6 +292,100 @@ def _default_class_keys(task: str, classes: Sequence[LabelClass]) -> list[str | 
     used = {k for k in keys if k is not None}
     free = iter(k for k in _DEFAULT_KEYS if k not in used)
     return [k if k is not None else next(free, None) for k in keys]
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)  # numpy scalars included
+
+
+def finite_number(v: Any) -> float | None:
+    """``v`` as a float if it is a finite real number, else None (an int too large for
+    a float, 10**400, is not)."""
+    if not _is_real(v):
+        return None
+    try:
+        f = float(v)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+
+
+def describe(value: Any) -> str:
+    """A repr of a value given from outside, for an error message: at most about a
+    hundred characters and three levels deep, whatever the value holds."""
+    return _SHORT.repr(value)
+
+
+#: The kinds of :class:`Attribute`.
+ATTRIBUTE_KINDS = ("bool", "choice", "text", "number")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A per-shape (per-span ...) attribute of a task: ``bool`` (default False), ``choice`` (one of
+    ``choices``; the first by default), ``text`` or ``number``."""
+
+    name: str
+    kind: str = "bool"
+    choices: tuple[str, ...] = ()
+    default: Any = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemaError(f"attribute name must be a non-empty string, got {self.name!r}")
+        if self.kind not in ATTRIBUTE_KINDS:
+            raise SchemaError(
+                f"attribute {self.name!r}: kind must be one of {list(ATTRIBUTE_KINDS)}, "
+                f"got {self.kind!r}"
+            )
+        choices = tuple(str(c) for c in self.choices)
+        object.__setattr__(self, "choices", choices)
+        if self.kind == "choice" and not choices:
+            raise SchemaError(f"attribute {self.name!r} is a choice: give choices=")
+        if self.default is None:
+            default = {"bool": False, "choice": choices[0] if choices else None,
+                       "text": "", "number": None}[self.kind]  # fmt: skip
+            object.__setattr__(self, "default", default)
+        else:
+            object.__setattr__(self, "default", self.check(self.default, "default"))
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` for storage, or a :class:`SchemaError` saying ``where`` it was."""
+        ok = {
+            "bool": isinstance(value, bool),
+            "choice": isinstance(value, str) and value in self.choices,
+            "text": isinstance(value, str),
+            "number": value is None or finite_number(value) is not None,
+        }[self.kind]
+        if not ok:
+            expected = {"bool": "true or false", "choice": f"one of {list(self.choices)}",
+                        "text": "a string", "number": "a finite number"}[self.kind]  # fmt: skip
+            raise SchemaError(
+                f"{where}: attribute {self.name!r} must be {expected}, got {describe(value)}"
+            )
+        return float(value) if self.kind == "number" and value is not None else value
+
+    def value_schema(self) -> dict[str, Any]:
+        """The JSON Schema of a stored value of this attribute (see :meth:`check`)."""
+        return {
+            "bool": {"type": "boolean"},
+            "choice": {"type": "string", "enum": list(self.choices)},
+            "text": {"type": "string"},
+            "number": {"type": ["number", "null"]},
+        }[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "choices": list(self.choices),
+                "default": self.default}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Attribute:
+        return cls(data["name"], kind=data.get("kind", "bool"),
+                   choices=tuple(data.get("choices", ())), default=data.get("default"))  # fmt: skip
 
 
 def shown(v: Any) -> str:

@@ -4,8 +4,8 @@ built-in kind (:mod:`workbench.kinds.registry`); ``import workbench`` does so.""
 
 from __future__ import annotations
 
-from . import classification, shapes
+from . import classification, shapes, spans
 from .registry import TaskKind, for_task, get, kinds, register, unregister
 
 __all__ = ["TaskKind", "register", "unregister", "get", "kinds", "for_task", "classification",
-           "shapes"]  # fmt: skip
+           "shapes", "spans"]  # fmt: skip

@@ -44,22 +44,27 @@ uncompressed RLE is stored compressed.
 from __future__ import annotations
 
 import math
-import numbers
-import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ... import masks
 from ...errors import SchemaError, UnknownClassError
-from ...schema import LabelClass, Task, filled_classes, register_task_kind
+from ...schema import (
+    Attribute,
+    LabelClass,
+    Task,
+    describe,
+    filled_classes,
+    register_task_kind,
+)
+from ...schema import finite_number as _finite
 
 __all__ = ["Shapes", "Attribute", "Skeleton", "SHAPE_TYPES", "MASK_MODES", "MAX_COORDINATE",
            "MAX_Z"]  # fmt: skip
 
 SHAPE_TYPES = ("box", "polygon", "polyline", "keypoints", "mask", "cuboid")
 MASK_MODES = ("instance", "semantic")
-ATTRIBUTE_KINDS = ("bool", "choice", "text", "number")
 #: Largest magnitude of a coordinate, in pixels: the side of the largest mask
 #: (:data:`workbench.masks.MAX_SIDE`), far beyond any real image. Sums and products
 #: of such numbers stay finite (1e308 is finite, but a box that wide has an
@@ -71,65 +76,6 @@ MAX_Z = 2**31 - 1
 _COMMON = ("type", "class", "id", "z", "attributes", "score")
 _GEOMETRY = {"box": ("bbox",), "polygon": ("points",), "polyline": ("points",),
              "keypoints": ("points",), "mask": ("rle",), "cuboid": ("front", "back")}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """A per-shape attribute: ``bool`` (default False), ``choice`` (one of
-    ``choices``; the first by default), ``text`` or ``number``."""
-
-    name: str
-    kind: str = "bool"
-    choices: tuple[str, ...] = ()
-    default: Any = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise SchemaError(f"attribute name must be a non-empty string, got {self.name!r}")
-        if self.kind not in ATTRIBUTE_KINDS:
-            raise SchemaError(
-                f"attribute {self.name!r}: kind must be one of {list(ATTRIBUTE_KINDS)}, "
-                f"got {self.kind!r}"
-            )
-        choices = tuple(str(c) for c in self.choices)
-        object.__setattr__(self, "choices", choices)
-        if self.kind == "choice" and not choices:
-            raise SchemaError(f"attribute {self.name!r} is a choice: give choices=")
-        if self.default is None:
-            default = {"bool": False, "choice": choices[0] if choices else None,
-                       "text": "", "number": None}[self.kind]  # fmt: skip
-            object.__setattr__(self, "default", default)
-        else:
-            object.__setattr__(self, "default", self.check(self.default, "default"))
-
-    def check(self, value: Any, where: str) -> Any:
-        """``value`` for storage, or a :class:`SchemaError` saying ``where`` it was."""
-        ok = {
-            "bool": isinstance(value, bool),
-            "choice": isinstance(value, str) and value in self.choices,
-            "text": isinstance(value, str),
-            "number": value is None or _finite(value) is not None,
-        }[self.kind]
-        if not ok:
-            expected = {"bool": "true or false", "choice": f"one of {list(self.choices)}",
-                        "text": "a string", "number": "a finite number"}[self.kind]  # fmt: skip
-            raise SchemaError(
-                f"{where}: attribute {self.name!r} must be {expected}, got {describe(value)}"
-            )
-        return float(value) if self.kind == "number" and value is not None else value
-
-    def value_schema(self) -> dict[str, Any]:
-        """The JSON Schema of a stored value of this attribute (see :meth:`check`)."""
-        return {
-            "bool": {"type": "boolean"},
-            "choice": {"type": "string", "enum": list(self.choices)},
-            "text": {"type": "string"},
-            "number": {"type": ["number", "null"]},
-        }[self.kind]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "choices": list(self.choices),
-                "default": self.default}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -459,32 +405,6 @@ class Shapes(Task):
             ),
             masks=data.get("masks", "instance"),
         )  # fmt: skip
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)  # numpy scalars included
-
-
-def _finite(v: Any) -> float | None:
-    """``v`` as a float if it is a finite real number, else None (an int too large for
-    a float, 10**400, is not)."""
-    if not _is_number(v):
-        return None
-    try:
-        f = float(v)
-    except (OverflowError, ValueError, TypeError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
-
-
-def describe(value: Any) -> str:
-    """A repr of a value given from outside, for an error message: at most about a
-    hundred characters and three levels deep, whatever the value holds."""
-    return _SHORT.repr(value)
 
 
 def _numbers(values: Any, where: str, *, length: int | None = None) -> list[float]:
