@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import workbench as wb
 from workbench.errors import SchemaError
 from workbench.kinds.shapes.schema import MAX_COORDINATE
+from workbench.kinds.spans.schema import MAX_OFFSET
 
 pytestmark = pytest.mark.postgres
 
@@ -36,6 +37,10 @@ SCHEMA = wb.Schema(
             attributes=(wb.Attribute("occluded"), wb.Attribute("pose", kind="choice",
                                                                 choices=("up", "down"))),
             skeletons={"person": wb.Skeleton(("head", "foot"), (("head", "foot"),))},
+        ),
+        wb.TextSpans(
+            "spans", classes=("PER", "ORG"), relations=("works_for",),
+            attributes=(wb.Attribute("negated"),), overlapping=True,
         ),
     )
 )  # fmt: skip
@@ -190,3 +195,69 @@ def test_shape_values_no_reader_could_use_are_refused(db):
         assert not python_accepts("shapes", value)[0], what
     # Non-finite numbers never reach the database as JSON at all.
     assert not db("shapes", json.dumps([{**shape("box"), "bbox": [1, 2, math.inf, 4]}]))
+
+
+@st.composite
+def span_values(draw):
+    spans = []
+    for k in range(draw(st.integers(0, 4))):
+        start = draw(st.integers(-2, 50))
+        s = {"start": start, "end": start + draw(st.integers(-1, 9)),
+             "class": draw(st.sampled_from(["PER", "ORG", "per", ""])), "id": f"s{k}"}  # fmt: skip
+        mutation = draw(st.sampled_from(["none", "none", "score", "attr", "field", "offset"]))
+        if mutation == "score":
+            s["score"] = draw(st.sampled_from([0.5, 1, 1.5, -0.1, "high"]))
+        elif mutation == "attr":
+            s["attributes"] = {draw(st.sampled_from(["negated", "size"])): draw(
+                st.sampled_from([True, "yes", 3]))}  # fmt: skip
+        elif mutation == "field":
+            s["label"] = "PER"
+        elif mutation == "offset":
+            s["end"] = draw(st.sampled_from([2.5, "7", MAX_OFFSET + 1, True]))
+        spans.append(s)
+    relations = []
+    if len(spans) >= 2 and draw(st.booleans()):
+        relations.append({"from": "s0", "to": draw(st.sampled_from(["s1", "s9"])),
+                          "class": draw(st.sampled_from(["works_for", "likes"]))})  # fmt: skip
+    return {"spans": spans, "relations": relations}
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=span_values())
+def test_span_values_the_api_stores_the_database_takes(db, value):
+    ok, normalised = python_accepts("spans", value)
+    if ok:
+        assert db("spans", json.dumps(normalised)), normalised
+
+
+def test_span_values_no_reader_could_use_are_refused(db):
+    good = {"spans": [{"id": "a", "start": 0, "end": 3, "class": "PER"},
+                      {"id": "b", "start": 4, "end": 7, "class": "ORG"}],
+            "relations": [{"id": "r", "from": "a", "to": "b", "class": "works_for"}]}  # fmt: skip
+    assert db("spans", json.dumps(SCHEMA.validate("spans", good)))
+    span = good["spans"][0]
+    bad = {
+        "a list, not spans and relations": [span],
+        "an unknown class": {"spans": [{**span, "class": "LOC"}], "relations": []},
+        "a text offset": {"spans": [{**span, "end": "3"}], "relations": []},
+        "a negative offset": {"spans": [{**span, "start": -1}], "relations": []},
+        "an offset past the bound": {"spans": [{**span, "end": MAX_OFFSET + 1}], "relations": []},
+        "a fractional offset": {"spans": [{**span, "end": 2.5}], "relations": []},
+        "an unknown field": {"spans": [{**span, "label": "PER"}], "relations": []},
+        "a missing id": {"spans": [{"start": 0, "end": 3, "class": "PER"}], "relations": []},
+        "an unknown attribute": {"spans": [{**span, "attributes": {"size": 3}}], "relations": []},
+        "a score above 1": {"spans": [{**span, "score": 2}], "relations": []},
+        "an unknown relation": {**good, "relations": [{**good["relations"][0], "class": "x"}]},
+        "a relation with no end": {
+            **good,
+            "relations": [{"id": "r", "from": "a", "class": "works_for"}],
+        },  # fmt: skip
+        "an extra key": {**good, "notes": "x"},
+    }
+    for what, value in bad.items():
+        assert not db("spans", json.dumps(value)), what
+    # The API refuses them too (it fills a missing id and wraps a list: stored canonical).
+    for what in set(bad) - {"a list, not spans and relations", "a missing id"}:
+        assert not python_accepts("spans", bad[what])[0], what
