@@ -7,7 +7,7 @@ tests.benchmarks bench_audit``). Each figure is one JSON line:
 Rules: arrays are generated once and stay in memory (warm); numpy, BLAS and
 OpenMP run on 1 thread for both sides (set below, before numpy is imported);
 timings are the best of 5 for workbench and the best of ``--cleanlab-repeats=N``
-(3 by default: each cleanlab call takes seconds) for cleanlab, the two sides'
+(2 by default: each cleanlab call takes seconds) for cleanlab, the two sides'
 runs interleaved so both see the same load on a shared machine; the baseline is
 cleanlab 2.x on the very same arrays.
 
@@ -265,7 +265,7 @@ def _recall(flagged: np.ndarray, truth: np.ndarray) -> float:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    cleanlab_repeats = 3
+    cleanlab_repeats = 2
     for arg in argv:
         if arg.startswith("--cleanlab-repeats="):
             cleanlab_repeats = int(arg.split("=", 1)[1])

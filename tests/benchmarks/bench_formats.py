@@ -15,7 +15,7 @@ tests.benchmarks bench_formats``). Each figure is one JSON line:
     COCO dict and writing it to the same disk: the floor any exporter that
     writes this file pays.
 
-Timings are the best of 5, the two sides interleaved so both see the same
+Timings are the best of 3, the two sides interleaved so both see the same
 machine; numpy on 1 thread. The image files are the same JPEG bytes under
 10,000 names, written once and warm in the page cache. ``--quick`` uses 200
 images to check that it runs.
@@ -48,7 +48,7 @@ from workbench.formats import to_coco  # noqa: E402
 
 W, H = 640, 480
 SHAPES_PER_IMAGE = (6, 3, 1)  # boxes, polygons, masks
-REPEATS = 5
+REPEATS = 3
 
 
 # -- data ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ stderr.
 
 The model is a small CNN (three 3×3 conv layers with 16, 32 and 64 channels, max
 pooling, global average pooling, a linear layer to 10 classes) on 64×64 grey
-images: N random ``uint8`` arrays (5,000; ``--quick``: 500) added to a SQLite
+images: N random ``uint8`` arrays (3,000; ``--quick``: 500) added to a SQLite
 project with ``add_arrays``, so items are rows of a memory-mapped ``.npy``.
 
 ``prelabel.items_per_s``
@@ -28,7 +28,7 @@ project with ``add_arrays``, so items are rows of a memory-mapped ``.npy``.
     GPU and its probabilities back, as a plain loop must.
 
 Both sides use the same number of torch threads, 1 on the CPU (stated in the
-``threads`` field). Timings are the best of 5 runs (``--quick``: 2) after one
+``threads`` field). Timings are the best of 3 runs (``--quick``: 2) after one
 untimed warm-up run each, the three runs interleaved so that all see the same
 load on a shared machine. ``cpu_s`` / ``baseline_cpu_s`` give the best process
 CPU seconds of each side and ``cpu_ratio`` baseline / workbench (read like
@@ -155,8 +155,8 @@ def main(argv: list[str]) -> None:
 
     quick = "--quick" in argv
     device = argv[argv.index("--device") + 1] if "--device" in argv else "auto"
-    n = int(argv[argv.index("--items") + 1]) if "--items" in argv else (500 if quick else 5000)
-    repeats = 2 if quick else 5
+    n = int(argv[argv.index("--items") + 1]) if "--items" in argv else (500 if quick else 3000)
+    repeats = 2 if quick else 3
     torch.set_num_threads(1)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"--device {device}: CUDA is not available on this machine")

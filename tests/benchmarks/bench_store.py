@@ -30,7 +30,7 @@ Figures, per back end:
     with its total. Baseline: the widget's former way, ``progress`` for the
     total and the first ``offset + 50`` ids of ``next_unlabeled`` sliced.
 
-Timings are best of 5 (per-call medians for the next batch); the 1,000,000
+Timings are best of 3 (per-call medians for the next batch); the 1,000,000
 rows are bulk loaded (one transaction / ``COPY``), not appended one by one.
 ``--quick`` uses 20,000 items to check that everything runs.
 """
@@ -70,7 +70,7 @@ class Sizes:
         self.items = 20_000 if quick else 1_000_000
         self.labeled = self.items // 2  # the top half by priority, two events each
         self.inserts = 300 if quick else 2_000
-        self.repeats = 5
+        self.repeats = 3
         self.batch_calls = 50 if quick else 200
 
 
