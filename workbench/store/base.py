@@ -1047,6 +1047,41 @@ class SQLStore(Store):
             f"SELECT {cols} FROM events e", where, args, "e.item_id", item_ids, "e.id", ["id"]
         )
 
+    def _latest_scan(
+        self,
+        task: str,
+        kinds: Sequence[str],
+        tier: str | None,
+        item_ids: Sequence[str] | None,
+        cols: str,
+    ) -> tuple[dict[tuple[str, str], tuple], dict[tuple[str, str], int]]:
+        """Each (item, annotator)'s latest live event of ``kinds`` (one tier or any),
+        as a raw row of ``cols`` (which start ``e.id, e.item_id, e.annotator``), and
+        the id of their first such event. One scan of the log in id order, the primary
+        key's: no sort, where a window function over (item, annotator) sorts the
+        whole log first."""
+        where = ["e.task = ?", f"e.kind IN ({','.join('?' * len(kinds))})", self._LIVE]
+        args: list[Any] = [task, *kinds]
+        if tier is not None:
+            where.append("e.tier = ?")
+            args.append(tier)
+        latest: dict[tuple[str, str], tuple] = {}
+        first: dict[tuple[str, str], int] = {}
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        with self._read() as cur:
+            for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+                clause, a = list(where), list(args)
+                if chunk is not None:
+                    clause.append(f"e.item_id IN ({','.join('?' * len(chunk))})")
+                    a.extend(chunk)
+                sql = f"SELECT {cols} FROM events e WHERE {' AND '.join(clause)} ORDER BY e.id"
+                cur.execute(self._sql(sql), a)
+                for row in cur.fetchall():  # later ids overwrite: the latest stays
+                    key = (row[1], row[2])
+                    latest[key] = row
+                    first.setdefault(key, row[0])
+        return latest, first
+
     def _latest_per_annotator(
         self,
         task: str,
@@ -1057,36 +1092,32 @@ class SQLStore(Store):
     ) -> pd.DataFrame:
         """Each annotator's latest live event of ``kinds`` per item (one tier or any),
         with ``first_id``, the first such event; by item position, then ``then``."""
-        where = ["e.task = ?", f"e.kind IN ({','.join('?' * len(kinds))})", self._LIVE]
-        args: list[Any] = [task, *kinds]
-        if tier is not None:
-            where.append("e.tier = ?")
-            args.append(tier)
-        cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
-        inner = (
-            f"SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY e.item_id, e.annotator "
-            f"ORDER BY e.id DESC) AS latest, MIN(e.id) OVER (PARTITION BY e.item_id, "
-            f"e.annotator) AS first_id FROM events e WHERE {' AND '.join(where)}"
+        rest = [c for c in EVENT_COLUMNS if c not in ("id", "item_id", "annotator")]
+        order = ("id", "item_id", "annotator", *rest)
+        latest, first = self._latest_scan(
+            task, kinds, tier, item_ids, ", ".join(f"e.{c}" for c in order)
         )
-        outer = ", ".join(f"x.{c}" for c in EVENT_COLUMNS)
-        columns = (*EVENT_COLUMNS, "first_id", "position")
-        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
-        frames = []
-        for chunk in [None] if ids is None else list(_chunks(ids, 500)):
-            q, a = inner, list(args)
-            if chunk is not None:
-                q += f" AND e.item_id IN ({','.join('?' * len(chunk))})"
-                a.extend(chunk)
-            sql = (
-                f"SELECT {outer}, x.first_id, i.position FROM ({q}) x JOIN items i ON "
-                f"i.item_id = x.item_id WHERE x.latest = 1 ORDER BY i.position, x.{then}"
-            )
-            frames.append(self._event_query(sql, a, columns))
-        if len(frames) > 1:  # each chunk is in order: put the whole in order again
-            frame = pd.concat(frames, ignore_index=True)
-            frame = frame.sort_values(["position", then], kind="stable")
-            return frame.drop(columns="position").reset_index(drop=True)
-        return frames[0].drop(columns="position")
+        position = self._positions(sorted({iid for iid, _ in latest}))
+        with _gc_paused():
+            rows = [(*row, first[key], position[key[0]]) for key, row in latest.items()]
+            frame = _event_frame(rows, (*order, "first_id", "position"))
+        frame = frame.sort_values(["position", then], kind="stable").reset_index(drop=True)
+        return frame[[*EVENT_COLUMNS, "first_id"]]
+
+    def _positions(self, item_ids: list[str]) -> dict[str, int]:
+        """``{item_id: position}`` of ``item_ids`` (read as all items' when many)."""
+        out: dict[str, int] = {}
+        with self._read() as cur:
+            if len(item_ids) > 5000:
+                cur.execute(self._sql("SELECT item_id, position FROM items"))
+                out.update(cur.fetchall())
+                return out
+            for chunk in _chunks(item_ids, 500):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT item_id, position FROM items WHERE item_id IN ({marks})"
+                cur.execute(self._sql(sql), chunk)
+                out.update(cur.fetchall())
+        return out
 
     _PROVENANCE = ["item_id", "annotator", "value", "id", "kind", "tier", "created_at"]
 
@@ -1158,30 +1189,10 @@ class SQLStore(Store):
     def _latest_rows(self, task: str, item_ids: Sequence[str] | None) -> list[tuple]:
         """:meth:`annotator_decisions` as rows ``(item_id, id, annotator, kind, value)``,
         values decoded, in no order."""
-        where = ["e.task = ?", f"e.kind IN ({','.join('?' * len(DECISION_KINDS))})",
-                 "e.tier = 'annotate'", self._LIVE]  # fmt: skip
-        inner = (
-            "SELECT e.item_id, e.id, e.annotator, e.kind, e.value, ROW_NUMBER() OVER "
-            "(PARTITION BY e.item_id, e.annotator ORDER BY e.id DESC) AS latest FROM events e "
-            f"WHERE {' AND '.join(where)}"
-        )
-        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
-        rows: list[tuple] = []
+        cols = "e.id, e.item_id, e.annotator, e.kind, e.value"
+        latest, _ = self._latest_scan(task, DECISION_KINDS, "annotate", item_ids, cols)
         with _gc_paused():
-            with self._read() as cur:
-                for chunk in [None] if ids is None else list(_chunks(ids, 500)):
-                    q, a = inner, [task, *DECISION_KINDS]
-                    if chunk is not None:
-                        q += f" AND e.item_id IN ({','.join('?' * len(chunk))})"
-                        a.extend(chunk)
-                    cur.execute(
-                        self._sql(
-                            f"SELECT x.item_id, x.id, x.annotator, x.kind, x.value FROM ({q}) x "
-                            "WHERE x.latest = 1"
-                        ),
-                        a,
-                    )
-                    rows.extend(cur.fetchall())
+            rows = [(iid, eid, who, kind, value) for eid, iid, who, kind, value in latest.values()]
             return decoded_rows(rows, 4)
 
     def changed_items(self, task: str, after: int, until: int) -> list[str]:
