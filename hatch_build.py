@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-WIDGETS = ("classify", "gallery", "review", "annotate")  # widgets/build.mjs's list
+WIDGETS = ("classify", "gallery", "review", "annotate", "annotate_text")  # widgets/build.mjs's list
 BUNDLES = tuple(f"{w}.{ext}" for w in WIDGETS for ext in ("js", "css"))
 LABEXTENSION = "workbench/labextension"  # built by extension/build.mjs; see shared-data
 BUILD_INFO = "workbench/static/build-info.json"

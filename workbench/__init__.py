@@ -47,6 +47,7 @@ __all__ = [
     "Attribute",
     "Skeleton",
     "AnnotateWidget",
+    "AnnotateTextWidget",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",
@@ -89,8 +90,8 @@ _MOVED = {
 
 
 _WIDGETS = {
-    "AnnotateWidget": "annotate", "ClassifyWidget": "classify", "GalleryWidget": "gallery",
-    "ReviewWidget": "review",
+    "AnnotateWidget": "annotate", "AnnotateTextWidget": "annotate_text",
+    "ClassifyWidget": "classify", "GalleryWidget": "gallery", "ReviewWidget": "review",
 }  # fmt: skip
 
 

@@ -689,6 +689,38 @@ class Project:
             order=order, issues=issues,
         )  # fmt: skip
 
+    def annotate_text(
+        self,
+        task: str | None = None,
+        *,
+        prefetch: int = 4,
+        annotator: str | None = None,
+        order: Iterable[str] | None = None,
+        issues: Any = None,
+    ):
+        """An :class:`~workbench.AnnotateTextWidget` labeling the entity spans and
+        relations of a :class:`~workbench.TextSpans` task (the schema's first one by
+        default); a task of another kind is a :class:`SchemaError`.
+
+        Parameters
+        ----------
+        task : str, optional
+            The text-spans task; the schema's first one by default.
+        prefetch : int
+            How many upcoming items the browser keeps ready (0 to 100).
+        annotator : str, optional
+            Name recorded on the labels; the project's annotator by default.
+        order : iterable of str, optional
+            Item ids to present first (those not yet labeled), then the queue.
+        issues : DataFrame or iterable of str, optional
+            Review these items in this order instead of the unlabeled queue.
+        """
+        from .widgets.annotate_text import AnnotateTextWidget
+
+        return AnnotateTextWidget(
+            self, task=task, prefetch=prefetch, annotator=annotator, order=order, issues=issues
+        )
+
     def gallery(
         self,
         task: str | None = None,

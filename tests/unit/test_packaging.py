@@ -23,7 +23,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-WIDGETS = ("classify", "gallery", "review", "annotate")
+WIDGETS = ("classify", "gallery", "review", "annotate", "annotate_text")
 BUNDLES = [f"workbench/static/{w}.{ext}" for w in WIDGETS for ext in ("js", "css")]
 NO_NODE = "Node.js/npm not found"
 

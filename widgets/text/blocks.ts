@@ -1,0 +1,281 @@
+/**
+ * Long texts painted a block at a time. The text is cut into blocks (at line
+ * ends, and long lines at a space, at most BLOCK_CHARS UTF-16 units each);
+ * every block has a node, but only those near the visible part hold their
+ * text: the others are empty boxes of their measured (or estimated) height,
+ * so a 1,000,000-character document costs a few hundred empty nodes and a
+ * few blocks of text, wherever it is scrolled to.
+ *
+ * A painted block is a row of segments: `span.wb-seg` with data-o / data-e
+ * (its UTF-16 offsets in the whole text), the spans covering it
+ * (data-spans, ids), the suggestion covering it (data-sugg) and the selection
+ * (class wb-sel). After the last segment of a span or suggestion comes its
+ * tag, `span.wb-tag` (data-span or data-sugg; not selectable, no offsets).
+ */
+
+import { h } from "../lib/dom";
+
+/** Most UTF-16 units in one block. */
+export const BLOCK_CHARS = 2000;
+/** Blocks painted beyond the visible part, in pixels, above and below. */
+export const MARGIN_PX = 800;
+/** Height of the viewport when it has none (not laid out yet, jsdom). */
+export const DEFAULT_VIEW_PX = 480;
+const LINE_PX = 24;
+const CHAR_PX = 8;
+
+export interface Block {
+  start: number;
+  end: number;
+}
+
+/** Blocks covering `text` without gaps, each at most `max` UTF-16 units: cut after the last "\n" that fits, else after the last space, else at `max` (never inside a surrogate pair). */
+export function splitBlocks(text: string, max = BLOCK_CHARS): Block[] {
+  const out: Block[] = [];
+  const n = text.length;
+  let start = 0;
+  while (start < n) {
+    let end: number;
+    if (n - start <= max) end = n;
+    else {
+      const nl = text.lastIndexOf("\n", start + max - 1);
+      const sp = nl > start ? nl : text.lastIndexOf(" ", start + max - 1);
+      end = sp > start ? sp + 1 : start + max;
+      const c = text.charCodeAt(end - 1);
+      if (c >= 0xd800 && c <= 0xdbff && end - 1 > start) end -= 1; // keep the pair whole
+    }
+    out.push({ start, end });
+    start = end;
+  }
+  if (!out.length) out.push({ start: 0, end: 0 });
+  return out;
+}
+
+/** A mark painted over the text: a span, a suggestion or the selection, in UTF-16 offsets. */
+export interface Mark {
+  start: number;
+  end: number;
+  kind: "span" | "sugg" | "sel";
+  id: string;
+  cls: string;
+  color: string;
+  /** Tag text after the mark's end (class name, score); none for the selection. */
+  tag?: string;
+  selected?: boolean;
+}
+
+/** Index of the block holding UTF-16 offset `u`. */
+export function blockAt(blocks: Block[], u: number): number {
+  let lo = 0;
+  let hi = blocks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (blocks[mid].start <= u) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Paint block `b` of `text` into `node` with the marks that touch it (`marks` sorted by start). */
+export function paintBlock(node: HTMLElement, text: string, b: Block, marks: Mark[]): void {
+  const inside = marks.filter((m) => m.start < b.end && m.end > b.start);
+  const cuts = new Set<number>([b.start, b.end]);
+  for (const m of inside) {
+    if (m.start > b.start) cuts.add(m.start);
+    if (m.end < b.end) cuts.add(m.end);
+  }
+  const points = [...cuts].sort((x, y) => x - y);
+  const kids: Node[] = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const s = points[i];
+    const e = points[i + 1];
+    const over = inside.filter((m) => m.start <= s && m.end >= e);
+    const seg = h("span", { class: "wb-seg", text: text.slice(s, e), attrs: { "data-o": String(s), "data-e": String(e) } });
+    const spans = over.filter((m) => m.kind === "span");
+    const sugg = over.find((m) => m.kind === "sugg");
+    if (spans.length) {
+      const top = spans[spans.length - 1];
+      seg.classList.add("wb-ent");
+      seg.dataset.spans = spans.map((m) => m.id).join(" ");
+      seg.style.setProperty("--wb-ent", top.color);
+      if (spans.length > 1) seg.classList.add("wb-nested");
+      if (spans.some((m) => m.selected)) seg.classList.add("wb-picked");
+    }
+    if (sugg) {
+      seg.classList.add("wb-sugg-seg");
+      seg.dataset.sugg = sugg.id;
+      seg.style.setProperty("--wb-sugg", sugg.color);
+      if (sugg.selected) seg.classList.add("wb-picked");
+    }
+    if (over.some((m) => m.kind === "sel")) seg.classList.add("wb-sel");
+    kids.push(seg);
+    for (const m of inside) {
+      if (m.end === e && m.tag !== undefined) {
+        const tag = h("span", { class: `wb-tag wb-tag-${m.kind}`, text: m.tag, attrs: { contenteditable: "false", "aria-hidden": "true" } });
+        tag.dataset[m.kind === "span" ? "span" : "sugg"] = m.id;
+        tag.style.setProperty("--wb-ent", m.color);
+        if (m.selected) tag.classList.add("wb-picked");
+        kids.push(tag);
+      }
+    }
+  }
+  node.replaceChildren(...kids);
+}
+
+/**
+ * The blocks of one text in a scrolling box, painted near the visible part
+ * only (`update`, on scroll and after each change).
+ */
+export class BlockView {
+  readonly blocks: Block[];
+  readonly nodes: HTMLElement[];
+  private readonly heights: Float64Array;
+  private readonly painted = new Set<number>();
+  private marks: Mark[] = [];
+
+  constructor(
+    readonly text: string,
+    readonly scroller: HTMLElement,
+    readonly content: HTMLElement,
+  ) {
+    this.blocks = splitBlocks(text);
+    const perLine = Math.max(20, Math.floor((scroller.clientWidth || 640) / CHAR_PX));
+    this.heights = new Float64Array(this.blocks.length);
+    this.nodes = this.blocks.map((b, i) => {
+      let breaks = 0;
+      for (let k = text.indexOf("\n", b.start); k !== -1 && k < b.end; k = text.indexOf("\n", k + 1)) breaks++;
+      const lines = Math.max(1, Math.ceil((b.end - b.start) / perLine) + breaks);
+      this.heights[i] = lines * LINE_PX;
+      const node = h("div", { class: "wb-block", attrs: { "data-b": String(i), "data-o": String(b.start), "data-e": String(b.end) } });
+      node.style.minHeight = `${this.heights[i]}px`;
+      return node;
+    });
+    content.replaceChildren(...this.nodes);
+  }
+
+  /** Blocks painted now (their indexes, ascending). */
+  paintedBlocks(): number[] {
+    return [...this.painted].sort((a, b) => a - b);
+  }
+
+  /** The range of blocks to paint for the scroll position now. */
+  wanted(): [number, number] {
+    const top = this.scroller.scrollTop - MARGIN_PX;
+    const bottom = this.scroller.scrollTop + (this.scroller.clientHeight || DEFAULT_VIEW_PX) + MARGIN_PX;
+    let y = 0;
+    let first = -1;
+    let last = this.blocks.length - 1;
+    for (let i = 0; i < this.blocks.length; i++) {
+      const hgt = this.heights[i];
+      if (first === -1 && y + hgt >= top) first = i;
+      if (y > bottom) {
+        last = i - 1;
+        break;
+      }
+      y += hgt;
+    }
+    if (first === -1) first = Math.max(0, this.blocks.length - 1);
+    return [first, Math.max(first, last)];
+  }
+
+  /** New marks: repaint the blocks painted now. */
+  setMarks(marks: Mark[]): void {
+    this.marks = [...marks].sort((a, b) => a.start - b.start);
+    for (const i of this.painted) this.paint(i);
+    this.update();
+  }
+
+  /** Paint the blocks near the visible part and empty the others; true when something changed. */
+  update(): boolean {
+    const [first, last] = this.wanted();
+    let changed = false;
+    for (const i of [...this.painted]) {
+      if (i < first || i > last) {
+        this.measure(i);
+        this.nodes[i].replaceChildren();
+        this.nodes[i].style.minHeight = `${this.heights[i]}px`;
+        this.painted.delete(i);
+        changed = true;
+      }
+    }
+    for (let i = first; i <= last; i++) {
+      if (!this.painted.has(i)) {
+        this.paint(i);
+        this.painted.add(i);
+        changed = true;
+      }
+    }
+    for (let i = first; i <= last; i++) this.measure(i);
+    return changed;
+  }
+
+  private paint(i: number): void {
+    const node = this.nodes[i];
+    node.style.minHeight = "";
+    paintBlock(node, this.text, this.blocks[i], this.marks);
+  }
+
+  private measure(i: number): void {
+    const hgt = this.nodes[i].offsetHeight;
+    if (hgt > 0) this.heights[i] = hgt;
+  }
+
+  /** The top of block `i` in the scrolling box's content. */
+  topOf(i: number): number {
+    let y = 0;
+    for (let k = 0; k < i; k++) y += this.heights[k];
+    return y;
+  }
+
+  /** Scroll so that UTF-16 offset `u` is in view (when it is not). */
+  reveal(u: number): void {
+    const i = blockAt(this.blocks, u);
+    const top = this.topOf(i);
+    const view = this.scroller.clientHeight || DEFAULT_VIEW_PX;
+    const st = this.scroller.scrollTop;
+    if (top + this.heights[i] < st || top > st + view) {
+      this.scroller.scrollTop = Math.max(0, top - view / 3);
+      this.update();
+    }
+  }
+}
+
+/**
+ * A DOM point (a selection's anchor or focus) as a UTF-16 offset in the whole
+ * text, or null when it is outside the text. Tags count as the end of their
+ * span; an empty (not painted) block as its start.
+ */
+export function domOffset(container: Node, offset: number): number | null {
+  let node: Node | null = container;
+  if (node.nodeType === 3) {
+    const parent = node.parentElement;
+    if (!parent) return null;
+    const seg = parent.closest(".wb-seg") as HTMLElement | null;
+    if (seg && !parent.closest(".wb-tag")) return Number(seg.dataset.o) + Math.min(offset, (node.textContent ?? "").length);
+    node = parent;
+    offset = 0;
+  }
+  const el = node as HTMLElement;
+  const tag = el.closest?.(".wb-tag") as HTMLElement | null;
+  if (tag) {
+    const prev = tag.previousElementSibling as HTMLElement | null;
+    let p: HTMLElement | null = prev;
+    while (p && !p.classList.contains("wb-seg")) p = p.previousElementSibling as HTMLElement | null;
+    return p ? Number(p.dataset.e) : null;
+  }
+  if (el.classList?.contains("wb-seg")) return offset > 0 ? Number(el.dataset.e) : Number(el.dataset.o);
+  if (el.classList?.contains("wb-block")) {
+    const kids = [...el.children] as HTMLElement[];
+    const segs = kids.filter((k) => k.classList.contains("wb-seg"));
+    if (!segs.length) return Number(el.dataset.o);
+    const after = kids.slice(offset).find((k) => k.classList.contains("wb-seg"));
+    return after ? Number(after.dataset.o) : Number(el.dataset.e);
+  }
+  if (el.classList?.contains("wb-text-content")) {
+    const blocks = [...el.children] as HTMLElement[];
+    const b = blocks[Math.min(offset, blocks.length - 1)];
+    if (!b) return null;
+    return offset >= blocks.length ? Number(b.dataset.e) : Number(b.dataset.o);
+  }
+  return null;
+}
