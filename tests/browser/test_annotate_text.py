@@ -1,0 +1,268 @@
+"""AnnotateTextWidget in a real JupyterLab: spans selected with the mouse and the
+keyboard, a relation, undo, Enter, then a reload and a kernel restart with labels
+still in the browser's outbox: no span is lost.
+
+Texts are ASCII after an astral character (an emoji), so offsets in the store
+(Python ``str`` indices) differ from the browser's UTF-16 ones: a span stored at
+the wrong offsets shows as the wrong words.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from .harness import (
+    LabPage,
+    ensure_restarted,
+    kill_kernel,
+    process_state,
+    read_events,
+    wait_events,
+    wait_for,
+)
+from .views import WidgetView
+
+TEXTS = [
+    "😀 Ann Lee lives in Paris with Bob.",
+    "שלום caf\u0065\u0301 לכולם from Oslo.",  # right-to-left words, a combining accent
+    "Nothing to see here.",
+]
+
+
+class TextView(WidgetView):
+    root_class = "wb-annotate-text"
+
+    def box(self, text: str, *, nth: int = 0) -> dict[str, float]:
+        """The page box of the ``nth`` occurrence of ``text`` in the shown item."""
+        return self.page.evaluate(
+            """([s, text, nth]) => {
+                const root = [...document.querySelectorAll(s)].pop();
+                const segs = [...root.querySelectorAll('.wb-seg')];
+                const whole = segs.map((x) => x.textContent).join('');
+                let at = -1;
+                for (let k = 0; k <= nth; k++) at = whole.indexOf(text, at + 1);
+                if (at < 0) return null;
+                const point = (u) => {
+                    for (const seg of segs) {
+                        const o = Number(seg.dataset.o), e = Number(seg.dataset.e);
+                        if (u >= o && u <= e) return [seg.firstChild, u - o];
+                    }
+                    return null;
+                };
+                const first = Number(segs[0].dataset.o);
+                const r = document.createRange();
+                r.setStart(...point(first + at));
+                r.setEnd(...point(first + at + text.length));
+                const b = r.getBoundingClientRect();
+                return {x: b.left, y: b.top, w: b.width, h: b.height};
+            }""",
+            [self.selector, text, nth],
+        )
+
+    def drag_over(self, text: str) -> None:
+        b = self.box(text)
+        y = b["y"] + b["h"] / 2
+        self.page.mouse.move(b["x"] + 1, y)
+        self.page.mouse.down()
+        self.page.mouse.move(b["x"] + b["w"] / 2, y, steps=4)
+        self.page.mouse.move(b["x"] + b["w"] - 1, y, steps=4)
+        self.page.mouse.up()
+
+    def dblclick(self, text: str) -> None:
+        b = self.box(text)
+        self.page.mouse.dblclick(b["x"] + b["w"] / 2, b["y"] + b["h"] / 2)
+
+    def click(self, text: str, *, modifiers: tuple[str, ...] = ()) -> None:
+        b = self.box(text)
+        for m in modifiers:
+            self.page.keyboard.down(m)
+        self.page.mouse.click(b["x"] + b["w"] / 2, b["y"] + b["h"] / 2)
+        for m in modifiers:
+            self.page.keyboard.up(m)
+
+
+def _cells(db: Path, prefetch: int = 2) -> list[str]:
+    setup = "\n".join(
+        [
+            "import workbench as wb",
+            f"DB = {str(db)!r}",
+            f"TEXTS = {TEXTS!r}",
+            "IDS = [f'doc-{i}' for i in range(len(TEXTS))]",
+            "schema = wb.Schema((wb.TextSpans('entities',",
+            "    classes=[wb.LabelClass('PER', key='1'), wb.LabelClass('LOC', key='2')],",
+            "    relations=[wb.Relation('lives_in', key='3', sources=('PER',), targets=('LOC',))],",
+            "    tokens='words'),))",
+            "project = wb.Project(DB, schema=schema, annotator='browser')",
+            "project.add_texts(TEXTS, ids=IDS)",
+            "len(project)",
+        ]
+    )
+    return [setup, f"w = project.annotate_text(prefetch={prefetch})\nw"]
+
+
+def _open(open_notebook, db: Path) -> tuple[LabPage, TextView]:
+    lp = open_notebook(_cells(db))
+    view = TextView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.focus()
+    assert view.state()["itemId"] == "doc-0"
+    return lp, view
+
+
+def _labels(db: Path, item: str) -> list[dict[str, Any]]:
+    return [e["value"] for e in read_events(db, kinds=("label",)) if e["item_id"] == item]
+
+
+def _wait_label(db: Path, item: str, n: int, what: str) -> dict[str, Any]:
+    wait_events(db, lambda ev: sum(e["item_id"] == item for e in ev) >= n, timeout=30, what=what)
+    return _labels(db, item)[n - 1]
+
+
+def _words(value: dict[str, Any], text: str) -> list[tuple[str, str]]:
+    return [(text[s["start"] : s["end"]], s["class"]) for s in value["spans"]]
+
+
+def test_select_label_relation_undo_and_enter(open_notebook, workdir):
+    db = workdir / "text.db"
+    lp, view = _open(open_notebook, db)
+    text = TEXTS[0]
+
+    # A drag over "nn Le" (cut words) snaps to the tokens: "Ann Lee", PER.
+    view.drag_over("nn Le")
+    lp.press_keys(["1"], interval=0.05)
+    assert _words(_wait_label(db, "doc-0", 1, "first span"), text) == [("Ann Lee", "PER")]
+
+    # A double-click selects a word: "Paris", LOC.
+    view.dblclick("Paris")
+    lp.press_keys(["2"], interval=0.05)
+    second = _wait_label(db, "doc-0", 2, "second span")
+    assert _words(second, text) == [("Ann Lee", "PER"), ("Paris", "LOC")]
+
+    # Click one span, Ctrl-click the other, the relation key: Ann Lee lives_in Paris.
+    view.click("Lee")
+    view.click("Paris", modifiers=("Control",))
+    lp.press_keys(["3"], interval=0.05)
+    third = _wait_label(db, "doc-0", 3, "relation")
+    ids = {s["id"]: text[s["start"] : s["end"]] for s in third["spans"]}
+    assert [(ids[r["from"]], r["class"], ids[r["to"]]) for r in third["relations"]] == [
+        ("Ann Lee", "lives_in", "Paris")
+    ]
+
+    # The keyboard: → selects the token after the last span made, Shift+→ extends
+    # (offsets in code points: the emoji before them is one).
+    lp.press_keys(["Escape", "ArrowRight"], interval=0.05)
+    assert view.state()["selection"] == "25:29"  # "with"
+    lp.press_keys(["Shift+ArrowRight"], interval=0.05)
+    assert view.state()["selection"] == "25:33"  # "with Bob"
+    # Undo the relation, then Enter stores nothing more and moves on.
+    lp.press_keys(["Escape", "Control+z"], interval=0.05)
+    undone = _wait_label(db, "doc-0", 4, "undo")
+    assert undone["relations"] == [] and len(undone["spans"]) == 2
+    lp.press_keys(["Enter"], interval=0.05)
+    wait_for(lambda: view.state().get("itemId") == "doc-1", timeout=10, what="next item")
+    view.wait_outbox_empty()
+    assert len(_labels(db, "doc-0")) == 4
+
+    # Right-to-left words and a combining accent before the span keep its offsets.
+    view.dblclick("לכולם")
+    lp.press_keys(["1"], interval=0.05)
+    view.dblclick("Oslo")
+    lp.press_keys(["2"], interval=0.05)
+    rtl = _wait_label(db, "doc-1", 2, "spans after right-to-left text")
+    assert _words(rtl, TEXTS[1]) == [("לכולם", "PER"), ("Oslo", "LOC")]
+    paints = view.page.evaluate(
+        "(s) => [...document.querySelectorAll(s)].pop().wbText.editPaints()", view.selector
+    )
+    print(f"select_to_paint_ms: {sorted(paints)}")
+
+
+def test_a_million_character_document_opens_scrolls_and_labels_at_its_end(open_notebook, workdir):
+    db = workdir / "long.db"
+    setup = "\n".join(
+        [
+            "import workbench as wb",
+            f"DB = {str(db)!r}",
+            "words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'] * 40000",
+            "body = ' '.join(words)",
+            "TEXT = body[: 1_000_000 - len(' Zurich.')] + ' Zurich.'",
+            "schema = wb.Schema((wb.TextSpans('entities', classes=['PER', 'LOC'],",
+            "    tokens='words'),))",
+            "project = wb.Project(DB, schema=schema, annotator='browser')",
+            "project.add_texts([TEXT], ids=['long'])",
+            "len(TEXT)",
+        ]
+    )
+    lp = open_notebook([setup, "w = project.annotate_text(prefetch=1)\nw"])
+    view = TextView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.focus()
+    info = view.page.evaluate(
+        """async (s) => {
+            const root = [...document.querySelectorAll(s)].pop();
+            const scroller = root.querySelector('.wb-text-scroll');
+            const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+            const t0 = performance.now();
+            scroller.scrollTop = scroller.scrollHeight;
+            for (let i = 0; i < 4; i++) {
+                await frame();
+                scroller.scrollTop = scroller.scrollHeight;
+            }
+            const ms = performance.now() - t0;
+            const painted = root.wbText.paintedBlocks();
+            return {ms, painted, blocks: root.wbText.blockCount(),
+                    chars: root.querySelector('.wb-text-content').textContent.length};
+        }""",
+        view.selector,
+    )
+    print(f"long document: {info['blocks']} blocks, scrolled to the end in {info['ms']:.0f} ms")
+    assert info["blocks"] - 1 in info["painted"], info
+    assert 0 not in info["painted"], "the blocks at the top were let go"
+    assert info["chars"] < 100_000, "only the blocks near the view hold text"
+    view.dblclick("Zurich")
+    lp.press_keys(["2"], interval=0.05)
+    (span,) = _wait_label(db, "long", 1, "span at the end")["spans"]
+    assert (span["start"], span["end"], span["class"]) == (999_993, 999_999, "LOC")
+
+
+def test_spans_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
+    open_notebook, workdir, lab_server
+):
+    db = workdir / "durable.db"
+    lp, view = _open(open_notebook, db)
+    kid = lab_server.kernel_id(lp.notebook)
+    text = TEXTS[0]
+    view.dblclick("Paris")
+    lp.press_keys(["2"], interval=0.05)
+    _wait_label(db, "doc-0", 1, "first span")
+    view.wait_outbox_empty()
+
+    pid = kill_kernel(lab_server, lp.notebook, signal.SIGSTOP)
+    wait_for(lambda: process_state(pid) == "T", timeout=5, what="kernel stopped")
+    try:
+        # Two more spans while the kernel cannot answer: "with Bob" by keyboard (the
+        # token after Paris, extended), "Ann" by a double-click.
+        lp.press_keys(["Escape", "ArrowRight", "Shift+ArrowRight", "1"], interval=0.05)
+        view.dblclick("Ann")
+        lp.press_keys(["1"], interval=0.05)
+        wait_for(lambda: view.state()["outbox"] == "2", timeout=10, what="2 unacknowledged")
+        assert len(_labels(db, "doc-0")) == 1
+        lp.page.reload(wait_until="domcontentloaded")
+        lp.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+        assert len(view.outbox_entries()) == 2
+    finally:
+        os.kill(pid, signal.SIGKILL)  # JupyterLab restarts the kernel
+    ensure_restarted(lab_server, kid, pid)
+    lp.wait_ready(timeout=90)
+    view = TextView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.wait_outbox_empty(timeout=60)
+    final = _wait_label(db, "doc-0", 3, "both snapshots stored")
+    assert sorted(_words(final, text)) == [("Ann", "PER"), ("Paris", "LOC"), ("with Bob", "PER")]
+    # The newest snapshot decides the item.
+    assert sorted(_words(_labels(db, "doc-0")[-1], text)) == sorted(_words(final, text))
