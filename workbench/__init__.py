@@ -28,6 +28,7 @@ from .errors import (
 )
 from .kinds.classification import Classification
 from .kinds.shapes import Shapes, Skeleton
+from .kinds.spans import Matcher as SpanMatcher
 from .kinds.spans import Relation, TextSpans
 from .ml.predictions import Predictions
 from .project import Project
@@ -44,6 +45,7 @@ __all__ = [
     "Shapes",
     "TextSpans",
     "Relation",
+    "SpanMatcher",
     "Attribute",
     "Skeleton",
     "AnnotateWidget",
