@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { widgetTests, FakeModel, FakeKernel, press, sleep, widgetState } from "./helpers.mjs";
 import annotateText, { Offsets, tokenize, snap, splitBlocks, BlockView, domOffset, addSpan, relabel, addRelation, removeSpans, parseValue, textAction } from "../../widgets/annotate_text.ts";
 
+import tokenClasses from "./fixtures/text_tokens.json";
+
 const { show } = widgetTests(annotateText.render, ".wb-annotate-text");
 
 function spansSchema({ tokens = "words", overlapping = false } = {}) {
@@ -91,6 +93,24 @@ test("tokenize mirrors Python's \\w and \\s, snap grows a selection to whole tok
   assert.deepEqual(snap(toks, 1, 6), [0, 8], "cut words are taken whole");
   assert.deepEqual(snap(toks, 3, 4), null, "only a space: no token");
   assert.deepEqual(snap(toks, 9, 11), [9, 11]);
+});
+
+test("the tokenizers class every code point as Python's \\w and \\s do (tests/js/fixtures/text_tokens.json)", () => {
+  // A code point alone: "words" makes it a token of its own kind ("w" run or other), "whitespace" none for a space.
+  const unassigned = /\p{Cn}/u;
+  const mismatches = [];
+  for (const [first, last, cls] of tokenClasses.runs) {
+    if (cls === "u") continue; // unassigned in the fixture's Unicode
+    for (let cp = first; cp <= last; cp++) {
+      const ch = String.fromCodePoint(cp);
+      if (unassigned.test(ch)) continue; // unassigned in this JavaScript's Unicode
+      const ws = tokenize(ch, "whitespace").length === 0;
+      const doubled = tokenize(ch + ch, "words").length;
+      const got = ws ? "s" : doubled === 1 ? "w" : "o";
+      if (got !== cls) mismatches.push(`U+${cp.toString(16).toUpperCase()} ${cls}→${got}`);
+    }
+  }
+  assert.deepEqual(mismatches.slice(0, 20), [], `${mismatches.length} code points differ (Python Unicode ${tokenClasses.unicode})`);
 });
 
 // -- value edits -----------------------------------------------------------------

@@ -124,3 +124,56 @@ def test_spans_off_the_tokens_or_past_the_text_are_refused_by_name(project):
     bad = wire.reply(label(3, "b", [{"start": 0, "end": 3, "class": "ORG"}]))
     assert bad["type"] == "refused" and "ORG" in bad["error"]
     assert project.labels(task="entities").empty
+
+
+# -- the front end's tokenizer mirrors the kernel's ------------------------------------
+FIXTURE = Path(__file__).resolve().parents[1] / "js" / "fixtures" / "text_tokens.json"
+
+
+def token_classes() -> dict:
+    """What ``\\w`` and ``\\s`` (the tokenizers of :mod:`workbench.kinds.spans.schema`)
+    say of every code point, as runs ``[first, last, cls]``: ``w`` word, ``s`` space,
+    ``o`` other, ``u`` unassigned in this Python's Unicode (the front end skips those:
+    its Unicode may be newer). tests/js/annotate_text.test.mjs checks its tokenizer
+    against it, code point by code point."""
+    import re
+    import sys
+    import unicodedata
+
+    word, space = re.compile(r"\w"), re.compile(r"\s")
+    runs: list[list] = []
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if word.match(ch):
+            cls = "w"
+        elif space.match(ch):
+            cls = "s"
+        elif unicodedata.category(ch) == "Cn":
+            cls = "u"
+        else:
+            cls = "o"
+        if runs and runs[-1][2] == cls and runs[-1][1] == cp - 1:
+            runs[-1][1] = cp
+        else:
+            runs.append([cp, cp, cls])
+    return {"unicode": unicodedata.unidata_version, "runs": runs}
+
+
+def test_the_front_ends_token_fixture_is_what_python_says_today():
+    import json
+    import os
+
+    now = token_classes()
+    if os.environ.get("WORKBENCH_WRITE_FIXTURES") == "1":
+        FIXTURE.write_text(json.dumps(now, separators=(",", ":")) + "\n", encoding="utf-8")
+    stored = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    how = "WORKBENCH_WRITE_FIXTURES=1 pytest tests/unit/test_annotate_text.py, then commit it"
+
+    # Another Python's Unicode assigns more code points: compare only those both assign.
+    def classes(data: dict) -> dict[int, str]:
+        return {cp: c for a, b, c in data["runs"] if c != "u" for cp in range(a, b + 1)}
+
+    old, new = classes(stored), classes(now)
+    both = old.keys() & new.keys()
+    changed = [cp for cp in both if old[cp] != new[cp]]
+    assert not changed, f"{len(changed)} code points changed class, e.g. {changed[:5]}; {how}"
