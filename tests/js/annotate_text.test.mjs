@@ -279,6 +279,23 @@ test("keys: relation and class keys, fixed keys, undo/redo with Ctrl", () => {
   assert.deepEqual(textAction({ key: "y" }, new Map([["y", "YEAR"]]), rels), { type: "class", name: "YEAR" });
 });
 
+test("the picked span's attributes are edited in place: one label each", () => {
+  const { model, root, hooks } = mount();
+  hooks.select(2, 5);
+  press(root, "1");
+  const box = root.querySelector('.wb-span-attrs input[data-attr="negated"]');
+  assert.ok(box, "one control per attribute of the picked span");
+  assert.equal(box.checked, false);
+  box.checked = true;
+  box.dispatchEvent(new window.Event("change", { bubbles: true }));
+  assert.equal(lastValue(model).spans[0].attributes.negated, true);
+  press(root, "z", { ctrlKey: true });
+  assert.equal(lastValue(model).spans[0].attributes.negated, false);
+  // A key typed in the panel's controls is not the widget's.
+  const ev = press(box, "1");
+  assert.equal(ev.defaultPrevented, false);
+});
+
 // -- long documents --------------------------------------------------------------
 test("a 1,000,000-character document paints a few blocks, wherever it is scrolled", () => {
   const line = "word ".repeat(19) + "end\n"; // 99 characters

@@ -215,3 +215,11 @@ export function spanKey(s: { start: number; end: number; class: string }): strin
 export function sameValue(a: SpansValue, b: SpansValue): boolean {
   return JSON.stringify(toWire(sorted(a))) === JSON.stringify(toWire(sorted(b)));
 }
+
+/** `v` with attribute `name` of span `id` set to `value`. */
+export function setAttribute(v: SpansValue, id: string, name: string, value: unknown): SpansValue {
+  return {
+    spans: v.spans.map((s) => (s.id === id ? { ...s, attributes: { ...s.attributes, [name]: value } } : s)),
+    relations: v.relations,
+  };
+}

@@ -35,7 +35,7 @@ import { classChip } from "../lib/guidelines";
 import { BlockView, domOffset, type Mark } from "./blocks";
 import { makeItem, offsetsOf, ItemEdit, openSuggestions, pendingValue, setPrelabel, startValue, tokensOf, type TextItem } from "./items";
 import { textAction, textKeysHelp, type TextAction } from "./keys";
-import { addRelation, addSpan, EMPTY, removeRelations, removeSpans, relabel, sameValue, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
+import { addRelation, addSpan, EMPTY, removeRelations, removeSpans, relabel, sameValue, setAttribute, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
 import { snap, tokenAfter, type Tokenizer } from "./tokens";
 
 interface Model extends ViewModel {
@@ -44,9 +44,17 @@ interface Model extends ViewModel {
 
 export interface TextSpec extends TaskSpec {
   relations?: RelationSpec[];
-  attributes?: { name: string; default?: unknown }[];
+  attributes?: AttributeSpec[];
   overlapping?: boolean;
   tokens?: Tokenizer | null;
+}
+
+/** A span attribute of the task (workbench.Attribute.to_dict). */
+export interface AttributeSpec {
+  name: string;
+  kind?: "bool" | "choice" | "text" | "number";
+  choices?: string[];
+  default?: unknown;
 }
 
 /** Items kept in memory beyond those queued, for going back. */
@@ -87,6 +95,8 @@ export class TextView extends StreamView<Model, TextAction> {
   private readonly scroller: HTMLElement;
   private readonly content: HTMLElement;
   private readonly relationList: HTMLElement;
+  /** The picked span's attributes (one control each), when one span is picked and the task has attributes. */
+  private readonly attributePanel: HTMLElement;
   private readonly suggestionLine: HTMLElement;
   private readonly progressLine: HTMLElement;
   private readonly placeholder: HTMLElement;
@@ -129,6 +139,7 @@ export class TextView extends StreamView<Model, TextAction> {
     this.scroller = h("div", { class: "wb-text-scroll", attrs: { dir: "auto" } }, [this.content]);
     this.placeholder = h("div", { class: "wb-loading", text: "loading…" });
     this.relationList = h("div", { class: "wb-relations" });
+    this.attributePanel = h("div", { class: "wb-span-attrs" });
     this.suggestionLine = h("div", { class: "wb-prelabel" });
     this.progressLine = h("div", { class: "wb-progress" });
     const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
@@ -145,7 +156,7 @@ export class TextView extends StreamView<Model, TextAction> {
     });
     const head = h("div", { class: "wb-head" }, [h("span", { class: "wb-task", text: this.task.name }), this.progressLine]);
     const stage = h("div", { class: "wb-stage-wrap wb-text-stage" }, [this.placeholder, this.scroller, this.toast.el]);
-    this.root.append(head, stage, this.suggestionLine, this.relationList, classes, relRow, hint, this.statusLine, this.errorBox);
+    this.root.append(head, stage, this.suggestionLine, this.attributePanel, this.relationList, classes, relRow, hint, this.statusLine, this.errorBox);
     this.scroller.hidden = true;
 
     this.listen(this.scroller, "scroll", () => this.onScroll());
@@ -741,6 +752,7 @@ export class TextView extends StreamView<Model, TextAction> {
     }
     this.blocks?.setMarks(marks);
     this.paintRelations(item, ed.value);
+    this.paintAttributes(item, ed.value);
     const pick = this.suggestion(item);
     this.suggestionLine.textContent = open.length
       ? `${open.length} suggestion${open.length === 1 ? "" : "s"}` +
@@ -754,6 +766,50 @@ export class TextView extends StreamView<Model, TextAction> {
     if (t !== null) {
       raf(() => pushLast(this.editPaints, now() - t));
     }
+  }
+
+  /** The controls of the picked span's attributes; a change is one label. */
+  private paintAttributes(item: TextItem, value: SpansValue): void {
+    const attrs = this.textSpec.attributes ?? [];
+    const span = this.picked.length === 1 ? value.spans.find((s) => s.id === this.picked[0]) : undefined;
+    if (!attrs.length || !span) {
+      if (this.attributePanel.childElementCount) this.attributePanel.replaceChildren();
+      this.attributePanel.dataset.span = "";
+      return;
+    }
+    if (this.attributePanel.dataset.span === span.id && this.attributePanel.dataset.value === JSON.stringify(span.attributes)) return;
+    this.attributePanel.dataset.span = span.id;
+    this.attributePanel.dataset.value = JSON.stringify(span.attributes);
+    const set = (name: string, v: unknown): void => {
+      const ed = this.editOf(item);
+      this.commit(item, setAttribute(ed.value, span.id, name, v), now());
+    };
+    const rows = attrs.map((a) => {
+      const current = span.attributes[a.name] ?? a.default;
+      let control: HTMLElement;
+      if (a.kind === "choice") {
+        const sel = h("select", { attrs: { "data-attr": a.name } }, (a.choices ?? []).map((c) => h("option", { text: c, attrs: { value: c } })));
+        sel.value = String(current ?? "");
+        this.listen(sel, "change", () => set(a.name, sel.value));
+        control = sel;
+      } else if (a.kind === "text" || a.kind === "number") {
+        const input = h("input", { attrs: { type: a.kind === "number" ? "number" : "text", "data-attr": a.name } });
+        input.value = current === null || current === undefined ? "" : String(current);
+        this.listen(input, "change", () => {
+          if (a.kind === "text") return set(a.name, input.value);
+          const n = input.value.trim() === "" ? null : Number(input.value);
+          if (n === null || Number.isFinite(n)) set(a.name, n);
+        });
+        control = input;
+      } else {
+        const box = h("input", { attrs: { type: "checkbox", "data-attr": a.name } });
+        box.checked = current === true;
+        this.listen(box, "change", () => set(a.name, box.checked));
+        control = box;
+      }
+      return h("label", { class: "wb-span-attr" }, [control, h("span", { text: ` ${a.name}` })]);
+    });
+    this.attributePanel.replaceChildren(h("span", { class: "wb-span-attrs-title", text: `${span.class}:` }), ...rows);
   }
 
   private paintRelations(item: TextItem, value: SpansValue): void {

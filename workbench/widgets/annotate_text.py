@@ -53,8 +53,9 @@ class AnnotateTextWidget(AnnotateWidget):
     or ``←`` ``→`` to move a cursor token by token and Shift+``←`` ``→`` to
     extend; a class key labels the selection (snapped to the task's tokens) or
     relabels the selected span; click a span to select it (Ctrl/Shift-click
-    adds a second one) and press a relation key to link the two; Delete
-    removes the selection; Tab selects the next model suggestion (shown
+    adds a second one) and press a relation key to link the two; the picked
+    span's attributes show as controls under the text; Delete removes the
+    selection; Tab selects the next model suggestion (shown
     dashed with its score), ``y`` accepts it, ``n`` rejects it and a class key
     accepts it with that class; Ctrl+Z / Ctrl+Shift+Z undo and redo; Enter
     stores the item as it is and moves on; Alt+``←`` ``→`` walk back and forward
