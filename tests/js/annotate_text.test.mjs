@@ -296,6 +296,25 @@ test("the picked span's attributes are edited in place: one label each", () => {
   assert.equal(ev.defaultPrevented, false);
 });
 
+test("a refused value does not stay the item's: the next change is stored", () => {
+  const { model, kernel, root, hooks } = mount();
+  kernel.refusal = (msg) => (msg.value?.spans ?? []).some((s) => s.class === "LOC") ? "no LOC here" : null;
+  hooks.select(2, 5);
+  press(root, "1");
+  kernel.flush();
+  assert.equal(kernel.labels.get("d0").value.spans.length, 1);
+  const at = [...TEXTS[0]].indexOf("P");
+  hooks.select(at, at + 5);
+  press(root, "2");
+  kernel.flush(); // refused
+  assert.equal(hooks.value().spans.length, 1, "back to the value stored");
+  assert.match(root.querySelector(".wb-errors").textContent, /no LOC here/);
+  hooks.select(at, at + 5);
+  press(root, "1");
+  kernel.flush();
+  assert.deepEqual(kernel.labels.get("d0").value.spans.map((s) => s.class), ["PER", "PER"]);
+});
+
 // -- long documents --------------------------------------------------------------
 test("a 1,000,000-character document paints a few blocks, wherever it is scrolled", () => {
   const line = "word ".repeat(19) + "end\n"; // 99 characters

@@ -65,7 +65,12 @@ export class ItemEdit {
   readonly rejected = new Set<string>();
   /** The user changed the value in this view. */
   changed = false;
-  constructor(public value: SpansValue) {}
+  /** The newest value the kernel stored from this view (the item's value when shown, before that), and its seq. */
+  stored: SpansValue;
+  storedSeq = 0;
+  constructor(public value: SpansValue) {
+    this.stored = value;
+  }
 }
 
 /** The value of the newest label for `itemId` still in the outbox (not acknowledged), or null. */

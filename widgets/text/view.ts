@@ -75,6 +75,8 @@ export class TextView extends StreamView<Model, TextAction> {
   private readonly colors = new Map<string, string>();
   private readonly supply: ItemSupply<TextItem, TextAction>;
   private readonly edits = new Map<string, ItemEdit>();
+  /** This view's labels not answered yet: seq → the item and the value sent. */
+  private readonly unanswered = new Map<number, { itemId: string; value: SpansValue }>();
   /** The text selected (UTF-16 offsets in the shown item's text), or null. */
   private sel: Selection | null = null;
   /** Spans picked (clicked), in the order they were picked: a relation goes from the first to the second. */
@@ -112,7 +114,10 @@ export class TextView extends StreamView<Model, TextAction> {
         data: { "data-item-id": "", "data-queue": "0", "data-spans": "0", "data-selection": "" },
         keys: (ev, keymap) => textAction(ev, keymap, this.relationKeys),
       },
-      {},
+      {
+        acked: (clientId, seq) => this.onAnswer(clientId, seq, true),
+        refused: (_entry, clientId, seq) => this.onAnswer(clientId, seq, false),
+      },
       options,
     );
     this.textSpec = this.task as TextSpec;
@@ -491,14 +496,49 @@ export class TextView extends StreamView<Model, TextAction> {
 
   private post(item: TextItem, value: SpansValue): void {
     const at = now();
-    this.sender.post({
+    const msg = this.sender.post({
       item_id: item.item_id,
       task: this.task.name,
       kind: "label",
       value: toWire(value),
       duration_ms: Math.max(0, Math.round(at - this.shownSince)),
     });
+    this.unanswered.set(msg.seq, { itemId: item.item_id, value });
     pushLast(this.labelTimes, at, 1000);
+  }
+
+  /**
+   * The kernel stored (`ok`) or refused this view's label `seq`. A refused value
+   * (a span the kernel will not take) must not stay the item's: each later change
+   * would carry it and be refused too. The item goes back to its newest value
+   * still on its way, else the last one stored; the sender shows the reason.
+   */
+  private onAnswer(clientId: string, seq: number, ok: boolean): void {
+    if (clientId !== this.clientId) return;
+    const sent = this.unanswered.get(seq);
+    if (!sent) return;
+    this.unanswered.delete(seq);
+    const ed = this.edits.get(sent.itemId);
+    if (!ed) return;
+    if (ok) {
+      if (seq > ed.storedSeq) {
+        ed.storedSeq = seq;
+        ed.stored = sent.value;
+      }
+      return;
+    }
+    let back: SpansValue = ed.stored;
+    let newest = ed.storedSeq;
+    for (const [s, other] of this.unanswered) {
+      if (other.itemId === sent.itemId && s > newest) {
+        newest = s;
+        back = other.value;
+      }
+    }
+    if (sameValue(back, ed.value)) return;
+    ed.history.push(ed.value);
+    ed.value = back;
+    if (this.supply.shownId() === sent.itemId) this.repaint(null);
   }
 
   /** Enter (or skip): store the item as it is unless this view already did, then the next item. */
