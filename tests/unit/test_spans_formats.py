@@ -232,6 +232,15 @@ def test_conll_reads_conll2003_and_matches_items_by_tokens(empty):
         from_conll(empty, "Ada X-PER\n\n")
 
 
+def test_conll_repeated_documents_label_their_item_once(empty):
+    raw = "Germany B-LOC\n3 O\n\nGermany B-LOC\n3 O\n\n"
+    with pytest.warns(UserWarning, match="1 document.* repeat an earlier one"):
+        assert from_conll(empty, raw) == 1
+    assert [empty.read_item(i) for i in empty.item_ids()] == ["Germany 3"]
+    with pytest.raises(ConllFormatError, match="line 4: item .* is also .*line 1"):
+        from_conll(empty, "Germany B-LOC\n3 O\n\nGermany O\n3 O\n\n")
+
+
 def test_iob2_warns_about_overlaps_and_spans_off_tokens(tmp_path):
     s = wb.Schema((wb.TextSpans("ents", classes=["PER", "ORG"], overlapping=True),))
     with wb.Project(tmp_path / "o.db", schema=s) as p:
@@ -375,6 +384,9 @@ def test_docbin_round_trip_with_cats_and_user_data(project, empty, tmp_path):
         ("London", "LOC"),
     ]
     assert docs[0].cats == {"science": 1.0, "travel": 0.0} and docs[1].cats == {}
+    # spaCy reads the rest back as it reads its own user_data.
+    kept = docs[0].user_data["workbench"]
+    assert kept["item_id"] == "t0" and len(kept["value"]["relations"]) == 2
     assert [(e.text, e.label_) for e in docs[2].ents][1] == ("𝔘𝔫𝔦", "ORG")
     assert from_docbin(empty, path) == 4  # three span labels and one topic
     assert values(empty) == values(project)

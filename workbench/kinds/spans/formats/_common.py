@@ -338,7 +338,9 @@ def store_docs(
     gives. A document of tokens with no known text gets its tokens joined by
     single spaces. Every value is validated by the task and checked against its
     text before anything is written; the new items and then the labels are
-    written once all passed, the labels in one transaction.
+    written once all passed, the labels in one transaction. A document with no
+    item id that repeats an earlier one (the same text and spans) labels its item
+    once, with a warning; the same item with other spans is refused.
     """
     ids = set(project.item_ids())
     index = _TextIndex(project, task)

@@ -166,7 +166,12 @@ def to_docbin(
         }
     vocab = Vocab(strings=[*t.class_names])
     losses = Losses()
-    docs = DocBin(store_user_data=user_data)
+    # DocBin packs each Doc's user_data with a new msgpack Packer, which looks up
+    # srsly's encoder entry points every time (a millisecond a Doc in a large
+    # environment): packed here with one Packer into the same list, bytes spaCy
+    # reads back as it reads its own.
+    docs = DocBin(store_user_data=False)
+    packer = _packer() if user_data else None
     del spacy
     with _gc_paused():
         for item_id, text, value in labeled_docs(project, t):
@@ -191,12 +196,15 @@ def to_docbin(
                 chosen = cats[item_id]
                 chosen = set(chosen) if isinstance(chosen, list) else {chosen}
                 doc.cats = {c: 1.0 if c in chosen else 0.0 for c in cats_t.class_names}
-            if user_data:
-                doc.user_data["workbench"] = {"item_id": item_id, "value": value}
-            else:
+            if packer is None:
                 losses.drop("relation", "spaCy's Doc has no relations", len(value["relations"]))
                 losses.fields_of(t, value, keep=("relation score",))
             docs.add(doc)
+            if packer is not None:
+                docs.user_data.append(
+                    packer.pack({"workbench": {"item_id": item_id, "value": value}})
+                )
+    docs.store_user_data = user_data
     losses.report(t, "spaCy DocBin", strict, DocBinFormatError)
     if path is not None:
         Path(path).write_bytes(docs.to_bytes())
@@ -257,10 +265,16 @@ def from_docbin(
         except Exception as exc:  # msgpack, zlib, spaCy's own checks: all "not a DocBin"
             raise DocBinFormatError(f"{where}: not a spaCy DocBin: {str(exc)[:200]}") from None
     cats_t = _cats_task(project, cats_task, t)
+    # user_data read here with one Unpacker (see to_docbin), not by get_docs.
+    packed = list(bin_.user_data)
     try:
+        bin_.user_data = [None] * len(packed)
         docs_in = list(bin_.get_docs(Vocab()))
+        extras = [_unpack(b) for b in packed]
     except Exception as exc:  # a DocBin whose arrays disagree with its lengths
         raise DocBinFormatError(f"{where}: not a spaCy DocBin: {str(exc)[:200]}") from None
+    finally:
+        bin_.user_data = packed
     key = spans_key if spans_key is not None else SPANS_KEY
     docs = []
     with _gc_paused():
@@ -277,7 +291,7 @@ def from_docbin(
             spans = [
                 {"start": sp.start_char, "end": sp.end_char, "class": sp.label_} for sp in found
             ]
-            extra = doc.user_data.get("workbench") if isinstance(doc.user_data, dict) else None
+            extra = extras[n].get("workbench") if n < len(extras) else None
             item_id = None
             relations: list[Any] = []
             if isinstance(extra, Mapping):
@@ -318,6 +332,29 @@ def from_docbin(
                 )
             )
     return store_docs(project, t, docs, DocBinFormatError, annotator=annotator)
+
+
+def _packer() -> Any:
+    import srsly
+
+    return srsly.msgpack.Packer(use_bin_type=True)
+
+
+def _unpack(raw: bytes | None) -> dict[Any, Any]:
+    """A Doc's user_data as spaCy packs it (maps with tuple keys for extension
+    attributes: read with tuples, as spaCy does); ``{}`` for none."""
+    if raw is None:
+        return {}
+    import srsly
+
+    # srsly's own unpackb scans its decoder entry points at each call: its C function
+    # once the lookup is done, where this srsly has it.
+    fast = getattr(getattr(srsly.msgpack, "_unpacker", None), "unpackb", None)
+    if fast is None:  # pragma: no cover - another srsly layout
+        out = srsly.msgpack_loads(raw, use_list=False)
+    else:
+        out = fast(raw, raw=False, use_list=False, strict_map_key=False)
+    return out if isinstance(out, dict) else {}
 
 
 def _merge(spans: list[dict[str, Any]], stored: Any, at: str) -> list[dict[str, Any]]:
