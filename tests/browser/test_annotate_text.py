@@ -177,7 +177,8 @@ def test_select_label_relation_undo_and_enter(open_notebook, workdir):
     paints = view.page.evaluate(
         "(s) => [...document.querySelectorAll(s)].pop().wbText.editPaints()", view.selector
     )
-    print(f"select_to_paint_ms: {sorted(paints)}")
+    opened = view.page.evaluate("() => (window.__workbenchTimings || []).map((t) => t.ms)")
+    print(f"select_to_paint_ms: {sorted(paints)}; key to next document painted: {opened}")
 
 
 def test_a_million_character_document_opens_scrolls_and_labels_at_its_end(open_notebook, workdir):

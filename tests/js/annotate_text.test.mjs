@@ -187,6 +187,14 @@ test("arrows select a token, Shift extends; click, relabel, delete, relation, un
   press(root, "3");
   assert.deepEqual(lastValue(model).relations.map((r) => [r.from, r.to, r.class]), [["e1", "e2", "lives_in"]]);
   assert.equal(root.querySelectorAll(".wb-rel").length, 1);
+  // A click on the relation's row picks it; Delete removes it, undo brings it back.
+  root.querySelector(".wb-rel .wb-rel-type").dispatchEvent(new window.MouseEvent("click", { bubbles: true }));
+  assert.ok(root.querySelector(".wb-rel").classList.contains("wb-picked"));
+  press(root, "Delete");
+  assert.equal(lastValue(model).relations.length, 0);
+  assert.equal(lastValue(model).spans.length, 2);
+  press(root, "z", { ctrlKey: true });
+  assert.equal(lastValue(model).relations.length, 1);
 
   // Relabel the second span: the relation no longer fits and goes.
   hooks.pick(["e2"]);

@@ -35,7 +35,7 @@ import { classChip } from "../lib/guidelines";
 import { BlockView, domOffset, type Mark } from "./blocks";
 import { makeItem, offsetsOf, ItemEdit, openSuggestions, pendingValue, setPrelabel, startValue, tokensOf, type TextItem } from "./items";
 import { textAction, textKeysHelp, type TextAction } from "./keys";
-import { addRelation, addSpan, EMPTY, removeRelations, removeSpans, relabel, sameValue, setAttribute, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
+import { addRelation, addSpan, removeRelations, removeSpans, relabel, sameValue, setAttribute, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
 import { snap, tokenAfter, type Tokenizer } from "./tokens";
 
 interface Model extends ViewModel {
@@ -167,6 +167,18 @@ export class TextView extends StreamView<Model, TextAction> {
     this.listen(this.scroller, "scroll", () => this.onScroll());
     this.listen(this.content, "mouseup", (ev) => this.onMouseUp(ev as MouseEvent));
     this.listen(this.content, "dblclick", (ev) => this.onMouseUp(ev as MouseEvent));
+    // A relation row picks the relation (Delete removes it); one listener for all rows.
+    this.listen(this.relationList, "mousedown", (ev) => ev.preventDefault());
+    this.listen(this.relationList, "click", (ev) => {
+      const row = (ev.target as HTMLElement | null)?.closest?.(".wb-rel") as HTMLElement | null;
+      if (!row) return;
+      const id = row.dataset.rel ?? null;
+      this.root.focus({ preventScroll: true });
+      this.pickedRelation = this.pickedRelation === id ? null : id;
+      this.picked = [];
+      this.sel = null;
+      this.repaint(now());
+    });
     (this.root as HTMLElement & { wbText?: unknown }).wbText = this.hooks();
 
     this.paint(null);
@@ -830,12 +842,12 @@ export class TextView extends StreamView<Model, TextAction> {
       if (a.kind === "choice") {
         const sel = h("select", { attrs: { "data-attr": a.name } }, (a.choices ?? []).map((c) => h("option", { text: c, attrs: { value: c } })));
         sel.value = String(current ?? "");
-        this.listen(sel, "change", () => set(a.name, sel.value));
+        sel.addEventListener("change", () => set(a.name, sel.value)); // goes with the node
         control = sel;
       } else if (a.kind === "text" || a.kind === "number") {
         const input = h("input", { attrs: { type: a.kind === "number" ? "number" : "text", "data-attr": a.name } });
         input.value = current === null || current === undefined ? "" : String(current);
-        this.listen(input, "change", () => {
+        input.addEventListener("change", () => {
           if (a.kind === "text") return set(a.name, input.value);
           const n = input.value.trim() === "" ? null : Number(input.value);
           if (n === null || Number.isFinite(n)) set(a.name, n);
@@ -844,7 +856,7 @@ export class TextView extends StreamView<Model, TextAction> {
       } else {
         const box = h("input", { attrs: { type: "checkbox", "data-attr": a.name } });
         box.checked = current === true;
-        this.listen(box, "change", () => set(a.name, box.checked));
+        box.addEventListener("change", () => set(a.name, box.checked));
         control = box;
       }
       return h("label", { class: "wb-span-attr" }, [control, h("span", { text: ` ${a.name}` })]);
@@ -865,12 +877,6 @@ export class TextView extends StreamView<Model, TextAction> {
         h("span", { class: "wb-rel-end", text: text(b) }),
       ]);
       if (r.id === this.pickedRelation) row.classList.add("wb-picked");
-      this.clickable(row, () => {
-        this.pickedRelation = this.pickedRelation === r.id ? null : r.id;
-        this.picked = [];
-        this.sel = null;
-        this.repaint(now());
-      });
       return row;
     });
     this.relationList.replaceChildren(...rows);
@@ -896,8 +902,6 @@ function excerpt(text: string, s: number, e: number): string {
   const part = text.slice(s, e);
   return part.length > 40 ? `${part.slice(0, 37)}…` : part;
 }
-
-export { EMPTY };
 
 function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {
   const view = new TextView(model as AnyModel<Model>, el);
