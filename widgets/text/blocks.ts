@@ -1,6 +1,6 @@
 /**
- * Long texts painted a block at a time. The text is cut into blocks (at line
- * ends, and long lines at a space, at most BLOCK_CHARS UTF-16 units each);
+ * Long texts painted a block at a time. The text is cut into blocks (at most
+ * BLOCK_CHARS UTF-16 units each, after a line end, else after a space);
  * every block has a node, but only those near the visible part hold their
  * text: the others are empty boxes of their measured (or estimated) height,
  * so a 1,000,000-character document costs a few hundred empty nodes and a
