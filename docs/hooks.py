@@ -72,7 +72,8 @@ _HEADING = re.compile(r'<h\d id="(?P<id>workbench(?:\.\w+)*)"')
 ALIASES = {
     "workbench.ActiveLearningLoop": "workbench.loop.ActiveLearningLoop",
     **{f"workbench.{w}": f"workbench.widgets.{w}" for w in (
-        "ClassifyWidget", "GalleryWidget", "ReviewWidget", "AnnotateWidget")},
+        "ClassifyWidget", "GalleryWidget", "ReviewWidget", "AnnotateWidget",
+        "AnnotateTextWidget")},
     **{f"workbench.ml.train.{public}": f"workbench.ml.train.{private}" for public, private in (
         ("MLPHead", "_MLPHead"), ("LinearHead", "_LinearHead"),
         ("MultiLabelClassifier", "_MultiLabel"), ("Committee", "_Committee"))},
