@@ -177,3 +177,20 @@ def test_the_front_ends_token_fixture_is_what_python_says_today():
     both = old.keys() & new.keys()
     changed = [cp for cp in both if old[cp] != new[cp]]
     assert not changed, f"{len(changed)} code points changed class, e.g. {changed[:5]}; {how}"
+
+
+def test_suggestions_stored_while_the_widget_is_open_reach_the_items_it_holds(project):
+    w = project.annotate_text()
+    wire = Wire(w)
+    wire.reply({"type": "need", "client_id": "v", "req": 1, "n": 2, "exclude": []})
+    project.add_prelabels(
+        {"b": [{"start": 12, "end": 16, "class": "LOC", "score": 0.7}]},
+        model="matcher@1",
+        task="entities",
+    )
+    pushed = [m for m, _ in wire.sent if m.get("type") == "prelabels"]
+    assert len(pushed) == 1
+    (item,) = pushed[0]["items"]
+    assert item["item_id"] == "b"
+    assert item["prelabel"]["value"]["spans"][0]["start"] == 12
+    w.close()
