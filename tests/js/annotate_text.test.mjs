@@ -323,6 +323,23 @@ test("a refused value does not stay the item's: the next change is stored", () =
   assert.deepEqual(kernel.labels.get("d0").value.spans.map((s) => s.class), ["PER", "PER"]);
 });
 
+test("class colours reach a style only as hex or named colours; tags take black or white ink", () => {
+  const schema = spansSchema();
+  schema.classes[0].color = "red; background: url(https://example.invalid/x)";
+  schema.classes[1].color = "#0072B2";
+  const { root, hooks } = mount({ schema });
+  hooks.select(0, 3);
+  press(root, "1");
+  const seg = root.querySelector(".wb-seg.wb-ent");
+  assert.doesNotMatch(seg.getAttribute("style") ?? "", /url|example/);
+  const at = [...TEXTS[0]].indexOf("P");
+  hooks.select(at, at + 5);
+  press(root, "2");
+  const tags = [...root.querySelectorAll(".wb-tag")];
+  const inks = tags.map((t) => t.style.getPropertyValue("--wb-ent-ink"));
+  assert.deepEqual(inks, ["#000000", "#ffffff"], "grey fallback: black; dark blue: white");
+});
+
 // -- long documents --------------------------------------------------------------
 test("a 1,000,000-character document paints a few blocks, wherever it is scrolled", () => {
   const line = "word ".repeat(19) + "end\n"; // 99 characters

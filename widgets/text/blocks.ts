@@ -13,7 +13,19 @@
  * tag, `span.wb-tag` (data-span or data-sugg; not selectable, no offsets).
  */
 
+import { colorRgb } from "../lib/colors";
 import { h } from "../lib/dom";
+
+/** Black or white, whichever reads better on `color` (a tag's text on its class colour). */
+export function inkOn(color: string): string {
+  const lin = (v: number): number => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const [r, g, b] = colorRgb(color);
+  const l = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? "#000000" : "#ffffff";
+}
 
 /** Most UTF-16 units in one block. */
 export const BLOCK_CHARS = 2000;
@@ -114,6 +126,7 @@ export function paintBlock(node: HTMLElement, text: string, b: Block, marks: Mar
         const tag = h("span", { class: `wb-tag wb-tag-${m.kind}`, text: m.tag, attrs: { contenteditable: "false", "aria-hidden": "true" } });
         tag.dataset[m.kind === "span" ? "span" : "sugg"] = m.id;
         tag.style.setProperty("--wb-ent", m.color);
+        tag.style.setProperty("--wb-ent-ink", inkOn(m.color));
         if (m.selected) tag.classList.add("wb-picked");
         kids.push(tag);
       }

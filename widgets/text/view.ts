@@ -32,6 +32,7 @@ import { PaintTimings, pushLast } from "../lib/timings";
 import { ItemSupply } from "../lib/supply";
 import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
 import { classChip } from "../lib/guidelines";
+import { safeColor } from "../lib/colors";
 import { BlockView, domOffset, type Mark } from "./blocks";
 import { makeItem, offsetsOf, ItemEdit, openSuggestions, pendingValue, setPrelabel, startValue, tokensOf, type TextItem } from "./items";
 import { textAction, textKeysHelp, type TextAction } from "./keys";
@@ -123,7 +124,8 @@ export class TextView extends StreamView<Model, TextAction> {
     this.textSpec = this.task as TextSpec;
     this.relations = Array.isArray(this.textSpec.relations) ? this.textSpec.relations : [];
     this.relationKeys = buildKeymap(this.relations.map((r) => ({ name: r.name, key: r.key, color: r.color })));
-    for (const c of this.textSpec.classes) this.colors.set(c.name, c.color ?? FALLBACK_COLOR);
+    // Only hex and named colours reach a style (lib/colors.ts).
+    for (const c of this.textSpec.classes) this.colors.set(c.name, safeColor(c.color, FALLBACK_COLOR));
     this.supply = new ItemSupply<TextItem, TextAction>(
       {
         clientId: this.clientId,
