@@ -120,6 +120,14 @@ def test_the_review_widget_reads_the_result(project):
     assert [i.item_id for i in issues] == df.index[:8].tolist()
     assert issues[0].suggested == df.iloc[0]["suggested"]
     assert issues[0].quality == pytest.approx(df.iloc[0]["quality"])
+    # The text widget walks the suspects first and shows each one's suspected tokens.
+    widget = project.annotate_text("ents", issues=df)
+    first = widget.stream.next_ids(6, set())
+    assert first == df.index[:6].tolist()
+    items, _ = widget.stream.payloads(first[:1])
+    shown = items[0]["issue"]
+    assert shown["suspects"] == df.iloc[0]["suspects"] and shown["is_issue"] is True
+    assert shown["suggested"] == df.iloc[0]["suggested"]
 
 
 def test_pred_probs_layouts_and_their_errors(project):

@@ -320,3 +320,12 @@ def test_decode_io_and_bio_and_token_classes_round_trip():
     # B starts a new span even after the same class; I after O starts one (lenient).
     got = decode(np.array([1, 1, 0, 2, 2]), np.full(5, 0.5), toks, bio)
     assert [(s, e) for s, e, _, _ in got] == [(0, 3), (4, 12), (17, 26)]
+
+
+def test_an_item_that_is_not_a_text_is_named(tmp_path):
+    p = wb.Project(tmp_path / "i.db", schema=wb.Schema((wb.TextSpans("ents", classes=["ORG"]),)))
+    p.add_arrays(np.zeros((1, 4, 4), np.uint8), ids=["img"])
+    with pytest.raises(wb.SchemaError, match="item 'img' is not a text"):
+        p.prelabel(wb.SpanMatcher({"ORG": "Acme"}), task="ents", progress=False)
+    assert p.store.prelabels("ents", ["img"]) == {}
+    p.close()
