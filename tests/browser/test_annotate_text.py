@@ -84,6 +84,56 @@ class TextView(WidgetView):
             self.page.keyboard.up(m)
 
 
+#: Contrast of the text, the span segments and the tags against what is behind them.
+CONTRAST_JS = """(s) => {
+    const root = [...document.querySelectorAll(s)].pop();
+    const rgb = (c) => {  // "rgb(a) (...)" or "color(srgb r g b / a)" (what color-mix gives)
+        const v = (c.match(/[\\d.]+/g) || []).map(Number);
+        return c.startsWith('color(') ? [...v.slice(0, 3).map((x) => x * 255), ...v.slice(3)] : v;
+    };
+    const lum = ([r, g, b]) => {
+        const f = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const over = (fg, bg) => {  // fg with alpha over an opaque bg
+        const a = fg.length > 3 ? fg[3] : 1;
+        return [0, 1, 2].map((i) => fg[i] * a + bg[i] * (1 - a));
+    };
+    const ratio = (a, b) => {
+        const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+        return (x + 0.05) / (y + 0.05);
+    };
+    const scroller = root.querySelector('.wb-text-scroll');
+    const base = rgb(getComputedStyle(scroller).backgroundColor);
+    const out = [];
+    for (const el of root.querySelectorAll('.wb-seg')) {
+        const st = getComputedStyle(el);
+        const bg = over(rgb(st.backgroundColor), base);
+        out.push(['seg ' + el.textContent.slice(0, 12), ratio(over(rgb(st.color), bg), bg)]);
+    }
+    for (const el of root.querySelectorAll('.wb-tag')) {
+        const st = getComputedStyle(el);
+        const bg = over(rgb(st.backgroundColor), base);
+        out.push(['tag ' + el.textContent, ratio(over(rgb(st.color), bg), bg)]);
+    }
+    return {dark: lum(base) < 0.2, contrast: out};
+}"""
+
+
+def _set_theme(lp: LabPage, theme: str) -> None:
+    light = "false" if "Dark" in theme else "true"
+    lp.page.evaluate(
+        "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
+    )
+    lp.page.wait_for_function(
+        "(l) => document.body.dataset.jpThemeLight === l", arg=light, timeout=30_000
+    )
+    lp.page.wait_for_timeout(500)  # the theme's variables applied
+
+
 def _cells(db: Path, prefetch: int = 2) -> list[str]:
     setup = "\n".join(
         [
@@ -179,6 +229,18 @@ def test_select_label_relation_undo_and_enter(open_notebook, workdir):
     )
     opened = view.page.evaluate("() => (window.__workbenchTimings || []).map((t) => t.ms)")
     print(f"select_to_paint_ms: {sorted(paints)}; key to next document painted: {opened}")
+
+    # Light and dark: the text, the spans and their tags keep their contrast.
+    try:
+        for theme in ("JupyterLab Dark", "JupyterLab Light"):
+            _set_theme(lp, theme)
+            seen = view.page.evaluate(CONTRAST_JS, view.selector)
+            assert seen["dark"] == ("Dark" in theme), seen
+            low = [(what, round(r, 2)) for what, r in seen["contrast"] if r < 4.5]
+            assert not low, f"under 4.5:1 in {theme}: {low}"
+            assert len(seen["contrast"]) >= 5, seen
+    finally:
+        _set_theme(lp, "JupyterLab Light")  # a server-wide user setting
 
 
 def test_a_million_character_document_opens_scrolls_and_labels_at_its_end(open_notebook, workdir):
