@@ -181,6 +181,24 @@ def test_prodigy_records_from_prodigy_itself(empty):
     assert empty.item_ids() == ["x"]  # matched by its text, no item created
 
 
+def test_prodigy_tokens_of_a_task_without_a_tokenizer(tmp_path):
+    s = wb.Schema((wb.TextSpans("ents", classes=["PER"]),))
+    with wb.Project(tmp_path / "t.db", schema=s) as p:
+        p.add_texts(["Ada Lovelace"], ids=["a"])
+        p.label(
+            "a", [{"start": 0, "end": 3, "class": "PER"}, {"start": 5, "end": 9, "class": "PER"}]
+        )
+        assert "tokens" not in to_prodigy(p)[0]  # by default only for a task with a tokenizer
+        with pytest.warns(UserWarning, match="changed: 1 span off token boundaries"):
+            (rec,) = to_prodigy(p, tokens=True)
+        assert [(x["start"], x["end"], x["token_start"], x["token_end"]) for x in rec["spans"]] == [
+            (0, 3, 0, 0),
+            (5, 9, 1, 1),
+        ]
+        with pytest.raises(ProdigyFormatError, match="strict=True"):
+            to_prodigy(p, tokens=True, strict=True)
+
+
 # -- CoNLL IOB2 -----------------------------------------------------------------------
 
 
