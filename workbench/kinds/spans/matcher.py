@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ...errors import SchemaError
 from .schema import tokenize
 
-__all__ = ["Matcher"]
+__all__ = ["Matcher", "take_disjoint"]
 
 _Pattern = type(re.compile(""))
 _WORD = re.compile(r"\w")
+T = TypeVar("T")
 
 
 class Matcher:
@@ -120,21 +121,31 @@ class Matcher:
         elif self.whole_words:
             found = {f for f in found if _boundary(text, f[0]) and _boundary(text, f[1])}
         ranked = sorted(found, key=lambda f: (f[0] - f[1], f[0], order[f[2]]))
-        taken: list[tuple[int, int, str]] = []
-        if overlapping:
-            taken = ranked
-        else:
-            starts_: list[int] = []  # taken spans' starts, sorted; they never overlap
-            ends_: list[int] = []
-            for f in ranked:
-                i = bisect.bisect_left(starts_, f[0])
-                if (i > 0 and ends_[i - 1] > f[0]) or (i < len(starts_) and starts_[i] < f[1]):
-                    continue
-                starts_.insert(i, f[0])
-                ends_.insert(i, f[1])
-                taken.append(f)
+        taken = ranked if overlapping else take_disjoint(ranked, lambda f: (f[0], f[1]))[0]
         taken.sort(key=lambda f: (f[0], f[1], order[f[2]]))
         return [{"start": s, "end": e, "class": c, "score": 1.0} for s, e, c in taken]
+
+
+def take_disjoint(
+    ranked: Sequence[T], bounds: Callable[[T], tuple[int, int]]
+) -> tuple[list[T], list[T]]:
+    """``(kept, dropped)``: each of ``ranked`` (best first) kept unless its ``bounds``
+    ``(start, end)`` overlap one kept before it; a sorted index of the kept ones
+    makes each check a binary search, so a long document's many spans stay cheap."""
+    starts: list[int] = []  # kept spans' starts, sorted; kept spans never overlap
+    ends: list[int] = []
+    kept: list[T] = []
+    dropped: list[T] = []
+    for x in ranked:
+        s, e = bounds(x)
+        i = bisect.bisect_left(starts, s)
+        if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+            dropped.append(x)
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        kept.append(x)
+    return kept, dropped
 
 
 def _boundary(text: str, i: int) -> bool:

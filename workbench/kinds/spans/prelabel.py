@@ -43,7 +43,7 @@ What is stored
 None dropping one). A span is **not stored**, and counted in the warning the
 run ends with and in the result's ``skipped``, when it falls outside the text,
 has a class the task does not have, does not start and end on the task's token
-boundaries (``snap=True`` widens it to them instead), or overlaps a span
+boundaries (``snap_to_tokens=True`` widens it to them instead), or overlaps a span
 already kept in a task whose spans do not overlap (kept: the highest score,
 then the longest). Spans scoring below ``min_score`` are dropped silently, as
 a threshold does. A relation is kept when both its spans are. Every item gets
@@ -53,6 +53,7 @@ mean of its spans' scores; annotator ``model:name@version``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import math
@@ -70,8 +71,8 @@ from ...errors import MissingDependencyError, SchemaError, WorkbenchError, requi
 from ...ml.predictions import model_folder
 from ...ml.runner import EVENT_CHUNK, TorchRunner, checked_item_ids, new_model_id, resolve_device
 from ...store.base import Event
-from .matcher import Matcher
-from .schema import snap, tokenize
+from .matcher import Matcher, take_disjoint
+from .schema import tokenize
 from .tags import OUTSIDE, decode, parse_tags
 
 if TYPE_CHECKING:
@@ -574,6 +575,8 @@ class _Cleaner:
                 ) from None
         tokens = tokenize(text, self.task.tokens) if self.task.tokens is not None else None
         bounds = None if tokens is None else ({s for s, _ in tokens}, {e for _, e in tokens})
+        starts = [s for s, _ in tokens or ()]
+        ends = [e for _, e in tokens or ()]
         classes = set(self.task.class_names)
         kept: list[dict[str, Any]] = []
         for raw_span in spans_in:
@@ -597,7 +600,7 @@ class _Cleaner:
                 self._skip("unknown class", iid, raw_span)
                 continue
             if bounds is not None and (s not in bounds[0] or e not in bounds[1]):
-                snapped = snap(tokens, s, e) if self.snap and tokens else None
+                snapped = _snap(starts, ends, s, e) if self.snap and tokens else None
                 if snapped is None:
                     self._skip("off the tokens", iid, raw_span)
                     continue
@@ -635,14 +638,18 @@ class _Cleaner:
             score = 1.0 if s.get("score") is None else s["score"]
             return (-score, s["start"] - s["end"], s["start"])
 
-        ranked = sorted(unique, key=rank)
-        taken: list[dict[str, Any]] = []
-        for s in ranked:
-            if any(s["start"] < t["end"] and t["start"] < s["end"] for t in taken):
-                self._skip("overlapping", iid, (s["start"], s["end"], s["class"]))
-                continue
-            taken.append(s)
-        return taken
+        kept, dropped = take_disjoint(sorted(unique, key=rank), lambda s: (s["start"], s["end"]))
+        for s in dropped:
+            self._skip("overlapping", iid, (s["start"], s["end"], s["class"]))
+        return kept
+
+
+def _snap(starts: list[int], ends: list[int], start: int, end: int) -> tuple[int, int] | None:
+    """:func:`.schema.snap` by binary search over the sorted token bounds: the tokens
+    ``start``–``end`` touches, or None (a long text's many spans stay cheap)."""
+    lo = bisect.bisect_right(ends, start)
+    hi = bisect.bisect_left(starts, end)
+    return (starts[lo], ends[hi - 1]) if lo < hi else None
 
 
 def _as_span(raw: Any) -> dict[str, Any] | None:
