@@ -136,8 +136,17 @@ def test_sdist_without_built_files_and_no_node_says_what_to_install(
 
 
 # What the extras add: the base install must do without them.
-EXTRAS_MODULES = ("torch", "sklearn", "cleanlab", "plotly", "skimage", "psycopg", "s3fs", "spacy",
-                  "datasets")
+EXTRAS_MODULES = (
+    "torch",
+    "sklearn",
+    "cleanlab",
+    "plotly",
+    "skimage",
+    "psycopg",
+    "s3fs",
+    "spacy",
+    "datasets",
+)
 BLOCK_EXTRAS = f"""
 import importlib.abc, sys
 class _Blocked(importlib.abc.MetaPathFinder):
