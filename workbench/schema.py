@@ -172,6 +172,12 @@ class LabelClass:
             "examples": list(self.examples),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LabelClass:
+        return cls(data["name"], key=data.get("key"), color=data.get("color"),
+                   description=data.get("description", ""),
+                   examples=tuple(data.get("examples", ())))  # fmt: skip
+
 
 _TASK_KINDS: dict[str, type[Task]] = {}
 

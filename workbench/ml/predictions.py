@@ -137,6 +137,31 @@ def model_folder(models_dir: Path, task: str, model: str) -> Path:
     return Path(models_dir) / _SAFE.sub("_", task) / _SAFE.sub("_", model)
 
 
+def saved_runs(models_dir: Path, task: str, record: str) -> list[str]:
+    """The models of ``task`` whose run record (a JSON file named ``record``, as a
+    kind's pre-labeler writes it with :func:`save_run`) is under ``models_dir``."""
+    base = model_folder(models_dir, task, "x").parent
+    if not base.is_dir():
+        return []
+    out = []
+    for path in base.glob(f"*/{record}"):
+        try:
+            out.append(str(json.loads(path.read_text())["model"]))
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
+
+
+def save_run(models_dir: Path, task: str, model: str, record: str, body: dict[str, Any]) -> None:
+    """Write a pre-labeling run's record ``body`` (JSON) as ``record`` in the model's
+    folder, through a temporary file renamed into place (never half written)."""
+    folder = model_folder(models_dir, task, model)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{record}.tmp"
+    tmp.write_text(json.dumps(body, indent=1))
+    tmp.replace(folder / record)
+
+
 def save(preds: Predictions, models_dir: str | Path) -> Predictions:
     """Write ``preds`` under ``models_dir`` and return them memory-mapped from disk.
 

@@ -95,11 +95,5 @@ class Classification(Task):
             name=data["name"],
             description=data.get("description", ""),
             multi_label=bool(data.get("multi_label", False)),
-            classes=tuple(
-                LabelClass(
-                    c["name"], key=c.get("key"), color=c.get("color"),
-                    description=c.get("description", ""), examples=tuple(c.get("examples", ())),
-                )
-                for c in data["classes"]
-            ),
+            classes=tuple(LabelClass.from_dict(c) for c in data["classes"]),
         )  # fmt: skip

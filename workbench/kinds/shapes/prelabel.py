@@ -65,7 +65,6 @@ segmentation model, polygons or boxes for it.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import numbers
@@ -79,7 +78,7 @@ import pandas as pd
 
 from ... import masks as _masks
 from ...errors import ItemReadError, MissingDependencyError, SchemaError, WorkbenchError, require
-from ...ml.predictions import model_folder
+from ...ml.predictions import save_run, saved_runs
 from ...ml.runner import (
     EVENT_CHUNK,
     Batches,
@@ -288,8 +287,8 @@ def prelabel_shapes(
     converter = _Converter(task_obj, label_map, score_threshold=score_threshold,
                            mask_threshold=mask_threshold, max_shapes=max_shapes,
                            types=types, as_polygons=as_polygons)  # fmt: skip
-    model_id = new_model_id(model, name, version, project, task_obj.name,
-                         saved=_saved_runs(project, task_obj.name))  # fmt: skip
+    saved = saved_runs(project.models_dir, task_obj.name, _RUN_FILE)
+    model_id = new_model_id(model, name, version, project, task_obj.name, saved=saved)
     annotator = f"model:{model_id}"
     loader = _loader(project, item_ids, transform, batch_size, num_workers, max_size,
                      as_tensor=(kind == "torch"))  # fmt: skip
@@ -377,31 +376,14 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
-def _saved_runs(project: Project, task: str) -> list[str]:
-    base = model_folder(project.models_dir, task, "x").parent
-    if not base.is_dir():
-        return []
-    out = []
-    for path in base.glob(f"*/{_RUN_FILE}"):
-        try:
-            out.append(str(json.loads(path.read_text())["model"]))
-        except (OSError, ValueError, KeyError):
-            continue
-    return out
-
-
 def _save_run(project: Project, result: ShapePrelabels, started: float,
               converter: _Converter) -> None:  # fmt: skip
-    folder = model_folder(project.models_dir, result.task, result.model)
-    folder.mkdir(parents=True, exist_ok=True)
     body = {
         "model": result.model, "task": result.task, "kind": "shapes", "created_at": started,
         "items": len(result), "shapes": result.n_shapes, "written": result.written,
         "options": converter.options(),
     }  # fmt: skip
-    tmp = folder / f".{_RUN_FILE}.tmp"
-    tmp.write_text(json.dumps(body, indent=1))
-    tmp.replace(folder / _RUN_FILE)
+    save_run(project.models_dir, result.task, result.model, _RUN_FILE, body)
 
 
 def _row(iid: str, shapes: list[dict[str, Any]], score: float | None,

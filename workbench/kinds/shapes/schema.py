@@ -387,18 +387,9 @@ class Shapes(Task):
         return cls(
             name=data["name"],
             description=data.get("description", ""),
-            classes=tuple(
-                LabelClass(c["name"], key=c.get("key"), color=c.get("color"),
-                           description=c.get("description", ""),
-                           examples=tuple(c.get("examples", ())))
-                for c in data["classes"]
-            ),
+            classes=tuple(LabelClass.from_dict(c) for c in data["classes"]),
             types=tuple(data.get("types", SHAPE_TYPES)),
-            attributes=tuple(
-                Attribute(a["name"], kind=a.get("kind", "bool"),
-                          choices=tuple(a.get("choices", ())), default=a.get("default"))
-                for a in data.get("attributes", ())
-            ),
+            attributes=tuple(Attribute.from_dict(a) for a in data.get("attributes", ())),
             skeletons=tuple(
                 (c, Skeleton(tuple(s["points"]), tuple(tuple(e) for e in s.get("edges", ()))))
                 for c, s in data.get("skeletons", {}).items()

@@ -54,7 +54,6 @@ mean of its spans' scores; annotator ``model:name@version``.
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 import math
 import time
@@ -68,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import MissingDependencyError, SchemaError, WorkbenchError, require
-from ...ml.predictions import model_folder
+from ...ml.predictions import save_run, saved_runs
 from ...ml.runner import EVENT_CHUNK, TorchRunner, checked_item_ids, new_model_id, resolve_device
 from ...store.base import Event
 from .matcher import Matcher, take_disjoint
@@ -250,8 +249,9 @@ def prelabel_spans(
         raise TypeError(
             "a torch token-classification model needs encode=: text -> (inputs, offsets)"
         )
+    saved = saved_runs(project.models_dir, task_obj.name, _RUN_FILE)
     model_id = new_model_id(_naming(model, kind), name, version, project, task_obj.name,
-                            saved=_saved_runs(project, task_obj.name))  # fmt: skip
+                            saved=saved)  # fmt: skip
     annotator = f"model:{model_id}"
     cleaner = _Cleaner(task_obj, label_map, min_score, snap_to_tokens)
     run = _runner(kind, model, task_obj, encode=encode, tags=tags, outputs=outputs,
@@ -684,25 +684,8 @@ def _as_span(raw: Any) -> dict[str, Any] | None:
 
 
 # -- the run's record ------------------------------------------------------------------------
-def _saved_runs(project: Project, task: str) -> list[str]:
-    base = model_folder(project.models_dir, task, "x").parent
-    if not base.is_dir():
-        return []
-    out = []
-    for path in base.glob(f"*/{_RUN_FILE}"):
-        try:
-            out.append(str(json.loads(path.read_text())["model"]))
-        except (OSError, ValueError, KeyError):
-            continue
-    return out
-
-
 def _save_run(project: Project, result: SpanPrelabels, started: float) -> None:
-    folder = model_folder(project.models_dir, result.task, result.model)
-    folder.mkdir(parents=True, exist_ok=True)
     body = {"model": result.model, "task": result.task, "kind": "spans", "created_at": started,
             "items": result.items, "spans": result.spans, "skipped": dict(result.skipped),
             "written": result.written}  # fmt: skip
-    tmp = folder / f".{_RUN_FILE}.tmp"
-    tmp.write_text(json.dumps(body, indent=1))
-    tmp.replace(folder / _RUN_FILE)
+    save_run(project.models_dir, result.task, result.model, _RUN_FILE, body)

@@ -409,12 +409,7 @@ class TextSpans(Task):
         return cls(
             name=data["name"],
             description=data.get("description", ""),
-            classes=tuple(
-                LabelClass(c["name"], key=c.get("key"), color=c.get("color"),
-                           description=c.get("description", ""),
-                           examples=tuple(c.get("examples", ())))
-                for c in data["classes"]
-            ),
+            classes=tuple(LabelClass.from_dict(c) for c in data["classes"]),
             relations=tuple(
                 Relation(r["name"], key=r.get("key"), color=r.get("color"),
                          description=r.get("description", ""),
