@@ -1,6 +1,7 @@
 """Every notebook in notebooks/ runs top to bottom in a fresh kernel, and again over the
 files its first run made (the README says re-running a notebook is safe)."""
 
+import ast
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 #: Notebooks whose own test below runs them twice and checks what they print.
 CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "quickstart.ipynb",
-           "team.ipynb")  # fmt: skip
+           "team.ipynb", "text.ipynb")  # fmt: skip
 
 
 def _execute(path: Path, tmp_path: Path) -> str:
@@ -196,3 +197,17 @@ def test_team_notebook_routes_every_disagreement_to_review(lead_url, tmp_path, m
     # Again, on the same database: it finds the team set up and finishes without an error.
     again = _execute(path, tmp_path)
     assert "final labels:" in again
+
+
+def test_text_notebook_finds_the_planted_span_errors_and_round_trips(tmp_path):
+    path, first = _first_run("text.ipynb", tmp_path)
+    second = _execute(path, tmp_path)  # a second run over the same database and files
+    for text in (first, second):
+        # spaCy's example sentences: some hundreds, in some tens of languages.
+        counts = re.search(r"^(\d+) sentences in (\d+) languages$", text, re.M)
+        assert int(counts.group(1)) > 300 and int(counts.group(2)) > 30
+        planted = re.search(r"planted mistakes in (\[.*\])$", text, re.M).group(1)
+        assert len(ast.literal_eval(planted)) == 4
+        assert f"planted mistakes found: {planted} of {planted}" in text
+        assert "DocBin round trip exact: True" in text
+        assert "'B-ORG', 'I-ORG', 'B-LOC'" in text
