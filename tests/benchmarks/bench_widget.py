@@ -4,8 +4,10 @@
 [--items image|text] [--repeat 1] [--quick]``
 
 The widget records, for each item painted after a key press, the time from the
-keydown event's timestamp to the next animation frame after the new item is in
-the DOM (``window.__workbenchTimings``). Measured with the prefetch queue
+keydown event's timestamp to the end of the first frame painted with the new
+item in the DOM, its layout and paint included (``window.__workbenchTimings``;
+before 2026-12 the figure stopped at that frame's animation callback, before
+its layout and paint). Measured with the prefetch queue
 (``prefetch=16``) and, as the baseline in the same run and the same browser,
 with ``prefetch=0`` (no queue: each item is asked of the kernel after the key).
 Keys are pressed at a human-fast pace (150 ms apart by default), so the figure

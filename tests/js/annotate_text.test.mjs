@@ -375,11 +375,41 @@ test("a 1,000,000-character document paints a few blocks, wherever it is scrolle
   assert.equal(domOffset(bv.nodes[0], 0), 0, "an empty block: its start");
 });
 
+test("a mark change repaints only the blocks it touches; a new document paints what is seen first", async () => {
+  const text = "alpha beta gamma delta ".repeat(400); // 9,200 characters, no line ends
+  const blocks = splitBlocks(text, 500);
+  assert.ok(blocks.length >= 18);
+  for (const b of blocks.slice(0, -1)) assert.equal(text[b.end - 1], " ", "cut after a space");
+  const scroller = { scrollTop: 0, clientHeight: 4000, clientWidth: 640 };
+  const content = document.createElement("div");
+  const bv = new BlockView(text, scroller, content);
+  bv.setMarks([]);
+  const painted = bv.paintedBlocks();
+  assert.ok(painted.length >= 3, `painted ${painted}`);
+  const before = painted.map((i) => [...bv.nodes[i].childNodes]);
+  // A span inside block 1: block 1 is painted again, the others keep their nodes.
+  const at = bv.blocks[1].start + 6;
+  bv.setMarks([{ start: at, end: at + 4, kind: "span", id: "s1", cls: "PER", color: "#ff0000", tag: "PER" }]);
+  painted.forEach((i, k) => {
+    const same = [...bv.nodes[i].childNodes].every((n, j) => n === before[k][j]);
+    assert.equal(same, i !== 1, `block ${i} ${same ? "kept" : "repainted"}`);
+  });
+  assert.ok(bv.nodes[1].querySelector('.wb-seg[data-spans="s1"]'));
+
+  // The widget opens a document with no margin, and widens it once that frame is on screen.
+  const { root, hooks } = mount({ items: [{ item_id: "wide", kind: "text", text: text.repeat(20) }] });
+  assert.equal(root.dataset.itemId, "wide");
+  const first = hooks.paintedBlocks().length;
+  for (let i = 0; i < 50 && hooks.paintedBlocks().length === first; i++) await sleep(10);
+  assert.ok(hooks.paintedBlocks().length > first, `${first} blocks, then ${hooks.paintedBlocks().length}`);
+});
+
 test("edits of the shown item are timed from key to paint", async () => {
   const { root, hooks } = mount();
   hooks.select(0, 3);
   press(root, "1");
-  await sleep(40);
+  // Timed once the frame is painted: after an animation frame and the task after it.
+  for (let i = 0; i < 50 && !hooks.editPaints().length; i++) await sleep(10);
   const times = hooks.editPaints();
   assert.ok(times.length >= 1);
   assert.ok(times.every((ms) => Number.isFinite(ms) && ms >= 0));

@@ -34,6 +34,46 @@ export function raf(cb: () => void): number {
   return setTimeout(cb, 16) as unknown as number;
 }
 
+/** Run `cb` in a task of its own, soon (a message to self; no timer clamping). Returns a cancel function. */
+export function afterTask(cb: () => void): () => void {
+  let live = true;
+  if (typeof MessageChannel !== "function") {
+    const id = setTimeout(() => live && cb(), 0);
+    return () => {
+      live = false;
+      clearTimeout(id);
+    };
+  }
+  const ch = new MessageChannel();
+  ch.port1.onmessage = () => {
+    ch.port1.close();
+    if (live) cb();
+  };
+  ch.port2.postMessage(0);
+  return () => {
+    live = false;
+    ch.port1.close();
+  };
+}
+
+/**
+ * Run `cb` once the next frame is on screen: the frame's layout and paint
+ * follow its animation-frame callbacks, so `cb` runs in the first task after
+ * one. Returns a cancel function. Latency figures taken here include the
+ * frame's style, layout and paint, which a bare animation-frame callback
+ * would leave out.
+ */
+export function afterPaint(cb: () => void): () => void {
+  let stop: (() => void) | null = null;
+  const id = raf(() => {
+    stop = afterTask(cb);
+  });
+  return () => {
+    cancelRaf(id);
+    stop?.();
+  };
+}
+
 export function cancelRaf(id: number): void {
   if (typeof cancelAnimationFrame === "function") cancelAnimationFrame(id);
   else clearTimeout(id);

@@ -1,10 +1,11 @@
 /**
- * Key-to-paint timings (keydown timeStamp to the next animation frame after
- * the new item is in the DOM), kept in window.__workbenchTimings for
- * benchmarks and browser tests.
+ * Key-to-paint timings (keydown timeStamp to the end of the first frame
+ * painted with the new item in the DOM, its layout and paint included: see
+ * `afterPaint`), kept in window.__workbenchTimings for benchmarks and browser
+ * tests.
  */
 
-import { cancelRaf, now, raf } from "./dom";
+import { afterPaint, afterTask, now } from "./dom";
 
 /** Key-to-paint timings for benchmarks: window.__workbenchTimings, the last 2000. */
 export const TIMINGS_LIMIT = 2000;
@@ -32,13 +33,13 @@ export function keyTime(ev: Event): number {
 
 /**
  * Key-to-paint timings of a view that shows one item at a time: each key
- * whose effect the next paint shows is timed from its keydown to the first
- * animation frame with the new item in the DOM.
+ * whose effect the next paint shows is timed from its keydown to the end of
+ * the first frame painted with the new item in the DOM.
  */
 export class PaintTimings {
   /** keydown timestamps of keys whose effect is not painted yet (one timing each). */
   private keys: number[] = [];
-  private frames = new Set<number>();
+  private frames = new Set<() => void>();
 
   /** `onTiming(ms)`, when given, gets each timing too. */
   constructor(private readonly onTiming?: (ms: number) => void) {}
@@ -54,9 +55,9 @@ export class PaintTimings {
   }
 
   /**
-   * `itemId` is painted: time the keys that led here at the next frame, or
-   * now when `inFrame` (painted by an animation frame's callback: on screen
-   * at the end of it).
+   * `itemId` is in the DOM: time the keys that led here once the next frame
+   * is on screen (`afterPaint`). `inFrame`: put there by an animation frame's
+   * callback, so this frame shows it; timed in the first task after it.
    */
   painted(itemId: string, inFrame = false): void {
     if (!this.keys.length) return;
@@ -69,19 +70,16 @@ export class PaintTimings {
         this.onTiming?.(at - t0);
       }
     };
-    if (inFrame) {
-      record();
-      return;
-    }
-    const frame = raf(() => {
-      this.frames.delete(frame);
+    // inFrame: this frame's layout and paint run after the callback that called us.
+    const stop = (inFrame ? afterTask : afterPaint)(() => {
+      this.frames.delete(stop);
       record();
     });
-    this.frames.add(frame);
+    this.frames.add(stop);
   }
 
   cancel(): void {
-    for (const id of this.frames) cancelRaf(id);
+    for (const stop of this.frames) stop();
     this.frames.clear();
   }
 }

@@ -16,8 +16,20 @@
 import { colorRgb } from "../lib/colors";
 import { h } from "../lib/dom";
 
+const inks = new Map<string, string>();
+
 /** Black or white, whichever reads better on `color` (a tag's text on its class colour). */
 export function inkOn(color: string): string {
+  let ink = inks.get(color);
+  if (ink === undefined) {
+    if (inks.size > 256) inks.clear();
+    ink = computeInk(color);
+    inks.set(color, ink);
+  }
+  return ink;
+}
+
+function computeInk(color: string): string {
   const lin = (v: number): number => {
     const c = v / 255;
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
@@ -28,7 +40,7 @@ export function inkOn(color: string): string {
 }
 
 /** Most UTF-16 units in one block. */
-export const BLOCK_CHARS = 2000;
+export const BLOCK_CHARS = 500;
 /** Blocks painted beyond the visible part, in pixels, above and below. */
 export const MARGIN_PX = 800;
 /** Height of the viewport when it has none (not laid out yet, jsdom). */
@@ -50,9 +62,12 @@ export function splitBlocks(text: string, max = BLOCK_CHARS): Block[] {
     let end: number;
     if (n - start <= max) end = n;
     else {
-      const nl = text.lastIndexOf("\n", start + max - 1);
-      const sp = nl > start ? nl : text.lastIndexOf(" ", start + max - 1);
-      end = sp > start ? sp + 1 : start + max;
+      // Search this block's window only: lastIndexOf from a position would scan
+      // back to the text's start when the window has none (quadratic in blocks).
+      const win = text.slice(start, start + max);
+      const nl = win.lastIndexOf("\n");
+      const sp = nl > 0 ? nl : win.lastIndexOf(" ");
+      end = sp > 0 ? start + sp + 1 : start + max;
       const c = text.charCodeAt(end - 1);
       if (c >= 0xd800 && c <= 0xdbff && end - 1 > start) end -= 1; // keep the pair whole
     }
@@ -88,9 +103,19 @@ export function blockAt(blocks: Block[], u: number): number {
   return lo;
 }
 
+/** The marks that touch block `b` (a mark ending at its start does not; one ending at its end does, for its tag). */
+export function marksIn(b: Block, marks: Mark[]): Mark[] {
+  return marks.filter((m) => m.start < b.end && m.end > b.start);
+}
+
+/** What a block's paint depends on besides its text: equal keys, equal paints. */
+function marksKey(inside: Mark[]): string {
+  return inside.map((m) => `${m.start},${m.end},${m.kind},${m.id},${m.cls},${m.color},${m.tag ?? ""},${m.selected ? 1 : 0}`).join(";");
+}
+
 /** Paint block `b` of `text` into `node` with the marks that touch it (`marks` sorted by start). */
 export function paintBlock(node: HTMLElement, text: string, b: Block, marks: Mark[]): void {
-  const inside = marks.filter((m) => m.start < b.end && m.end > b.start);
+  const inside = marksIn(b, marks);
   const cuts = new Set<number>([b.start, b.end]);
   for (const m of inside) {
     if (m.start > b.start) cuts.add(m.start);
@@ -144,6 +169,14 @@ export class BlockView {
   readonly nodes: HTMLElement[];
   private readonly heights: Float64Array;
   private readonly painted = new Set<number>();
+  /**
+   * Pixels painted beyond the visible part, above and below. A view opening a
+   * document sets 0 for its first paint (what is seen, soonest) and calls
+   * `widen()` after it.
+   */
+  margin = MARGIN_PX;
+  /** The marks key (`marksKey`) each painted block was painted with. */
+  private readonly keys = new Map<number, string>();
   private marks: Mark[] = [];
 
   constructor(
@@ -154,9 +187,15 @@ export class BlockView {
     this.blocks = splitBlocks(text);
     const perLine = Math.max(20, Math.floor((scroller.clientWidth || 640) / CHAR_PX));
     this.heights = new Float64Array(this.blocks.length);
+    // One pass over the line ends for all blocks (a search per block would scan to
+    // the text's end each time when the rest has none).
+    let nl = text.indexOf("\n");
     this.nodes = this.blocks.map((b, i) => {
       let breaks = 0;
-      for (let k = text.indexOf("\n", b.start); k !== -1 && k < b.end; k = text.indexOf("\n", k + 1)) breaks++;
+      while (nl !== -1 && nl < b.end) {
+        if (nl >= b.start) breaks++;
+        nl = text.indexOf("\n", nl + 1);
+      }
       const lines = Math.max(1, Math.ceil((b.end - b.start) / perLine) + breaks);
       this.heights[i] = lines * LINE_PX;
       const node = h("div", { class: "wb-block", attrs: { "data-b": String(i), "data-o": String(b.start), "data-e": String(b.end) } });
@@ -173,8 +212,8 @@ export class BlockView {
 
   /** The range of blocks to paint for the scroll position now. */
   wanted(): [number, number] {
-    const top = this.scroller.scrollTop - MARGIN_PX;
-    const bottom = this.scroller.scrollTop + (this.scroller.clientHeight || DEFAULT_VIEW_PX) + MARGIN_PX;
+    const top = this.scroller.scrollTop - this.margin;
+    const bottom = this.scroller.scrollTop + (this.scroller.clientHeight || DEFAULT_VIEW_PX) + this.margin;
     let y = 0;
     let first = -1;
     let last = this.blocks.length - 1;
@@ -191,11 +230,20 @@ export class BlockView {
     return [first, Math.max(first, last)];
   }
 
-  /** New marks: repaint the blocks painted now. */
+  /** New marks: repaint the painted blocks whose marks changed (an edit touches one or two). */
   setMarks(marks: Mark[]): void {
     this.marks = [...marks].sort((a, b) => a.start - b.start);
-    for (const i of this.painted) this.paint(i);
+    for (const i of this.painted) {
+      if (marksKey(marksIn(this.blocks[i], this.marks)) !== this.keys.get(i)) this.paint(i);
+    }
     this.update();
+  }
+
+  /** Paint MARGIN_PX beyond the visible part from now on (after a first paint of what is seen). */
+  widen(): boolean {
+    if (this.margin === MARGIN_PX) return false;
+    this.margin = MARGIN_PX;
+    return this.update();
   }
 
   /** Paint the blocks near the visible part and empty the others; true when something changed. */
@@ -208,6 +256,7 @@ export class BlockView {
         this.nodes[i].replaceChildren();
         this.nodes[i].style.minHeight = `${this.heights[i]}px`;
         this.painted.delete(i);
+        this.keys.delete(i);
         changed = true;
       }
     }
@@ -224,8 +273,10 @@ export class BlockView {
 
   private paint(i: number): void {
     const node = this.nodes[i];
+    const inside = marksIn(this.blocks[i], this.marks);
     node.style.minHeight = "";
-    paintBlock(node, this.text, this.blocks[i], this.marks);
+    paintBlock(node, this.text, this.blocks[i], inside);
+    this.keys.set(i, marksKey(inside));
   }
 
   private measure(i: number): void {

@@ -19,12 +19,12 @@
  * item), data-selection ("start:end" in code points, or ""); the text is
  * `.wb-text-scroll` > `.wb-text-content` > `.wb-block` > `.wb-seg` (data-o,
  * data-e: UTF-16 offsets) and `.wb-tag`; relations are `.wb-rel` rows
- * (data-rel). `root.wbText` = {value, selection, select, paintedBlocks,
+ * (data-rel). `root.wbText` = {value, selection, text, select, paintedBlocks,
  * editPaints, toCodePoint, toUtf16} (see `hooks()`).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import { h, now, raf } from "../lib/dom";
+import { afterPaint, h, now, raf } from "../lib/dom";
 import { buildKeymap } from "../lib/keys";
 import type { KernelMessage, TaskSpec } from "../lib/protocol";
 import { labelToast, progressText, Toast } from "../lib/status";
@@ -94,6 +94,8 @@ export class TextView extends StreamView<Model, TextAction> {
   /** Key-to-paint ms of edits of the shown item (select_to_paint). */
   private readonly editPaints: number[] = [];
   private scrollFrame: number | null = null;
+  /** Cancels the widening of a new document's painted part, when one is pending. */
+  private stopWiden: (() => void) | null = null;
 
   private readonly scroller: HTMLElement;
   private readonly content: HTMLElement;
@@ -196,6 +198,8 @@ export class TextView extends StreamView<Model, TextAction> {
         return item ? toWire(this.editOf(item).value) : null;
       },
       selection: () => this.selectionCp(),
+      /** The shown item's text (benchmarks compare against painting it whole). */
+      text: () => this.supply.shownItem()?.text ?? null,
       /** Select [start, end) given in code points, as a drag would. */
       select: (start: number, end: number) => {
         const item = this.supply.shownItem();
@@ -218,6 +222,7 @@ export class TextView extends StreamView<Model, TextAction> {
 
   protected release(): void {
     this.timings.cancel();
+    this.stopWiden?.();
     this.supply.release();
   }
 
@@ -759,10 +764,19 @@ export class TextView extends StreamView<Model, TextAction> {
       this.content.replaceChildren(h("div", { class: "wb-error", text: item.error ? `cannot show this item: ${item.error}` : "this item is not a text" }));
     } else {
       this.blocks = new BlockView(item.text, this.scroller, this.content);
+      this.blocks.margin = 0; // what is seen first; the margin once it is on screen
     }
     this.repaint(null);
     this.markReady();
     this.timings.painted(item.item_id);
+    this.stopWiden?.();
+    const opened = this.blocks;
+    this.stopWiden = opened
+      ? afterPaint(() => {
+          this.stopWiden = null;
+          if (!this.destroyed && this.blocks === opened) opened.widen();
+        })
+      : null;
   }
 
   /** Repaint the shown item's marks, relations and lines; `t`: the key that led here (timed to the next frame). */
@@ -818,7 +832,7 @@ export class TextView extends StreamView<Model, TextAction> {
     this.root.dataset.picked = this.picked.join(" ");
     this.renderStatus();
     if (t !== null) {
-      raf(() => pushLast(this.editPaints, now() - t));
+      afterPaint(() => pushLast(this.editPaints, now() - t));
     }
   }
 
