@@ -72,11 +72,15 @@ test-python: build
 # Fast feedback while changing code: unit and security tests without a browser,
 # PostgreSQL, notebook runs, servers or package and docs builds (markers browser,
 # postgres, slow), spread over the cores by pytest-xdist (QUICK_JOBS=1: one process).
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each worker would
+# otherwise compile and assertion-rewrite every test module again (~10 s of 20).
 # `make test` runs them all.
+# Property tests run a quarter of their examples (QUICK_EXAMPLES=1: all of them).
 QUICK_JOBS ?= auto
+QUICK_EXAMPLES ?= 0.25
 test-quick: build
 	@start=$$(date +%s); \
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security \
+	env -u PYTHONDONTWRITEBYTECODE WORKBENCH_QUICK_EXAMPLES=$(QUICK_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security \
 		-m "not browser and not postgres and not slow" \
 		$(if $(filter 1,$(QUICK_JOBS)),-p no:xdist,-n $(QUICK_JOBS)); \
 	rc=$$?; echo "make test-quick: $$(( $$(date +%s) - start )) s"; exit $$rc

@@ -29,6 +29,11 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 #: tests of workbench.server, in tests/unit and tests/security: seconds each.
 SERVER_FIXTURES = frozenset({"server", "site", "team_server"})
 
+#: ``WORKBENCH_QUICK_EXAMPLES=0.25`` (``make test-quick``): each property test runs
+#: that share of the examples its ``@settings`` ask for (at least 10). ``make test``
+#: and CI run them all.
+QUICK_EXAMPLES = float(os.environ.get("WORKBENCH_QUICK_EXAMPLES") or 1)
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that starts the PostgreSQL cluster carries the ``postgres`` marker,
@@ -41,6 +46,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgres)
         if SERVER_FIXTURES.intersection(names):
             item.add_marker(pytest.mark.slow)
+        if QUICK_EXAMPLES < 1:
+            fewer_examples(item, QUICK_EXAMPLES)
+
+
+def fewer_examples(item: pytest.Item, share: float) -> None:
+    """Run ``share`` of a property test's examples (hypothesis reads the settings
+    kept on the test function when the test runs)."""
+    from hypothesis import settings
+
+    test = getattr(item, "obj", None)
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    if getattr(test, "hypothesis", None) is None or current is None:
+        return  # not a property test, or one whose @given is inside it
+    n = max(10, round(current.max_examples * share))
+    if n < current.max_examples:
+        test._hypothesis_internal_use_settings = settings(current, max_examples=n)
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import nbformat
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KERNEL_NAME = "workbench-test"
@@ -502,6 +501,8 @@ def process_state(pid: int) -> str | None:
 
 def write_notebook(path: Path, cells: Sequence[str]) -> Path:
     """A notebook of code cells whose kernelspec is the harness's own."""
+    import nbformat  # here, not at the top: its jsonschema import costs seconds
+
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": KERNEL_NAME,

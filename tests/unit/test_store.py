@@ -582,6 +582,7 @@ def _writer(location: str, worker: int, barrier, results) -> None:
         results.put((worker, None, repr(exc)))
 
 
+@pytest.mark.slow  # processes racing for seconds: make test runs it, test-quick does not
 def test_concurrent_writers_lose_and_duplicate_nothing(store_location):
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(N_WRITERS), ctx.Queue()
@@ -665,6 +666,7 @@ def _opener(paths: list[str], barrier, results) -> None:
         results.put(repr(exc))
 
 
+@pytest.mark.slow  # processes racing for seconds: make test runs it, test-quick does not
 def test_sqlite_processes_creating_one_new_store_at_once(tmp_path):
     # Switching a new file to WAL does not wait on the busy timeout: racing
     # processes used to get "database is locked" (about 1 open in 70).
