@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KERNEL_NAME = "workbench-test"
 CHROMIUM_ARGS = [

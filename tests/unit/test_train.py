@@ -168,7 +168,8 @@ def test_out_of_fold_matches_a_manual_fold_loop(digits):
 
 # -- torch heads -------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "cls", [pytest.param(MLPHead, marks=pytest.mark.slow), LinearHead]  # MLPHead: ~7 s
+    "cls",
+    [pytest.param(MLPHead, marks=pytest.mark.slow), LinearHead],  # MLPHead: ~7 s
 )
 def test_heads_are_sklearn_estimators(cls, digits):
     X, y = digits
