@@ -28,8 +28,8 @@ project with ``add_arrays``, so items are rows of a memory-mapped ``.npy``.
     GPU and its probabilities back, as a plain loop must.
 
 Both sides use the same number of torch threads, 1 on the CPU (stated in the
-``threads`` field). Timings are the best of 3 runs (``--quick``: 2) after one
-untimed warm-up run each, the three runs interleaved so that all see the same
+``threads`` field). Timings are the best of 2 runs after one
+untimed warm-up run each, the runs interleaved so that all see the same
 load on a shared machine. ``cpu_s`` / ``baseline_cpu_s`` give the best process
 CPU seconds of each side and ``cpu_ratio`` baseline / workbench (read like
 ``ratio``): steadier than wall time on a shared machine; with one thread on the
@@ -156,7 +156,7 @@ def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     device = argv[argv.index("--device") + 1] if "--device" in argv else "auto"
     n = int(argv[argv.index("--items") + 1]) if "--items" in argv else (500 if quick else 3000)
-    repeats = 2 if quick else 3
+    repeats = 2
     torch.set_num_threads(1)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"--device {device}: CUDA is not available on this machine")

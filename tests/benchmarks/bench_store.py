@@ -30,7 +30,8 @@ Figures, per back end:
     with its total. Baseline: the widget's former way, ``progress`` for the
     total and the first ``offset + 50`` ids of ``next_unlabeled`` sliced.
 
-Timings are best of 3 (per-call medians for the next batch); the 1,000,000
+Timings are best of 3, or of fewer when the runs took 3 s in all
+(``report.best_of``; per-call medians for the next batch); the 1,000,000
 rows are bulk loaded (one transaction / ``COPY``), not appended one by one.
 ``--quick`` uses 20,000 items to check that everything runs.
 """
@@ -51,6 +52,7 @@ if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` imp
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests import pg  # noqa: E402
+from tests.benchmarks.report import best_of  # noqa: E402
 from workbench.store import Event, Store  # noqa: E402
 from workbench.store.base import (  # noqa: E402
     EVENT_COLUMNS,
@@ -161,15 +163,6 @@ def load_postgres(url: str, s: Sizes) -> None:
 
 
 # -- measuring ----------------------------------------------------------------------
-def best_of(repeats: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def percentile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(q / 100 * (len(xs) - 1)))]

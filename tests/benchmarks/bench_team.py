@@ -52,7 +52,7 @@ from tests.benchmarks.report import emit, log  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 10_000
 WORKERS = 8
-DURATION = 20.0
+DURATION = 10.0
 PACE = 4.0  # items per second per annotator in the paced run
 
 WORKER = r"""

@@ -1,6 +1,6 @@
 """Key-to-paint latency of ClassifyWidget in a real JupyterLab and headless Chromium.
 
-``python tests/benchmarks/bench_widget.py [--presses 200] [--interval 0.15]
+``python tests/benchmarks/bench_widget.py [--presses 120] [--interval 0.15]
 [--items image|text] [--repeat 1] [--quick]``
 
 The widget records, for each item painted after a key press, the time from the
@@ -96,13 +96,13 @@ def measure(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presses", type=int, default=200)
+    parser.add_argument("--presses", type=int, default=120)
     parser.add_argument("--interval", type=float, default=0.15, help="seconds between keys")
     parser.add_argument("--items", choices=["image", "text"], default="image")
     parser.add_argument("--prefetch", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=1, help="runs per side; best is kept")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="60 presses instead of 200")
+    parser.add_argument("--quick", action="store_true", help="60 presses instead of 120")
     args, _ = parser.parse_known_args(argv)
     if args.quick:
         args.presses = min(args.presses, 60)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 
 
 def log(msg: str) -> None:
@@ -27,3 +29,15 @@ def emit(name: str, value: float, unit: str, baseline: float | None, **extra) ->
 def sig(x: float, digits: int = 4) -> float:
     """``x`` rounded to ``digits`` significant digits."""
     return float(f"{x:.{digits}g}")
+
+
+def best_of(repeats: int, fn: Callable[[], object], *, enough_s: float = 3.0) -> float:
+    """The fastest of up to ``repeats`` runs of ``fn``, in seconds; no more runs once
+    ``enough_s`` seconds went in them (a run of seconds is far above its noise, and
+    ``make bench`` has to stay within 15 minutes)."""
+    times: list[float] = []
+    while len(times) < max(1, repeats) and sum(times) < enough_s:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
