@@ -31,7 +31,6 @@ and the best (lowest) figure is kept.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ if __package__ in (None, ""):  # run as a script: make `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_widget import percentile  # noqa: E402
+from tests.benchmarks.report import emit, log  # noqa: E402
 from tests.browser.harness import (  # noqa: E402
     LabPage,
     LabServer,
@@ -235,11 +235,10 @@ def long_run(server: LabServer, browser: object, *, repeat: int) -> tuple[float,
             assert got["painted"], got
             # The reference, on the same text in the same page.
             plain = view.page.evaluate(LONG_JS, [view.selector, True])
-            print(
+            log(
                 f"# long document {k}: opened {opened:.0f} ms + scrolled {got['scrolled']:.0f} ms"
                 f" ({got['blocks']} blocks); whole text: {plain['opened']:.0f} + "
-                f"{plain['scrolled']:.0f} ms ({plain['chars']} chars)",
-                file=sys.stderr,
+                f"{plain['scrolled']:.0f} ms ({plain['chars']} chars)"
             )
             best = min(best, opened + got["scrolled"])
             best_plain = min(best_plain, plain["opened"] + plain["scrolled"])
@@ -256,19 +255,11 @@ def long_run(server: LabServer, browser: object, *, repeat: int) -> tuple[float,
         close(lp, server)
 
 
-def emit(name: str, value: float, baseline: float, unit: str = "ms") -> None:
-    print(
-        json.dumps(
-            {
-                "name": name,
-                "value": round(value, 2),
-                "unit": unit,
-                "baseline": round(baseline, 2),
-                "ratio": round(value / baseline, 4) if baseline else None,
-            }
-        ),
-        flush=True,
-    )
+def p95_logged(what: str, ms: list[float]) -> float:
+    """The p95 of ``ms``, with its spread on stderr."""
+    p95 = percentile(ms, 95)
+    log(f"# {what} n={len(ms)} p50={percentile(ms, 50):.1f} p95={p95:.1f} max={max(ms):.1f} ms")
+    return p95
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,29 +294,14 @@ def main(argv: list[str] | None = None) -> int:
                                 interval=args.interval,
                                 select=args.select if prefetch else 0,
                             )  # fmt: skip
-                            p95 = percentile(ms, 95)
-                            print(
-                                f"# open prefetch={prefetch} run={run} n={len(ms)} "
-                                f"p50={percentile(ms, 50):.1f} p95={p95:.1f} max={max(ms):.1f} ms",
-                                file=sys.stderr,
-                            )
+                            p95 = p95_logged(f"open prefetch={prefetch} run={run}", ms)
                             opened[prefetch] = min(p95, opened.get(prefetch, float("inf")))
                             if sel:
-                                s95 = percentile(sel, 95)
-                                print(
-                                    f"# select 10k/200 spans run={run} n={len(sel)} "
-                                    f"p50={percentile(sel, 50):.1f} p95={s95:.1f} ms",
-                                    file=sys.stderr,
-                                )
+                                s95 = p95_logged(f"select 10k/200 spans run={run}", sel)
                                 selected["doc"] = min(s95, selected.get("doc", float("inf")))
                     for run in range(args.repeat):
                         sel = short_select_run(server, browser, select=args.select)
-                        s95 = percentile(sel, 95)
-                        print(
-                            f"# select 100 chars run={run} n={len(sel)} "
-                            f"p50={percentile(sel, 50):.1f} p95={s95:.1f} ms",
-                            file=sys.stderr,
-                        )
+                        s95 = p95_logged(f"select 100 chars run={run}", sel)
                         selected["short"] = min(s95, selected.get("short", float("inf")))
                     long_ms, plain_ms = long_run(server, browser, repeat=max(2, args.repeat))
                 finally:
@@ -333,9 +309,12 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
 
-    emit("text.open_doc_ms.p95", opened[args.prefetch], opened[0])
-    emit("text.select_to_paint_ms.p95", selected["doc"], selected["short"])
-    emit("text.open_long_doc_ms", long_ms, plain_ms)
+    emit("text.open_doc_ms.p95", opened[args.prefetch], "ms", opened[0], target_ms=50,
+         documents=args.docs, chars=10_000, spans=200, prefetch=args.prefetch)  # fmt: skip
+    emit("text.select_to_paint_ms.p95", selected["doc"], "ms", selected["short"], target_ms=16,
+         keys=args.select, baseline_is="the same keys on a 100-character text")  # fmt: skip
+    emit("text.open_long_doc_ms", long_ms, "ms", plain_ms, target_ms=500, chars=1_000_000,
+         baseline_is="the whole text in one pre-wrap element, scrolled to its end")  # fmt: skip
     return 0
 
 
