@@ -234,7 +234,9 @@ export class BlockView {
   setMarks(marks: Mark[]): void {
     this.marks = [...marks].sort((a, b) => a.start - b.start);
     for (const i of this.painted) {
-      if (marksKey(marksIn(this.blocks[i], this.marks)) !== this.keys.get(i)) this.paint(i);
+      const inside = marksIn(this.blocks[i], this.marks);
+      const key = marksKey(inside);
+      if (key !== this.keys.get(i)) this.paint(i, inside, key);
     }
     this.update();
   }
@@ -271,12 +273,12 @@ export class BlockView {
     return changed;
   }
 
-  private paint(i: number): void {
+  /** Paint block `i` with `inside`, the marks that touch it, and remember their key (both worked out here when not given). */
+  private paint(i: number, inside = marksIn(this.blocks[i], this.marks), key = marksKey(inside)): void {
     const node = this.nodes[i];
-    const inside = marksIn(this.blocks[i], this.marks);
     node.style.minHeight = "";
     paintBlock(node, this.text, this.blocks[i], inside);
-    this.keys.set(i, marksKey(inside));
+    this.keys.set(i, key);
   }
 
   private measure(i: number): void {
