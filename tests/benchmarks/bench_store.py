@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` importable
@@ -77,46 +77,53 @@ class Sizes:
 
 
 # -- the data set -------------------------------------------------------------------
-def item_rows(n: int, now: float) -> Iterator[tuple]:
-    for i in range(n):
-        yield (f"item{i:07d}", "image", f"s3://bucket/images/{i:07d}.jpg", None, None, i, now)
-
-
-def rank(i: int, n: int) -> int:
-    """Item ``i``'s place in the priority order, 0 = lowest priority."""
-    return i * STRIDE % n
-
-
-def labeled_items(s: Sizes) -> list[int]:
-    """The items holding the top ``s.labeled`` priorities, in a scattered order."""
-    return [i for i in range(s.items) if rank(i, s.items) >= s.items - s.labeled]
-
-
-def event_rows(s: Sizes, now: float) -> Iterator[tuple]:
-    """Two labels per labeled item: a first pass over all of them, then a relabel pass."""
-    items = labeled_items(s)
-    eid = 0
-    for pass_ in range(2):
-        for j, i in enumerate(items):
-            eid += 1
-            yield (
-                eid, f"item{i:07d}", TASK, json.dumps(CLASSES[(i + pass_) % 4]),
-                f"annotator{j % 7}", "label", "annotate", "", 1, f"client-{j % 23}", eid,
-                400 + j % 3000, None, now + eid * 1e-3, None,
-            )  # fmt: skip
-
-
-def state_rows(s: Sizes) -> Iterator[tuple]:
-    first_pass = {i: k for k, i in enumerate(labeled_items(s))}
-    for i in range(s.items):
-        k = first_pass.get(i)
-        state = None if k is None else s.labeled + k + 1  # the relabel's id
-        yield (TASK, f"item{i:07d}", rank(i, s.items) / s.items, i, state, None)
-
+# Items item0000000.. with their position; item i's place in the priority order is
+# rank(i) = i * STRIDE % n (0 = lowest), so the top ``labeled`` by priority are
+# scattered over the ids. Each of them has two labels: a first pass over all of them
+# (in id order, j = 0, 1, ...), then a relabel pass, as annotator{j % 7} with a client
+# id and seq, so item_state points at the relabel.
 
 ITEM_COLS = "item_id, kind, uri, text, meta, position, added_at"
 STATE_COLS = "task, item_id, priority, position, state_event, prelabel_event"
 EVENT_COLS = ", ".join(EVENT_COLUMNS)
+
+
+# The rows are made by the database itself, in one transaction (SQLite: a Python
+# generator feeding executemany took twice as long).
+_LABELED = (  # lab(i, j): the labeled items, j their place in the scattered order above
+    "SELECT i, row_number() OVER (ORDER BY i) - 1 AS j FROM {seq} "
+    "WHERE i * {stride} % {n} >= {n} - {labeled}"
+)
+_CLASS = (
+    "CASE (i + pass) % 4 "
+    + " ".join(f"WHEN {k} THEN '{json.dumps(c)}'" for k, c in enumerate(CLASSES))
+    + " END"
+)
+
+
+def _load_sql(seq: str, pad: Callable[[str], str], real: str, s: Sizes) -> list[str]:
+    """The statements that fill items, lab, events and item_state (``seq``: a query of
+    column ``i`` over 0..n-1; ``pad(x)``: x zero-padded to 7 digits; ``real``: the
+    floating-point type)."""
+    n, lab = s.items, s.labeled
+    eid = f"pass * {lab} + j + 1"
+    return [
+        f"INSERT INTO items ({ITEM_COLS}) SELECT 'item' || {pad('i')}, 'image', "
+        f"'s3://bucket/images/' || {pad('i')} || '.jpg', NULL, NULL, i, ? FROM {seq}",
+        "CREATE TEMP TABLE lab AS " + _LABELED.format(seq=seq, stride=STRIDE, n=n, labeled=lab),
+        f"INSERT INTO events ({EVENT_COLS}) SELECT {eid}, 'item' || {pad('i')}, ?, {_CLASS}, "
+        f"'annotator' || (j % 7), 'label', 'annotate', '', 1, 'client-' || (j % 23), {eid}, "
+        f"400 + j % 3000, NULL, ? + ({eid}) * 1e-3, NULL "
+        "FROM lab CROSS JOIN (SELECT 0 AS pass UNION ALL SELECT 1) AS passes ORDER BY pass, j",
+        f"INSERT INTO item_state ({STATE_COLS}) SELECT ?, 'item' || {pad('i')}, "
+        f"CAST(i * {STRIDE} % {n} AS {real}) / {n}, i, "
+        f"CASE WHEN j IS NULL THEN NULL ELSE {lab} + j + 1 END, NULL "
+        f"FROM {seq} LEFT JOIN lab USING (i) ORDER BY i",
+    ]
+
+
+def _params(now: float) -> list[tuple]:
+    return [(now,), (), (TASK, now), (TASK,)]
 
 
 def load_sqlite(path: Path, s: Sizes) -> None:
@@ -124,14 +131,16 @@ def load_sqlite(path: Path, s: Sizes) -> None:
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")  # loading only: the timed store uses FULL
-    now = time.time()
-    conn.execute("BEGIN")
-    conn.executemany(
-        f"INSERT INTO items ({ITEM_COLS}) VALUES (?,?,?,?,?,?,?)", item_rows(s.items, now)
+    conn.execute("PRAGMA cache_size = -400000")  # 400 MB: the indexes take the rows
+    seq = (
+        "(WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r "
+        f"WHERE i < {s.items - 1}) SELECT i FROM r) AS seq"
     )
-    conn.executemany(f"INSERT INTO events ({EVENT_COLS}) VALUES ({','.join('?' * 15)})",
-                     event_rows(s, now))  # fmt: skip
-    conn.executemany(f"INSERT INTO item_state ({STATE_COLS}) VALUES (?,?,?,?,?,?)", state_rows(s))
+    conn.execute("BEGIN")
+    for sql, args in zip(_load_sql(seq, lambda x: f"printf('%07d', {x})", "REAL", s),
+                         _params(time.time()), strict=True):  # fmt: skip
+        conn.execute(sql, args)
+    conn.execute("DROP TABLE lab")
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -141,20 +150,17 @@ def load_sqlite(path: Path, s: Sizes) -> None:
 def load_postgres(url: str, s: Sizes) -> None:
     import psycopg
 
-    now = time.time()
+    seq = f"generate_series(0::bigint, {s.items - 1}) AS seq(i)"
     with psycopg.connect(url) as conn:
         with conn.cursor() as cur:
             # The rows are the log and its state as the store would have them: the
             # trigger that keeps item_state as events arrive is off while they load.
             cur.execute("ALTER TABLE events DISABLE TRIGGER USER")
-            for table, cols, rows in (
-                ("items", ITEM_COLS, item_rows(s.items, now)),
-                ("events", EVENT_COLS, event_rows(s, now)),
-                ("item_state", STATE_COLS, state_rows(s)),
-            ):
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            for sql, args in zip(_load_sql(seq, lambda x: f"lpad({x}::text, 7, '0')",
+                                           "DOUBLE PRECISION", s),
+                                 _params(time.time()), strict=True):  # fmt: skip
+                cur.execute(sql.replace("%", "%%").replace("?", "%s"), args)
+            cur.execute("DROP TABLE lab")
             cur.execute("SELECT setval('events_id_seq', (SELECT MAX(id) FROM events))")
             cur.execute("ALTER TABLE events ENABLE TRIGGER USER")
         conn.commit()

@@ -499,19 +499,36 @@ def process_state(pid: int) -> str | None:
 
 
 def write_notebook(path: Path, cells: Sequence[str]) -> Path:
-    """A notebook of code cells whose kernelspec is the harness's own."""
-    import nbformat  # here, not at the top: its jsonschema import costs seconds
+    """A notebook (nbformat 4.5) of code cells whose kernelspec is the harness's own.
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": KERNEL_NAME,
-        "display_name": "Python (workbench tests)",
-        "language": "python",
+    Written as JSON here: importing nbformat costs about ten seconds (its
+    jsonschema validator builds URI grammars), once per test or benchmark process.
+    """
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell-{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": src,
+            }
+            for i, src in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {
+                "name": KERNEL_NAME,
+                "display_name": "Python (workbench tests)",
+                "language": "python",
+            },
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
+    path.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
     return path
 
 

@@ -256,6 +256,11 @@ def test_fields_out_of_bounds_are_refused_by_event(project, field, bad):
         (Decimal("1.5"), "must be JSON"),
         (object(), "must be JSON"),
         ("x" * (MAX_VALUE_BYTES + 1), "at most"),
+        # deep inside plain dicts and lists (the check's fast path), as a span or shape is
+        ({"spans": [{"start": 1, "end": 2, "score": float("nan")}]}, "finite"),
+        ([{"a": {"b": {1: "x"}}}], "keys must be strings"),
+        ({"shapes": [{"bbox": [1, 2, np.int64(3), 4]}]}, "must be JSON"),
+        ([["ok", None, True, 1], [b"bytes"]], "must be JSON"),
     ],
     ids=lambda v: type(v).__name__,
 )

@@ -275,6 +275,10 @@ def _event_real(ev: Event, name: str, v: Any) -> float | None:
     return f
 
 
+#: Value leaves that need no check: exactly these types (subclasses take the general path).
+_LEAVES = frozenset((str, int, bool, type(None)))
+
+
 def _check_value(ev: Event) -> None:
     """Refuse a value that is not plain JSON, or whose JSON text is over MAX_VALUE_BYTES.
 
@@ -285,6 +289,22 @@ def _check_value(ev: Event) -> None:
     stack = [(ev.value, 0)]
     while stack:
         v, depth = stack.pop()
+        t = type(v)
+        if t in _LEAVES:
+            continue
+        if (t is dict or t is list) and depth < MAX_VALUE_DEPTH:
+            # The common case, without a stack entry per leaf: a plain dict or list
+            # whose leaves are plain str, int, bool or None; anything else (a float,
+            # a nested container, a subclass, a bad key) takes the general path.
+            for k, x in v.items() if t is dict else enumerate(v):
+                if t is dict and type(k) is not str:
+                    if not isinstance(k, str):
+                        raise StoreError(
+                            f"{_where(ev)}: value's dict keys must be strings, got {_shown(k)}"
+                        )
+                if type(x) not in _LEAVES:
+                    stack.append((x, depth + 1))
+            continue
         if v is None or isinstance(v, bool | str):
             continue
         if isinstance(v, int | float):
