@@ -91,7 +91,8 @@ def schema() -> wb.Schema:
 
 
 def document(rng: random.Random) -> tuple[str, dict]:
-    """About 200 characters: four entities in filler words, and their spans."""
+    """About 200 characters: four entities in filler words, and their spans and
+    relation in the task's canonical form (ids in text order)."""
     parts: list[str] = []
     spans = []
     pos = 0
@@ -102,6 +103,7 @@ def document(rng: random.Random) -> tuple[str, dict]:
         name = rng.choice(pool)
         spans.append(
             {
+                "id": f"e{len(spans) + 1}",
                 "start": pos,
                 "end": pos + len(name),
                 "class": cls,
@@ -111,7 +113,9 @@ def document(rng: random.Random) -> tuple[str, dict]:
         parts.append(name + " ")
         pos += len(name) + 1
     text = "".join(parts) + "."
-    relations = [{"from": "e1", "to": "e2", "class": "works_at"}] if rng.random() < 0.5 else []
+    relations = (
+        [{"id": "r1", "from": "e1", "to": "e2", "class": "works_at"}] if rng.random() < 0.5 else []
+    )
     return text, {"spans": spans, "relations": relations}
 
 
@@ -124,9 +128,10 @@ def build(path: Path, n: int) -> None:
         task = p.schema.task("ents")
         for lo in range(0, n, 10_000):
             events = []
-            for i, (text, value) in zip(ids[lo : lo + 10_000], docs[lo : lo + 10_000], strict=True):
-                v = task.validate(value)
-                task.check_text(v, text)
+            for i, (text, v) in zip(ids[lo : lo + 10_000], docs[lo : lo + 10_000], strict=True):
+                if lo == 0 and len(events) < 100:  # canonical as made: checked on a sample
+                    assert task.validate(v) == v, v
+                    task.check_text(v, text)
                 events.append(
                     Event(
                         item_id=i,
