@@ -381,11 +381,6 @@ class LiveStatus:
         log = store.live_events(task, item_ids=items, kinds=list(dict.fromkeys(kinds)))
         labels = store.annotator_labels(task, items)
         opened = store.open_reviews(task, items)
-        if items is None:  # from the whole log: start again from nothing
-            self._reset()
-            touched: set[str] = set()
-        else:
-            touched = set(items)
         kinds_tiers = zip(state["kind"].tolist(), state["tier"].tolist(), strict=True)
         new_state = dict(zip(state["item_id"].tolist(), kinds_tiers, strict=True))
         new_labels: dict[str, list] = {}
@@ -405,16 +400,48 @@ class LiveStatus:
             labels["item_id"].tolist(), labels["annotator"].tolist(), values, strict=True
         ):
             new_values.setdefault(iid, {})[who] = _class_of(value)
-        touched |= set(new_state) | set(new_labels) | set(new_reviews) | set(new_values)
+        if items is None:  # from the whole log: start again from nothing
+            self._reset()
+            self._load(new_state, new_labels, new_reviews, opened, new_values)
+            return
+        touched = set(items) | set(new_state) | set(new_labels) | set(new_reviews) | set(new_values)
         touched |= set(opened)
         for iid in touched:
             self._swap(iid, new_state.get(iid), new_labels.get(iid, []),
                        new_reviews.get(iid, []), opened.get(iid, ()),
-                       new_values.get(iid, {}), bulk=items is None)  # fmt: skip
-        if items is None:  # appended unsorted, sorted once
-            for lists in (self.times, self.durations):
-                for v in lists.values():
-                    v.sort()
+                       new_values.get(iid, {}))  # fmt: skip
+
+    def _load(
+        self,
+        state: dict[str, tuple[str, str]],
+        labels: dict[str, list[tuple[str, float, int | None]]],
+        reviews: dict[str, list[str]],
+        opened: dict[str, tuple[str, ...]],
+        values: dict[str, dict[str, Any]],
+    ) -> None:
+        """Every item's contribution at once, from nothing (the first poll): what
+        :meth:`_swap` would add item by item, in bulk."""
+        self._state = dict(state)
+        self.states = Counter(state.values())
+        for iid, rows in labels.items():
+            if not rows:
+                continue
+            self._labels[iid] = rows
+            for who, when, ms in rows:
+                self.times.setdefault(who, []).append(when)
+                if ms is not None:
+                    self.durations.setdefault(who, []).append(ms)
+        for lists in (self.times, self.durations):
+            for v in lists.values():
+                v.sort()
+        self._reviews = {iid: r for iid, r in reviews.items() if r}
+        self.outcomes = Counter(o for r in self._reviews.values() for o in r)
+        self._open = {iid: r for iid, r in opened.items() if r}
+        self.reasons = Counter(x for r in self._open.values() for x in r)
+        for iid, v in values.items():
+            if v:
+                self._values[iid] = v
+                self._agreement(v, +1)
 
     def _swap(
         self,
@@ -424,11 +451,8 @@ class LiveStatus:
         reviews: list[str],
         opened: tuple[str, ...],
         values: dict[str, Any],
-        *,
-        bulk: bool = False,
     ) -> None:
-        """Replace item ``iid``'s contribution to every count (``bulk``: add it, the
-        time and duration lists left unsorted)."""
+        """Replace item ``iid``'s contribution to every count."""
         old = self._state.pop(iid, None)
         if old is not None:
             self.states[old] -= 1
@@ -439,11 +463,10 @@ class LiveStatus:
             _remove(self.times[who], when)
             if ms is not None:
                 _remove(self.durations[who], ms)
-        add = list.append if bulk else bisect.insort
         for who, when, ms in labels:
-            add(self.times.setdefault(who, []), when)
+            bisect.insort(self.times.setdefault(who, []), when)
             if ms is not None:
-                add(self.durations.setdefault(who, []), ms)
+                bisect.insort(self.durations.setdefault(who, []), ms)
         if labels:
             self._labels[iid] = labels
         self.outcomes.subtract(self._reviews.pop(iid, []))

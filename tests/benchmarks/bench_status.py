@@ -42,7 +42,15 @@ if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` imp
 
 import workbench as wb  # noqa: E402
 from tests import pg  # noqa: E402
-from tests.benchmarks.bench_store import EVENT_COLS, ITEM_COLS, STATE_COLS, emit, log  # noqa: E402
+from tests.benchmarks.bench_store import (  # noqa: E402
+    EVENT_COLS,
+    ITEM_COLS,
+    LOADED,
+    STATE_COLS,
+    emit,
+    log,
+)
+from tests.benchmarks.bulk import indexes_deferred  # noqa: E402
 from tests.unit.test_status import assert_same, full_status  # noqa: E402
 from workbench import dashboards as dash  # noqa: E402
 from workbench.store.base import STATE_KINDS  # noqa: E402
@@ -113,12 +121,13 @@ def build_sqlite(path: Path, data: Data) -> float:
     conn.execute("PRAGMA synchronous = OFF")  # loading only: the project reopens it durable
     conn.execute("PRAGMA cache_size = -400000")  # 400 MB: the item index takes random inserts
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT INTO items ({ITEM_COLS}) VALUES (?,?,?,?,?,?,?)",
-                     data.items(time.time()))  # fmt: skip
-    conn.executemany(f"INSERT INTO events ({EVENT_COLS}) VALUES ({','.join('?' * 15)})",
-                     data.events)  # fmt: skip
-    conn.executemany(f"INSERT INTO item_state ({STATE_COLS}) VALUES (?,?,?,?,?,?)",
-                     data.item_state())  # fmt: skip
+    with indexes_deferred(conn.cursor(), LOADED, postgres=False):
+        conn.executemany(f"INSERT INTO items ({ITEM_COLS}) VALUES (?,?,?,?,?,?,?)",
+                         data.items(time.time()))  # fmt: skip
+        conn.executemany(f"INSERT INTO events ({EVENT_COLS}) VALUES ({','.join('?' * 15)})",
+                         data.events)  # fmt: skip
+        conn.executemany(f"INSERT INTO item_state ({STATE_COLS}) VALUES (?,?,?,?,?,?)",
+                         data.item_state())  # fmt: skip
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
@@ -133,14 +142,15 @@ def build_postgres(url: str, data: Data) -> float:
     with psycopg.connect(url) as conn:
         with conn.cursor() as cur:
             cur.execute("ALTER TABLE events DISABLE TRIGGER USER")
-            for table, cols, rows in (
-                ("items", ITEM_COLS, data.items(time.time())),
-                ("events", EVENT_COLS, iter(data.events)),
-                ("item_state", STATE_COLS, data.item_state()),
-            ):
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            with indexes_deferred(cur, LOADED, postgres=True):
+                for table, cols, rows in (
+                    ("items", ITEM_COLS, data.items(time.time())),
+                    ("events", EVENT_COLS, iter(data.events)),
+                    ("item_state", STATE_COLS, data.item_state()),
+                ):
+                    with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
             cur.execute("SELECT setval('events_id_seq', (SELECT MAX(id) FROM events))")
             cur.execute("ALTER TABLE events ENABLE TRIGGER USER")
         conn.commit()

@@ -52,6 +52,7 @@ if __package__ in (None, ""):  # run as a file: make `tests` and `workbench` imp
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests import pg  # noqa: E402
+from tests.benchmarks.bulk import indexes_deferred  # noqa: E402
 from tests.benchmarks.report import best_of  # noqa: E402
 from workbench.store import Event, Store  # noqa: E402
 from workbench.store.base import (  # noqa: E402
@@ -86,10 +87,13 @@ class Sizes:
 ITEM_COLS = "item_id, kind, uri, text, meta, position, added_at"
 STATE_COLS = "task, item_id, priority, position, state_event, prelabel_event"
 EVENT_COLS = ", ".join(EVENT_COLUMNS)
+#: The tables a bulk load fills, their secondary indexes built after the rows.
+LOADED = ("items", "events", "item_state")
 
 
-# The rows are made by the database itself, in one transaction (SQLite: a Python
-# generator feeding executemany took twice as long).
+# The rows are made by the database itself, in one transaction, the secondary
+# indexes built after them (tests/benchmarks/bulk.py). A Python generator feeding
+# SQLite's executemany into kept-up indexes took twice as long.
 _LABELED = (  # lab(i, j): the labeled items, j their place in the scattered order above
     "SELECT i, row_number() OVER (ORDER BY i) - 1 AS j FROM {seq} "
     "WHERE i * {stride} % {n} >= {n} - {labeled}"
@@ -137,9 +141,10 @@ def load_sqlite(path: Path, s: Sizes) -> None:
         f"WHERE i < {s.items - 1}) SELECT i FROM r) AS seq"
     )
     conn.execute("BEGIN")
-    for sql, args in zip(_load_sql(seq, lambda x: f"printf('%07d', {x})", "REAL", s),
-                         _params(time.time()), strict=True):  # fmt: skip
-        conn.execute(sql, args)
+    with indexes_deferred(conn.cursor(), LOADED, postgres=False):
+        for sql, args in zip(_load_sql(seq, lambda x: f"printf('%07d', {x})", "REAL", s),
+                             _params(time.time()), strict=True):  # fmt: skip
+            conn.execute(sql, args)
     conn.execute("DROP TABLE lab")
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
@@ -160,10 +165,11 @@ def load_postgres(url: str, s: Sizes) -> None:
             # construction; 49 s instead of 61 s at 1,000,000): the bench cluster's
             # user is its superuser.
             cur.execute("SET session_replication_role = replica")
-            for sql, args in zip(_load_sql(seq, lambda x: f"lpad({x}::text, 7, '0')",
-                                           "DOUBLE PRECISION", s),
-                                 _params(time.time()), strict=True):  # fmt: skip
-                cur.execute(sql.replace("%", "%%").replace("?", "%s"), args)
+            with indexes_deferred(cur, LOADED, postgres=True):
+                for sql, args in zip(_load_sql(seq, lambda x: f"lpad({x}::text, 7, '0')",
+                                               "DOUBLE PRECISION", s),
+                                     _params(time.time()), strict=True):  # fmt: skip
+                    cur.execute(sql.replace("%", "%%").replace("?", "%s"), args)
             cur.execute("DROP TABLE lab")
             cur.execute("SET session_replication_role = DEFAULT")
             cur.execute("SELECT setval('events_id_seq', (SELECT MAX(id) FROM events))")

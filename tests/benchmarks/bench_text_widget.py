@@ -14,9 +14,13 @@ Three figures, each with its reference measured in the same run and browser:
 ``text.select_to_paint_ms.p95``
     A class key on a selected token to the span painted (the widget's
     ``wbText.editPaints()``: keydown to the end of the next frame painted
-    after the marks are set), on those 10,000-character documents with their 200 suggestions
-    shown. Baseline: the same keys on a 100-character document without
-    pre-labels (the cost of the key and the frame themselves).
+    after the marks are set), on those 10,000-character documents with their
+    200 suggestions shown. Baseline: the same keys on a 100-character document
+    without pre-labels (the cost of the key and the frame themselves).
+    ``parts_p95_ms`` splits it (``wbText.editSteps()``, each part's own p95):
+    ``handled`` (keydown to the end of the widget's handler: the browser's and
+    JupyterLab's dispatch, then the handler), ``wait`` (to the start of the
+    next frame), ``frame`` (its style, layout and paint).
 ``text.open_long_doc_ms``
     A 1,000,000-character document: Enter on the short document before it to
     the long one painted, plus scrolling it to its end (the last block painted).
@@ -137,8 +141,11 @@ SELECT_WORD_JS = """([s, k]) => {
 }"""
 
 
-def select_to_paint(lp: LabPage, view: TextView, presses: int, *, stride: int = 3) -> list[float]:
-    """Select every ``stride``-th word, press a class key on it: the key's paint, timed."""
+def select_to_paint(
+    lp: LabPage, view: TextView, presses: int, *, stride: int = 3
+) -> tuple[list[float], list[list[float]]]:
+    """Select every ``stride``-th word, press a class key on it: the key's paint, timed,
+    and its three parts (``editSteps``: key to handled, wait for the frame, the frame)."""
     before = len(view.hook("editPaints"))  # type: ignore[arg-type]
     for k in range(presses):
         assert view.page.evaluate(SELECT_WORD_JS, [view.selector, 1 + k * stride]), k
@@ -150,12 +157,13 @@ def select_to_paint(lp: LabPage, view: TextView, presses: int, *, stride: int = 
         timeout=60,
         what=f"{presses} span paints",
     )
-    return [float(x) for x in view.hook("editPaints")[before:]]  # type: ignore[index]
+    steps = view.hook("editSteps")[before:]  # type: ignore[index]
+    return [float(x) for x in view.hook("editPaints")[before:]], steps  # type: ignore[index]
 
 
 def docs_run(
     server: LabServer, browser: object, *, prefetch: int, docs: int, interval: float, select: int
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], tuple[list[float], list[list[float]]]]:
     """Enter through ``docs`` 10k-character documents; then span keys on the next one."""
     texts = f"[doc(10_000) for _ in range({docs + 20})]"
     lp, view, db = open_view(server, browser, texts=texts, spans=200, prefetch=prefetch)
@@ -166,13 +174,15 @@ def docs_run(
         wait_for(lambda: len(view.timings()) >= docs, timeout=120, what=f"{docs} documents")
         wait_events(db, lambda ev: len(ev) >= docs, timeout=120, what=f"{docs} labels")
         opened = [float(t["ms"]) for t in view.timings()[:docs]]
-        painted = select_to_paint(lp, view, select) if select else []
+        painted = select_to_paint(lp, view, select) if select else ([], [])
         return opened, painted
     finally:
         close(lp, server)
 
 
-def short_select_run(server: LabServer, browser: object, *, select: int) -> list[float]:
+def short_select_run(
+    server: LabServer, browser: object, *, select: int
+) -> tuple[list[float], list[list[float]]]:
     lp, view, _ = open_view(
         server, browser, texts="[doc(100) for _ in range(3)]", spans=0, prefetch=2
     )
@@ -262,6 +272,18 @@ def p95_logged(what: str, ms: list[float]) -> float:
     return p95
 
 
+#: The parts of an edit's key-to-paint time (``wbText.editSteps``).
+STEPS = ("handled", "wait", "frame")
+
+
+def steps_p95(steps: list[list[float]]) -> dict[str, float]:
+    """Each part's p95 (ms): key to handled (the browser's and JupyterLab's dispatch and
+    the widget's handler), the wait for the next frame, the frame (layout and paint)."""
+    p95 = {name: round(percentile([s[k] for s in steps], 95), 1) for k, name in enumerate(STEPS)}
+    log(f"#   parts p95: {p95}")
+    return p95
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=60, help="documents opened per side")
@@ -281,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
 
     opened: dict[int, float] = {}
     selected: dict[str, float] = {}
+    parts: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="wb-bench-text-") as tmp:
         server = LabServer(Path(tmp)).start()
         try:
@@ -296,13 +319,15 @@ def main(argv: list[str] | None = None) -> int:
                             )  # fmt: skip
                             p95 = p95_logged(f"open prefetch={prefetch} run={run}", ms)
                             opened[prefetch] = min(p95, opened.get(prefetch, float("inf")))
-                            if sel:
-                                s95 = p95_logged(f"select 10k/200 spans run={run}", sel)
-                                selected["doc"] = min(s95, selected.get("doc", float("inf")))
+                            if sel[0]:
+                                s95 = p95_logged(f"select 10k/200 spans run={run}", sel[0])
+                                if s95 < selected.get("doc", float("inf")):
+                                    selected["doc"], parts["doc"] = s95, steps_p95(sel[1])
                     for run in range(args.repeat):
                         sel = short_select_run(server, browser, select=args.select)
-                        s95 = p95_logged(f"select 100 chars run={run}", sel)
-                        selected["short"] = min(s95, selected.get("short", float("inf")))
+                        s95 = p95_logged(f"select 100 chars run={run}", sel[0])
+                        if s95 < selected.get("short", float("inf")):
+                            selected["short"], parts["short"] = s95, steps_p95(sel[1])
                     long_ms, plain_ms = long_run(server, browser, repeat=max(2, args.repeat))
                 finally:
                     browser.close()
@@ -312,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     emit("text.open_doc_ms.p95", opened[args.prefetch], "ms", opened[0], target_ms=50,
          documents=args.docs, chars=10_000, spans=200, prefetch=args.prefetch)  # fmt: skip
     emit("text.select_to_paint_ms.p95", selected["doc"], "ms", selected["short"], target_ms=16,
-         keys=args.select, baseline_is="the same keys on a 100-character text")  # fmt: skip
+         keys=args.select, baseline_is="the same keys on a 100-character text",
+         parts_p95_ms=parts["doc"], baseline_parts_p95_ms=parts["short"])  # fmt: skip
     emit("text.open_long_doc_ms", long_ms, "ms", plain_ms, target_ms=500, chars=1_000_000,
          baseline_is="the whole text in one pre-wrap element, scrolled to its end")  # fmt: skip
     return 0

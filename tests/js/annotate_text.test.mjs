@@ -413,4 +413,12 @@ test("edits of the shown item are timed from key to paint", async () => {
   const times = hooks.editPaints();
   assert.ok(times.length >= 1);
   assert.ok(times.every((ms) => Number.isFinite(ms) && ms >= 0));
+  // Each split in three parts (handled, wait for the frame, the frame) that add up to it.
+  const steps = hooks.editSteps();
+  assert.equal(steps.length, times.length);
+  steps.forEach((parts, i) => {
+    assert.equal(parts.length, 3);
+    assert.ok(parts.every((ms) => Number.isFinite(ms) && ms >= 0), String(parts));
+    assert.ok(Math.abs(parts[0] + parts[1] + parts[2] - times[i]) < 1e-6, `${parts} vs ${times[i]}`);
+  });
 });

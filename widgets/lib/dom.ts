@@ -61,12 +61,14 @@ export function afterTask(cb: () => void): () => void {
  * follow its animation-frame callbacks, so `cb` runs in the first task after
  * one. Returns a cancel function. Latency figures taken here include the
  * frame's style, layout and paint, which a bare animation-frame callback
- * would leave out.
+ * would leave out. `cb` gets the time (`now()`) the frame began, so a figure
+ * can be split into the wait for the frame and the frame's own work.
  */
-export function afterPaint(cb: () => void): () => void {
+export function afterPaint(cb: (frameAt: number) => void): () => void {
   let stop: (() => void) | null = null;
   const id = raf(() => {
-    stop = afterTask(cb);
+    const frameAt = now();
+    stop = afterTask(() => cb(frameAt));
   });
   return () => {
     cancelRaf(id);

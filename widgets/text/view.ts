@@ -20,7 +20,7 @@
  * `.wb-text-scroll` > `.wb-text-content` > `.wb-block` > `.wb-seg` (data-o,
  * data-e: UTF-16 offsets) and `.wb-tag`; relations are `.wb-rel` rows
  * (data-rel). `root.wbText` = {value, selection, text, select, paintedBlocks,
- * editPaints, toCodePoint, toUtf16} (see `hooks()`).
+ * editPaints, editSteps, toCodePoint, toUtf16} (see `hooks()`).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -93,6 +93,9 @@ export class TextView extends StreamView<Model, TextAction> {
   private readonly timings = new PaintTimings();
   /** Key-to-paint ms of edits of the shown item (select_to_paint). */
   private readonly editPaints: number[] = [];
+  /** The same edits in three parts, ms: [key to handled (dispatch and the
+   * handler), handled to the frame's start (the wait), the frame (layout and paint)]. */
+  private readonly editSteps: number[][] = [];
   private scrollFrame: number | null = null;
   /** Cancels the widening of a new document's painted part, when one is pending. */
   private stopWiden: (() => void) | null = null;
@@ -215,6 +218,7 @@ export class TextView extends StreamView<Model, TextAction> {
       paintedBlocks: () => this.blocks?.paintedBlocks() ?? [],
       blockCount: () => this.blocks?.blocks.length ?? 0,
       editPaints: () => [...this.editPaints],
+      editSteps: () => this.editSteps.map((x) => [...x]),
       toCodePoint: (u: number) => (this.supply.shownItem() ? offsetsOf(this.supply.shownItem()!).toCodePoint(u) : u),
       toUtf16: (c: number) => (this.supply.shownItem() ? offsetsOf(this.supply.shownItem()!).toUtf16(c) : c),
     };
@@ -832,7 +836,12 @@ export class TextView extends StreamView<Model, TextAction> {
     this.root.dataset.picked = this.picked.join(" ");
     this.renderStatus();
     if (t !== null) {
-      afterPaint(() => pushLast(this.editPaints, now() - t));
+      const handled = now();
+      afterPaint((frameAt) => {
+        const end = now();
+        pushLast(this.editPaints, end - t);
+        pushLast(this.editSteps, [handled - t, frameAt - handled, end - frameAt]);
+      });
     }
   }
 

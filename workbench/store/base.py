@@ -1163,10 +1163,17 @@ class SQLStore(Store):
         # Plain rows, not a frame: a poll of a few items must stay cheap.
         keys: dict[str, set[str]] = {}
         last_own: dict[str, int] = {}
+        key_of: dict[str, str] = {}  # a class name's key, worked out once
         for iid, eid, _, kind, value in self._latest_rows(task, item_ids):
             last_own[iid] = max(last_own.get(iid, 0), int(eid))
             if kind == "label":
-                keys.setdefault(iid, set()).add(_value_key(value))
+                if type(value) is str:
+                    key = key_of.get(value)
+                    if key is None:
+                        key = key_of[value] = _value_key(value)
+                else:
+                    key = _value_key(value)
+                keys.setdefault(iid, set()).add(key)
         candidates = [iid for iid, k in keys.items() if len(k) > 1]
         if candidates:
             kinds = ",".join("?" * len(REVIEW_KINDS))
@@ -1447,15 +1454,25 @@ def decoded_rows(rows: Sequence[tuple], at: int) -> list[tuple]:
     decoded are skipped and reported (:func:`report_unreadable`). Each row starts
     ``(item_id, event id, annotator, ...)``."""
     out, bad = [], []
+    scalars: dict[str, Any] = {}  # texts decoded once: labels repeat, and a scalar is shared
     for row in rows:
-        try:
-            value = _json(row[at])
-        except (ValueError, TypeError, RecursionError) as exc:
-            bad.append((row[1], row[0], row[2], _undecodable(exc)))
-            continue
+        raw = row[at]
+        value = scalars.get(raw, _MISS) if type(raw) is str else _MISS
+        if value is _MISS:
+            try:
+                value = _json(raw)
+            except (ValueError, TypeError, RecursionError) as exc:
+                bad.append((row[1], row[0], row[2], _undecodable(exc)))
+                continue
+            if type(raw) is str and (value is None or type(value) in _SCALARS):
+                scalars[raw] = value
         out.append((*row[:at], value, *row[at + 1 :]))
     report_unreadable(bad)
     return out
+
+
+#: Decoded values that may be shared between rows: no caller can change them.
+_SCALARS = frozenset((str, int, float, bool))
 
 
 def decoded_frame(df: pd.DataFrame, *columns: str, what: str = "event") -> pd.DataFrame:
