@@ -378,27 +378,20 @@ class LiveStatus:
         store, task = self.store, self.task
         state = store.current(task, labels_only=False, item_ids=items)
         kinds = ("label", "ambiguous", *REVIEW_OUTCOMES)
-        log = store.live_events(task, item_ids=items, kinds=list(dict.fromkeys(kinds)))
-        labels = store.annotator_labels(task, items)
+        log = store.live_rows(task, list(dict.fromkeys(kinds)), items)
+        labels = store.annotator_label_rows(task, items)
         opened = store.open_reviews(task, items)
         kinds_tiers = zip(state["kind"].tolist(), state["tier"].tolist(), strict=True)
         new_state = dict(zip(state["item_id"].tolist(), kinds_tiers, strict=True))
         new_labels: dict[str, list] = {}
         new_reviews: dict[str, list[str]] = {}
-        t = _seconds(log["created_at"]).tolist()
-        durations = log["duration_ms"].to_numpy(dtype=object, na_value=None).tolist()
-        rows = zip(log["item_id"].tolist(), log["kind"].tolist(), log["tier"].tolist(),
-                   log["annotator"].tolist(), t, durations, strict=True)  # fmt: skip
-        for iid, kind, tier, who, when, ms in rows:
+        for iid, kind, tier, who, when, ms in log:
             if kind == "label":
                 new_labels.setdefault(iid, []).append((who, when, None if ms is None else int(ms)))
             if kind in REVIEW_OUTCOMES and not (kind == "ambiguous" and tier == "annotate"):
                 new_reviews.setdefault(iid, []).append(REVIEW_OUTCOMES[kind])
         new_values: dict[str, dict[str, Any]] = {}
-        values = labels["value"].tolist()
-        for iid, who, value in zip(
-            labels["item_id"].tolist(), labels["annotator"].tolist(), values, strict=True
-        ):
+        for iid, who, value in labels:
             new_values.setdefault(iid, {})[who] = _class_of(value)
         if items is None:  # from the whole log: start again from nothing
             self._reset()

@@ -52,3 +52,40 @@ def test_annotator_labels_match_the_whole_log_reading(store_location):
         pd.testing.assert_frame_equal(got, want)
         assert list(got.index) == ["t3", "t2", "t1", "t0"]  # the project's item order
         assert got.loc["t1", "amy"] == "cat" and got.loc["t3", "rev"] == "bird"
+
+
+def test_plain_rows_match_the_frames(store_location):
+    """Store.live_rows and Store.annotator_label_rows (what the live status reads) hold
+    the same as live_events and annotator_labels, retractions honoured, whole log or
+    some items."""
+    schema = wb.Schema.classification("animal", ["cat", "dog", "bird"], multi_label=True)
+    with wb.Project(store_location, schema=schema) as p:
+        p.add_texts([f"text {k}" for k in range(4)], ids=["a", "b", "c", "d"])
+        p.label("a", ["cat"], annotator="zoe", duration_ms=1200)
+        p.label("a", ["dog", "cat"], annotator="amy")
+        gone = p.label("b", ["bird"], annotator="amy", duration_ms=900)
+        p.retract(gone)
+        p.label("b", ["dog"], annotator="amy")
+        p.label("c", None, kind="skip", annotator="zoe")
+        p.review_label("d", "correct", ["bird"], annotator="rev")
+        kinds = ["label", "skip", "review-correct"]
+        for items in (None, ["a", "b"]):
+            frame = p.store.live_events("animal", item_ids=items, kinds=kinds)
+            want = sorted(
+                (r.item_id, r.kind, r.tier, r.annotator, r.created_at.timestamp(),
+                 None if pd.isna(r.duration_ms) else int(r.duration_ms))
+                for r in frame.itertuples()
+            )  # fmt: skip
+            got = sorted(p.store.live_rows("animal", kinds, items))
+            assert [g[:4] + g[5:] for g in got] == [w[:4] + w[5:] for w in want]
+            assert all(abs(g[4] - w[4]) < 1e-5 for g, w in zip(got, want, strict=True))
+            labels = p.store.annotator_labels("animal", items)
+            want_labels = sorted(
+                (i, a, v)
+                for i, a, v in zip(
+                    labels["item_id"], labels["annotator"], labels["value"], strict=True
+                )  # fmt: skip
+            )
+            assert sorted(p.store.annotator_label_rows("animal", items)) == want_labels
+        assert ("b", "amy", ["dog"]) in p.store.annotator_label_rows("animal")
+        assert not any(r[0] == "b" and r[5] == 900 for r in p.store.live_rows("animal", kinds))

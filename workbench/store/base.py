@@ -475,6 +475,15 @@ class Store(ABC):
         no event a retraction withdrew. Optionally one task's, some items', some kinds'.
         Columns as :meth:`events`."""
 
+    @abstractmethod
+    def live_rows(
+        self, task: str, kinds: Sequence[str], item_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, str, str, str, float, int | None]]:
+        """:meth:`live_events` of ``kinds`` as plain rows ``(item_id, kind, tier,
+        annotator, created_at, duration_ms)``, ``created_at`` in seconds since the
+        epoch; each item's rows oldest first. For readers that keep their own
+        tallies (the live status): no frame, no values."""
+
     def item_history(self, item_id: str) -> pd.DataFrame:
         """One item's live events, every task, oldest first (:meth:`live_events`)."""
         return self.live_events(item_ids=[item_id])
@@ -487,6 +496,13 @@ class Store(ABC):
         Columns ``item_id``, ``annotator``, ``value`` and the provenance of the
         label: ``id`` (the event), ``kind``, ``tier``, ``created_at`` (UTC).
         """
+
+    @abstractmethod
+    def annotator_label_rows(
+        self, task: str, item_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, str, Any]]:
+        """:meth:`annotator_labels` as plain rows ``(item_id, annotator, value)``, in
+        no order: what a reader that keeps its own tallies needs, without a frame."""
 
     @abstractmethod
     def annotator_decisions(self, task: str, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -1067,6 +1083,26 @@ class SQLStore(Store):
             f"SELECT {cols} FROM events e", where, args, "e.item_id", item_ids, "e.id", ["id"]
         )
 
+    def live_rows(
+        self, task: str, kinds: Sequence[str], item_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, str, str, str, float, int | None]]:
+        kinds = [k for k in kinds if k != "retract"] or ["(none)"]
+        where = f"e.task = ? AND e.kind IN ({','.join('?' * len(kinds))}) AND {self._LIVE}"
+        cols = "e.item_id, e.kind, e.tier, e.annotator, e.created_at, e.duration_ms"
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        rows: list[tuple] = []
+        with _gc_paused():
+            with self._read() as cur:
+                for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+                    clause, args = where, [task, *kinds]
+                    if chunk is not None:
+                        clause += f" AND e.item_id IN ({','.join('?' * len(chunk))})"
+                        args.extend(chunk)
+                    sql = f"SELECT {cols} FROM events e WHERE {clause} ORDER BY e.id"
+                    cur.execute(self._sql(sql), args)
+                    rows.extend(cur.fetchall())
+        return rows
+
     def _latest_scan(
         self,
         task: str,
@@ -1147,6 +1183,15 @@ class SQLStore(Store):
         )
         return latest[self._PROVENANCE]
 
+    def annotator_label_rows(
+        self, task: str, item_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, str, Any]]:
+        cols = "e.id, e.item_id, e.annotator, e.value"
+        latest, _ = self._latest_scan(task, ANNOTATOR_LABEL_KINDS, None, item_ids, cols)
+        with _gc_paused():
+            rows = [(iid, eid, who, value) for eid, iid, who, value in latest.values()]
+            return [(iid, who, value) for iid, _, who, value in decoded_rows(rows, 3)]
+
     def annotator_decisions(self, task: str, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
         latest = self._latest_per_annotator(task, DECISION_KINDS, "annotate", item_ids, "first_id")
         values = [
@@ -1178,19 +1223,21 @@ class SQLStore(Store):
         if candidates:
             kinds = ",".join("?" * len(REVIEW_KINDS))
             last_review: dict[str, int] = {}
+            # Grouped outside a subquery that reads the log in id order: grouping the log
+            # itself, SQLite walks the item index and looks up every event (5x slower).
             reviews = (
-                f"SELECT e.item_id, MAX(e.id) FROM events e WHERE e.task = ? AND "
-                f"(e.kind IN ({kinds}) OR (e.kind = 'ambiguous' AND e.tier <> 'annotate')) "
-                f"AND {self._LIVE}"
+                "SELECT x.item_id, MAX(x.id) FROM (SELECT e.item_id, e.id FROM events e "
+                f"WHERE e.task = ? AND (e.kind IN ({kinds}) OR (e.kind = 'ambiguous' AND "
+                f"e.tier <> 'annotate')) AND {self._LIVE}{{}} ORDER BY e.id) x GROUP BY x.item_id"
             )
             with self._read() as cur:
                 if item_ids is None:  # the whole log: one pass, not a query per chunk
-                    cur.execute(self._sql(f"{reviews} GROUP BY e.item_id"), (task, *REVIEW_KINDS))
+                    cur.execute(self._sql(reviews.format("")), (task, *REVIEW_KINDS))
                     last_review.update((i, int(m)) for i, m in cur.fetchall())
                 for chunk in [] if item_ids is None else _chunks(candidates, 500):
                     marks = ",".join("?" * len(chunk))
                     cur.execute(
-                        self._sql(f"{reviews} AND e.item_id IN ({marks}) GROUP BY e.item_id"),
+                        self._sql(reviews.format(f" AND e.item_id IN ({marks})")),
                         (task, *REVIEW_KINDS, *chunk),
                     )
                     last_review.update((i, int(m)) for i, m in cur.fetchall())
