@@ -404,6 +404,35 @@ test("a mark change repaints only the blocks it touches; a new document paints w
   assert.ok(hooks.paintedBlocks().length > first, `${first} blocks, then ${hooks.paintedBlocks().length}`);
 });
 
+test("blocks are measured after the frame is painted, never in the edit's handler", async () => {
+  const text = "alpha beta gamma delta ".repeat(100);
+  const scroller = { scrollTop: 0, clientHeight: 4000, clientWidth: 640 };
+  const content = document.createElement("div");
+  const bv = new BlockView(text, scroller, content);
+  let reads = 0;
+  for (const node of bv.nodes) {
+    Object.defineProperty(node, "offsetHeight", { get: () => { reads++; return 40; } });
+  }
+  bv.setMarks([]); // a new document: what is seen is painted now
+  assert.ok(bv.paintedBlocks().length >= 1);
+  assert.equal(reads, 0, "no height read while painting");
+  for (let i = 0; i < 50 && reads === 0; i++) await sleep(10);
+  assert.ok(reads > 0, "the painted blocks are measured once the frame is on screen");
+  reads = 0;
+  const at = bv.blocks[0].start + 6;
+  bv.setMarks([{ start: at, end: at + 4, kind: "span", id: "s1", cls: "PER", color: "#ff0000", tag: "PER" }]);
+  assert.ok(bv.nodes[0].querySelector('.wb-seg[data-spans="s1"]'), "the edit is painted now");
+  assert.equal(reads, 0, "an edit reads no height in its handler");
+  for (let i = 0; i < 50 && reads === 0; i++) await sleep(10);
+  assert.ok(reads > 0, "and measures after its frame");
+  // A view that is replaced drops what it scheduled.
+  reads = 0;
+  bv.setMarks([]);
+  bv.cancel();
+  await sleep(100);
+  assert.equal(reads, 0, "a cancelled view measures nothing");
+});
+
 test("edits of the shown item are timed from key to paint", async () => {
   const { root, hooks } = mount();
   hooks.select(0, 3);

@@ -14,7 +14,7 @@
  */
 
 import { colorRgb } from "../lib/colors";
-import { h } from "../lib/dom";
+import { afterPaint, h } from "../lib/dom";
 
 const inks = new Map<string, string>();
 
@@ -178,12 +178,17 @@ export class BlockView {
   /** The marks key (`marksKey`) each painted block was painted with. */
   private readonly keys = new Map<number, string>();
   private marks: Mark[] = [];
+  /** Cancels the measuring scheduled after the next paint, when one is. */
+  private stopMeasure: (() => void) | null = null;
 
   constructor(
     readonly text: string,
     readonly scroller: HTMLElement,
     readonly content: HTMLElement,
   ) {
+    // Emptied first: reading the box's width below lays the page out, and the
+    // previous document's painted blocks would be laid out for nothing.
+    content.replaceChildren();
     this.blocks = splitBlocks(text);
     const perLine = Math.max(20, Math.floor((scroller.clientWidth || 640) / CHAR_PX));
     this.heights = new Float64Array(this.blocks.length);
@@ -230,15 +235,41 @@ export class BlockView {
     return [first, Math.max(first, last)];
   }
 
-  /** New marks: repaint the painted blocks whose marks changed (an edit touches one or two). */
+  /**
+   * New marks: repaint the painted blocks whose marks changed (an edit touches one
+   * or two); a view with none painted yet paints what is seen. Either way the
+   * blocks are measured after the frame is painted, when reading their heights
+   * costs nothing: measured here, in the key's handler, the page would be laid
+   * out once for the reading and again, for the frame.
+   */
   setMarks(marks: Mark[]): void {
     this.marks = [...marks].sort((a, b) => a.start - b.start);
+    let changed = false;
     for (const i of this.painted) {
       const inside = marksIn(this.blocks[i], this.marks);
       const key = marksKey(inside);
-      if (key !== this.keys.get(i)) this.paint(i, inside, key);
+      if (key !== this.keys.get(i)) {
+        this.paint(i, inside, key);
+        changed = true;
+      }
     }
-    this.update();
+    if (!this.painted.size) changed = this.update(false) || changed;
+    if (changed) this.measureSoon();
+  }
+
+  /** Measure the painted blocks (and paint what that brings into view) after the next paint. */
+  private measureSoon(): void {
+    if (this.stopMeasure) return;
+    this.stopMeasure = afterPaint(() => {
+      this.stopMeasure = null;
+      this.update();
+    });
+  }
+
+  /** Drop what is scheduled (the view shows another document, or closes). */
+  cancel(): void {
+    this.stopMeasure?.();
+    this.stopMeasure = null;
   }
 
   /** Paint MARGIN_PX beyond the visible part from now on (after a first paint of what is seen). */
@@ -248,8 +279,12 @@ export class BlockView {
     return this.update();
   }
 
-  /** Paint the blocks near the visible part and empty the others; true when something changed. */
-  update(): boolean {
+  /**
+   * Paint the blocks near the visible part and empty the others; true when
+   * something changed. `measure`: read the painted blocks' heights now (false:
+   * the caller measures after the paint).
+   */
+  update(measure = true): boolean {
     const [first, last] = this.wanted();
     let changed = false;
     for (const i of [...this.painted]) {
@@ -269,7 +304,7 @@ export class BlockView {
         changed = true;
       }
     }
-    for (let i = first; i <= last; i++) this.measure(i);
+    if (measure) for (let i = first; i <= last; i++) this.measure(i);
     return changed;
   }
 

@@ -227,6 +227,7 @@ export class TextView extends StreamView<Model, TextAction> {
   protected release(): void {
     this.timings.cancel();
     this.stopWiden?.();
+    this.blocks?.cancel();
     this.supply.release();
   }
 
@@ -741,6 +742,7 @@ export class TextView extends StreamView<Model, TextAction> {
     this.pickedSuggestion = null;
     this.root.dataset.itemId = item ? item.item_id : "";
     if (!item) {
+      this.blocks?.cancel();
       this.blocks = null;
       this.content.replaceChildren();
       this.scroller.hidden = true;
@@ -763,6 +765,7 @@ export class TextView extends StreamView<Model, TextAction> {
     this.placeholder.hidden = true;
     this.scroller.hidden = false;
     this.scroller.scrollTop = 0;
+    this.blocks?.cancel();
     if (item.kind !== "text") {
       this.blocks = null;
       this.content.replaceChildren(h("div", { class: "wb-error", text: item.error ? `cannot show this item: ${item.error}` : "this item is not a text" }));
