@@ -361,12 +361,15 @@ class Attribute:
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` for storage, or a :class:`SchemaError` saying ``where`` it was."""
-        ok = {
-            "bool": isinstance(value, bool),
-            "choice": isinstance(value, str) and value in self.choices,
-            "text": isinstance(value, str),
-            "number": value is None or finite_number(value) is not None,
-        }[self.kind]
+        kind = self.kind
+        if kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "choice":
+            ok = isinstance(value, str) and value in self.choices
+        elif kind == "text":
+            ok = isinstance(value, str)
+        else:
+            ok = value is None or finite_number(value) is not None
         if not ok:
             expected = {"bool": "true or false", "choice": f"one of {list(self.choices)}",
                         "text": "a string", "number": "a finite number"}[self.kind]  # fmt: skip

@@ -3,7 +3,9 @@
 Each ``bench_*.py`` module has a ``main(argv)`` that prints one JSON line per
 figure: ``{"name", "value", "unit", "baseline", "ratio"}``. How long each module
 took, and the whole run, goes to stderr at the end (``# wall ...`` lines), so a
-change that makes ``make bench`` slower shows where.
+change that makes ``make bench`` slower shows where. The browser modules share one
+JupyterLab, Chromium and page (:mod:`tests.benchmarks.lab`), started by the first
+of them and stopped at the end of the run (its start counts in that module's wall).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from tests.benchmarks import lab
 
 
 def main(argv: list[str]) -> int:
@@ -29,17 +33,18 @@ def main(argv: list[str]) -> int:
     failed: list[str] = []
     walls: list[tuple[str, float]] = []
     start = time.perf_counter()
-    for mod in found:
-        if names and mod not in names:
-            continue
-        print(f"# {mod}", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        try:
-            importlib.import_module(f"tests.benchmarks.{mod}").main(flags)
-        except Exception:  # one broken benchmark must not hide the others' figures
-            traceback.print_exc()
-            failed.append(mod)
-        walls.append((mod, time.perf_counter() - t0))
+    with lab.shared():  # one JupyterLab, browser and page for every browser module
+        for mod in found:
+            if names and mod not in names:
+                continue
+            print(f"# {mod}", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            try:
+                importlib.import_module(f"tests.benchmarks.{mod}").main(flags)
+            except Exception:  # one broken benchmark must not hide the others' figures
+                traceback.print_exc()
+                failed.append(mod)
+            walls.append((mod, time.perf_counter() - t0))
     total = time.perf_counter() - start
     for mod, wall in walls:
         print(f"# wall {mod}: {wall:.0f} s{' (failed)' if mod in failed else ''}",

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,14 +31,8 @@ if __package__ in (None, ""):  # run as a script: make `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_widget import percentile  # noqa: E402
-from tests.browser.harness import (  # noqa: E402
-    LabPage,
-    LabServer,
-    chromium_path,
-    launch_browser,
-    wait_for,
-    write_notebook,
-)
+from tests.benchmarks.lab import Lab, lab  # noqa: E402
+from tests.browser.harness import LabPage, chromium_path, wait_for  # noqa: E402
 from tests.browser.views import AnnotateView  # noqa: E402
 
 _SETUP = """
@@ -49,11 +42,13 @@ from PIL import Image
 import workbench as wb
 DB = Path({db!r})
 N, SIDE, SHAPES, VERTS = {n}, {side}, {shapes}, {verts}
-folder = DB.parent / (DB.stem + '-images')
+folder = DB.parent / f'images-{{SIDE}}'  # the same images for each side's runs: made once
 folder.mkdir(exist_ok=True)
 yy, xx = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) / SIDE
 IDS = [f'item-{{i:04d}}' for i in range(N)]
 for i, iid in enumerate(IDS):
+    if (folder / f'{{iid}}.jpg').exists():
+        continue
     rgb = np.stack([np.sin(xx * (9 + i)) , np.cos(yy * 7), np.sin((xx + yy) * 5)], -1)
     Image.fromarray(((rgb + 1) * 127).astype(np.uint8)).save(folder / f'{{iid}}.jpg', quality=85)
 schema = wb.Schema((wb.Shapes('objects', classes=['a', 'b', 'c', 'd']),))
@@ -90,9 +85,8 @@ def _cells(db: Path, *, n: int, side: int, shapes: int, verts: int, prefetch: in
     return [setup, widget]
 
 
-def _open(server: LabServer, browser: object, name: str, cells: list[str]) -> tuple:
-    write_notebook(server.notebooks / f"{name}.ipynb", cells)
-    lp = LabPage.open(server, browser, f"{name}.ipynb")
+def _open(lb: Lab, name: str, cells: list[str]) -> tuple[LabPage, AnnotateView]:
+    lp = lb.open(name, cells)
     view = AnnotateView(lp)
     lp.run_all()
     view.wait_ready(timeout=180)
@@ -101,12 +95,12 @@ def _open(server: LabServer, browser: object, name: str, cells: list[str]) -> tu
     return lp, view
 
 
-def frames(server: LabServer, browser: object, *, shapes: int, steps: int) -> dict[str, list]:
+def frames(lb: Lab, *, shapes: int, steps: int) -> dict[str, list]:
     """Zoom in and out at the pointer and pan, ``steps`` input events each way."""
     name = f"frames_{shapes}_{int(time.time() * 1000)}"
-    db = server.notebooks / f"{name}.db"
+    db = lb.notebooks / f"{name}.db"
     cells = _cells(db, n=1, side=4096, shapes=shapes, verts=20, prefetch=1, as_labels=True)
-    lp, view = _open(server, browser, name, cells)
+    lp, view = _open(lb, name, cells)
     try:
         if shapes:
             wait_for(lambda: len(view.shapes()) == shapes, timeout=60, what=f"{shapes} shapes")
@@ -128,22 +122,18 @@ def frames(server: LabServer, browser: object, *, shapes: int, steps: int) -> di
             page.wait_for_timeout(16)
         page.mouse.up(button="middle")
         time.sleep(0.5)
-        out = {"frames": view.hook("h.frames()"), "latencies": view.hook("h.latencies()")}
-        if lp.console:
-            print(f"# browser console ({name}):\n{lp.console_report()}", file=sys.stderr)
-        return out
+        return {"frames": view.hook("h.frames()"), "latencies": view.hook("h.latencies()")}
     finally:
-        lp.close()
-        server.shutdown_all_sessions()
+        lb.done(lp, name)
 
 
-def open_items(server: LabServer, browser: object, *, prefetch: int, n: int) -> list[float]:
+def open_items(lb: Lab, *, prefetch: int, n: int) -> list[float]:
     """Press Enter through ``n`` items of 200 suggested shapes; key-to-paint ms each."""
     name = f"open_{prefetch}_{int(time.time() * 1000)}"
-    db = server.notebooks / f"{name}.db"
+    db = lb.notebooks / f"{name}.db"
     cells = _cells(db, n=n + 4, side=2048, shapes=200, verts=12, prefetch=prefetch,
                    as_labels=False)  # fmt: skip
-    lp, view = _open(server, browser, name, cells)
+    lp, view = _open(lb, name, cells)
     try:
         time.sleep(2.0 if prefetch else 0.5)  # let the queue fill, as a user looks at the item
         view.hook("h.resetTimings()")
@@ -154,12 +144,9 @@ def open_items(server: LabServer, browser: object, *, prefetch: int, n: int) -> 
                      what=f"item {i + 1}")  # fmt: skip
             time.sleep(0.4)  # a human pace: the queue tops up between items
         wait_for(lambda: len(view.hook("h.paints()")) >= n, timeout=30, what=f"{n} paints")
-        if lp.console:
-            print(f"# browser console ({name}):\n{lp.console_report()}", file=sys.stderr)
         return [float(v) for v in view.hook("h.paints()")[:n]]
     finally:
-        lp.close()
-        server.shutdown_all_sessions()
+        lb.done(lp, name)
 
 
 def _line(name: str, value: float, baseline: float, unit: str = "ms") -> None:
@@ -177,22 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     if chromium_path() is None:
         print("# bench_annotate: Chromium not found; skipped", file=sys.stderr)
         return 0
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="wb-bench-annotate-") as tmp:
-        server = LabServer(Path(tmp)).start()
-        try:
-            with sync_playwright() as pw:
-                browser = launch_browser(pw)
-                try:
-                    crowded = frames(server, browser, shapes=1000, steps=steps)
-                    bare = frames(server, browser, shapes=0, steps=steps)
-                    queued = open_items(server, browser, prefetch=4, n=n_items)
-                    direct = open_items(server, browser, prefetch=0, n=n_items)
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
+    with lab() as lb:
+        crowded = frames(lb, shapes=1000, steps=steps)
+        bare = frames(lb, shapes=0, steps=steps)
+        queued = open_items(lb, prefetch=4, n=n_items)
+        direct = open_items(lb, prefetch=0, n=n_items)
 
     for key, name in (("frames", "annotate.frame_ms"), ("latencies", "annotate.frame_latency_ms")):
         a, b = crowded[key], bare[key]

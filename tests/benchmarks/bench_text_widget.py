@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,16 +43,9 @@ if __package__ in (None, ""):  # run as a script: make `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_widget import percentile  # noqa: E402
+from tests.benchmarks.lab import Lab, lab  # noqa: E402
 from tests.benchmarks.report import emit, log  # noqa: E402
-from tests.browser.harness import (  # noqa: E402
-    LabPage,
-    LabServer,
-    chromium_path,
-    launch_browser,
-    wait_events,
-    wait_for,
-    write_notebook,
-)
+from tests.browser.harness import LabPage, chromium_path, wait_events, wait_for  # noqa: E402
 from tests.browser.views import WidgetView  # noqa: E402
 
 
@@ -102,30 +94,17 @@ len(project)
 """
 
 
-def open_view(
-    server: LabServer, browser: object, *, texts: str, spans: int, prefetch: int
-) -> tuple[LabPage, TextView, Path]:
+def open_view(lb: Lab, *, texts: str, spans: int, prefetch: int) -> tuple[LabPage, TextView, Path]:
     name = f"text_p{prefetch}_{int(time.time() * 1000)}"
-    db = server.notebooks / f"{name}.db"
+    db = lb.notebooks / f"{name}.db"
     setup = SETUP.format(db=str(db), texts=texts, spans=spans)
-    write_notebook(
-        server.notebooks / f"{name}.ipynb",
-        [setup, f"w = project.annotate_text(prefetch={prefetch})\nw"],
-    )
-    lp = LabPage.open(server, browser, f"{name}.ipynb")
+    lp = lb.open(name, [setup, f"w = project.annotate_text(prefetch={prefetch})\nw"])
     view = TextView(lp)
     lp.run_all()
     view.wait_ready(timeout=180)
     view.focus()
     time.sleep(1.5)  # the first queue fills while the user reads the first document
     return lp, view, db
-
-
-def close(lp: LabPage, server: LabServer) -> None:
-    if lp.console:
-        print(f"# browser console:\n{lp.console_report()}", file=sys.stderr)
-    lp.close()
-    server.shutdown_all_sessions()
 
 
 #: Select the ``k``-th word of the shown text (as a double-click would), through the
@@ -162,11 +141,11 @@ def select_to_paint(
 
 
 def docs_run(
-    server: LabServer, browser: object, *, prefetch: int, docs: int, interval: float, select: int
+    lb: Lab, *, prefetch: int, docs: int, interval: float, select: int
 ) -> tuple[list[float], tuple[list[float], list[list[float]]]]:
     """Enter through ``docs`` 10k-character documents; then span keys on the next one."""
     texts = f"[doc(10_000) for _ in range({docs + 20})]"
-    lp, view, db = open_view(server, browser, texts=texts, spans=200, prefetch=prefetch)
+    lp, view, db = open_view(lb, texts=texts, spans=200, prefetch=prefetch)
     try:
         assert view.state().get("spans") == "0", view.state()
         view.clear_timings()
@@ -177,19 +156,15 @@ def docs_run(
         painted = select_to_paint(lp, view, select) if select else ([], [])
         return opened, painted
     finally:
-        close(lp, server)
+        lb.done(lp)
 
 
-def short_select_run(
-    server: LabServer, browser: object, *, select: int
-) -> tuple[list[float], list[list[float]]]:
-    lp, view, _ = open_view(
-        server, browser, texts="[doc(100) for _ in range(3)]", spans=0, prefetch=2
-    )
+def short_select_run(lb: Lab, *, select: int) -> tuple[list[float], list[list[float]]]:
+    lp, view, _ = open_view(lb, texts="[doc(100) for _ in range(3)]", spans=0, prefetch=2)
     try:
         return select_to_paint(lp, view, min(select, 15), stride=1)  # 100 characters: ~17 words
     finally:
-        close(lp, server)
+        lb.done(lp)
 
 
 LONG_JS = """async ([s, plain]) => {
@@ -226,10 +201,10 @@ LONG_JS = """async ([s, plain]) => {
 }"""
 
 
-def long_run(server: LabServer, browser: object, *, repeat: int) -> tuple[float, float]:
+def long_run(lb: Lab, *, repeat: int) -> tuple[float, float]:
     """(widget ms, whole-text ms): open the 1M-character document and scroll to its end."""
     texts = f"[t for _ in range({repeat}) for t in (doc(2_000), doc(1_000_000))]"
-    lp, view, _ = open_view(server, browser, texts=texts, spans=0, prefetch=1)
+    lp, view, _ = open_view(lb, texts=texts, spans=0, prefetch=1)
     best, best_plain = float("inf"), float("inf")
     try:
         for k in range(repeat):
@@ -262,7 +237,7 @@ def long_run(server: LabServer, browser: object, *, repeat: int) -> tuple[float,
                 time.sleep(1.0)
         return best, best_plain
     finally:
-        close(lp, server)
+        lb.done(lp)
 
 
 def p95_logged(what: str, ms: list[float]) -> float:
@@ -299,40 +274,26 @@ def main(argv: list[str] | None = None) -> int:
     if chromium_path() is None:
         print("# bench_text_widget: Chromium not found; skipped", file=sys.stderr)
         return 0
-    from playwright.sync_api import sync_playwright
-
     opened: dict[int, float] = {}
     selected: dict[str, float] = {}
     parts: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="wb-bench-text-") as tmp:
-        server = LabServer(Path(tmp)).start()
-        try:
-            with sync_playwright() as pw:
-                browser = launch_browser(pw)
-                try:
-                    for prefetch in (args.prefetch, 0):
-                        for run in range(args.repeat):
-                            ms, sel = docs_run(
-                                server, browser, prefetch=prefetch, docs=args.docs,
-                                interval=args.interval,
-                                select=args.select if prefetch else 0,
-                            )  # fmt: skip
-                            p95 = p95_logged(f"open prefetch={prefetch} run={run}", ms)
-                            opened[prefetch] = min(p95, opened.get(prefetch, float("inf")))
-                            if sel[0]:
-                                s95 = p95_logged(f"select 10k/200 spans run={run}", sel[0])
-                                if s95 < selected.get("doc", float("inf")):
-                                    selected["doc"], parts["doc"] = s95, steps_p95(sel[1])
-                    for run in range(args.repeat):
-                        sel = short_select_run(server, browser, select=args.select)
-                        s95 = p95_logged(f"select 100 chars run={run}", sel[0])
-                        if s95 < selected.get("short", float("inf")):
-                            selected["short"], parts["short"] = s95, steps_p95(sel[1])
-                    long_ms, plain_ms = long_run(server, browser, repeat=max(2, args.repeat))
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
+    with lab() as lb:
+        for prefetch in (args.prefetch, 0):
+            for run in range(args.repeat):
+                ms, sel = docs_run(lb, prefetch=prefetch, docs=args.docs, interval=args.interval,
+                                   select=args.select if prefetch else 0)  # fmt: skip
+                p95 = p95_logged(f"open prefetch={prefetch} run={run}", ms)
+                opened[prefetch] = min(p95, opened.get(prefetch, float("inf")))
+                if sel[0]:
+                    s95 = p95_logged(f"select 10k/200 spans run={run}", sel[0])
+                    if s95 < selected.get("doc", float("inf")):
+                        selected["doc"], parts["doc"] = s95, steps_p95(sel[1])
+        for run in range(args.repeat):
+            sel = short_select_run(lb, select=args.select)
+            s95 = p95_logged(f"select 100 chars run={run}", sel[0])
+            if s95 < selected.get("short", float("inf")):
+                selected["short"], parts["short"] = s95, steps_p95(sel[1])
+        long_ms, plain_ms = long_run(lb, repeat=max(2, args.repeat))
 
     emit("text.open_doc_ms.p95", opened[args.prefetch], "ms", opened[0], target_ms=50,
          documents=args.docs, chars=10_000, spans=200, prefetch=args.prefetch)  # fmt: skip

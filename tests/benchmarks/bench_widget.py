@@ -22,22 +22,14 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.browser.harness import (  # noqa: E402
-    LabPage,
-    LabServer,
-    chromium_path,
-    launch_browser,
-    wait_events,
-    wait_for,
-    write_notebook,
-)
+from tests.benchmarks.lab import Lab, lab  # noqa: E402
+from tests.browser.harness import chromium_path, wait_events, wait_for  # noqa: E402
 from tests.browser.notebooks import KEYS, classify_cells  # noqa: E402
 from tests.browser.views import ClassifyView  # noqa: E402
 
@@ -54,23 +46,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(
-    server: LabServer,
-    browser: object,
-    *,
-    prefetch: int,
-    presses: int,
-    interval: float,
-    items: str,
-    seed: int,
+    lab: Lab, *, prefetch: int, presses: int, interval: float, items: str, seed: int
 ) -> list[float]:
     """Press ``presses`` class keys; return each key-to-paint time in ms."""
     name = f"bench_p{prefetch}_{int(time.time() * 1000)}"
-    db = server.notebooks / f"{name}.db"
-    write_notebook(
-        server.notebooks / f"{name}.ipynb",
-        classify_cells(db, presses + 40, prefetch=prefetch, items=items),
-    )
-    lp = LabPage.open(server, browser, f"{name}.ipynb")
+    db = lab.notebooks / f"{name}.db"
+    lp = lab.open(name, classify_cells(db, presses + 40, prefetch=prefetch, items=items))
     try:
         view = ClassifyView(lp)
         lp.run_all()
@@ -83,15 +64,9 @@ def measure(
         lp.press_keys(keys, interval=interval)
         wait_for(lambda: len(view.timings()) >= presses, timeout=60, what=f"{presses} timings")
         wait_events(db, lambda ev: len(ev) >= presses, timeout=60, what=f"{presses} labels")
-        timings = view.timings()[:presses]
-        if lp.console:
-            print(
-                f"# browser console (prefetch={prefetch}):\n{lp.console_report()}", file=sys.stderr
-            )
-        return [float(t["ms"]) for t in timings]
+        return [float(t["ms"]) for t in view.timings()[:presses]]
     finally:
-        lp.close()
-        server.shutdown_all_sessions()
+        lab.done(lp, f"prefetch={prefetch}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,36 +85,23 @@ def main(argv: list[str] | None = None) -> int:
     if chromium_path() is None:
         print("# bench_widget: Chromium not found; skipped", file=sys.stderr)
         return 0
-    from playwright.sync_api import sync_playwright
-
     figures: dict[int, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="wb-bench-widget-") as tmp:
-        server = LabServer(Path(tmp)).start()
-        try:
-            with sync_playwright() as pw:
-                browser = launch_browser(pw)
-                try:
-                    for prefetch in (args.prefetch, 0):
-                        best: dict[str, float] = {}
-                        for run in range(args.repeat):
-                            ms = measure(
-                                server, browser, prefetch=prefetch, presses=args.presses,
-                                interval=args.interval, items=args.items, seed=args.seed + run,
-                            )  # fmt: skip
-                            fig = {"p50": percentile(ms, 50), "p95": percentile(ms, 95)}
-                            print(
-                                f"# prefetch={prefetch} run={run} n={len(ms)} "
-                                f"p50={fig['p50']:.1f} p95={fig['p95']:.1f} "
-                                f"min={min(ms):.1f} max={max(ms):.1f} ms",
-                                file=sys.stderr,
-                            )
-                            for k, v in fig.items():
-                                best[k] = min(v, best.get(k, float("inf")))
-                        figures[prefetch] = best
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
+    with lab() as lb:
+        for prefetch in (args.prefetch, 0):
+            best: dict[str, float] = {}
+            for run in range(args.repeat):
+                ms = measure(lb, prefetch=prefetch, presses=args.presses, interval=args.interval,
+                             items=args.items, seed=args.seed + run)  # fmt: skip
+                fig = {"p50": percentile(ms, 50), "p95": percentile(ms, 95)}
+                print(
+                    f"# prefetch={prefetch} run={run} n={len(ms)} "
+                    f"p50={fig['p50']:.1f} p95={fig['p95']:.1f} "
+                    f"min={min(ms):.1f} max={max(ms):.1f} ms",
+                    file=sys.stderr,
+                )
+                for k, v in fig.items():
+                    best[k] = min(v, best.get(k, float("inf")))
+            figures[prefetch] = best
 
     for q in ("p50", "p95"):
         value, baseline = figures[args.prefetch][q], figures[0][q]

@@ -770,6 +770,33 @@ class LabPage(BrowserPage):
     def run_all(self) -> None:
         self.command("notebook:run-all-cells")
 
+    def close_documents(self) -> None:
+        """Close every document open in the page's main area, unsaved changes and all
+        (marked clean first, so no "save your work" dialog asks). Their kernels
+        keep running, as when a user closes a tab."""
+        self.page.evaluate(
+            """() => {
+                for (const w of [...window.jupyterapp.shell.widgets('main')]) {
+                    if (w.context && w.context.model) w.context.model.dirty = false;
+                    w.dispose();
+                }
+            }"""
+        )
+
+    def switch(self, notebook: str, *, timeout: float = 60.0) -> None:
+        """Open ``notebook`` in this page in place of what is open in it, and wait for
+        its kernel idle; the console log starts again. About 2 s on a 2-core machine,
+        where a new page loads JupyterLab again in about 8."""
+        self.close_documents()
+        self.page.evaluate(
+            "async (path) => { await window.jupyterapp.commands.execute("
+            "'docmanager:open', {path, factory: 'Notebook'}); }",
+            notebook,
+        )
+        self.notebook = notebook
+        self.console.clear()
+        self.wait_kernel_idle(timeout=timeout)
+
     def dismiss_kernel_dialogs(self) -> list[str]:
         """Close JupyterLab's "Kernel Restarting" notices (a modal after a kernel dies).
 

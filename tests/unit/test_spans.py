@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import workbench as wb
 from workbench.kinds import registry
 from workbench.kinds.spans.agreement import pairwise_f1, span_counts, span_f1, total_counts
-from workbench.kinds.spans.schema import MAX_OFFSET, snap, tokenize
+from workbench.kinds.spans.schema import MAX_OFFSET, snap, token_edge, tokenize
 
 
 def ents(**kw) -> wb.TextSpans:
@@ -182,6 +182,11 @@ def test_tokens_and_snapping_for_any_text(text, tokenizer, data):
         assert nxt is None or e <= nxt[0]
         covered.update(range(s, e))
     assert all(text[i].isspace() for i in range(len(text)) if i not in covered)
+    # The span check's test of one offset says what the whole tokenization says.
+    starts, ends = {a for a, _ in tokens}, {b for _, b in tokens}
+    for i in range(len(text) + 1):
+        assert token_edge(text, i, tokenizer, True) == (i in starts), i
+        assert token_edge(text, i, tokenizer, False) == (i in ends), i
     if not text:
         return
     start = data.draw(st.integers(0, len(text) - 1))

@@ -497,6 +497,21 @@ def test_a_bad_document_stores_nothing(project, fmt):
     pd.testing.assert_frame_equal(project.events(), log)
 
 
+def test_a_label_the_store_would_refuse_is_the_imports_error(project, monkeypatch):
+    """A document whose label is over the store's size limit: the format's error,
+    naming the document, before anything is written (not the store's error
+    halfway)."""
+    import workbench.store.base as base
+
+    recs = to_prodigy(project)
+    log, items = project.events(), project.item_ids()
+    monkeypatch.setattr(base, "MAX_VALUE_BYTES", 200)  # the first label is larger
+    with pytest.raises(ProdigyFormatError, match=r"record 1: .*at most 200 bytes of JSON"):
+        from_prodigy(project, recs)
+    pd.testing.assert_frame_equal(project.events(), log)
+    assert project.item_ids() == items
+
+
 def test_a_file_whose_text_is_not_the_items_is_refused(project):
     recs = to_prodigy(project)
     recs[0]["text"] = recs[0]["text"].upper()

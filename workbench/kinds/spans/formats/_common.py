@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ....errors import SchemaError, WorkbenchError
+from ....errors import SchemaError, StoreError, WorkbenchError
 from ....items import _text_id
 from ....schema import describe
-from ....store.base import MAX_VALUE_BYTES, Event, _gc_paused
+from ....store.base import Event, _gc_paused
 from ..schema import TextSpans, snap, tokenize
 
 __all__ = [
@@ -342,6 +342,18 @@ def store_docs(
     item id that repeats an earlier one (the same text and spans) labels its item
     once, with a warning; the same item with other spans is refused.
     """
+    with _gc_paused():  # reading, matching and appending make objects in no cycle
+        return _store_docs(project, task, docs, error, annotator=annotator)
+
+
+def _store_docs(
+    project: Any,
+    task: TextSpans,
+    docs: Sequence[Incoming],
+    error: Callable[[str], Exception],
+    *,
+    annotator: str | None,
+) -> int:
     ids = set(project.item_ids())
     index = _TextIndex(project, task)
     events: list[Event] = []
@@ -360,104 +372,74 @@ def store_docs(
             if not isinstance(text, str):
                 raise error(f"item {r.item_id!r} is not a text: a text-spans import labels texts")
             known_texts[r.item_id] = text
-    with _gc_paused():
-        for doc in docs:
-            where = doc.where
-            item_id = doc.item_id
-            text = doc.text
-            if text is not None and not isinstance(text, str):
-                raise error(f"{where}: text must be a string, got {describe(text)}")
-            if text is not None and len(text) > MAX_TEXT_CHARS:
+    for doc in docs:
+        where = doc.where
+        item_id = doc.item_id
+        text = doc.text
+        if text is not None and not isinstance(text, str):
+            raise error(f"{where}: text must be a string, got {describe(text)}")
+        if text is not None and len(text) > MAX_TEXT_CHARS:
+            raise error(f"{where}: a text of {len(text)} characters, more than {MAX_TEXT_CHARS}")
+        if item_id is not None and item_id in known_texts:
+            if text is not None and text != known_texts[item_id]:
                 raise error(
-                    f"{where}: a text of {len(text)} characters, more than {MAX_TEXT_CHARS}"
+                    f"{where}: its text is not the text of item {item_id!r} "
+                    f"({describe(text[:40])} vs {describe(known_texts[item_id][:40])})"
                 )
-            if item_id is not None and item_id in known_texts:
-                if text is not None and text != known_texts[item_id]:
-                    raise error(
-                        f"{where}: its text is not the text of item {item_id!r} "
-                        f"({describe(text[:40])} vs {describe(known_texts[item_id][:40])})"
-                    )
-                text = known_texts[item_id]
-            elif item_id is not None and item_id in new:
-                if text is not None and text != new[item_id]:
-                    raise error(f"{where}: item {item_id!r} comes twice with different texts")
-                text = new[item_id]
-            elif item_id is None:
-                if text is not None:
-                    found = index.find(text, tokens=False)
-                elif doc.tokens is not None:
-                    found = index.find(tuple(doc.tokens), tokens=True)
-                else:
-                    raise error(f"{where}: no text, no tokens and no item id")
-                if len(found) > 1:
-                    raise error(
-                        f"{where}: matches {len(found)} items ({found[:3]}); give the item id"
-                    )
-                if found:
-                    item_id = found[0]
-                    text = index.texts[item_id]
-            if text is None:
-                if doc.tokens is None:
-                    raise error(
-                        f"{where}: item {item_id!r} is not in the project and the "
-                        "document has no text to create it with"
-                    )
-                text = " ".join(doc.tokens)
-            if item_id is None:
-                item_id = _text_id(text)
-            if not item_id:
-                raise error(f"{where}: an item id is a non-empty string, got ''")
-            if item_id not in ids and item_id not in new:
-                new[item_id] = text
-            value = _value_of(doc, text, where, error)
+            text = known_texts[item_id]
+        elif item_id is not None and item_id in new:
+            if text is not None and text != new[item_id]:
+                raise error(f"{where}: item {item_id!r} comes twice with different texts")
+            text = new[item_id]
+        elif item_id is None:
+            if text is not None:
+                found = index.find(text, tokens=False)
+            elif doc.tokens is not None:
+                found = index.find(tuple(doc.tokens), tokens=True)
+            else:
+                raise error(f"{where}: no text, no tokens and no item id")
+            if len(found) > 1:
+                raise error(f"{where}: matches {len(found)} items ({found[:3]}); give the item id")
+            if found:
+                item_id = found[0]
+                text = index.texts[item_id]
+        if text is None:
+            if doc.tokens is None:
+                raise error(
+                    f"{where}: item {item_id!r} is not in the project and the "
+                    "document has no text to create it with"
+                )
+            text = " ".join(doc.tokens)
+        if item_id is None:
+            item_id = _text_id(text)
+        if not item_id:
+            raise error(f"{where}: an item id is a non-empty string, got ''")
+        if item_id not in ids and item_id not in new:
+            new[item_id] = text
+        value = _value_of(doc, text, where, error)
+        try:
+            valid = task.validate(value)
+            task.check_text(valid, text)
+        except SchemaError as exc:
+            raise error(f"{where}: {exc}") from None
+        if item_id in seen:
+            # Data sets repeat short documents ("Germany 3 1 0"): the same text with
+            # the same spans is one item labeled once; different spans are refused.
+            if doc.item_id is None and seen_values[item_id] == valid and not doc.cats:
+                repeats += 1
+                continue
+            raise error(f"{where}: item {item_id!r} is also {seen[item_id]}")
+        seen[item_id] = where
+        seen_values[item_id] = valid
+        events.append(_event(item_id, task.name, valid, who, version, where, error))
+        for name, cat in doc.cats.items():
+            if name not in other_tasks or name == task.name:
+                raise error(f"{where}: the schema has no task {name!r} for its classes")
             try:
-                valid = task.validate(value)
-                task.check_text(valid, text)
+                cv = project.schema.validate(name, cat)
             except SchemaError as exc:
                 raise error(f"{where}: {exc}") from None
-            if item_id in seen:
-                # Data sets repeat short documents ("Germany 3 1 0"): the same text with
-                # the same spans is one item labeled once; different spans are refused.
-                if doc.item_id is None and seen_values[item_id] == valid and not doc.cats:
-                    repeats += 1
-                    continue
-                raise error(f"{where}: item {item_id!r} is also {seen[item_id]}")
-            seen[item_id] = where
-            seen_values[item_id] = valid
-            events.append(
-                Event(
-                    item_id=item_id,
-                    task=task.name,
-                    value=valid,
-                    kind="label",
-                    annotator=who,
-                    schema_version=version,
-                )
-            )
-            for name, cat in doc.cats.items():
-                if name not in other_tasks or name == task.name:
-                    raise error(f"{where}: the schema has no task {name!r} for its classes")
-                try:
-                    cv = project.schema.validate(name, cat)
-                except SchemaError as exc:
-                    raise error(f"{where}: {exc}") from None
-                events.append(
-                    Event(
-                        item_id=item_id,
-                        task=name,
-                        value=cv,
-                        kind="label",
-                        annotator=who,
-                        schema_version=version,
-                    )
-                )
-        for ev in events:  # what the store would refuse, refused here, before any write
-            size = len(json.dumps(ev.value, ensure_ascii=False))
-            if size > MAX_VALUE_BYTES:
-                raise error(
-                    f"item {ev.item_id!r}: a label of {size} bytes, more than the "
-                    f"{MAX_VALUE_BYTES} one label may hold"
-                )
+            events.append(_event(item_id, name, cv, who, version, where, error))
     if new:
         project.add_texts(list(new.values()), ids=list(new))
     project.store.append(events)  # one transaction: all or nothing
@@ -466,9 +448,27 @@ def store_docs(
             f"{repeats} document(s) repeat an earlier one (the same text and "
             "spans): each item is labeled once",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return len(events)
+
+
+def _event(
+    item_id: str,
+    task: str,
+    value: Any,
+    who: str,
+    version: int,
+    where: str,
+    error: Callable[[str], Exception],
+) -> Event:
+    """A label event; what the store would refuse (a label over its size limit) is
+    the import's error, naming the document, before anything is written."""
+    try:
+        return Event(item_id=item_id, task=task, value=value, annotator=who,
+                     schema_version=version)  # fmt: skip
+    except StoreError as exc:
+        raise error(f"{where}: {exc}") from None
 
 
 def _value_of(

@@ -84,11 +84,12 @@ def doc_words(
     words: list[str] = []
     spaces: list[bool] = []
     cuts = sorted(starts | ends)
+    n_cuts = len(cuts)
 
     def add(a: int, b: int, token: bool) -> None:
         k = bisect.bisect_right(cuts, a)
         while a < b:
-            c = cuts[k] if k < len(cuts) and cuts[k] < b else b
+            c = cuts[k] if k < n_cuts and cuts[k] < b else b
             k += 1
             piece = text[a:c]
             if (
@@ -110,8 +111,28 @@ def doc_words(
     pos = 0
     for s, e in tokens:
         if s > pos:
-            add(pos, s, False)
-        add(s, e, True)
+            # The common gap, one space after a word that no span edge touches, is the
+            # word's trailing space: what add() decides, without its loop.
+            if (
+                s == pos + 1
+                and text[pos] == " "
+                and words
+                and not spaces[-1]
+                and not text[pos - 1].isspace()
+                and pos not in starts
+                and s not in ends
+                and pos not in ends
+            ):
+                spaces[-1] = True
+            else:
+                add(pos, s, False)
+        # A token no span edge cuts inside is one word.
+        k = bisect.bisect_right(cuts, s)
+        if k < n_cuts and cuts[k] < e:
+            add(s, e, True)
+        else:
+            words.append(text[s:e])
+            spaces.append(False)
         pos = e
     if pos < len(text):
         add(pos, len(text), False)
@@ -153,27 +174,27 @@ def to_docbin(
     from spacy.tokens import Doc, DocBin
     from spacy.vocab import Vocab
 
-    t = spans_task(project, task, "spaCy DocBin")
-    key = spans_key if spans_key is not None else (SPANS_KEY if t.overlapping else None)
-    cats_t = _cats_task(project, cats_task, t)
-    cats: dict[str, Any] = {}
-    if cats_t is not None:
-        frame = project.labels(cats_t.name)
-        cats = {
-            str(i): v
-            for i, v in zip(frame["item_id"], frame["label"], strict=True)
-            if v is not None
-        }
-    vocab = Vocab(strings=[*t.class_names])
-    losses = Losses()
-    # DocBin packs each Doc's user_data with a new msgpack Packer, which looks up
-    # srsly's encoder entry points every time (a millisecond a Doc in a large
-    # environment): packed here with one Packer into the same list, bytes spaCy
-    # reads back as it reads its own.
-    docs = DocBin(store_user_data=False)
-    packer = _packer() if user_data else None
-    del spacy
-    with _gc_paused():
+    with _gc_paused():  # Docs, spans and packed bytes: many objects in no cycle
+        t = spans_task(project, task, "spaCy DocBin")
+        key = spans_key if spans_key is not None else (SPANS_KEY if t.overlapping else None)
+        cats_t = _cats_task(project, cats_task, t)
+        cats: dict[str, Any] = {}
+        if cats_t is not None:
+            frame = project.labels(cats_t.name)
+            cats = {
+                str(i): v
+                for i, v in zip(frame["item_id"], frame["label"], strict=True)
+                if v is not None
+            }
+        vocab = Vocab(strings=[*t.class_names])
+        losses = Losses()
+        # DocBin packs each Doc's user_data with a new msgpack Packer, which looks up
+        # srsly's encoder entry points every time (a millisecond a Doc in a large
+        # environment): packed here with one Packer into the same list, bytes spaCy
+        # reads back as it reads its own.
+        docs = DocBin(store_user_data=False)
+        packer = _packer() if user_data else None
+        del spacy
         for item_id, text, value in labeled_docs(project, t):
             starts = {s["start"] for s in value["spans"]}
             ends = {s["end"] for s in value["spans"]}
@@ -204,11 +225,11 @@ def to_docbin(
                 docs.user_data.append(
                     packer.pack({"workbench": {"item_id": item_id, "value": value}})
                 )
-    docs.store_user_data = user_data
-    losses.report(t, "spaCy DocBin", strict, DocBinFormatError)
-    if path is not None:
-        Path(path).write_bytes(docs.to_bytes())
-    return docs
+        docs.store_user_data = user_data
+        losses.report(t, "spaCy DocBin", strict, DocBinFormatError)
+        if path is not None:
+            Path(path).write_bytes(docs.to_bytes())
+        return docs
 
 
 def _cats_task(project: Any, name: str | None, spans: Any) -> Any:
@@ -244,7 +265,6 @@ def from_docbin(
     """
     _spacy()
     from spacy.tokens import DocBin
-    from spacy.vocab import Vocab
 
     t = spans_task(project, task, "spaCy DocBin")
     if isinstance(source, DocBin):
@@ -265,6 +285,15 @@ def from_docbin(
         except Exception as exc:  # msgpack, zlib, spaCy's own checks: all "not a DocBin"
             raise DocBinFormatError(f"{where}: not a spaCy DocBin: {str(exc)[:200]}") from None
     cats_t = _cats_task(project, cats_task, t)
+    with _gc_paused():  # a Doc and its spans and dicts a document: objects in no cycle
+        docs = _incoming(bin_, where, t, spans_key, cats_t)
+    return store_docs(project, t, docs, DocBinFormatError, annotator=annotator)
+
+
+def _incoming(bin_: Any, where: str, t: Any, spans_key: str | None, cats_t: Any) -> list:
+    """The documents of ``bin_`` as :class:`Incoming` values, not yet matched or checked."""
+    from spacy.vocab import Vocab
+
     # user_data read here with one Unpacker (see to_docbin), not by get_docs.
     packed = list(bin_.user_data)
     try:
@@ -277,61 +306,56 @@ def from_docbin(
         bin_.user_data = packed
     key = spans_key if spans_key is not None else SPANS_KEY
     docs = []
-    with _gc_paused():
-        for n, doc in enumerate(docs_in):
-            at = f"{where}: doc {n}"
-            if spans_key is not None or (key in doc.spans and (t.overlapping or not doc.ents)):
-                if key not in doc.spans:
-                    raise DocBinFormatError(
-                        f"{at}: no span group {key!r}; groups: {sorted(doc.spans)}"
-                    )
-                found = list(doc.spans[key])
-            else:
-                found = list(doc.ents)
-            spans = [
-                {"start": sp.start_char, "end": sp.end_char, "class": sp.label_} for sp in found
-            ]
-            extra = extras[n].get("workbench") if n < len(extras) else None
-            item_id = None
-            relations: list[Any] = []
-            if isinstance(extra, Mapping):
-                item_id = extra.get("item_id")
-                if item_id is not None and (
-                    isinstance(item_id, bool) or not isinstance(item_id, str | int)
-                ):
-                    raise DocBinFormatError(
-                        f"{at}: user_data item_id: a string, got {describe(item_id)}"
-                    )
-                stored = extra.get("value")
-                if isinstance(stored, Mapping):
-                    spans = _merge(spans, stored.get("spans"), at)
-                    relations = list(stored.get("relations") or [])
-            cats = {}
-            if doc.cats:
-                if cats_t is None:
-                    raise DocBinFormatError(
-                        f"{at}: cats, but the schema has no classification task for them"
-                    )
-                chosen = [c for c, v in doc.cats.items() if isinstance(v, int | float) and v >= 0.5]
-                if getattr(cats_t, "multi_label", False):
-                    cats[cats_t.name] = chosen
-                elif len(chosen) == 1:
-                    cats[cats_t.name] = chosen[0]
-                elif len(chosen) > 1:
-                    raise DocBinFormatError(
-                        f"{at}: cats choose {len(chosen)} classes of "
-                        f"single-label task {cats_t.name!r}: {chosen}"
-                    )
-            docs.append(
-                Incoming(
-                    at,
-                    item_id=None if item_id is None else str(item_id),
-                    text=doc.text,
-                    value={"spans": spans, "relations": relations},
-                    cats=cats,
+    for n, doc in enumerate(docs_in):
+        at = f"{where}: doc {n}"
+        if spans_key is not None or (key in doc.spans and (t.overlapping or not doc.ents)):
+            if key not in doc.spans:
+                raise DocBinFormatError(f"{at}: no span group {key!r}; groups: {sorted(doc.spans)}")
+            found = list(doc.spans[key])
+        else:
+            found = list(doc.ents)
+        spans = [{"start": sp.start_char, "end": sp.end_char, "class": sp.label_} for sp in found]
+        extra = extras[n].get("workbench") if n < len(extras) else None
+        item_id = None
+        relations: list[Any] = []
+        if isinstance(extra, Mapping):
+            item_id = extra.get("item_id")
+            if item_id is not None and (
+                isinstance(item_id, bool) or not isinstance(item_id, str | int)
+            ):
+                raise DocBinFormatError(
+                    f"{at}: user_data item_id: a string, got {describe(item_id)}"
                 )
+            stored = extra.get("value")
+            if isinstance(stored, Mapping):
+                spans = _merge(spans, stored.get("spans"), at)
+                relations = list(stored.get("relations") or [])
+        cats = {}
+        if doc.cats:
+            if cats_t is None:
+                raise DocBinFormatError(
+                    f"{at}: cats, but the schema has no classification task for them"
+                )
+            chosen = [c for c, v in doc.cats.items() if isinstance(v, int | float) and v >= 0.5]
+            if getattr(cats_t, "multi_label", False):
+                cats[cats_t.name] = chosen
+            elif len(chosen) == 1:
+                cats[cats_t.name] = chosen[0]
+            elif len(chosen) > 1:
+                raise DocBinFormatError(
+                    f"{at}: cats choose {len(chosen)} classes of "
+                    f"single-label task {cats_t.name!r}: {chosen}"
+                )
+        docs.append(
+            Incoming(
+                at,
+                item_id=None if item_id is None else str(item_id),
+                text=doc.text,
+                value={"spans": spans, "relations": relations},
+                cats=cats,
             )
-    return store_docs(project, t, docs, DocBinFormatError, annotator=annotator)
+        )
+    return docs
 
 
 def _packer() -> Any:
