@@ -377,10 +377,13 @@ class LiveStatus:
             return
         store, task = self.store, self.task
         state = store.current(task, labels_only=False, item_ids=items)
-        kinds = ("label", "ambiguous", *REVIEW_OUTCOMES)
-        log = store.live_rows(task, list(dict.fromkeys(kinds)), items)
-        labels = store.annotator_label_rows(task, items)
-        opened = store.open_reviews(task, items)
+        kinds = list(dict.fromkeys(("label", "ambiguous", *REVIEW_OUTCOMES)))
+        if items is None:  # the whole log: one pass where the store can
+            log, labels, opened = store.status_rows(task, kinds)
+        else:
+            log = store.live_rows(task, kinds, items)
+            labels = store.annotator_label_rows(task, items)
+            opened = store.open_reviews(task, items)
         kinds_tiers = zip(state["kind"].tolist(), state["tier"].tolist(), strict=True)
         new_state = dict(zip(state["item_id"].tolist(), kinds_tiers, strict=True))
         new_labels: dict[str, list] = {}
@@ -413,13 +416,13 @@ class LiveStatus:
         values: dict[str, dict[str, Any]],
     ) -> None:
         """Every item's contribution at once, from nothing (the first poll): what
-        :meth:`_swap` would add item by item, in bulk."""
+        :meth:`_swap` would add item by item, in bulk. (Each entry holds something:
+        :meth:`_refresh` makes one only to add to it, and ``open_reviews`` gives
+        items with a reason.)"""
         self._state = dict(state)
         self.states = Counter(state.values())
-        for iid, rows in labels.items():
-            if not rows:
-                continue
-            self._labels[iid] = rows
+        self._labels = labels
+        for rows in labels.values():
             for who, when, ms in rows:
                 self.times.setdefault(who, []).append(when)
                 if ms is not None:
@@ -427,14 +430,13 @@ class LiveStatus:
         for lists in (self.times, self.durations):
             for v in lists.values():
                 v.sort()
-        self._reviews = {iid: r for iid, r in reviews.items() if r}
-        self.outcomes = Counter(o for r in self._reviews.values() for o in r)
-        self._open = {iid: r for iid, r in opened.items() if r}
-        self.reasons = Counter(x for r in self._open.values() for x in r)
-        for iid, v in values.items():
-            if v:
-                self._values[iid] = v
-                self._agreement(v, +1)
+        self._reviews = reviews
+        self.outcomes = Counter(o for r in reviews.values() for o in r)
+        self._open = dict(opened)
+        self.reasons = Counter(x for r in opened.values() for x in r)
+        self._values = values
+        for v in values.values():
+            self._agreement(v, +1)
 
     def _swap(
         self,

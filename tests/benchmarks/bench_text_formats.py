@@ -97,7 +97,7 @@ def document(rng: random.Random) -> tuple[str, dict]:
     spans = []
     pos = 0
     for cls, pool in (("PER", NAMES), ("ORG", ORGS), ("LOC", PLACES), ("PER", NAMES)):
-        words = " ".join(rng.choice(FILLER) for _ in range(rng.randint(4, 7)))
+        words = " ".join(rng.choices(FILLER, k=rng.randint(4, 7)))
         parts.append(words + " ")
         pos += len(words) + 1
         name = rng.choice(pool)

@@ -89,3 +89,47 @@ def test_plain_rows_match_the_frames(store_location):
             assert sorted(p.store.annotator_label_rows("animal", items)) == want_labels
         assert ("b", "amy", ["dog"]) in p.store.annotator_label_rows("animal")
         assert not any(r[0] == "b" and r[5] == 900 for r in p.store.live_rows("animal", kinds))
+
+
+def test_status_rows_read_in_one_pass_what_the_three_readers_give(store_location):
+    """Store.status_rows (a live status's first poll, one pass over the log) equals
+    live_rows, annotator_label_rows and open_reviews read one by one, for every
+    case of the review rule: a disagreement left open, closed by a reviewer's
+    accept, by a reviewer's ``ambiguous`` (a review decision outside the annotate
+    tier), reopened by a later label, and one whose review was retracted; an
+    annotator's own ``ambiguous`` flag; a label given in the review tier (no
+    decision of the annotate tier); skips and retractions."""
+    schema = wb.Schema.classification("animal", ["cat", "dog", "bird"])
+    with wb.Project(store_location, schema=schema) as p:
+        ids = [f"i{k}" for k in range(9)]
+        p.add_texts(ids, ids=ids)
+
+        def disagree(iid):
+            p.label(iid, "cat", annotator="amy")
+            p.label(iid, "dog", annotator="bob", duration_ms=700)
+
+        disagree("i0")  # open
+        disagree("i1")
+        p.review_label("i1", "accept", annotator="rev")  # closed
+        disagree("i2")
+        flag = p.make_event("i2", None, kind="ambiguous", annotator="rev", tier="review")
+        p.store.append([flag])  # closed
+        disagree("i3")
+        p.review_label("i3", "accept", annotator="rev")
+        p.label("i3", "bird", annotator="cy")  # reopened by a later label
+        disagree("i4")
+        p.retract(p.review_label("i4", "accept", annotator="rev"))  # open again
+        p.label("i5", None, kind="ambiguous", annotator="amy")  # an annotator's flag
+        p.label("i6", "cat", annotator="amy")
+        p.store.append([p.make_event("i6", "dog", annotator="rev", tier="review")])  # no decision
+        p.label("i7", "cat", annotator="amy")
+        p.label("i7", None, kind="skip", annotator="bob")
+        disagree("i8")
+        p.label("i8", None, kind="skip", annotator="bob")  # bob's latest decision: no label
+        kinds = ["label", "ambiguous", "review-accept", "review-correct", "send-back"]
+        log, labels, opened = p.store.status_rows("animal", kinds)
+        assert log == p.store.live_rows("animal", kinds)
+        assert sorted(labels) == sorted(p.store.annotator_label_rows("animal"))
+        assert opened == p.store.open_reviews("animal")
+        assert opened == {"i0": ("disagreement",), "i3": ("disagreement",),
+                          "i4": ("disagreement",), "i5": ("ambiguous",)}  # fmt: skip

@@ -233,6 +233,13 @@ def test_live_status_equals_a_full_recomputation(project, clock, steps):
             (appended,) = project.store.append([ev])
             written.append((appended.id, ev.item_id))
             clock.t += 1.0
+    # A new reader's first poll reads the whole log at once (Store.status_rows): the
+    # same numbers as the one kept up to date poll by poll.
+    fresh = dash.LiveStatus(project.store, "animal")
+    fresh.poll()
+    kept = dash.live_status(project.store, "animal")
+    assert fresh.numbers(clock.t) == kept.numbers(clock.t)
+    assert fresh.agreement() == kept.agreement() and fresh.with_state() == kept.with_state()
 
 
 def test_a_poll_reads_only_the_new_events(tmp_path, clock):

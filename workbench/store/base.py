@@ -40,7 +40,7 @@ import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -279,6 +279,10 @@ def _event_real(ev: Event, name: str, v: Any) -> float | None:
 _LEAVES = frozenset((str, int, bool, type(None)))
 
 
+def _key_error(ev: Event, key: Any) -> StoreError:
+    return StoreError(f"{_where(ev)}: value's dict keys must be strings, got {_shown(key)}")
+
+
 def _check_value(ev: Event) -> None:
     """Refuse a value that is not plain JSON, or whose JSON text is over MAX_VALUE_BYTES.
 
@@ -297,11 +301,8 @@ def _check_value(ev: Event) -> None:
             # whose leaves are plain str, int, bool or None; anything else (a float,
             # a nested container, a subclass, a bad key) takes the general path.
             for k, x in v.items() if t is dict else enumerate(v):
-                if t is dict and type(k) is not str:
-                    if not isinstance(k, str):
-                        raise StoreError(
-                            f"{_where(ev)}: value's dict keys must be strings, got {_shown(k)}"
-                        )
+                if t is dict and type(k) is not str and not isinstance(k, str):
+                    raise _key_error(ev, k)
                 if type(x) not in _LEAVES:
                     stack.append((x, depth + 1))
             continue
@@ -318,9 +319,7 @@ def _check_value(ev: Event) -> None:
         elif isinstance(v, dict):
             for k, x in v.items():
                 if not isinstance(k, str):
-                    raise StoreError(
-                        f"{_where(ev)}: value's dict keys must be strings, got {_shown(k)}"
-                    )
+                    raise _key_error(ev, k)
                 stack.append((x, depth + 1))
         else:
             raise StoreError(
@@ -518,6 +517,14 @@ class Store(ABC):
     ) -> dict[str, tuple[str, ...]]:
         """``{item_id: reasons}`` of items awaiting review, reasons a sorted tuple of
         REVIEW_REASONS (an item can have both); items awaiting none left out."""
+
+    def status_rows(
+        self, task: str, kinds: Sequence[str]
+    ) -> tuple[list[tuple], list[tuple[str, str, Any]], dict[str, tuple[str, ...]]]:
+        """``(live_rows(task, kinds), annotator_label_rows(task), open_reviews(task))``
+        of the whole log: what a live status reads on its first poll. A back end may
+        read them in one pass over the log."""
+        return self.live_rows(task, kinds), self.annotator_label_rows(task), self.open_reviews(task)
 
     @abstractmethod
     def changed_items(self, task: str, after: int, until: int) -> list[str]:
@@ -1041,22 +1048,38 @@ class SQLStore(Store):
         drivers accept, as an event frame ordered by ``order`` (``sort_by``, the same
         order as frame columns; extra columns dropped)."""
         columns = (*EVENT_COLUMNS, *(c for c in sort_by if c not in EVENT_COLUMNS))
-        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
         rows: list[tuple] = []
         with _gc_paused():
             with self._read() as cur:
-                for chunk in [None] if ids is None else list(_chunks(ids, 500)):
-                    clause, a = list(where), list(args)
-                    if chunk is not None:
-                        clause.append(f"{item_column} IN ({','.join('?' * len(chunk))})")
-                        a.extend(chunk)
-                    full = sql + (" WHERE " + " AND ".join(clause) if clause else "")
-                    cur.execute(self._sql(f"{full} ORDER BY {order}"), a)
-                    rows.extend(cur.fetchall())
+                for fetched in self._scan(cur, sql, where, args, item_column, item_ids, order):
+                    rows.extend(fetched)
             frame = _event_frame(rows, columns)
-        if ids is not None and len(ids) > 500:  # each chunk is in order: the whole again
+        if item_ids is not None and len(set(item_ids)) > 500:  # each chunk in order: all again
             frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
         return frame[list(EVENT_COLUMNS)] if len(columns) > len(EVENT_COLUMNS) else frame
+
+    def _scan(
+        self,
+        cur: Any,
+        select: str,
+        where: Sequence[str],
+        args: Sequence[Any],
+        item_column: str,
+        item_ids: Sequence[str] | None,
+        order: str | None,
+    ) -> Iterator[list[tuple]]:
+        """The rows of ``select`` with ``where`` (all of them true) and, for
+        ``item_ids``, ``item_column IN (...)`` in chunks the drivers accept: one
+        fetched list per query, each ordered by ``order``."""
+        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        for chunk in [None] if ids is None else list(_chunks(ids, 500)):
+            clause, a = list(where), list(args)
+            if chunk is not None:
+                clause.append(f"{item_column} IN ({','.join('?' * len(chunk))})")
+                a.extend(chunk)
+            sql = select + (" WHERE " + " AND ".join(clause) if clause else "")
+            cur.execute(self._sql(sql + (f" ORDER BY {order}" if order else "")), a)
+            yield cur.fetchall()
 
     # -- the log, interpreted (see Store) ---------------------------------------
     #: SQL: the event ``e`` is live (no retraction names it).
@@ -1069,15 +1092,13 @@ class SQLStore(Store):
         item_ids: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        where: list[str] = ["e.kind <> 'retract'", self._LIVE]
-        args: list[Any] = []
-        if task is not None:
-            where.append("e.task = ?")
-            args.append(task)
         if kinds is not None:
-            kinds = [k for k in kinds if k != "retract"] or ["(none)"]
-            where.append(f"e.kind IN ({','.join('?' * len(kinds))})")
-            args.extend(kinds)
+            where, args = self._live_of_kinds(task, kinds)
+        else:
+            where, args = ["e.kind <> 'retract'", self._LIVE], []
+            if task is not None:
+                where.append("e.task = ?")
+                args.append(task)
         cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
         return self._chunked_event_query(
             f"SELECT {cols} FROM events e", where, args, "e.item_id", item_ids, "e.id", ["id"]
@@ -1086,22 +1107,26 @@ class SQLStore(Store):
     def live_rows(
         self, task: str, kinds: Sequence[str], item_ids: Sequence[str] | None = None
     ) -> list[tuple[str, str, str, str, float, int | None]]:
-        kinds = [k for k in kinds if k != "retract"] or ["(none)"]
-        where = f"e.task = ? AND e.kind IN ({','.join('?' * len(kinds))}) AND {self._LIVE}"
+        where, args = self._live_of_kinds(task, kinds)
         cols = "e.item_id, e.kind, e.tier, e.annotator, e.created_at, e.duration_ms"
-        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
         rows: list[tuple] = []
         with _gc_paused():
             with self._read() as cur:
-                for chunk in [None] if ids is None else list(_chunks(ids, 500)):
-                    clause, args = where, [task, *kinds]
-                    if chunk is not None:
-                        clause += f" AND e.item_id IN ({','.join('?' * len(chunk))})"
-                        args.extend(chunk)
-                    sql = f"SELECT {cols} FROM events e WHERE {clause} ORDER BY e.id"
-                    cur.execute(self._sql(sql), args)
-                    rows.extend(cur.fetchall())
+                select = f"SELECT {cols} FROM events e"
+                for fetched in self._scan(cur, select, where, args, "e.item_id", item_ids, "e.id"):
+                    rows.extend(fetched)
         return rows
+
+    def _live_of_kinds(self, task: str | None, kinds: Sequence[str]) -> tuple[list[str], list]:
+        """``(where, args)``: live events ``e`` of ``kinds`` (never a retraction) of
+        ``task`` (any task for None)."""
+        kinds = [k for k in kinds if k != "retract"] or ["(none)"]
+        where = [f"e.kind IN ({','.join('?' * len(kinds))})", self._LIVE]
+        args: list[Any] = list(kinds)
+        if task is not None:
+            where.insert(0, "e.task = ?")
+            args.insert(0, task)
+        return where, args
 
     def _latest_scan(
         self,
@@ -1116,23 +1141,16 @@ class SQLStore(Store):
         the id of their first such event. One scan of the log in id order, the primary
         key's: no sort, where a window function over (item, annotator) sorts the
         whole log first."""
-        where = ["e.task = ?", f"e.kind IN ({','.join('?' * len(kinds))})", self._LIVE]
-        args: list[Any] = [task, *kinds]
+        where, args = self._live_of_kinds(task, kinds)
         if tier is not None:
             where.append("e.tier = ?")
             args.append(tier)
         latest: dict[tuple[str, str], tuple] = {}
         first: dict[tuple[str, str], int] = {}
-        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
         with self._read() as cur:
-            for chunk in [None] if ids is None else list(_chunks(ids, 500)):
-                clause, a = list(where), list(args)
-                if chunk is not None:
-                    clause.append(f"e.item_id IN ({','.join('?' * len(chunk))})")
-                    a.extend(chunk)
-                sql = f"SELECT {cols} FROM events e WHERE {' AND '.join(clause)} ORDER BY e.id"
-                cur.execute(self._sql(sql), a)
-                for row in cur.fetchall():  # later ids overwrite: the latest stays
+            select = f"SELECT {cols} FROM events e"
+            for fetched in self._scan(cur, select, where, args, "e.item_id", item_ids, "e.id"):
+                for row in fetched:  # later ids overwrite: the latest stays
                     key = (row[1], row[2])
                     latest[key] = row
                     first.setdefault(key, row[0])
@@ -1204,12 +1222,23 @@ class SQLStore(Store):
     def open_reviews(
         self, task: str, item_ids: Sequence[str] | None = None
     ) -> dict[str, tuple[str, ...]]:
+        return self._open_reviews(task, item_ids, self._latest_rows(task, item_ids), None)
+
+    def _open_reviews(
+        self,
+        task: str,
+        item_ids: Sequence[str] | None,
+        latest: list[tuple],
+        last_review: dict[str, int] | None,
+    ) -> dict[str, tuple[str, ...]]:
+        """:meth:`open_reviews` from ``latest`` (:meth:`_latest_rows`) and, when
+        given, each item's last live review decision's id (read here otherwise)."""
         reasons: dict[str, set[str]] = {}
         # Plain rows, not a frame: a poll of a few items must stay cheap.
         keys: dict[str, set[str]] = {}
         last_own: dict[str, int] = {}
         key_of: dict[str, str] = {}  # a class name's key, worked out once
-        for iid, eid, _, kind, value in self._latest_rows(task, item_ids):
+        for iid, eid, _, kind, value in latest:
             last_own[iid] = max(last_own.get(iid, 0), int(eid))
             if kind == "label":
                 if type(value) is str:
@@ -1220,9 +1249,9 @@ class SQLStore(Store):
                     key = _value_key(value)
                 keys.setdefault(iid, set()).add(key)
         candidates = [iid for iid, k in keys.items() if len(k) > 1]
-        if candidates:
+        if candidates and last_review is None:
             kinds = ",".join("?" * len(REVIEW_KINDS))
-            last_review: dict[str, int] = {}
+            last_review = {}
             # Grouped outside a subquery that reads the log in id order: grouping the log
             # itself, SQLite walks the item index and looks up every event (5x slower).
             reviews = (
@@ -1241,22 +1270,14 @@ class SQLStore(Store):
                         (task, *REVIEW_KINDS, *chunk),
                     )
                     last_review.update((i, int(m)) for i, m in cur.fetchall())
-            for iid in candidates:
-                if last_review.get(iid, 0) < last_own[iid]:
-                    reasons.setdefault(iid, set()).add("disagreement")
-        flagged = (
-            "SELECT s.item_id FROM item_state s JOIN events e ON e.id = s.state_event "
-            "WHERE s.task = ? AND e.kind = 'ambiguous' AND e.tier = 'annotate'"
-        )
-        ids = None if item_ids is None else list(dict.fromkeys(item_ids))
+        for iid in candidates:
+            if last_review.get(iid, 0) < last_own[iid]:  # type: ignore[union-attr]
+                reasons.setdefault(iid, set()).add("disagreement")
+        flagged = "SELECT s.item_id FROM item_state s JOIN events e ON e.id = s.state_event"
+        where = ["s.task = ?", "e.kind = 'ambiguous'", "e.tier = 'annotate'"]
         with self._read() as cur:
-            for chunk in [None] if ids is None else list(_chunks(ids, 500)):
-                if chunk is None:
-                    cur.execute(self._sql(flagged), (task,))
-                else:
-                    marks = ",".join("?" * len(chunk))
-                    cur.execute(self._sql(f"{flagged} AND s.item_id IN ({marks})"), (task, *chunk))
-                for (iid,) in cur.fetchall():
+            for fetched in self._scan(cur, flagged, where, [task], "s.item_id", item_ids, None):
+                for (iid,) in fetched:
                     reasons.setdefault(str(iid), set()).add("ambiguous")
         return {iid: tuple(sorted(r)) for iid, r in reasons.items()}
 
@@ -1268,6 +1289,44 @@ class SQLStore(Store):
         with _gc_paused():
             rows = [(iid, eid, who, kind, value) for eid, iid, who, kind, value in latest.values()]
             return decoded_rows(rows, 4)
+
+    def status_rows(
+        self, task: str, kinds: Sequence[str]
+    ) -> tuple[list[tuple], list[tuple[str, str, Any]], dict[str, tuple[str, ...]]]:
+        # One pass over the task's live log in id order, where the three readers it
+        # stands for would each scan it (a first poll at 1,000,000 events read it four
+        # times): the live rows of ``kinds``, each annotator's latest label (any tier)
+        # and latest own decision (annotate tier), each item's last review decision.
+        wanted = set(kinds) - {"retract"}
+        scanned = [*dict.fromkeys([*wanted, *ANNOTATOR_LABEL_KINDS, *DECISION_KINDS,
+                                   *REVIEW_KINDS])]  # fmt: skip
+        where, args = self._live_of_kinds(task, scanned)
+        cols = "e.id, e.item_id, e.annotator, e.kind, e.tier, e.value, e.created_at, e.duration_ms"
+        log: list[tuple] = []
+        labels: dict[tuple[str, str], tuple] = {}
+        decisions: dict[tuple[str, str], tuple] = {}
+        last_review: dict[str, int] = {}
+        label_kinds, decision_kinds = set(ANNOTATOR_LABEL_KINDS), set(DECISION_KINDS)
+        review_kinds = set(REVIEW_KINDS)
+        with _gc_paused():
+            with self._read() as cur:
+                select = f"SELECT {cols} FROM events e"
+                for rows in self._scan(cur, select, where, args, "e.item_id", None, "e.id"):
+                    for eid, iid, who, kind, tier, value, when, ms in rows:
+                        if kind in wanted:
+                            log.append((iid, kind, tier, who, when, ms))
+                        if kind in label_kinds:
+                            labels[iid, who] = (iid, eid, who, value)
+                        if tier == "annotate":
+                            if kind in decision_kinds:
+                                decisions[iid, who] = (iid, eid, who, kind, value)
+                            elif kind in review_kinds:
+                                last_review[iid] = eid
+                        elif kind in review_kinds or kind == "ambiguous":
+                            last_review[iid] = eid
+            label_rows = [(i, w, v) for i, _, w, v in decoded_rows(list(labels.values()), 3)]
+            latest = decoded_rows(list(decisions.values()), 4)
+        return log, label_rows, self._open_reviews(task, None, latest, last_review)
 
     def changed_items(self, task: str, after: int, until: int) -> list[str]:
         with self._read() as cur:
