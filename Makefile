@@ -82,7 +82,7 @@ test-quick: build
 	@start=$$(date +%s); \
 	env -u PYTHONDONTWRITEBYTECODE WORKBENCH_QUICK_EXAMPLES=$(QUICK_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/unit tests/security \
 		-m "not browser and not postgres and not slow" \
-		$(if $(filter 1,$(QUICK_JOBS)),-p no:xdist,-n $(QUICK_JOBS)); \
+		$(if $(filter 1,$(QUICK_JOBS)),-p no:xdist,-n $(QUICK_JOBS) --dist worksteal); \
 	rc=$$?; echo "make test-quick: $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # make bench ONLY=bench_store runs one module (several: ONLY="bench_store bench_team").

@@ -18,6 +18,7 @@ import pytest
 import workbench as wb
 
 from . import pg
+from .quick import QUICK_EXAMPLES
 from .teams import make_team
 
 REQUIRE_POSTGRES = os.environ.get("WORKBENCH_REQUIRE_POSTGRES", "") == "1"
@@ -28,11 +29,6 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 #: The fixtures that start a ``jupyter server`` (``tests/jupyter_server.py``) for the
 #: tests of workbench.server, in tests/unit and tests/security: seconds each.
 SERVER_FIXTURES = frozenset({"server", "site", "team_server"})
-
-#: ``WORKBENCH_QUICK_EXAMPLES=0.25`` (``make test-quick``): each property test runs
-#: that share of the examples its ``@settings`` ask for (at least 10). ``make test``
-#: and CI run them all.
-QUICK_EXAMPLES = float(os.environ.get("WORKBENCH_QUICK_EXAMPLES") or 1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

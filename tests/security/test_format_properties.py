@@ -29,12 +29,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import workbench as wb
+from tests.quick import examples
 from workbench import masks
 from workbench.formats import from_coco, from_voc, from_yolo
 
 W, H = 16, 12  # the real size of every image
 CLASSES = ["car", "person", "road"]
-SETTINGS = settings(max_examples=120, deadline=None,
+SETTINGS = settings(max_examples=examples(120, at_least=40), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])  # fmt: skip
 
