@@ -449,6 +449,38 @@ def test_docbin_from_spacy_itself(empty):
         from_docbin(empty, DocBin(docs=[doc]).to_bytes())
 
 
+@pytest.mark.parametrize(
+    "fmt, export, load, needs",
+    [
+        ("Prodigy", to_prodigy, from_prodigy, None),
+        ("Label Studio", to_label_studio, from_label_studio, None),
+        ("CoNLL", to_conll, from_conll, None),
+        ("DocBin", to_docbin, from_docbin, "spacy"),
+        ("Hugging Face", to_hf_tokens, from_hf_tokens, "datasets"),
+    ],
+)
+def test_every_text_format_shows_its_progress_when_asked(project, capsys, fmt, export, load,
+                                                          needs):  # fmt: skip
+    """Each export and import counts its documents in a progress bar with
+    ``progress=True``, and shows none with ``progress=False`` (nor, by default,
+    for a few documents)."""
+    if needs:
+        pytest.importorskip(needs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the lossy formats say what they leave out
+        data = export(project, progress=True)
+        err = capsys.readouterr().err
+        assert f"{fmt} export" in err and "3/3" in err, err
+        assert load(project, data, progress=True) >= 3  # DocBin adds the cats
+        err = capsys.readouterr().err
+        assert f"{fmt} import" in err and "3/3" in err, err
+        export(project, progress=False)
+        load(project, data, progress=False)
+        export(project)
+        load(project, data)
+    assert "3/3" not in capsys.readouterr().err
+
+
 def test_doc_words_keep_the_text_and_every_offset():
     text = "  Ada  Lovelace,\n the first "
     words, spaces = doc_words(

@@ -20,12 +20,12 @@ import os
 import stat
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ....errors import SchemaError, StoreError, WorkbenchError
-from ....items import _text_id
+from ....items import _text_id, progress_bar
 from ....schema import describe
 from ....store.base import Event, _gc_paused
 from ..schema import TextSpans, snap, tokenize
@@ -68,9 +68,20 @@ def spans_task(project: Any, task: str | None, fmt: str) -> TextSpans:
     return t
 
 
-def labeled_docs(project: Any, task: TextSpans) -> list[tuple[str, str, dict[str, Any]]]:
+def labeled_docs(
+    project: Any, task: TextSpans, desc: str = "export", progress: bool | None = None
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """``(item_id, text, value)`` of every item whose current label of ``task`` is a
-    value (not a skip), in item order."""
+    value (not a skip), in item order, one by one behind a progress bar ``desc``
+    (``progress`` as :func:`~workbench.items.progress_bar` takes it)."""
+    rows = _labeled_docs(project, task)
+    with progress_bar(len(rows), desc, progress, unit="document") as bar:
+        for row in rows:
+            yield row
+            bar.update(1)
+
+
+def _labeled_docs(project: Any, task: TextSpans) -> list[tuple[str, str, dict[str, Any]]]:
     with _gc_paused():
         labels = project.labels(task.name)
         values = {
@@ -327,9 +338,12 @@ def store_docs(
     error: Callable[[str], Exception],
     *,
     annotator: str | None = None,
+    progress: bool | None = None,
+    desc: str = "import",
 ) -> int:
     """Match, validate and store the documents of one import; returns how many
-    labels were written (one per document and task).
+    labels were written (one per document and task). A progress bar ``desc`` counts
+    the documents checked (``progress`` as :func:`~workbench.items.progress_bar`).
 
     Each document's item: its ``item_id`` when the project has it (the file's text,
     when given, must be the item's text); else the one text item with the same
@@ -343,7 +357,8 @@ def store_docs(
     once, with a warning; the same item with other spans is refused.
     """
     with _gc_paused():  # reading, matching and appending make objects in no cycle
-        return _store_docs(project, task, docs, error, annotator=annotator)
+        with progress_bar(len(docs), desc, progress, unit="document") as bar:
+            return _store_docs(project, task, docs, error, annotator=annotator, bar=bar)
 
 
 def _store_docs(
@@ -353,6 +368,7 @@ def _store_docs(
     error: Callable[[str], Exception],
     *,
     annotator: str | None,
+    bar: Any,
 ) -> int:
     ids = set(project.item_ids())
     index = _TextIndex(project, task)
@@ -373,6 +389,7 @@ def _store_docs(
                 raise error(f"item {r.item_id!r} is not a text: a text-spans import labels texts")
             known_texts[r.item_id] = text
     for doc in docs:
+        bar.update(1)
         where = doc.where
         item_id = doc.item_id
         text = doc.text

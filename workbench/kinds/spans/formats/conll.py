@@ -62,6 +62,7 @@ def to_conll(
     path: str | os.PathLike | None = None,
     ids: bool = True,
     strict: bool = False,
+    progress: bool | None = None,
 ) -> str:
     """The current labels of a TextSpans task as CoNLL IOB2 text.
 
@@ -78,6 +79,9 @@ def to_conll(
     strict : bool
         Raise :class:`ConllFormatError` instead of warning when anything cannot
         be written as it is.
+    progress : bool, optional
+        A progress bar over the documents (default: shown for at least
+        :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Warns
     -----
@@ -87,7 +91,7 @@ def to_conll(
     t = spans_task(project, task, "CoNLL IOB2")
     losses = Losses()
     blocks = []
-    for item_id, text, value in labeled_docs(project, t):
+    for item_id, text, value in labeled_docs(project, t, "CoNLL export", progress):
         tokens, tags = iob_tags(t, text, value, losses)
         words = [text[a:b] for a, b in tokens]
         head = DOCSTART
@@ -115,6 +119,7 @@ def from_conll(
     task: str | None = None,
     annotator: str | None = None,
     ids: Iterable[str] | None = None,
+    progress: bool | None = None,
 ) -> int:
     """Import a CoNLL IOB2 file as labels of a TextSpans task; returns how many
     labels were written.
@@ -125,6 +130,9 @@ def from_conll(
     written: a tag naming no class of the task, a malformed line, or tokens
     that are not the item's text is a :class:`ConllFormatError` naming the file
     and the line, and nothing is stored.
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
     """
     t = spans_task(project, task, "CoNLL IOB2")
     if isinstance(source, str) and "\n" in source:
@@ -145,7 +153,15 @@ def from_conll(
             raise ConllFormatError(f"{where}: {len(docs)} documents, but {len(given)} ids given")
         for doc, i in zip(docs, given, strict=True):
             doc.item_id = i
-    return store_docs(project, t, docs, ConllFormatError, annotator=annotator)
+    return store_docs(
+        project,
+        t,
+        docs,
+        ConllFormatError,
+        annotator=annotator,
+        progress=progress,
+        desc="CoNLL import",
+    )
 
 
 def _documents(raw: str, where: str, classes: list[str]) -> list[Incoming]:

@@ -148,6 +148,7 @@ def to_docbin(
     cats_task: str | None = None,
     user_data: bool = True,
     strict: bool = False,
+    progress: bool | None = None,
 ) -> Any:
     """The current labels of a TextSpans task as a :class:`spacy.tokens.DocBin`
     (module docstring); also saved to ``path`` when given.
@@ -164,6 +165,9 @@ def to_docbin(
         Keep item ids, span ids, attributes, scores and relations in
         ``doc.user_data`` (default); with False they are left out, counted in
         the warning.
+    progress : bool, optional
+        A progress bar over the documents (default: shown for at least
+        :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Warns
     -----
@@ -195,7 +199,7 @@ def to_docbin(
         docs = DocBin(store_user_data=False)
         packer = _packer() if user_data else None
         del spacy
-        for item_id, text, value in labeled_docs(project, t):
+        for item_id, text, value in labeled_docs(project, t, "DocBin export", progress):
             starts = {s["start"] for s in value["spans"]}
             ends = {s["end"] for s in value["spans"]}
             words, spaces = doc_words(doc_tokens(t, text), text, starts, ends)
@@ -251,6 +255,7 @@ def from_docbin(
     spans_key: str | None = None,
     cats_task: str | None = None,
     annotator: str | None = None,
+    progress: bool | None = None,
 ) -> int:
     """Import a DocBin (a file path, its bytes, or a :class:`spacy.tokens.DocBin`)
     as labels of a TextSpans task, and of ``cats_task`` where docs have
@@ -262,6 +267,9 @@ def from_docbin(
     written: an unknown label, a relation to a missing span, a file spaCy cannot
     read is a :class:`DocBinFormatError` naming the file and the document, and
     nothing is stored.
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
     """
     _spacy()
     from spacy.tokens import DocBin
@@ -287,7 +295,15 @@ def from_docbin(
     cats_t = _cats_task(project, cats_task, t)
     with _gc_paused():  # a Doc and its spans and dicts a document: objects in no cycle
         docs = _incoming(bin_, where, t, spans_key, cats_t)
-    return store_docs(project, t, docs, DocBinFormatError, annotator=annotator)
+    return store_docs(
+        project,
+        t,
+        docs,
+        DocBinFormatError,
+        annotator=annotator,
+        progress=progress,
+        desc="DocBin import",
+    )
 
 
 def _incoming(bin_: Any, where: str, t: Any, spans_key: str | None, cats_t: Any) -> list:

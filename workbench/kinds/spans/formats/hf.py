@@ -72,9 +72,14 @@ def hf_features(project: Any, *, task: str | None = None) -> Any:
     )
 
 
-def to_hf_tokens(project: Any, task: str | None = None, *, strict: bool = False) -> Any:
+def to_hf_tokens(
+    project: Any, task: str | None = None, *, strict: bool = False, progress: bool | None = None
+) -> Any:
     """The current labels of a TextSpans task as a :class:`datasets.Dataset` of
     ``id``, ``tokens`` and ``ner_tags`` (module docstring).
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Warns
     -----
@@ -88,7 +93,7 @@ def to_hf_tokens(project: Any, task: str | None = None, *, strict: bool = False)
     ids = {n: k for k, n in enumerate(names)}
     losses = Losses()
     cols: dict[str, list[Any]] = {"id": [], "tokens": [], "ner_tags": []}
-    for item_id, text, value in labeled_docs(project, t):
+    for item_id, text, value in labeled_docs(project, t, "Hugging Face export", progress):
         tokens, tags = iob_tags(t, text, value, losses)
         cols["id"].append(item_id)
         cols["tokens"].append([text[a:b] for a, b in tokens])
@@ -105,6 +110,7 @@ def from_hf_tokens(
     annotator: str | None = None,
     tag_names: Sequence[str] | None = None,
     id_column: str = "id",
+    progress: bool | None = None,
 ) -> int:
     """Import token-classification rows as labels of a TextSpans task; returns how
     many labels were written.
@@ -115,6 +121,9 @@ def from_hf_tokens(
     a tag naming no class of the task, an id out of range, or ``tokens`` and
     ``ner_tags`` of different lengths is an :class:`HfFormatError` naming the
     row, and nothing is stored.
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
     """
     t = spans_task(project, task, "Hugging Face token classification")
     cols, names = _columns(dataset_or_columns, tag_names)
@@ -162,7 +171,15 @@ def from_hf_tokens(
                 token_spans=spans,
             )
         )
-    return store_docs(project, t, docs, HfFormatError, annotator=annotator)
+    return store_docs(
+        project,
+        t,
+        docs,
+        HfFormatError,
+        annotator=annotator,
+        progress=progress,
+        desc="Hugging Face import",
+    )
 
 
 def _columns(

@@ -94,9 +94,13 @@ def to_label_studio(
     from_name: str = "label",
     to_name: str = "text",
     strict: bool = False,
+    progress: bool | None = None,
 ) -> list[dict[str, Any]]:
     """The current labels of a TextSpans task as Label Studio tasks (module
     docstring); also written to ``path`` as JSON when given.
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Warns
     -----
@@ -108,7 +112,9 @@ def to_label_studio(
     attrs = {a.name: a for a in t.attributes}
     losses = Losses()
     out = []
-    for n, (item_id, text, value) in enumerate(labeled_docs(project, t), start=1):
+    for n, (item_id, text, value) in enumerate(
+        labeled_docs(project, t, "Label Studio export", progress), start=1
+    ):
         result: list[dict[str, Any]] = []
         for s in value["spans"]:
             region = {"start": s["start"], "end": s["end"], "text": text[s["start"] : s["end"]]}
@@ -180,11 +186,16 @@ def from_label_studio(
     task: str | None = None,
     annotator: str | None = None,
     text_key: str = "text",
+    progress: bool | None = None,
 ) -> int:
     """Import Label Studio tasks (a JSON file or the list) as labels of a TextSpans
     task; returns how many labels were written. Each task's item: ``data.item_id``
     when the project has it, else the text item with the same ``data[text_key]``,
-    else a new text item. All or nothing (module docstring)."""
+    else a new text item. All or nothing (module docstring).
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
+    """
     t = spans_task(project, task, "Label Studio")
     if isinstance(source, str | os.PathLike):
         where = os.fspath(source)
@@ -233,7 +244,15 @@ def from_label_studio(
         docs.append(
             Incoming(at, item_id=None if item_id is None else str(item_id), text=text, value=value)
         )
-    written = store_docs(project, t, docs, LabelStudioFormatError, annotator=annotator)
+    written = store_docs(
+        project,
+        t,
+        docs,
+        LabelStudioFormatError,
+        annotator=annotator,
+        progress=progress,
+        desc="Label Studio import",
+    )
     if extra:
         warnings.warn(
             f"{where}: {extra} annotation(s) beyond each task's first were not "

@@ -63,6 +63,7 @@ def to_prodigy(
     path: str | os.PathLike | None = None,
     tokens: bool | None = None,
     strict: bool = False,
+    progress: bool | None = None,
 ) -> list[dict[str, Any]]:
     """The current labels of a TextSpans task as Prodigy-style records.
 
@@ -77,6 +78,9 @@ def to_prodigy(
         when the task has a tokenizer).
     strict : bool
         Raise instead of warning when anything cannot be written as it is.
+    progress : bool, optional
+        A progress bar over the documents (default: shown for at least
+        :data:`~workbench.items.PROGRESS_MIN` of them).
 
     Warns
     -----
@@ -89,7 +93,7 @@ def to_prodigy(
     with_tokens = t.tokens is not None if tokens is None else bool(tokens)
     losses = Losses()
     out = []
-    for item_id, text, value in labeled_docs(project, t):
+    for item_id, text, value in labeled_docs(project, t, "Prodigy export", progress):
         rec: dict[str, Any] = {"text": text}
         toks = doc_tokens(t, text) if with_tokens else None
         starts = {s: k for k, (s, _) in enumerate(toks or ())}
@@ -166,6 +170,7 @@ def from_prodigy(
     *,
     task: str | None = None,
     annotator: str | None = None,
+    progress: bool | None = None,
 ) -> int:
     """Import Prodigy-style records (a JSONL file, or the records) as labels of a
     TextSpans task; returns how many labels were written.
@@ -176,6 +181,9 @@ def from_prodigy(
     anything is written: an unknown label, offsets outside the text, a relation
     to a missing span or a malformed line is a :class:`ProdigyFormatError`
     naming the file and the line, and nothing is stored.
+
+    ``progress``: a progress bar over the documents (default: shown for at
+    least :data:`~workbench.items.PROGRESS_MIN` of them).
     """
     t = spans_task(project, task, "Prodigy JSONL")
     records, where = _records(source)
@@ -194,7 +202,15 @@ def from_prodigy(
                 f"{at}: field 'answer': accept, reject or ignore, got {describe(answer)}"
             )
         docs.append(_incoming(rec, at))
-    written = store_docs(project, t, docs, ProdigyFormatError, annotator=annotator)
+    written = store_docs(
+        project,
+        t,
+        docs,
+        ProdigyFormatError,
+        annotator=annotator,
+        progress=progress,
+        desc="Prodigy import",
+    )
     if left_out:
         warnings.warn(
             f"{where or 'records'}: {left_out} record(s) answered 'reject' or "
