@@ -323,6 +323,10 @@ _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 def describe(value: Any) -> str:
     """A repr of a value given from outside, for an error message: at most about a
     hundred characters and three levels deep, whatever the value holds."""
+    if type(value) is str and len(value) <= _SHORT.maxstring:
+        shown = repr(value)  # what reprlib gives a string this short, without its dispatch
+        if len(shown) <= _SHORT.maxstring:
+            return shown
     return _SHORT.repr(value)
 
 
