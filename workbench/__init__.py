@@ -26,6 +26,7 @@ from .errors import (
     UnknownItemError,
     WorkbenchError,
 )
+from .kinds.audio import AudioRegions
 from .kinds.classification import Classification
 from .kinds.shapes import Shapes, Skeleton
 from .kinds.spans import Matcher as SpanMatcher
@@ -45,6 +46,7 @@ __all__ = [
     "Shapes",
     "TextSpans",
     "Relation",
+    "AudioRegions",
     "SpanMatcher",
     "Attribute",
     "Skeleton",

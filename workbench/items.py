@@ -16,12 +16,16 @@ the ones whose id it does not have yet.
 - :func:`from_folder`: every image file under a folder (local or fsspec URL).
 - :func:`from_dataframe`: a column of texts, or of images given as paths/URIs,
   numpy arrays, PIL images or encoded bytes.
+- :func:`from_audio`: audio files by URI, or signals given as numpy arrays
+  (written once under ``items_dir`` as WAV files named by their content);
+  :mod:`workbench.media` reads them.
 
 Item ids
 --------
 Unless ids are given, an id is 16 hex characters of a BLAKE2b hash:
 
 - arrays: of the row's bytes, shape and dtype (native byte order);
+- audio signals: of their samples, shape, dtype and sample rate;
 - texts: of the UTF-8 text;
 - PIL images: of mode, size, palette and pixels; encoded bytes: of the bytes;
 - files (URIs, folders): of the canonical URI plus the file's size and ETag
@@ -90,12 +94,14 @@ from fsspec.implementations.local import LocalFileSystem
 from PIL import Image, ImageOps
 
 from .errors import ItemReadError, ItemSourceError
+from .media import Audio, write_audio
 from .store.base import ItemRecord
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ItemReader",
     "from_arrays",
+    "from_audio",
     "from_dataframe",
     "from_features",
     "from_folder",
@@ -107,7 +113,7 @@ logger = logging.getLogger(__name__)
 
 #: File extensions :func:`from_folder` treats as images (lower case).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
-KINDS = ("image", "text")
+KINDS = ("image", "text", "audio")
 #: Calls over at least this many items (or files) show a progress bar when their
 #: caller leaves ``progress`` unset.
 PROGRESS_MIN = 1000
@@ -122,6 +128,8 @@ PNG_MAX_PIXELS = 256 * 256
 JPEG_QUALITY = 90
 PNG_COMPRESS_LEVEL = 3
 SLOW_RENDER_S = 1.0
+#: Audio items whose header and waveform pyramid a reader keeps in memory.
+AUDIO_CACHE_SIZE = 64
 
 _ETAG_KEYS = ("ETag", "etag", "md5Hash", "Content-MD5", "crc32c")
 _FORMAT_EXT = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "BMP": "bmp", "TIFF": "tif",
@@ -582,6 +590,95 @@ def from_uris(
         item_ids, files, strict=True)]  # fmt: skip
 
 
+def from_audio(
+    source: Any,
+    *,
+    sample_rate: int | None = None,
+    ids: Sequence[str] | None = None,
+    items_dir: str | Path | None = None,
+    progress: bool | None = None,
+) -> list[ItemRecord]:
+    """Audio items: files by URI (paths, ``file://``, ``s3://`` …; nothing is read or
+    downloaded), or signals given as numpy arrays with their ``sample_rate``.
+
+    Signals are a list of arrays, each frames (mono) or frames × channels, or one
+    N × frames array (N mono clips of one length). Each is written once under
+    ``items_dir`` as a WAV file that keeps its samples exactly (16/32-bit PCM for
+    int16/int32, float otherwise); its id is a hash of the samples and the rate.
+    """
+    if isinstance(source, str | bytes | os.PathLike):
+        raise ItemSourceError(
+            "audio must be a list of URIs or of signals, not one: wrap it, [audio]"
+        )
+    if isinstance(source, np.ndarray):
+        if source.ndim < 2:
+            raise ItemSourceError(
+                "one signal must be wrapped in a list, [signal]: an array is taken as "
+                f"N clips × frames (× channels), got shape {source.shape}"
+            )
+        signals: list[Any] = list(source)
+    else:
+        signals = list(source)
+    if signals and all(isinstance(s, str | os.PathLike) for s in signals):
+        if sample_rate is not None:
+            raise ItemSourceError("sample_rate= is for signals; a file's header gives its rate")
+        return from_uris(signals, kind="audio", ids=ids, progress=progress)
+    if items_dir is None:
+        raise ItemSourceError("signals are saved under items_dir; none was given")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral) or not (
+        1 <= int(sample_rate) <= 1_000_000
+    ):  # fmt: skip
+        raise ItemSourceError(
+            f"signals need sample_rate=, a whole number of Hz from 1 to 1,000,000; "
+            f"got {sample_rate!r}"
+        )
+    rate = int(sample_rate)
+    arrays = [_as_signal(s, f"audio[{i}]") for i, s in enumerate(signals)]
+    hashes = [
+        _hash(b"wb.audio", f"{a.dtype.str}|{a.shape}|{rate}|".encode(), a.view(np.uint8))
+        for a in arrays
+    ]
+    item_ids = _check_ids(ids, len(arrays), "signals") if ids is not None else (
+        _number_repeats(hashes))  # fmt: skip
+    folder = Path(items_dir).expanduser()
+    out = []
+    with progress_bar(len(arrays), "writing audio", progress, unit="clip") as bar:
+        for item_id, digest, a in zip(item_ids, hashes, arrays, strict=True):
+            path = folder / f"{digest}.wav"
+            if not path.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                _write_atomic(path, lambda f, a=a: write_audio(f, a, rate))
+            meta = {"sample_rate": rate, "channels": 1 if a.ndim == 1 else int(a.shape[1]),
+                    "frames": int(a.shape[0]), "size": path.stat().st_size}  # fmt: skip
+            out.append(ItemRecord(item_id, "audio", uri=f"items://{path.name}", meta=meta))
+            bar.update(1)
+    return out
+
+
+def _as_signal(value: Any, where: str) -> np.ndarray:
+    """A signal as a contiguous native array: frames, or frames × channels."""
+    try:
+        a = np.asarray(value)
+    except Exception as exc:
+        raise ItemSourceError(f"{where} is not an array of samples: {exc}") from exc
+    if a.dtype == bool or a.dtype.kind not in "iuf":
+        raise ItemSourceError(f"{where}: samples must be numbers, got dtype {a.dtype}")
+    if a.ndim not in (1, 2) or a.shape[0] == 0 or (a.ndim == 2 and not 1 <= a.shape[1] <= 64):
+        raise ItemSourceError(
+            f"{where}: a signal is frames or frames × channels (1 to 64 channels, at least "
+            f"one frame), got shape {a.shape}"
+        )
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise ItemSourceError(f"{where}: samples must be finite (no NaN or infinity)")
+    if a.dtype.kind in "iu" and a.dtype not in (np.int16, np.int32, np.uint8):
+        lo, hi = int(a.min()), int(a.max())
+        if np.iinfo(np.int32).min <= lo and hi <= np.iinfo(np.int32).max:
+            a = a.astype(np.int32)
+        else:
+            raise ItemSourceError(f"{where}: integer samples must fit 32 bits")
+    return np.ascontiguousarray(_native(a))
+
+
 def from_folder(
     path: str | os.PathLike, *, recursive: bool = True, progress: bool | None = None
 ) -> list[ItemRecord]:
@@ -964,12 +1061,16 @@ class ItemReader:
         self._ranges: dict[str, tuple[float, float]] = {}
         self._bytes = _LRU(max_items=100_000, max_bytes=byte_cache_bytes)
         self._thumbnails = _LRU(max_items=thumbnail_cache_size, max_bytes=256 << 20)
+        self._audio = _LRU(max_items=AUDIO_CACHE_SIZE, max_bytes=AUDIO_CACHE_SIZE)
 
     # -- public -----------------------------------------------------------------
-    def load(self, record: ItemRecord) -> Image.Image | str:
-        """The item: a PIL image (EXIF orientation applied) or a string."""
+    def load(self, record: ItemRecord) -> Image.Image | str | Audio:
+        """The item: a PIL image (EXIF orientation applied), a string, or an
+        :class:`~workbench.media.Audio` (header and samples read on demand)."""
         if record.kind == "text":
             return self._text(record)
+        if record.kind == "audio":
+            return self.audio(record)
         if record.kind == "features":
             return np.array(self._features_row(record))
         self._check_image(record)
@@ -983,6 +1084,42 @@ class ItemReader:
                 return out
         except Exception as exc:
             raise self._decode_error(record, exc) from exc
+
+    def audio(self, record: ItemRecord) -> Audio:
+        """The audio item as an :class:`~workbench.media.Audio`, kept for the next
+        call (its waveform pyramid with it; cached on disk under ``items_dir``)."""
+        if record.kind != "audio":
+            raise ItemReadError(f"item {record.item_id!r} is of kind {record.kind!r}, not audio")
+        if not record.uri:
+            raise ItemReadError(f"item {record.item_id!r} has no URI to read")
+        uri = record.uri
+        version = f"{record.meta.get('size')};{record.meta.get('etag')}"
+        key = (record.item_id, uri, version)
+        hit = self._audio.get(key)
+        if hit is not None:
+            return hit
+        source: Any
+        if uri.startswith("items://"):
+            source = self.items_dir / uri[len("items://") :]
+        elif "::" not in uri and fsspec.utils.get_protocol(uri) in ("file", "local"):
+            source = Path(fsspec.core.url_to_fs(uri)[1])
+        else:
+
+            def source() -> Any:
+                try:
+                    return fsspec.open(uri, "rb").open()
+                except FileNotFoundError as exc:
+                    raise ItemReadError(f"item {record.item_id!r}: no file at {uri!r}") from exc
+
+        if isinstance(source, Path):
+            try:
+                version += f";{source.stat().st_mtime_ns}"
+            except OSError as exc:
+                raise ItemReadError(f"item {record.item_id!r}: no file at {uri!r}") from exc
+        audio = Audio(source, name=f"item {record.item_id!r} ({uri})",
+                      cache_dir=self.items_dir / "peaks", key=version)  # fmt: skip
+        self._audio.put(key, audio, 1)
+        return audio
 
     def load_array(self, record: ItemRecord) -> np.ndarray:
         """The image as a numpy array: the original values for array items (not the
@@ -1004,6 +1141,9 @@ class ItemReader:
         grey or transparent images, JPEG (quality 90) for larger photos, and a
         PNG or JPEG file that already fits is sent as it is.
         Texts: ``{"kind": "text", "text": str}``.
+        Audio: ``{"kind": "audio", "sample_rate", "channels", "frames", "duration",
+        "bins", "data": bytes}``: the whole clip's waveform in ``max_size`` bins,
+        float32 ``(min, max)`` pairs (:meth:`workbench.media.Audio.peaks`).
         """
         if isinstance(max_size, bool) or not isinstance(max_size, numbers.Integral) or max_size < 1:
             raise ValueError(f"max_size must be a positive int, got {max_size!r}")
@@ -1012,6 +1152,12 @@ class ItemReader:
             return {"kind": "text", "text": self._text(record)}
         if record.kind == "features":  # shown as text: its first values
             return {"kind": "text", "text": _features_text(self._features_row(record))}
+        if record.kind == "audio":
+            audio = self.audio(record)
+            peaks = audio.peaks(bins=max_size)
+            pairs = np.stack([peaks["min"], peaks["max"]], axis=1).astype("<f4")
+            return {"kind": "audio", **audio.info.to_dict(), "bins": peaks["bins"],
+                    "data": pairs.tobytes()}  # fmt: skip
         self._check_image(record)
         start = time.perf_counter()
         if _is_npy(record.uri):
@@ -1042,6 +1188,7 @@ class ItemReader:
         """Forget cached bytes, thumbnails and memory maps."""
         self._bytes.clear()
         self._thumbnails.clear()
+        self._audio.clear()
         with self._lock:
             self._memmaps.clear()
             self._ranges.clear()

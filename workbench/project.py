@@ -358,6 +358,27 @@ class Project:
         """
         return self._add(_items.from_uris(uris, kind=kind, ids=ids, progress=progress), progress)
 
+    def add_audio(
+        self,
+        audio: Any,
+        *,
+        sample_rate: int | None = None,
+        ids: Sequence[str] | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Add audio: files by URI (WAV, FLAC, OGG, MP3 … anything ``soundfile``
+        reads; local or any fsspec URI, nothing downloaded), or signals as numpy
+        arrays with their ``sample_rate`` (a list of frames or frames × channels
+        arrays, or one N × frames array), saved once under ``items_dir``.
+        :meth:`read_item` gives a :class:`~workbench.media.Audio`. Returns how many
+        were new.
+        """
+        return self._add(
+            _items.from_audio(audio, sample_rate=sample_rate, ids=ids, items_dir=self.items_dir,
+                              progress=progress),
+            progress,
+        )  # fmt: skip
+
     def add_folder(
         self, path: str | Path, *, recursive: bool = True, progress: bool | None = None
     ) -> int:
@@ -395,7 +416,8 @@ class Project:
         return self._reader
 
     def read_item(self, item_id: str) -> Any:
-        """The item itself: a PIL image for images, a string for texts."""
+        """The item itself: a PIL image for images, a string for texts, an
+        :class:`~workbench.media.Audio` for audio (read on demand)."""
         return self._content(_item_id(item_id))
 
     def _content(self, item_id: str) -> Any:

@@ -20,7 +20,8 @@ import numbers
 import re
 import reprlib
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -328,6 +329,57 @@ def describe(value: Any) -> str:
         if len(shown) <= _SHORT.maxstring:
             return shown
     return _SHORT.repr(value)
+
+
+# -- helpers for the values of task kinds that hold lists of parts (spans, regions)
+
+
+def value_list(values: Any, task: str, what: str) -> list[Any]:
+    """``values`` as a list (``what`` of task ``task``: "spans", "regions" …), or a
+    :class:`SchemaError`: a string, a dict or a non-iterable is not a list."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise SchemaError(f"task {task!r}: {what} must be a list, got {describe(values)}")
+    return list(values)
+
+
+def value_score(v: Any, where: str) -> float:
+    """A score: a number from 0 to 1 (not a bool, a string or NaN)."""
+    try:
+        f = float(v) if not isinstance(v, bool | str | bytes) else None
+    except (TypeError, ValueError, OverflowError):
+        f = None
+    if f is None or not 0.0 <= f <= 1.0:  # NaN fails both comparisons
+        raise SchemaError(f"{where}: score must be a number from 0 to 1, got {describe(v)}")
+    return f
+
+
+def value_id(v: Any, where: str) -> str | None:
+    """A part's id as a string (``None`` when not given, to be filled by
+    :func:`give_ids`); an int is taken as its decimal string."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, str | int) or (
+        isinstance(v, int) and not -(2**63) <= v < 2**63
+    ):  # fmt: skip
+        raise SchemaError(f"{where}: id must be a string, got {describe(v)}")
+    return str(v)
+
+
+def give_ids(rows: list[dict[str, Any]], prefix: str, task: str, what: str) -> None:
+    """Fill missing ids (``<prefix>1``, ``<prefix>2`` …, skipping those in use) of
+    ``rows`` (dicts with an ``"id"``), in order; refuse an id used twice."""
+    used = {r["id"] for r in rows if r["id"] is not None}
+    n = 0
+    for r in rows:
+        if r["id"] is None:
+            n += 1
+            while f"{prefix}{n}" in used:
+                n += 1
+            r["id"] = f"{prefix}{n}"
+            used.add(r["id"])
+    twice = sorted(i for i, k in Counter(r["id"] for r in rows).items() if k > 1)
+    if twice:
+        raise SchemaError(f"task {task!r}: {what} id {twice[0]!r} is used twice")
 
 
 #: The kinds of :class:`Attribute`.

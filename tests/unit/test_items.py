@@ -625,8 +625,10 @@ def test_render_rejects_bad_arguments_and_kinds(tmp_path):
     (rec,) = items.from_texts(["x"])
     with pytest.raises(ValueError, match="max_size"):
         reader.render(rec, max_size=0)
-    with pytest.raises(ItemReadError, match="of kind 'audio'"):
-        reader.load(items.ItemRecord("z", "audio", uri="a.wav"))
+    with pytest.raises(ItemReadError, match="of kind 'video'"):
+        reader.load(items.ItemRecord("z", "video", uri="a.mp4"))
+    with pytest.raises(ItemReadError, match="no file at 'a.wav'"):
+        reader.load(items.ItemRecord("z", "audio", uri="a.wav")).duration
     with pytest.raises(ItemReadError, match="neither text nor a URI"):
         reader.load(items.ItemRecord("z", "text"))
 

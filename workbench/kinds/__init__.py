@@ -4,8 +4,10 @@ built-in kind (:mod:`workbench.kinds.registry`); ``import workbench`` does so.""
 
 from __future__ import annotations
 
-from . import classification, shapes, spans
+# Registration order is the order for_task tries kinds in: the older kinds first.
+from . import classification, shapes, spans  # isort: skip
+from . import audio  # isort: skip
 from .registry import TaskKind, for_task, get, kinds, register, unregister
 
 __all__ = ["TaskKind", "register", "unregister", "get", "kinds", "for_task", "classification",
-           "shapes", "spans"]  # fmt: skip
+           "shapes", "spans", "audio"]  # fmt: skip

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ...ml.parts import AlphaSums, MatchCounts, match_one_to_one
 from .schema import tokenize
 
 if TYPE_CHECKING:
@@ -37,23 +38,8 @@ __all__ = ["SpanCounts", "span_counts", "span_f1", "pairwise_f1", "total_counts"
 MODES = ("exact", "overlap")
 
 
-@dataclass(frozen=True)
-class SpanCounts:
-    """Spans matched, and spans of each side, per class (``None``: all classes)."""
-
-    matched: Counter
-    left: Counter
-    right: Counter
-
-    def f1(self, cls: str | None = None) -> float:
-        """F1 of one class, or of all (micro); 1.0 when neither side has a span."""
-        pick = (lambda c: sum(c.values())) if cls is None else (lambda c: c.get(cls, 0))
-        total = pick(self.left) + pick(self.right)
-        return 1.0 if total == 0 else 2.0 * pick(self.matched) / total
-
-    def __add__(self, other: SpanCounts) -> SpanCounts:
-        return SpanCounts(self.matched + other.matched, self.left + other.left,
-                          self.right + other.right)  # fmt: skip
+#: Spans matched, and spans of each side, per class (``None``: all classes).
+SpanCounts = MatchCounts
 
 
 def _spans(value: Any) -> list[tuple[int, int, str]]:
@@ -75,22 +61,14 @@ def span_counts(a: Any, b: Any, mode: str = "exact") -> SpanCounts:
         for (_, _, cls), k in common.items():
             matched[cls] += k
     else:
-        pairs = sorted(
-            (
-                (min(e1, e2) - max(s1, s2), i, j)
-                for i, (s1, e1, c1) in enumerate(left)
-                for j, (s2, e2, c2) in enumerate(right)
-                if c1 == c2 and s1 < e2 and s2 < e1
-            ),
-            key=lambda p: (-p[0], p[1], p[2]),
+        overlaps = (
+            (min(e1, e2) - max(s1, s2), i, j)
+            for i, (s1, e1, c1) in enumerate(left)
+            for j, (s2, e2, c2) in enumerate(right)
+            if c1 == c2 and s1 < e2 and s2 < e1
         )
-        used_l: set[int] = set()
-        used_r: set[int] = set()
-        for _, i, j in pairs:
-            if i not in used_l and j not in used_r:
-                used_l.add(i)
-                used_r.add(j)
-                matched[left[i][2]] += 1
+        for i, _ in match_one_to_one(overlaps):
+            matched[left[i][2]] += 1
     return SpanCounts(matched, Counter(c for _, _, c in left), Counter(c for _, _, c in right))
 
 
@@ -113,7 +91,7 @@ def pairwise_f1(values: Sequence[Any], mode: str = "exact") -> float:
 def total_counts(pairs: Iterable[tuple[Any, Any]], mode: str = "exact") -> SpanCounts:
     """:func:`span_counts` summed over ``(a, b)`` pairs (two annotators' labels of
     many items): the corpus-level F1, per class and micro."""
-    out = SpanCounts(Counter(), Counter(), Counter())
+    out = SpanCounts.empty()
     for a, b in pairs:
         out = out + span_counts(a, b, mode)
     return out
@@ -240,7 +218,7 @@ def project_agreement(
 
     # Pairs: F1 over the items both labeled.
     rows = []
-    pooled = {m: SpanCounts(Counter(), Counter(), Counter()) for m in MODES}
+    pooled = {m: SpanCounts.empty() for m in MODES}
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             both = [(by[a], by[b]) for by in cells.values() if a in by and b in by]
@@ -264,8 +242,8 @@ def project_agreement(
     pairs = pd.DataFrame(rows, columns=columns)
 
     # Alpha: per-unit codes, summed item by item.
-    overall = _AlphaSums()
-    per_class = {c: _AlphaSums() for c in classes}
+    overall = AlphaSums()
+    per_class = {c: AlphaSums() for c in classes}
     spans_seen: Counter = Counter()
     for iid, text in item_texts(project, shared):
         values = list(cells[iid].values())
@@ -325,33 +303,3 @@ def _unit_codes(
         else:
             codes[lo:hi] = j + 1
     return codes
-
-
-class _AlphaSums:
-    """Nominal alpha from running sums: ``n`` pairable values, ``Σ_u (m_u² − Σ_c n_uc²) /
-    (m_u − 1)`` (the off-diagonal coincidences) and the totals ``n_c`` per code."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.off = 0.0
-        self.totals: Counter = Counter()
-
-    def add(self, codes: np.ndarray) -> None:
-        """``codes``: annotators × units of one item, every cell coded (m_u = rows)."""
-        m, units = codes.shape
-        if m < 2 or units == 0:
-            return
-        same = np.zeros(units, dtype=np.float64)
-        for c in np.unique(codes).tolist():
-            k = (codes == c).sum(axis=0)
-            same += k.astype(np.float64) ** 2
-            self.totals[c] += int(k.sum())
-        self.off += float(((m * m - same) / (m - 1)).sum())
-        self.n += m * units
-
-    def alpha(self) -> float:
-        n = self.n
-        expected = n * n - sum(float(v) ** 2 for v in self.totals.values())
-        if n < 2 or expected <= 0:
-            return float("nan")
-        return float(1.0 - (n - 1) * self.off / expected)

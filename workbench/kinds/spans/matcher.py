@@ -9,15 +9,15 @@ matches as pre-labels (:mod:`.prelabel`), on the task's tokenizer.
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from ...errors import SchemaError
+from ...ml.parts import take_disjoint
 from .schema import tokenize
 
-__all__ = ["Matcher", "take_disjoint"]
+__all__ = ["Matcher"]
 
 _Pattern = type(re.compile(""))
 _WORD = re.compile(r"\w")
@@ -124,28 +124,6 @@ class Matcher:
         taken = ranked if overlapping else take_disjoint(ranked, lambda f: (f[0], f[1]))[0]
         taken.sort(key=lambda f: (f[0], f[1], order[f[2]]))
         return [{"start": s, "end": e, "class": c, "score": 1.0} for s, e, c in taken]
-
-
-def take_disjoint(
-    ranked: Sequence[T], bounds: Callable[[T], tuple[int, int]]
-) -> tuple[list[T], list[T]]:
-    """``(kept, dropped)``: each of ``ranked`` (best first) kept unless its ``bounds``
-    ``(start, end)`` overlap one kept before it; a sorted index of the kept ones
-    makes each check a binary search, so a long document's many spans stay cheap."""
-    starts: list[int] = []  # kept spans' starts, sorted; kept spans never overlap
-    ends: list[int] = []
-    kept: list[T] = []
-    dropped: list[T] = []
-    for x in ranked:
-        s, e = bounds(x)
-        i = bisect.bisect_left(starts, s)
-        if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
-            dropped.append(x)
-            continue
-        starts.insert(i, s)
-        ends.insert(i, e)
-        kept.append(x)
-    return kept, dropped
 
 
 def _boundary(text: str, i: int) -> bool:

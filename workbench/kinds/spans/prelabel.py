@@ -67,10 +67,11 @@ import numpy as np
 import pandas as pd
 
 from ...errors import MissingDependencyError, SchemaError, WorkbenchError, require
+from ...ml.parts import take_disjoint
 from ...ml.predictions import save_run, saved_runs
 from ...ml.runner import EVENT_CHUNK, TorchRunner, checked_item_ids, new_model_id, resolve_device
 from ...store.base import Event
-from .matcher import Matcher, take_disjoint
+from .matcher import Matcher
 from .schema import tokenize
 from .tags import OUTSIDE, decode, parse_tags
 

@@ -29,13 +29,23 @@ inside it, on token boundaries when the task has a tokenizer).
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...errors import SchemaError, UnknownClassError
-from ...schema import Attribute, LabelClass, Task, describe, filled_classes, register_task_kind
+from ...schema import (
+    Attribute,
+    LabelClass,
+    Task,
+    describe,
+    filled_classes,
+    give_ids,
+    register_task_kind,
+    value_id,
+    value_list,
+    value_score,
+)  # fmt: skip
 
 __all__ = ["TextSpans", "Relation", "TOKENIZERS", "MAX_OFFSET", "tokenize", "snap"]
 
@@ -231,17 +241,17 @@ class TextSpans(Task):
             spans_in, relations_in = value.get("spans", ()), value.get("relations", ())
         else:
             spans_in, relations_in = value, ()
-        spans = [self._span(s, i) for i, s in enumerate(_listed(spans_in, self.name, "spans"))]
+        spans = [self._span(s, i) for i, s in enumerate(value_list(spans_in, self.name, "spans"))]
         spans.sort(key=lambda s: (s["start"], s["end"], s["class"]))  # ids in text order
-        _give_ids(spans, "e", self.name, "span")
-        listed = _listed(relations_in, self.name, "relations")
+        give_ids(spans, "e", self.name, "span")
+        listed = value_list(relations_in, self.name, "relations")
         if listed and not self.relations:
             raise SchemaError(f"task {self.name!r} has no relation types, got a relation")
         relations = [self._relation(r, i) for i, r in enumerate(listed)]
         spans.sort(key=lambda s: (s["start"], s["end"], s["class"], s["id"]))
         self._check_spans(spans)
         by_id = {s["id"]: s for s in spans}
-        _give_ids(relations, "r", self.name, "relation")
+        give_ids(relations, "r", self.name, "relation")
         seen: set[tuple[str, str, str]] = set()
         for r in relations:
             where = f"task {self.name!r}, relation {r['id']!r}"
@@ -289,11 +299,11 @@ class TextSpans(Task):
             raise UnknownClassError(
                 f"{where}: no class {describe(cls)}; classes: {self.class_names}"
             )
-        out: dict[str, Any] = {"id": sid if type(sid) is str else _id(sid, where),
+        out: dict[str, Any] = {"id": sid if type(sid) is str else value_id(sid, where),
                                "start": start, "end": end, "class": str(cls)}  # fmt: skip
         out["attributes"] = self._attributes(span.get("attributes") or {}, where)
         if span.get("score") is not None:
-            out["score"] = _score(span["score"], where)
+            out["score"] = value_score(span["score"], where)
         return out
 
     def _relation(self, rel: Any, i: int) -> dict[str, Any]:
@@ -303,7 +313,7 @@ class TextSpans(Task):
         extra = sorted(str(k) for k in set(rel) - set(_RELATION_KEYS))
         if extra:
             raise SchemaError(f"{where}: unknown field {describe(extra[0])}")
-        out: dict[str, Any] = {"id": _id(rel.get("id"), where)}
+        out: dict[str, Any] = {"id": value_id(rel.get("id"), where)}
         for end in ("from", "to"):
             sid = rel.get(end)
             if isinstance(sid, bool) or not isinstance(sid, str | int):
@@ -316,7 +326,7 @@ class TextSpans(Task):
             )
         out["class"] = cls
         if rel.get("score") is not None:
-            out["score"] = _score(rel["score"], where)
+            out["score"] = value_score(rel["score"], where)
         return out
 
     def _attributes(self, given: Any, where: str) -> dict[str, Any]:
@@ -453,12 +463,6 @@ class TextSpans(Task):
         )  # fmt: skip
 
 
-def _listed(values: Any, task: str, what: str) -> list[Any]:
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise SchemaError(f"task {task!r}: {what} must be a list, got {describe(values)}")
-    return list(values)
-
-
 def _offset(v: Any, where: str) -> int:
     """A character offset: a whole number from 0 to :data:`MAX_OFFSET`."""
     try:
@@ -470,39 +474,3 @@ def _offset(v: Any, where: str) -> int:
             f"{where} must be a whole number from 0 to {MAX_OFFSET}, got {describe(v)}"
         )
     return int(v)
-
-
-def _score(v: Any, where: str) -> float:
-    try:
-        f = float(v) if not isinstance(v, bool | str | bytes) else None
-    except (TypeError, ValueError, OverflowError):
-        f = None
-    if f is None or not 0.0 <= f <= 1.0:  # NaN fails both comparisons
-        raise SchemaError(f"{where}: score must be a number from 0 to 1, got {describe(v)}")
-    return f
-
-
-def _id(v: Any, where: str) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, str | int) or (
-        isinstance(v, int) and not -(2**63) <= v < 2**63
-    ):  # fmt: skip
-        raise SchemaError(f"{where}: id must be a string, got {describe(v)}")
-    return str(v)
-
-
-def _give_ids(rows: list[dict[str, Any]], prefix: str, task: str, what: str) -> None:
-    """Fill missing ids (``e1``, ``e2`` …, skipping those in use); refuse repeats."""
-    used = {r["id"] for r in rows if r["id"] is not None}
-    n = 0
-    for r in rows:
-        if r["id"] is None:
-            n += 1
-            while f"{prefix}{n}" in used:
-                n += 1
-            r["id"] = f"{prefix}{n}"
-            used.add(r["id"])
-    twice = sorted(i for i, k in Counter(r["id"] for r in rows).items() if k > 1)
-    if twice:
-        raise SchemaError(f"task {task!r}: {what} id {twice[0]!r} is used twice")

@@ -1,0 +1,354 @@
+"""Audio items: the header, samples on demand, and the waveform a widget draws.
+
+An audio item (``kind="audio"``) is a file read with ``soundfile`` (libsndfile:
+WAV, FLAC, OGG/Vorbis and Opus, MP3, AIFF ...), local or by fsspec URI.
+:meth:`workbench.items.ItemReader.load` gives an :class:`Audio`: its header is
+read when first asked for, samples only for the window asked for, so an hour
+of audio opens without being decoded.
+
+The waveform
+------------
+:meth:`Audio.peaks` gives, for a window and a number of bins (a widget's width
+in pixels), each bin's lowest and highest sample over every channel. It reads
+from a **peak pyramid** rather than the signal: the minimum and maximum of
+every :data:`BLOCK` frames, then of every :data:`FAN` blocks of that, and so
+on. A window wider than :data:`BLOCK` frames per bin is summarised from the
+coarsest level with at least one block per bin, so a one-hour file at 16 kHz
+(57.6 million frames) is drawn from a few thousand numbers; a narrower window
+(zoomed in) is read from the file itself. The pyramid is computed on first use
+(one pass over the file, in blocks of :data:`READ_FRAMES` frames) and kept in
+memory and, when the reader has a folder, as an ``.npz`` file there, named by
+the item and the file's size and change time, so a changed file is read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ItemReadError
+
+__all__ = ["Audio", "AudioInfo", "AUDIO_EXTENSIONS", "BLOCK", "FAN", "soundfile", "write_audio"]
+
+#: File extensions treated as audio (lower case): what libsndfile reads.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".au")
+#: Frames summarised by one entry of the pyramid's finest level.
+BLOCK = 256
+#: Entries of one level summarised by one entry of the next.
+FAN = 8
+#: Frames read from a file at a time while the pyramid is built.
+READ_FRAMES = 1 << 20
+#: Most bins one :meth:`Audio.peaks` call returns (a very wide screen is 8k pixels).
+MAX_BINS = 65_536
+#: Longest window :meth:`Audio.read` and :meth:`Audio.wav` return, in frames (about
+#: 10 minutes at 48 kHz): longer reads go through :meth:`Audio.blocks`.
+MAX_READ_FRAMES = 1 << 25
+
+
+def soundfile() -> Any:
+    """The ``soundfile`` module, or an :class:`ImportError` naming the extra."""
+    try:
+        import soundfile as sf
+    except ImportError as exc:  # pragma: no cover - installed with the test extras
+        raise ImportError(
+            "audio items are read with soundfile: pip install 'label-workbench[audio]'"
+        ) from exc
+    return sf
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What an audio file's header says."""
+
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str = ""
+    subtype: str = ""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sample_rate": self.sample_rate, "channels": self.channels,
+                "frames": self.frames, "duration": self.duration, "format": self.format,
+                "subtype": self.subtype}  # fmt: skip
+
+
+class Audio:
+    """One audio item, read on demand.
+
+    Parameters
+    ----------
+    source : str, Path or callable
+        A local path, or a function returning a new binary file object (an
+        fsspec file) each time it is called.
+    name : str
+        How errors name the item (its id and URI).
+    cache_dir : Path, optional
+        Where the peak pyramid is kept between sessions; ``None``: memory only.
+    key : str
+        What identifies this version of the file in the cache (size, change time).
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike | Callable[[], Any],
+        *,
+        name: str,
+        cache_dir: Path | None = None,
+        key: str = "",
+    ) -> None:
+        self._source = source
+        self.name = name
+        self._cache_dir = cache_dir
+        self._key = key
+        self._info: AudioInfo | None = None
+        self._pyramid: list[np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        info = self._info
+        shown = (f"{info.duration:.3f} s, {info.sample_rate} Hz, {info.channels} channel(s)"
+                 if info else "header not read")  # fmt: skip
+        return f"<Audio {self.name}: {shown}>"
+
+    # -- the file ---------------------------------------------------------------
+    def _open(self) -> Any:
+        sf = soundfile()
+        try:
+            if callable(self._source):
+                return sf.SoundFile(self._source())
+            return sf.SoundFile(os.fspath(self._source))
+        except FileNotFoundError as exc:
+            raise ItemReadError(f"{self.name}: no file at {self._source!r}") from exc
+        except Exception as exc:
+            raise ItemReadError(f"{self.name}: cannot decode the audio: {exc}") from exc
+
+    def _fail(self, exc: BaseException) -> ItemReadError:
+        return ItemReadError(f"{self.name}: cannot decode the audio: {exc}")
+
+    @property
+    def info(self) -> AudioInfo:
+        """The header: sample rate, channels, frames (read once)."""
+        if self._info is None:
+            with self._open() as f:
+                if f.samplerate <= 0 or f.channels <= 0 or f.frames < 0:
+                    raise ItemReadError(f"{self.name}: the audio header is invalid")
+                self._info = AudioInfo(int(f.samplerate), int(f.channels), int(f.frames),
+                                       str(f.format), str(f.subtype))  # fmt: skip
+        return self._info
+
+    @property
+    def duration(self) -> float:
+        return self.info.duration
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+    def _frames(self, start: float, end: float | None) -> tuple[int, int]:
+        """``(first, stop)`` frames of the window ``start``–``end`` seconds, clipped."""
+        info = self.info
+        for what, t in (("start", start), ("end", end)):
+            if t is not None and (isinstance(t, bool) or not np.isfinite(float(t))):
+                raise ValueError(f"{self.name}: {what} must be a number of seconds, got {t!r}")
+        stop_t = info.duration if end is None else float(end)
+        if float(start) < 0 or stop_t < float(start):
+            raise ValueError(
+                f"{self.name}: the window {start!r}–{end!r} s is not inside 0–{info.duration:g} s"
+            )
+        first = min(info.frames, int(round(float(start) * info.sample_rate)))
+        stop = min(info.frames, int(round(stop_t * info.sample_rate)))
+        return first, max(first, stop)
+
+    def read(
+        self, start: float = 0.0, end: float | None = None, *, mono: bool = False
+    ) -> np.ndarray:
+        """Samples from ``start`` to ``end`` seconds (the end by default) as float32
+        in [-1, 1]: frames × channels, or frames with ``mono`` (the channels' mean)."""
+        first, stop = self._frames(start, end)
+        if stop - first > MAX_READ_FRAMES:
+            raise ValueError(
+                f"{self.name}: {stop - first} frames asked for at once (most "
+                f"{MAX_READ_FRAMES}); read a shorter window or use blocks()"
+            )
+        with self._open() as f:
+            try:
+                f.seek(first)
+                data = f.read(stop - first, dtype="float32", always_2d=True)
+            except Exception as exc:
+                raise self._fail(exc) from exc
+        return data.mean(axis=1, dtype=np.float32) if mono else data
+
+    def blocks(self, frames: int = READ_FRAMES, dtype: str = "float32") -> Any:
+        """Every sample, ``frames`` at a time (frames × channels arrays of ``dtype``:
+        ``"float32"`` in [-1, 1], or ``"int16"``/``"int32"`` full scale)."""
+        with self._open() as f:
+            try:
+                while True:
+                    block = f.read(frames, dtype=dtype, always_2d=True)
+                    if not len(block):
+                        return
+                    yield block
+            except ItemReadError:
+                raise
+            except Exception as exc:
+                raise self._fail(exc) from exc
+
+    def wav(self, start: float = 0.0, end: float | None = None) -> bytes:
+        """The window as a 16-bit PCM WAV file (what a browser plays)."""
+        data = self.read(start, end)
+        out = io.BytesIO()
+        soundfile().write(out, data, self.info.sample_rate, format="WAV", subtype="PCM_16")
+        return out.getvalue()
+
+    # -- the waveform -----------------------------------------------------------
+    def peaks(
+        self, start: float = 0.0, end: float | None = None, bins: int = 1000
+    ) -> dict[str, Any]:
+        """The waveform of the window ``start``–``end`` seconds in ``bins`` bins.
+
+        Returns ``{"start", "end", "bins", "frames_per_bin", "min", "max"}``:
+        ``min`` and ``max`` are float32 arrays of length ``bins`` (each bin's lowest
+        and highest sample over the channels, in [-1, 1]), ``start``/``end`` the
+        window actually covered (clipped to the file). A window narrower than
+        ``bins`` frames gives one bin per frame (``min == max``).
+        """
+        if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or not (
+            1 <= bins <= MAX_BINS
+        ):  # fmt: skip
+            raise ValueError(
+                f"{self.name}: bins must be a whole number from 1 to {MAX_BINS}, got {bins!r}"
+            )
+        first, stop = self._frames(start, end)
+        n = stop - first
+        bins = int(min(bins, max(n, 1)))
+        per_bin = n / bins if n else 0.0
+        if n == 0:
+            lo = hi = np.zeros(bins, np.float32)
+        elif per_bin < BLOCK:
+            samples = self.read(first / self.sample_rate, stop / self.sample_rate)
+            lo, hi = _reduce(samples.min(axis=1), samples.max(axis=1), bins)
+        else:
+            pyramid = self.pyramid()
+            level = 0
+            while level + 1 < len(pyramid) and BLOCK * FAN ** (level + 1) <= per_bin:
+                level += 1
+            size = BLOCK * FAN**level
+            table = pyramid[level]
+            a, b = first // size, -(-stop // size)
+            lo, hi = _reduce(table[a:b, 0], table[a:b, 1], bins)
+        sr = self.sample_rate
+        return {"start": first / sr, "end": stop / sr, "bins": bins, "frames_per_bin": per_bin,
+                "min": lo.astype(np.float32), "max": hi.astype(np.float32)}  # fmt: skip
+
+    def pyramid(self) -> list[np.ndarray]:
+        """The peak pyramid: level ``k`` is an array of ``(min, max)`` rows over
+        ``BLOCK * FAN**k`` frames each (computed, or loaded from the cache, once)."""
+        with self._lock:
+            if self._pyramid is None:
+                self._pyramid = self._load_pyramid() or self._build_pyramid()
+            return self._pyramid
+
+    def _cache_path(self) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        digest = hashlib.blake2b(f"{self.name}\0{self._key}".encode(), digest_size=10).hexdigest()
+        return self._cache_dir / f"peaks-{digest}-{BLOCK}-{FAN}.npz"
+
+    def _load_pyramid(self) -> list[np.ndarray] | None:
+        path = self._cache_path()
+        if path is None or not path.exists():
+            return None
+        try:
+            with np.load(path) as z:
+                levels = [z[f"l{k}"] for k in range(len(z.files))]
+        except Exception:  # a torn or foreign file: computed again
+            return None
+        if not levels or any(lv.ndim != 2 or lv.shape[1] != 2 for lv in levels):
+            return None
+        return levels
+
+    def _build_pyramid(self) -> list[np.ndarray]:
+        # Integer files are summarised as integers (half the memory traffic of
+        # float32 for 16-bit PCM), scaled to [-1, 1] at the end.
+        dtype, scale = _INTEGER_READ.get(self.info.subtype, ("float32", 1.0))
+        rows: list[np.ndarray] = []
+        carry: tuple[np.ndarray, np.ndarray] | None = None
+        for block in self.blocks(READ_FRAMES - READ_FRAMES % BLOCK, dtype):
+            if block.shape[1] == 1:
+                lo = hi = block[:, 0]
+            else:
+                lo, hi = block.min(axis=1), block.max(axis=1)
+            if carry is not None:
+                lo, hi = np.concatenate([carry[0], lo]), np.concatenate([carry[1], hi])
+            whole = len(lo) - len(lo) % BLOCK
+            if whole:
+                lo_w, hi_w = lo[:whole].reshape(-1, BLOCK), hi[:whole].reshape(-1, BLOCK)
+                rows.append(np.stack([lo_w.min(axis=1), hi_w.max(axis=1)], axis=1))
+            carry = (lo[whole:], hi[whole:]) if whole < len(lo) else None
+        if carry is not None:
+            rows.append(np.array([[carry[0].min(), carry[1].max()]], carry[0].dtype))
+        level = np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, 2), np.float32)
+        if scale != 1.0:
+            level *= np.float32(1.0 / scale)
+        levels = [level]
+        while len(levels[-1]) > 1:
+            prev = levels[-1]
+            pad = -len(prev) % FAN
+            lo = np.concatenate([prev[:, 0], np.full(pad, np.inf, np.float32)]).reshape(-1, FAN)
+            hi = np.concatenate([prev[:, 1], np.full(pad, -np.inf, np.float32)]).reshape(-1, FAN)
+            levels.append(np.stack([lo.min(axis=1), hi.max(axis=1)], axis=1))
+        self._save_pyramid(levels)
+        return levels
+
+    def _save_pyramid(self, levels: list[np.ndarray]) -> None:
+        path = self._cache_path()
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as f:
+                np.savez(f, **{f"l{k}": lv for k, lv in enumerate(levels)})
+            os.replace(tmp, path)
+        except OSError:  # a read-only folder: the pyramid stays in memory
+            pass
+
+
+#: libsndfile subtypes whose samples are read as integers to build the pyramid:
+#: the dtype read and its full scale.
+_INTEGER_READ = {"PCM_16": ("int16", 32768.0), "PCM_S8": ("int16", 32768.0),
+                 "PCM_U8": ("int16", 32768.0), "PCM_24": ("int32", 2.0**31),
+                 "PCM_32": ("int32", 2.0**31)}  # fmt: skip
+
+
+def _reduce(lo: np.ndarray, hi: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """``lo``/``hi`` (one entry per frame or block) grouped into ``bins`` bins of
+    (nearly) equal size: each bin's minimum and maximum."""
+    n = len(lo)
+    if n == bins:
+        return lo, hi
+    edges = (np.arange(bins) * n) // bins
+    return np.minimum.reduceat(lo, edges), np.maximum.reduceat(hi, edges)
+
+
+def write_audio(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write ``samples`` (frames, or frames × channels) to ``path`` as a WAV file
+    that keeps them exactly: 16/32-bit PCM for int16/int32, 32/64-bit float else."""
+    subtype = {np.dtype(np.int16): "PCM_16", np.dtype(np.int32): "PCM_32",
+               np.dtype(np.float64): "DOUBLE", np.dtype(np.uint8): "PCM_U8"}.get(
+        samples.dtype, "FLOAT")  # fmt: skip
+    data = samples if subtype != "FLOAT" else samples.astype(np.float32, copy=False)
+    soundfile().write(path, data, sample_rate, format="WAV", subtype=subtype)
