@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workbench as wb
+import workbench.files
 from tests.quick import examples
 from workbench.formats import (
     ConllFormatError,
@@ -33,7 +34,7 @@ from workbench.formats import (
     from_label_studio,
     from_prodigy,
 )
-from workbench.kinds.spans.formats import _common, docbin
+from workbench.kinds.spans.formats import docbin
 
 TEXT = "Ada met Bob in Rome."
 
@@ -152,7 +153,7 @@ def test_prodigy_files_deeply_nested_oversize_or_not_files(project, tmp_path, mo
     refused(project, lambda: from_prodigy(project, bad), ProdigyFormatError, "not UTF-8")
     big = tmp_path / "big.jsonl"
     big.write_text(json.dumps(record()) * 10)
-    monkeypatch.setattr(_common, "MAX_DATASET_BYTES", 100)
+    monkeypatch.setattr(workbench.files, "MAX_DATASET_BYTES", 100)
     refused(
         project,
         lambda: from_prodigy(project, big),

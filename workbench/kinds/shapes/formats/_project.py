@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from .... import geometry
 from ....errors import ItemReadError, SchemaError
+from ....files import read_bytes
 from ....items import PROGRESS_MIN, progress_bar
 from ....store.base import MAX_VALUE_BYTES
 from ..schema import Shapes, describe
@@ -271,39 +270,8 @@ class Losses:
 
 
 def read_file(path: str | os.PathLike, limit: int, error: Callable[[str], Exception]) -> bytes:
-    """The bytes of a file, or ``error`` naming it when it is not a regular file (a
-    pipe would block, a device never end), is larger than ``limit`` bytes (checked
-    before reading, and again while reading), cannot be read, or does not fit in
-    memory."""
-    where = os.fspath(path)
-    try:
-        st = Path(where).stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise error(f"{where}: not a regular file")
-        size = st.st_size
-        if size > limit:
-            raise error(f"{where}: {size} bytes, more than the {limit} this importer reads")
-        with open(where, "rb") as f:
-            # One read of the size stat gives (read(n) allocates n bytes up front) ...
-            data = f.read(size + 1)
-            if len(data) > size:  # ... then, for a file that grew since, bounded reads
-                parts, total = [data], len(data)
-                while total <= limit:
-                    part = f.read(min(2**20, limit + 1 - total))
-                    if not part:
-                        break
-                    parts.append(part)
-                    total += len(part)
-                data = b"".join(parts)
-    except FileNotFoundError:
-        raise error(f"{where}: no such file") from None
-    except MemoryError:
-        raise error(f"{where}: too large to read into memory") from None
-    except OSError as exc:
-        raise error(f"{where}: cannot be read: {exc}") from None
-    if len(data) > limit:
-        raise error(f"{where}: more than the {limit} bytes this importer reads")
-    return data
+    """:func:`workbench.files.read_bytes` with the limit given first."""
+    return read_bytes(path, error, limit)
 
 
 def real_size(

@@ -15,9 +15,6 @@ Offsets are Python ``str`` indices throughout, as the task stores them.
 
 from __future__ import annotations
 
-import json
-import os
-import stat
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ....errors import SchemaError, StoreError, WorkbenchError
+from ....files import MAX_DATASET_BYTES, load_json, read_bytes
 from ....items import _text_id, progress_bar
 from ....schema import describe
 from ....store.base import Event, _gc_paused
@@ -48,9 +46,6 @@ __all__ = [
     "describe",
 ]
 
-#: Bytes of a file that holds a whole data set (a JSONL, CoNLL, Label Studio or
-#: DocBin file); checked before the file is read.
-MAX_DATASET_BYTES = 2**31
 #: Characters of one document's text: what one text item may hold.
 MAX_TEXT_CHARS = 2**28
 
@@ -508,52 +503,6 @@ def _value_of(
     base = dict(doc.value or {})
     base.setdefault("relations", [])
     return {**base, "spans": spans + list(base.get("spans", []))}
-
-
-# ---------------------------------------------------------------------------
-# files
-
-
-def read_bytes(
-    source: str | os.PathLike, error: Callable[[str], Exception], limit: int | None = None
-) -> bytes:
-    """A file's bytes, or ``error`` naming it when it is not a regular file (a pipe
-    would block, a device never end), is larger than ``limit`` bytes (checked
-    before reading, and again while reading), or cannot be read."""
-    where = os.fspath(source)
-    limit = MAX_DATASET_BYTES if limit is None else limit
-    try:
-        st = os.stat(where)
-        if not stat.S_ISREG(st.st_mode):
-            raise error(f"{where}: not a regular file")
-        if st.st_size > limit:
-            raise error(f"{where}: {st.st_size} bytes, more than the {limit} this importer reads")
-        with open(where, "rb") as f:
-            data = f.read(limit + 1)
-    except FileNotFoundError:
-        raise error(f"{where}: no such file") from None
-    except MemoryError:
-        raise error(f"{where}: too large to read into memory") from None
-    except OSError as exc:
-        raise error(f"{where}: cannot be read: {exc}") from None
-    if len(data) > limit:
-        raise error(f"{where}: more than the {limit} bytes this importer reads")
-    return data
-
-
-def load_json(raw: bytes, where: str, error: Callable[[str], Exception]) -> Any:
-    """JSON from bytes, or ``error`` naming ``where`` (not UTF-8, not JSON, nested
-    too deeply for Python's parser, too large for memory)."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise error(f"{where}: not UTF-8 text: {exc}") from None
-    except RecursionError:
-        raise error(f"{where}: JSON nested too deeply") from None
-    except MemoryError:
-        raise error(f"{where}: too large to read into memory") from None
-    except ValueError as exc:  # JSONDecodeError, an int of more than 4300 digits
-        raise error(f"{where}: not JSON: {str(exc)[:200]}") from None
 
 
 def check_snap(tokens: Sequence[tuple[int, int]], start: int, end: int) -> bool:
