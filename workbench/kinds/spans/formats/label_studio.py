@@ -36,6 +36,12 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from ....label_studio import (
+    ATTRIBUTE_RESULTS,
+    attribute_controls,
+    attribute_results,
+    read_attribute,
+)
 from ._common import (
     Incoming,
     Losses,
@@ -71,17 +77,7 @@ def label_studio_config(
         lines.append("  <Relations>")
         lines += [f"    <Relation value={quoteattr(r)}/>" for r in t.relation_names]
         lines.append("  </Relations>")
-    for a in t.attributes:
-        common = f'name={quoteattr(a.name)} toName={quoteattr(to_name)} perRegion="true"'
-        if a.kind in ("bool", "choice"):
-            options = ("true", "false") if a.kind == "bool" else a.choices
-            lines.append(f'  <Choices {common} choice="single">')
-            lines += [f"    <Choice value={quoteattr(str(o))}/>" for o in options]
-            lines.append("  </Choices>")
-        elif a.kind == "number":
-            lines.append(f"  <Number {common}/>")
-        else:
-            lines.append(f"  <TextArea {common}/>")
+    lines += attribute_controls(t.attributes, to_name)
     lines.append("</View>")
     return "\n".join(lines)
 
@@ -109,7 +105,6 @@ def to_label_studio(
         do not hold (or :class:`LabelStudioFormatError` with ``strict=True``).
     """
     t = spans_task(project, task, "Label Studio")
-    attrs = {a.name: a for a in t.attributes}
     losses = Losses()
     out = []
     for n, (item_id, text, value) in enumerate(
@@ -128,28 +123,7 @@ def to_label_studio(
             if s.get("score") is not None:
                 res["score"] = s["score"]
             result.append(res)
-            for name, a in attrs.items():
-                v = s["attributes"].get(name, a.default)
-                if v == a.default or v is None:
-                    continue
-                if a.kind in ("bool", "choice"):
-                    kind, val = (
-                        "choices",
-                        {"choices": [("true" if v else "false") if a.kind == "bool" else v]},
-                    )
-                elif a.kind == "number":
-                    kind, val = "number", {"number": v}
-                else:
-                    kind, val = "textarea", {"text": [v]}
-                result.append(
-                    {
-                        "id": s["id"],
-                        "from_name": name,
-                        "to_name": to_name,
-                        "type": kind,
-                        "value": {**region, **val},
-                    }
-                )
+            result += attribute_results(t.attributes, s["attributes"], region, s["id"], to_name)
         for k, r in enumerate(value["relations"], start=1):
             if r["id"] != f"r{k}":
                 losses.field("id", "relation")
@@ -283,7 +257,7 @@ def _value(result: list[Any], text: str, attrs: dict[str, Any], at: str) -> dict
                 ends = ends[::-1]
             relations.append({"from": ends[0], "to": ends[1], "class": labels[0]})
             continue
-        if kind in ("choices", "number", "textarea"):
+        if kind in ATTRIBUTE_RESULTS:
             per_region.append((k, res))
             continue
         if kind not in ("labels", "hypertextlabels"):
@@ -332,22 +306,6 @@ def _value(result: list[Any], text: str, attrs: dict[str, Any], at: str) -> dict
                 f"(id {describe(res.get('id'))}, from_name "
                 f"{describe(name)})"
             )
-        v = res.get("value") if isinstance(res.get("value"), Mapping) else {}
-        a = attrs[name]
-        got: Any
-        if a.kind in ("bool", "choice"):
-            choices = v.get("choices")
-            if not isinstance(choices, list) or len(choices) != 1:
-                raise LabelStudioFormatError(f"{where}: one choice, got {describe(choices)}")
-            got = choices[0]
-            if a.kind == "bool":
-                if got not in ("true", "false"):
-                    raise LabelStudioFormatError(f"{where}: 'true' or 'false', got {describe(got)}")
-                got = got == "true"
-        elif a.kind == "number":
-            got = v.get("number")
-        else:
-            texts = v.get("text")
-            got = texts[0] if isinstance(texts, list) and len(texts) == 1 else texts
+        got = read_attribute(attrs[name], res, where, LabelStudioFormatError)
         spans[rid].setdefault("attributes", {})[name] = got
     return {"spans": list(spans.values()), "relations": relations}
