@@ -126,6 +126,8 @@ class Audio:
     # -- the file ---------------------------------------------------------------
     def _open(self) -> Any:
         sf = soundfile()
+        if not callable(self._source) and not os.path.exists(self._source):
+            raise ItemReadError(f"{self.name}: no file at {os.fspath(self._source)!r}")
         try:
             if callable(self._source):
                 return sf.SoundFile(self._source())

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import workbench as wb
 from workbench.errors import SchemaError
+from workbench.kinds.audio.schema import MAX_SECONDS, MAX_TEXT_CHARS
 from workbench.kinds.shapes.schema import MAX_COORDINATE
 from workbench.kinds.spans.schema import MAX_OFFSET
 
@@ -41,6 +42,10 @@ SCHEMA = wb.Schema(
         wb.TextSpans(
             "spans", classes=("PER", "ORG"), relations=("works_for",),
             attributes=(wb.Attribute("negated"),), overlapping=True,
+        ),
+        wb.AudioRegions(
+            "regions", classes=("speech", "music"), attributes=(wb.Attribute("overlap"),),
+            transcripts=True,
         ),
     )
 )  # fmt: skip
@@ -261,3 +266,61 @@ def test_span_values_no_reader_could_use_are_refused(db):
     # The API refuses them too (it fills a missing id and wraps a list: stored canonical).
     for what in set(bad) - {"a list, not spans and relations", "a missing id"}:
         assert not python_accepts("spans", bad[what])[0], what
+
+
+@st.composite
+def region_values(draw):
+    regions = []
+    for k in range(draw(st.integers(0, 4))):
+        start = draw(st.one_of(st.floats(-1, 30, allow_nan=False), st.integers(-2, 30)))
+        cls = draw(st.sampled_from(["speech", "music", "Speech", ""]))
+        r = {"start": start, "end": start + draw(st.floats(-1, 9, allow_nan=False)),
+             "class": cls, "id": f"r{k}"}  # fmt: skip
+        mutation = draw(st.sampled_from(["none", "none", "score", "attr", "field", "time", "text"]))
+        if mutation == "score":
+            r["score"] = draw(st.sampled_from([0.5, 1, 1.5, -0.1, "high"]))
+        elif mutation == "attr":
+            r["attributes"] = {draw(st.sampled_from(["overlap", "size"])): draw(
+                st.sampled_from([True, "yes", 3]))}  # fmt: skip
+        elif mutation == "field":
+            r["label"] = "speech"
+        elif mutation == "time":
+            r["end"] = draw(st.sampled_from(["7", MAX_SECONDS * 2, True, None]))
+        elif mutation == "text":
+            r["text"] = draw(st.sampled_from(["hi", "", 3, "x" * (MAX_TEXT_CHARS + 1)]))
+        regions.append(r)
+    return {"regions": regions}
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=region_values())
+def test_region_values_the_api_stores_the_database_takes(db, value):
+    ok, normalised = python_accepts("regions", value)
+    if ok:
+        assert db("regions", json.dumps(normalised)), normalised
+
+
+def test_region_values_no_reader_could_use_are_refused(db):
+    good = {"regions": [{"id": "a", "start": 0.5, "end": 1.25, "class": "speech", "text": "hi"}]}
+    assert db("regions", json.dumps(SCHEMA.validate("regions", good)))
+    region = good["regions"][0]
+    bad = {
+        "a list, not regions": [region],
+        "an unknown class": {"regions": [{**region, "class": "noise"}]},
+        "a time as text": {"regions": [{**region, "end": "3"}]},
+        "a negative time": {"regions": [{**region, "start": -1}]},
+        "a time past the bound": {"regions": [{**region, "end": MAX_SECONDS * 2}]},
+        "an unknown field": {"regions": [{**region, "label": "speech"}]},
+        "a missing id": {"regions": [{"start": 0, "end": 3, "class": "speech"}]},
+        "an unknown attribute": {"regions": [{**region, "attributes": {"size": 3}}]},
+        "a score above 1": {"regions": [{**region, "score": 2}]},
+        "a text that is a number": {"regions": [{**region, "text": 3}]},
+        "a text over the bound": {"regions": [{**region, "text": "x" * (MAX_TEXT_CHARS + 1)}]},
+        "an extra key": {**good, "notes": "x"},
+    }
+    for what, value in bad.items():
+        assert not db("regions", json.dumps(value)), what
+    for what in set(bad) - {"a list, not regions", "a missing id"}:
+        assert not python_accepts("regions", bad[what])[0], what

@@ -184,6 +184,8 @@ def _clips(t: AudioRegions, frame: pd.DataFrame, where: str) -> list[Incoming]:
             raise RegionTableError(
                 f"{at}: item {item_id!r} has file {clip.file!r} in an earlier row"
             )
+        elif file is not None:
+            clip.file = file
         rows_of[key].append(n)
         empty = [_missing(row.get(c)) for c in ("start", "end", "class")]
         if all(empty):
