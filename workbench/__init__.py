@@ -52,6 +52,7 @@ __all__ = [
     "Skeleton",
     "AnnotateWidget",
     "AnnotateTextWidget",
+    "AnnotateAudioWidget",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",
@@ -95,6 +96,7 @@ _MOVED = {
 
 _WIDGETS = {
     "AnnotateWidget": "annotate", "AnnotateTextWidget": "annotate_text",
+    "AnnotateAudioWidget": "annotate_audio",
     "ClassifyWidget": "classify", "GalleryWidget": "gallery", "ReviewWidget": "review",
 }  # fmt: skip
 

@@ -1094,28 +1094,29 @@ class ItemReader:
             raise ItemReadError(f"item {record.item_id!r} has no URI to read")
         uri = record.uri
         version = f"{record.meta.get('size')};{record.meta.get('etag')}"
-        key = (record.item_id, uri, version)
-        hit = self._audio.get(key)
-        if hit is not None:
-            return hit
         source: Any
         if uri.startswith("items://"):
             source = self.items_dir / uri[len("items://") :]
         elif "::" not in uri and fsspec.utils.get_protocol(uri) in ("file", "local"):
             source = Path(fsspec.core.url_to_fs(uri)[1])
         else:
-
             def source() -> Any:
                 try:
                     return fsspec.open(uri, "rb").open()
                 except FileNotFoundError as exc:
                     raise ItemReadError(f"item {record.item_id!r}: no file at {uri!r}") from exc
-
         if isinstance(source, Path):
+            # A local file rewritten in place (same size) is another version: its change
+            # time is part of the key, looked up before the cache is.
             try:
-                version += f";{source.stat().st_mtime_ns}"
+                st = source.stat()
             except OSError as exc:
                 raise ItemReadError(f"item {record.item_id!r}: no file at {uri!r}") from exc
+            version += f";{st.st_size};{st.st_mtime_ns}"
+        key = (record.item_id, uri, version)
+        hit = self._audio.get(key)
+        if hit is not None:
+            return hit
         audio = Audio(source, name=f"item {record.item_id!r} ({uri})",
                       cache_dir=self.items_dir / "peaks", key=version)  # fmt: skip
         self._audio.put(key, audio, 1)

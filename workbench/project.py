@@ -743,6 +743,42 @@ class Project:
             self, task=task, prefetch=prefetch, annotator=annotator, order=order, issues=issues
         )
 
+    def annotate_audio(
+        self,
+        task: str | None = None,
+        *,
+        prefetch: int = 4,
+        max_size: int = 2048,
+        annotator: str | None = None,
+        order: Iterable[str] | None = None,
+        issues: Any = None,
+    ):
+        """An :class:`~workbench.AnnotateAudioWidget` labeling the time regions of an
+        :class:`~workbench.AudioRegions` task (the schema's first one by default) on
+        each clip's waveform; a task of another kind is a :class:`SchemaError`.
+
+        Parameters
+        ----------
+        task : str, optional
+            The audio-regions task; the schema's first one by default.
+        prefetch : int
+            How many upcoming clips the browser keeps ready (0 to 100).
+        max_size : int
+            Bins of the whole-clip waveform sent with each clip (64 to 8192).
+        annotator : str, optional
+            Name recorded on the labels; the project's annotator by default.
+        order : iterable of str, optional
+            Item ids to present first (those not yet labeled), then the queue.
+        issues : DataFrame or iterable of str, optional
+            Review these items in this order instead of the unlabeled queue.
+        """
+        from .widgets.annotate_audio import AnnotateAudioWidget
+
+        return AnnotateAudioWidget(
+            self, task=task, prefetch=prefetch, max_size=max_size, annotator=annotator,
+            order=order, issues=issues,
+        )  # fmt: skip
+
     def gallery(
         self,
         task: str | None = None,

@@ -160,11 +160,14 @@ Card
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .decisions import decide
 from .errors import (
@@ -223,6 +226,9 @@ EXCERPT_CHARS = 160
 PROGRESS_EVERY_S = 0.5
 #: Longest side of the full-size image the drawing widget asks for when zoomed in.
 MAX_FULL_SIZE = 8192
+#: Longest window of audio one ``audio`` message returns, in seconds: playback asks
+#: for the next window as it goes.
+MAX_AUDIO_WINDOW_S = 60.0
 #: Items sent to the drawing widget's views remembered for later suggestions (a view holds ~200).
 MAX_SENT_REMEMBERED = 4096
 #: A message handled slower than this is logged as a warning.
@@ -640,6 +646,13 @@ class LabelStream:
                     buffers.append(shown["data"])
                 elif kind == "text":
                     out.update(kind="text", text=str(shown.get("text", "")))
+                elif kind == "audio":
+                    out.update(
+                        kind="audio", sample_rate=int(shown["sample_rate"]),
+                        channels=int(shown["channels"]), duration=float(shown["duration"]),
+                        bins=int(shown["bins"]), buffer=len(buffers),
+                    )  # fmt: skip
+                    buffers.append(shown["data"])
                 else:
                     out.update(kind="error", error=f"items of kind {kind!r} cannot be shown yet")
             if rec.item_id in states:
@@ -982,6 +995,82 @@ class AnnotateStream(LabelStream):
             "mime": shown.get("mime", "image/png"), "buffer": 0,
         }  # fmt: skip
         return [(reply, [shown["data"]])]
+
+
+class AudioStream(AnnotateStream):
+    """The label stream of the audio widget: :class:`AnnotateStream` over an
+    :class:`~workbench.AudioRegions` task, plus two requests for the shown clip.
+
+    ``{type: "peaks", client_id, req, item_id, start, end, bins}``
+        The waveform of ``start``–``end`` seconds in ``bins`` bins, when the view
+        zooms in past the overview the item came with. Reply ``{type: "peaks",
+        ..., start, end, bins, buffer: 0}``: float32 ``(min, max)`` pairs
+        (:meth:`workbench.media.Audio.peaks`), ``start``/``end`` as covered.
+    ``{type: "audio", client_id, req, item_id, start, end}``
+        The samples of at most :data:`MAX_AUDIO_WINDOW_S` seconds from ``start``,
+        as a 16-bit WAV file to play. Reply ``{type: "audio", ..., start, end,
+        sample_rate, buffer: 0}``.
+
+    Either replies ``{..., error}`` for an unknown item, an item that is not
+    audio, a window outside the clip or a file that cannot be read.
+    """
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
+        return {**super().handlers(), "peaks": self.peaks, "audio": self.audio}
+
+    def _clip(self, msg: Mapping[str, Any], kind: str) -> tuple[dict[str, Any], Any, float, float]:
+        """The reply's base, the item's Audio and the window asked for, or ValueError."""
+        item_id = msg.get("item_id")
+        base = {**_echo(msg), "type": kind, "item_id": item_id}
+        if not isinstance(item_id, str):
+            raise _ClipError(base, f"item_id must be a string, got {item_id!r}")
+        if self.store.missing_items([item_id]):
+            raise _ClipError(base, f"no item {item_id!r} in this project")
+        (record,) = self.store.get_items([item_id])
+        if record.kind != "audio":
+            raise _ClipError(base, f"item {item_id!r} is not audio")
+        times = []
+        for name in ("start", "end"):
+            v = msg.get(name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise _ClipError(base, f"{name} must be a number of seconds, got {v!r}")
+            times.append(float(v))
+        return base, self.project.reader.audio(record), times[0], times[1]
+
+    def peaks(self, msg: Mapping[str, Any]) -> list[Reply]:
+        try:
+            base, audio, start, end = self._clip(msg, "peaks")
+            bins = _int(msg.get("bins", 1000), "bins", 1, 65_536)
+            p = audio.peaks(max(0.0, start), min(end, audio.duration), bins)
+        except _ClipError as exc:
+            return [({**exc.base, "error": exc.error}, [])]
+        except Exception as exc:  # a file gone or corrupt: say so, keep the view going
+            return [({**_echo(msg), "type": "peaks", "item_id": msg.get("item_id"),
+                      "error": str(exc)}, [])]  # fmt: skip
+        pairs = np.stack([p["min"], p["max"]], axis=1).astype("<f4")
+        reply = {**base, "start": p["start"], "end": p["end"], "bins": int(p["bins"]), "buffer": 0}
+        return [(reply, [pairs.tobytes()])]
+
+    def audio(self, msg: Mapping[str, Any]) -> list[Reply]:
+        try:
+            base, audio, start, end = self._clip(msg, "audio")
+            start = min(max(0.0, start), audio.duration)
+            end = min(max(start, end), audio.duration, start + MAX_AUDIO_WINDOW_S)
+            data = audio.wav(start, end)
+        except _ClipError as exc:
+            return [({**exc.base, "error": exc.error}, [])]
+        except Exception as exc:
+            return [({**_echo(msg), "type": "audio", "item_id": msg.get("item_id"),
+                      "error": str(exc)}, [])]  # fmt: skip
+        reply = {**base, "start": start, "end": end, "sample_rate": audio.sample_rate,
+                 "buffer": 0}  # fmt: skip
+        return [(reply, [data])]
+
+
+class _ClipError(Exception):
+    def __init__(self, base: dict[str, Any], error: str) -> None:
+        super().__init__(error)
+        self.base, self.error = base, error
 
 
 class ReviewStream(LabelStream):

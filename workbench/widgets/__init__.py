@@ -2,12 +2,13 @@
 
 Each is a thin view over :mod:`workbench.stream`; create them with
 ``project.classify()``, ``project.gallery()``, ``project.review()``,
-``project.annotate()`` and ``project.annotate_text()``.
+``project.annotate()``, ``project.annotate_text()`` and ``project.annotate_audio()``.
 """
 
 from __future__ import annotations
 
 from .annotate import AnnotateWidget
+from .annotate_audio import AnnotateAudioWidget
 from .annotate_text import AnnotateTextWidget
 from .classify import ClassifyWidget
 from .gallery import GalleryWidget
@@ -16,6 +17,7 @@ from .review import ReviewWidget
 __all__ = [
     "AnnotateWidget",
     "AnnotateTextWidget",
+    "AnnotateAudioWidget",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",

@@ -73,13 +73,15 @@ class AnnotateWidget(StreamWidget):
     _css = stylesheet("annotate")
 
     task_kind = "shapes"
+    #: The stream class (a subclass of :class:`~workbench.stream.AnnotateStream`).
+    stream_class: type[AnnotateStream] = AnnotateStream
     prefetch = Setting(4, 0, 100)
     max_size = Setting(2048, 64, 8192, stream=True)
 
     def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
         ints = self._check_settings(settings, _SETTINGS)
         common = self._setup(project, task, settings.get("annotator"))
-        self.stream = AnnotateStream(
+        self.stream = self.stream_class(
             project,
             common["task"],
             annotator=common["annotator"],

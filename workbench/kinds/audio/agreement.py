@@ -73,7 +73,7 @@ def region_counts(a: Any, b: Any, threshold: float = THRESHOLD) -> MatchCounts:
         for j, (s2, e2, c2) in enumerate(right):
             if c1 == c2:
                 score = region_iou((s1, e1), (s2, e2))
-                if score >= threshold:
+                if score >= threshold - 1e-12:  # an IoU on the threshold, whatever the rounding
                     scored.append((score, i, j))
     matched: Counter = Counter(left[i][2] for i, _ in match_one_to_one(scored))
     return MatchCounts(matched, Counter(c for _, _, c in left), Counter(c for _, _, c in right))
