@@ -58,6 +58,8 @@ CHROMIUM_ARGS = [
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
+    # The audio widget plays clips with Web Audio: no click needed before it may.
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 # Settings pushed on every plugin through overrides.json: no news pop-up, no

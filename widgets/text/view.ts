@@ -32,6 +32,7 @@ import { PaintTimings, pushLast } from "../lib/timings";
 import { ItemSupply } from "../lib/supply";
 import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
 import { classChip } from "../lib/guidelines";
+import { attributeDefaults, attributeRows, type AttributeSpec } from "../lib/attributes";
 import { safeColor } from "../lib/colors";
 import { BlockView, domOffset, type Mark } from "./blocks";
 import { makeItem, offsetsOf, ItemEdit, openSuggestions, pendingValue, setPrelabel, startValue, tokensOf, type TextItem } from "./items";
@@ -50,13 +51,7 @@ export interface TextSpec extends TaskSpec {
   tokens?: Tokenizer | null;
 }
 
-/** A span attribute of the task (workbench.Attribute.to_dict). */
-export interface AttributeSpec {
-  name: string;
-  kind?: "bool" | "choice" | "text" | "number";
-  choices?: string[];
-  default?: unknown;
-}
+export type { AttributeSpec };
 
 /** Items kept in memory beyond those queued, for going back. */
 const CACHE_LIMIT = 50;
@@ -337,9 +332,7 @@ export class TextView extends StreamView<Model, TextAction> {
   }
 
   private attributeDefaults(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const a of this.textSpec.attributes ?? []) if (a && typeof a.name === "string" && a.default !== undefined) out[a.name] = a.default;
-    return out;
+    return attributeDefaults(this.textSpec.attributes);
   }
 
   private onRelation(item: TextItem, name: string, t: number): void {
@@ -864,31 +857,7 @@ export class TextView extends StreamView<Model, TextAction> {
       const ed = this.editOf(item);
       this.commit(item, setAttribute(ed.value, span.id, name, v), now());
     };
-    const rows = attrs.map((a) => {
-      const current = span.attributes[a.name] ?? a.default;
-      let control: HTMLElement;
-      if (a.kind === "choice") {
-        const sel = h("select", { attrs: { "data-attr": a.name } }, (a.choices ?? []).map((c) => h("option", { text: c, attrs: { value: c } })));
-        sel.value = String(current ?? "");
-        sel.addEventListener("change", () => set(a.name, sel.value)); // goes with the node
-        control = sel;
-      } else if (a.kind === "text" || a.kind === "number") {
-        const input = h("input", { attrs: { type: a.kind === "number" ? "number" : "text", "data-attr": a.name } });
-        input.value = current === null || current === undefined ? "" : String(current);
-        input.addEventListener("change", () => {
-          if (a.kind === "text") return set(a.name, input.value);
-          const n = input.value.trim() === "" ? null : Number(input.value);
-          if (n === null || Number.isFinite(n)) set(a.name, n);
-        });
-        control = input;
-      } else {
-        const box = h("input", { attrs: { type: "checkbox", "data-attr": a.name } });
-        box.checked = current === true;
-        box.addEventListener("change", () => set(a.name, box.checked));
-        control = box;
-      }
-      return h("label", { class: "wb-span-attr" }, [control, h("span", { text: ` ${a.name}` })]);
-    });
+    const rows = attributeRows(attrs, span.attributes, set);
     this.attributePanel.replaceChildren(h("span", { class: "wb-span-attrs-title", text: `${span.class}:` }), ...rows);
   }
 
