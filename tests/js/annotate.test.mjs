@@ -1,6 +1,6 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { widgetTests, widgetState, FakeModel, FakeKernel, TeamKernel, feedbackRow, press, sleep, click } from "./helpers.mjs";
+import { widgetTests, widgetState, FakeModel, FakeKernel, TeamKernel, feedbackRow, press, sleep, click, fakeContext } from "./helpers.mjs";
 import annotate, { annotateAction, cleanShape, parseShapes } from "../../widgets/annotate.ts";
 import { decode as rleDecode, encode as rleEncode } from "../../widgets/lib/rle.ts";
 
@@ -29,32 +29,6 @@ class FakePath {
   addPath(p) {
     this.ops.push(...p.ops);
   }
-}
-
-/** A 2D context recording each method call as [name, ...args]; property writes are kept. */
-function fakeContext(canvas) {
-  const calls = [];
-  const target = {
-    canvas,
-    calls,
-    measureText: (t) => ({ width: t.length * 6 }),
-    createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
-    getImageData: (x, y, w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
-    putImageData: (img, x, y) => calls.push(["putImageData", img, x, y]),
-  };
-  return new Proxy(target, {
-    get(t, k) {
-      if (k in t) return t[k];
-      if (typeof k !== "string") return undefined;
-      return (...args) => {
-        calls.push([k, ...args]);
-      };
-    },
-    set(t, k, v) {
-      t[k] = v;
-      return true;
-    },
-  });
 }
 
 beforeEach(() => {

@@ -312,3 +312,29 @@ export class TeamKernel extends FakeKernel {
 export function feedbackRow(id, item_id, kind, { reviewer = "rita", note = "", value = null, previous = null } = {}) {
   return { id, item_id, kind, reviewer, tier: "review", note, value, previous, created_at: 1700000000 + id };
 }
+
+/** A 2D context recording each method call as [name, ...args]; property writes are kept. */
+export function fakeContext(canvas) {
+  const calls = [];
+  const target = {
+    canvas,
+    calls,
+    measureText: (t) => ({ width: t.length * 6 }),
+    createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+    getImageData: (x, y, w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+    putImageData: (img, x, y) => calls.push(["putImageData", img, x, y]),
+  };
+  return new Proxy(target, {
+    get(t, k) {
+      if (k in t) return t[k];
+      if (typeof k !== "string") return undefined;
+      return (...args) => {
+        calls.push([k, ...args]);
+      };
+    },
+    set(t, k, v) {
+      t[k] = v;
+      return true;
+    },
+  });
+}

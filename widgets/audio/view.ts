@@ -821,8 +821,8 @@ export class AudioView extends StreamView<Model, AudioAction> {
     const playhead = this.player.position();
     this.timeLine.textContent = `${formatTime(playhead, 0.01)} / ${formatTime(item.duration, 0.01)}` + (this.player.playing ? " ▶" : "") + (this.player.playing && !this.player.audible ? " (no audio output)" : "") + (this.pending ? ` · ● ${this.pending.cls} from ${formatTime(this.pending.start, 0.01)}` : "");
     if (!ctx) return;
-    const style = getComputedStyle(this.root);
-    const v = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
+    const style = this.root.ownerDocument.defaultView?.getComputedStyle(this.root);
+    const v = (name: string, fallback: string): string => style?.getPropertyValue(name).trim() || fallback;
     const scene: Scene = {
       width,
       height: HEIGHT,
