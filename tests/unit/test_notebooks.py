@@ -14,8 +14,8 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 #: Notebooks whose own test below runs them twice and checks what they print.
-CHECKED = ("active_learning.ipynb", "audit.ipynb", "detection.ipynb", "quickstart.ipynb",
-           "team.ipynb", "text.ipynb")  # fmt: skip
+CHECKED = ("active_learning.ipynb", "audio.ipynb", "audit.ipynb", "detection.ipynb",
+           "quickstart.ipynb", "team.ipynb", "text.ipynb")  # fmt: skip
 
 
 def _execute(path: Path, tmp_path: Path) -> str:
@@ -211,3 +211,19 @@ def test_text_notebook_finds_the_planted_span_errors_and_round_trips(tmp_path):
         assert f"planted mistakes found: {planted} of {planted}" in text
         assert "DocBin round trip exact: True" in text
         assert "'B-ORG', 'I-ORG', 'B-LOC'" in text
+
+
+def test_audio_notebook_prelabels_every_event_and_round_trips(tmp_path):
+    path, first = _first_run("audio.ipynb", tmp_path)
+    second = _execute(path, tmp_path)  # a second run over the same database and files
+    for text in (first, second):
+        assert "clips: 20 (12 files, 8 arrays)" in text
+        found = re.search(r"^pre-labeled events found: (\d+) of (\d+), false alarms: (\d+)$",
+                          text, re.M)  # fmt: skip
+        assert found.group(1) == found.group(2) and int(found.group(3)) <= 2, found.group(0)
+        agreement = re.search(r"alpha=([\d.]+), segment_f1=([\d.]+), temporal_iou=([\d.]+)", text)
+        assert 0.5 < float(agreement.group(1)) < 1 and 0.3 < float(agreement.group(2)) < 1
+        assert "region table round trip exact: True" in text
+        assert "Label Studio round trip exact: True" in text
+    assert len(list((tmp_path / "audacity_labels").glob("*.txt"))) == 10  # the clips labeled
+
