@@ -10,3 +10,4 @@ export { audioAction, FIT_KEY, type AudioAction } from "./audio/keys";
 export { draw, formatTime, pickPeaks, timeOf, xOf } from "./audio/wave";
 export { readPeaks } from "./audio/items";
 export { Player } from "./audio/player";
+export { colorTable, spectrogramPixels, drawSpectrogram } from "./audio/spectrogram";

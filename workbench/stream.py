@@ -1010,13 +1010,18 @@ class AudioStream(AnnotateStream):
         The samples of at most :data:`MAX_AUDIO_WINDOW_S` seconds from ``start``,
         as a 16-bit WAV file to play. Reply ``{type: "audio", ..., start, end,
         sample_rate, buffer: 0}``.
+    ``{type: "spectrogram", client_id, req, item_id, start, end, columns, rows}``
+        The window's spectrogram (:meth:`workbench.media.Audio.spectrogram`).
+        Reply ``{type: "spectrogram", ..., start, end, columns, rows, max_hz,
+        buffer: 0}``: ``rows × columns`` uint8 (row 0 the lowest band).
 
     Either replies ``{..., error}`` for an unknown item, an item that is not
     audio, a window outside the clip or a file that cannot be read.
     """
 
     def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
-        return {**super().handlers(), "peaks": self.peaks, "audio": self.audio}
+        return {**super().handlers(), "peaks": self.peaks, "audio": self.audio,
+                "spectrogram": self.spectrogram}  # fmt: skip
 
     def _clip(self, msg: Mapping[str, Any], kind: str) -> tuple[dict[str, Any], Any, float, float]:
         """The reply's base, the item's Audio and the window asked for, or ValueError."""
@@ -1065,6 +1070,21 @@ class AudioStream(AnnotateStream):
         reply = {**base, "start": start, "end": end, "sample_rate": audio.sample_rate,
                  "buffer": 0}  # fmt: skip
         return [(reply, [data])]
+
+    def spectrogram(self, msg: Mapping[str, Any]) -> list[Reply]:
+        try:
+            base, audio, start, end = self._clip(msg, "spectrogram")
+            columns = _int(msg.get("columns", 512), "columns", 1, 8192)
+            rows = _int(msg.get("rows", 128), "rows", 1, 512)
+            sp = audio.spectrogram(max(0.0, start), min(end, audio.duration), columns, rows)
+        except _ClipError as exc:
+            return [({**exc.base, "error": exc.error}, [])]
+        except Exception as exc:
+            return [({**_echo(msg), "type": "spectrogram", "item_id": msg.get("item_id"),
+                      "error": str(exc)}, [])]  # fmt: skip
+        reply = {**base, "start": sp["start"], "end": sp["end"], "columns": columns, "rows": rows,
+                 "max_hz": sp["max_hz"], "buffer": 0}  # fmt: skip
+        return [(reply, [sp["data"].tobytes()])]
 
 
 class _ClipError(Exception):

@@ -178,6 +178,14 @@ def test_drag_keys_while_playing_relabel_undo_suggestion_zoom_and_enter(open_not
     wait_for(lambda: view.hook("source") == "zoomed", timeout=20, what="zoomed waveform")
     v0, v1 = view.hook("view")
     assert v1 - v0 < 20 and v0 <= 60.5 <= v1 and view.hook("peaksAsked") > asked
+    # The spectrogram of the window shown: `g` shows it, the kernel computes it.
+    lp.press_keys(["g"], interval=0.05)
+    wait_for(lambda: view.hook("spectrogram") is not None, timeout=20, what="spectrogram")
+    sp = view.hook("spectrogram")
+    v0, v1 = view.hook("view")
+    assert abs(sp["start"] - v0) < 1e-3 and abs(sp["end"] - v1) < 1e-3, (sp, v0, v1)
+    assert sp["rows"] == 96 and sp["maxHz"] == SR / 2 and sp["columns"] >= 300
+    assert view.state()["spectrogram"] == "1"
     view.drag(60.0, 61.0)
     lp.press_keys(["2", "Enter"], interval=0.05)
     final = _wait_label(db, "b-long", 2, "zoomed region")

@@ -1,7 +1,7 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { widgetTests, FakeModel, FakeKernel, press, widgetState, fakeContext } from "./helpers.mjs";
-import annotateAudio, { addRegion, relabel, removeRegions, setEdge, parseValue, toWire, regionsAt, audioAction, pickPeaks, formatTime, readPeaks } from "../../widgets/annotate_audio.ts";
+import annotateAudio, { addRegion, relabel, removeRegions, setEdge, parseValue, toWire, regionsAt, audioAction, pickPeaks, formatTime, readPeaks, spectrogramPixels, colorTable } from "../../widgets/annotate_audio.ts";
 
 const { show } = widgetTests(annotateAudio.render, ".wb-annotate-audio");
 
@@ -85,6 +85,22 @@ test("pickPeaks takes the finest waveform that covers the window", () => {
   assert.deepEqual([...p.min], [-0.5, -0.25]);
   assert.deepEqual([...p.max], [0.5, 1]);
   assert.equal(readPeaks(new Uint8Array(3), 0, 1), null, "not whole pairs");
+});
+
+test("spectrogram pixels: the lowest band at the bottom, dark to bright", () => {
+  // 2 rows × 3 columns; row 0 (lowest band) = [0, 128, 255], row 1 = [255, 0, 0].
+  const px = spectrogramPixels({ start: 0, end: 1, columns: 3, rows: 2, maxHz: 4000, data: new Uint8Array([0, 128, 255, 255, 0, 0]) });
+  const lut = colorTable();
+  const at = (x, y) => [...px.slice((y * 3 + x) * 4, (y * 3 + x) * 4 + 4)];
+  assert.deepEqual(at(2, 1), [...lut.slice(255 * 4, 256 * 4)], "bottom row: the lowest band");
+  assert.deepEqual(at(0, 0), [...lut.slice(255 * 4, 256 * 4)], "top row: the highest band");
+  const sum = (v) => lut[v * 4] + lut[v * 4 + 1] + lut[v * 4 + 2];
+  for (let v = 1; v < 256; v++) assert.ok(sum(v) >= sum(v - 1) - 2, `brighter with the value (${v})`);
+});
+
+test("keys: g shows the spectrogram unless a class has it", () => {
+  assert.deepEqual(audioAction({ key: "g" }, new Map()), { type: "spectrogram" });
+  assert.deepEqual(audioAction({ key: "g" }, new Map([["g", "glass"]])), { type: "class", name: "glass" });
 });
 
 // -- the view ------------------------------------------------------------------

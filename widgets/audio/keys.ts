@@ -3,7 +3,7 @@
  * (play / pause; never a class key), ← → (seek a second; Shift: ten), Home /
  * End, Alt+← → (clips back / forward), Enter, Delete / Backspace, Tab (next
  * suggestion), Escape, Ctrl/Cmd+Z and Ctrl/Cmd+Shift+Z or Ctrl+Y, `+` / `-`
- * (zoom). The keys `0` (whole clip), `y` (accept), `Y` (accept all), `n`
+ * (zoom). The keys `0` (whole clip), `g` (spectrogram), `y` (accept), `Y` (accept all), `n`
  * (reject), `s` (skip) and `?` give way to a class bound to the same key.
  */
 
@@ -13,6 +13,7 @@ export const ACCEPT_KEY = "y";
 export const ACCEPT_ALL_KEY = "Y";
 export const REJECT_KEY = "n";
 export const FIT_KEY = "0";
+export const SPECTROGRAM_KEY = "g";
 
 export type AudioAction =
   | { type: "class"; name: string }
@@ -21,6 +22,7 @@ export type AudioAction =
   | { type: "seekTo"; to: "start" | "end" }
   | { type: "zoom"; factor: number }
   | { type: "fit" }
+  | { type: "spectrogram" }
   | { type: "delete" }
   | { type: "undo" }
   | { type: "redo" }
@@ -68,6 +70,8 @@ export function audioAction(ev: KeyLike, classKeys: Map<string, string>): AudioA
       return { type: "zoom", factor: 2 };
     case FIT_KEY:
       return { type: "fit" };
+    case SPECTROGRAM_KEY:
+      return { type: "spectrogram" };
     case "Delete":
     case "Backspace":
       return { type: "delete" };
@@ -99,6 +103,7 @@ export function audioKeysHelp(): [string, string][] {
     ["Home / End", "to the start / end"],
     ["wheel, + −", "zoom in / out at the pointer"],
     [FIT_KEY, "the whole clip"],
+    [SPECTROGRAM_KEY, "show / hide the spectrogram"],
     ["drag", "select a stretch (drag a region's edge to move it)"],
     ["class key", "label the selection, relabel the selected region; while playing: start, then end a region"],
     ["click", "select a region"],

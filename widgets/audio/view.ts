@@ -11,15 +11,17 @@
  * Messages are the label stream of the other views (lib/view.ts,
  * lib/supply.ts, workbench/stream.py): hello, need → items (a prefetch queue
  * of clips, each with its whole-clip waveform), item, label; `peaks` (the
- * waveform of a zoomed window) and `audio` (a window to play); and, unasked,
+ * waveform of a zoomed window), `spectrogram` (the window's, when shown) and
+ * `audio` (a window to play); and, unasked,
  * `prelabels` and `requeue`.
  *
  * Test hooks: root `div.wb-root.wb-annotate-audio` with data-item-id,
  * data-ready="1", data-queue, data-outbox, data-regions (regions of the shown
  * clip), data-selection ("start:end" seconds, or ""), data-picked (a region
- * id), data-playing ("1"/"0"), data-view ("v0:v1"). The waveform is
- * `canvas.wb-wave`. `root.wbAudio` = {value, select, pick, playhead, view,
- * peaksAsked, source} (see `hooks()`).
+ * id), data-playing ("1"/"0"), data-view ("v0:v1"), data-spectrogram ("1"
+ * when shown). The waveform is `canvas.wb-wave`, the spectrogram
+ * `canvas.wb-spectrogram`. `root.wbAudio` = {value, select, pick, playhead,
+ * view, peaksAsked, source, spectrogram} (see `hooks()`).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -36,6 +38,7 @@ import { ItemEdit, makeItem, openSuggestions, pendingValue, readPeaks, setPrelab
 import { audioAction, audioKeysHelp, type AudioAction } from "./keys";
 import { Player } from "./player";
 import { addRegion, regionKey, regionsAt, relabel, removeRegions, roundTime, sameValue, setAttribute, setEdge, setText, toWire, type Region, type RegionsValue } from "./regions";
+import { drawSpectrogram, type Spectrogram } from "./spectrogram";
 import { draw, formatTime, pickPeaks, timeOf, type Scene } from "./wave";
 
 interface Model extends ViewModel {
@@ -58,6 +61,9 @@ const HEIGHT = 140;
 const MIN_SPAN_S = 0.02;
 /** Pixels within which a drag starts on a region's edge. */
 const EDGE_PX = 5;
+/** Height of the spectrogram in CSS px, and its bands. */
+const SPEC_HEIGHT = 96;
+const SPEC_ROWS = 96;
 
 export class AudioView extends StreamView<Model, AudioAction> {
   private readonly audioSpec: AudioSpec;
@@ -75,6 +81,10 @@ export class AudioView extends StreamView<Model, AudioAction> {
   private pending: { cls: string; start: number } | null = null;
   private drag: { mode: "select" | "start" | "end"; id: string | null; x: number; t: number; moved: boolean } | null = null;
   private peaksAsked = 0;
+  private spectrogramOn = false;
+  private spectrogram: (Spectrogram & { itemId: string }) | null = null;
+  private spectrogramTimer: ReturnType<typeof setTimeout> | null = null;
+  private spectrogramsAsked = 0;
   private peaksTimer: ReturnType<typeof setTimeout> | null = null;
   private frame: number | null = null;
   private shownSince = now();
@@ -82,6 +92,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
   private readonly timings = new PaintTimings();
 
   private readonly canvas: HTMLCanvasElement;
+  private readonly specCanvas: HTMLCanvasElement;
   private readonly wrap: HTMLElement;
   private readonly placeholder: HTMLElement;
   private readonly timeLine: HTMLElement;
@@ -130,7 +141,9 @@ export class AudioView extends StreamView<Model, AudioAction> {
     );
 
     this.canvas = h("canvas", { class: "wb-wave" });
-    this.wrap = h("div", { class: "wb-wave-wrap" }, [this.canvas]);
+    this.specCanvas = h("canvas", { class: "wb-spectrogram" });
+    this.specCanvas.hidden = true;
+    this.wrap = h("div", { class: "wb-wave-wrap" }, [this.canvas, this.specCanvas]);
     this.placeholder = h("div", { class: "wb-loading", text: "loading…" });
     this.timeLine = h("div", { class: "wb-time" });
     this.suggestionLine = h("div", { class: "wb-prelabel" });
@@ -150,6 +163,8 @@ export class AudioView extends StreamView<Model, AudioAction> {
     this.listen(window, "mousemove", (ev) => this.onMove(ev as MouseEvent));
     this.listen(window, "mouseup", (ev) => this.onUp(ev as MouseEvent));
     this.listen(this.canvas, "wheel", (ev) => this.onWheel(ev as WheelEvent));
+    this.listen(this.specCanvas, "wheel", (ev) => this.onWheel(ev as WheelEvent));
+    this.listen(this.specCanvas, "mousedown", (ev) => this.onDown(ev as MouseEvent));
     if (typeof ResizeObserver !== "undefined") {
       const ro = new ResizeObserver(() => this.redraw());
       ro.observe(this.wrap);
@@ -185,6 +200,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
       view: () => [this.v0, this.v1],
       setView: (a: number, b: number) => this.setView(a, b),
       peaksAsked: () => this.peaksAsked,
+      spectrogram: () => (this.spectrogramOn && this.spectrogram ? { start: this.spectrogram.start, end: this.spectrogram.end, columns: this.spectrogram.columns, rows: this.spectrogram.rows, maxHz: this.spectrogram.maxHz, asked: this.spectrogramsAsked } : null),
       /** "zoomed" when the waveform drawn comes from a zoomed window, else "overview". */
       source: () => {
         const item = this.supply.shownItem();
@@ -200,6 +216,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
     this.player.close();
     if (this.frame !== null) cancelRaf(this.frame);
     if (this.peaksTimer !== null) clearTimeout(this.peaksTimer);
+    if (this.spectrogramTimer !== null) clearTimeout(this.spectrogramTimer);
     this.supply.release();
   }
 
@@ -270,6 +287,12 @@ export class AudioView extends StreamView<Model, AudioAction> {
       }
       case "fit":
         return this.setView(0, item.duration);
+      case "spectrogram":
+        this.spectrogramOn = !this.spectrogramOn;
+        this.specCanvas.hidden = !this.spectrogramOn;
+        this.root.dataset.spectrogram = this.spectrogramOn ? "1" : "0";
+        if (this.spectrogramOn) this.wantSpectrogram(item);
+        return this.repaint();
       case "delete":
         return this.deletePicked(item);
       case "undo":
@@ -615,7 +638,10 @@ export class AudioView extends StreamView<Model, AudioAction> {
     if (!Number.isFinite(v0)) v0 = 0;
     this.v0 = v0;
     this.v1 = v0 + span;
-    if (item) this.wantPeaks(item);
+    if (item) {
+      this.wantPeaks(item);
+      if (this.spectrogramOn) this.wantSpectrogram(item);
+    }
     if (redraw) this.repaint();
   }
 
@@ -655,6 +681,30 @@ export class AudioView extends StreamView<Model, AudioAction> {
       });
       this.sender.send({ type: "peaks", client_id: this.clientId, req, item_id: item.item_id, start, end, bins });
     }, 40);
+  }
+
+  /** Ask for the spectrogram of the window shown, at the canvas's width (after a pause in zooming). */
+  private wantSpectrogram(item: AudioItem): void {
+    const have = this.spectrogram;
+    if (have && have.itemId === item.item_id && Math.abs(have.start - this.v0) < 1e-6 && Math.abs(have.end - this.v1) < 1e-6) return;
+    if (this.spectrogramTimer !== null) clearTimeout(this.spectrogramTimer);
+    this.spectrogramTimer = setTimeout(() => {
+      this.spectrogramTimer = null;
+      const shown = this.supply.shownItem();
+      if (!shown || shown.item_id !== item.item_id || !this.spectrogramOn) return;
+      const columns = Math.min(4096, Math.max(1, Math.round(this.wrap.getBoundingClientRect().width || 600)));
+      const req = ++this.req;
+      this.spectrogramsAsked++;
+      this.waiting.set(req, (msg, buffers) => {
+        const bytes = msg.error ? null : toBytes(buffers[Number(msg.buffer ?? 0)]);
+        const cols = Number(msg.columns);
+        const rows = Number(msg.rows);
+        if (!bytes || typeof msg.start !== "number" || typeof msg.end !== "number" || bytes.length !== cols * rows) return;
+        this.spectrogram = { itemId: item.item_id, start: msg.start, end: msg.end, columns: cols, rows, maxHz: Number(msg.max_hz), data: bytes.slice() };
+        if (this.supply.shownId() === item.item_id) this.repaint();
+      });
+      this.sender.send({ type: "spectrogram", client_id: this.clientId, req, item_id: item.item_id, start: this.v0, end: this.v1, columns, rows: SPEC_ROWS });
+    }, 60);
   }
 
   private fetchAudio(start: number, end: number): Promise<ArrayBuffer | null> {
@@ -708,6 +758,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
         break;
       case "peaks":
       case "audio":
+      case "spectrogram":
         if (mine && typeof msg.req === "number") {
           const fn = this.waiting.get(msg.req);
           this.waiting.delete(msg.req);
@@ -799,6 +850,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
     }
     this.v0 = 0;
     this.v1 = item.duration > 0 ? item.duration : 1;
+    if (this.spectrogramOn && item.kind === "audio") this.wantSpectrogram(item);
     this.repaint();
     this.markReady();
     this.timings.painted(item.item_id);
@@ -841,6 +893,17 @@ export class AudioView extends StreamView<Model, AudioAction> {
       theme: { fg: v("--wb-fg", "#222"), muted: v("--wb-fg2", "#777"), wave: v("--wb-wave", "#4a7ab0"), accent: v("--wb-accent", "#1976d2"), bg: v("--wb-bg", "#fff") },
     };
     draw(ctx, scene);
+    if (this.spectrogramOn) {
+      if (this.specCanvas.width !== Math.round(width * ratio) || this.specCanvas.height !== Math.round(SPEC_HEIGHT * ratio)) {
+        this.specCanvas.width = Math.round(width * ratio);
+        this.specCanvas.height = Math.round(SPEC_HEIGHT * ratio);
+        this.specCanvas.style.width = `${width}px`;
+        this.specCanvas.style.height = `${SPEC_HEIGHT}px`;
+      }
+      const sctx = this.specCanvas.getContext?.("2d");
+      const sp = this.spectrogram && this.spectrogram.itemId === item.item_id ? this.spectrogram : null;
+      if (sctx) drawSpectrogram(sctx, sp, this.v0, this.v1, width, SPEC_HEIGHT, ratio, scene.theme.bg);
+    }
   }
 
   /** Repaint the waveform, the lines under it and the data attributes. */
