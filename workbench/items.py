@@ -19,6 +19,8 @@ the ones whose id it does not have yet.
 - :func:`from_audio`: audio files by URI, or signals given as numpy arrays
   (written once under ``items_dir`` as WAV files named by their content);
   :mod:`workbench.media` reads them.
+- :func:`from_video`: video files by URI, or frames given as numpy arrays
+  (``T × H × W × 3``, written once under ``items_dir`` as lossless FFV1 files).
 
 Item ids
 --------
@@ -94,7 +96,7 @@ from fsspec.implementations.local import LocalFileSystem
 from PIL import Image, ImageOps
 
 from .errors import ItemReadError, ItemSourceError
-from .media import Audio, write_audio
+from .media import Audio, Video, write_audio, write_video
 from .store.base import ItemRecord
 
 __all__ = [
@@ -102,6 +104,7 @@ __all__ = [
     "ItemReader",
     "from_arrays",
     "from_audio",
+    "from_video",
     "from_dataframe",
     "from_features",
     "from_folder",
@@ -113,7 +116,7 @@ logger = logging.getLogger(__name__)
 
 #: File extensions :func:`from_folder` treats as images (lower case).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
-KINDS = ("image", "text", "audio")
+KINDS = ("image", "text", "audio", "video")
 #: Calls over at least this many items (or files) show a progress bar when their
 #: caller leaves ``progress`` unset.
 PROGRESS_MIN = 1000
@@ -128,7 +131,8 @@ PNG_MAX_PIXELS = 256 * 256
 JPEG_QUALITY = 90
 PNG_COMPRESS_LEVEL = 3
 SLOW_RENDER_S = 1.0
-#: Audio items whose header and waveform pyramid a reader keeps in memory.
+#: Audio and video items whose header, waveform pyramid or decoded frames a reader
+#: keeps in memory.
 AUDIO_CACHE_SIZE = 64
 
 _ETAG_KEYS = ("ETag", "etag", "md5Hash", "Content-MD5", "crc32c")
@@ -655,6 +659,66 @@ def from_audio(
     return out
 
 
+def from_video(
+    source: Any,
+    *,
+    fps: float | None = None,
+    ids: Sequence[str] | None = None,
+    items_dir: str | Path | None = None,
+    progress: bool | None = None,
+) -> list[ItemRecord]:
+    """Video items: files by URI (nothing is read or downloaded), or clips given as
+    ``T × H × W × 3`` uint8 RGB arrays with their ``fps``, each written once under
+    ``items_dir`` as an FFV1 ``.mkv`` that keeps every pixel; its id is a hash of
+    the frames and the rate."""
+    if isinstance(source, str | bytes | os.PathLike) or (
+        isinstance(source, np.ndarray) and source.ndim == 4
+    ):  # fmt: skip
+        raise ItemSourceError("video must be a list of URIs or of clips, not one: wrap it, [video]")
+    clips = list(source)
+    if clips and all(isinstance(c, str | os.PathLike) for c in clips):
+        if fps is not None:
+            raise ItemSourceError("fps= is for clips given as arrays; a file says its own rate")
+        return from_uris(clips, kind="video", ids=ids, progress=progress)
+    if items_dir is None:
+        raise ItemSourceError("clips are saved under items_dir; none was given")
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < float(fps) <= 1000:
+        raise ItemSourceError(f"clips need fps=, a frame rate from 0 to 1000, got {fps!r}")
+    arrays = []
+    for i, clip in enumerate(clips):
+        a = np.asarray(clip)
+        if a.dtype != np.uint8 or a.ndim != 4 or a.shape[-1] != 3 or 0 in a.shape:
+            raise ItemSourceError(
+                f"video[{i}]: a clip is T × H × W × 3 uint8 RGB frames, got {a.dtype} {a.shape}"
+            )
+        if a.shape[1] % 2 or a.shape[2] % 2:
+            raise ItemSourceError(
+                f"video[{i}]: frame height and width must be even, got {a.shape[1:3]}"
+            )
+        arrays.append(np.ascontiguousarray(a))
+    hashes = [_hash(b"wb.video", f"{a.shape}|{float(fps)!r}|".encode(), a.view(np.uint8))
+              for a in arrays]  # fmt: skip
+    item_ids = _check_ids(ids, len(arrays), "clips") if ids is not None else _number_repeats(hashes)
+    folder = Path(items_dir).expanduser()
+    out = []
+    with progress_bar(len(arrays), "writing video", progress, unit="clip") as bar:
+        for item_id, digest, a in zip(item_ids, hashes, arrays, strict=True):
+            path = folder / f"{digest}.mkv"
+            if not path.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.mkv")
+                try:
+                    write_video(tmp, a, float(fps))
+                    os.replace(tmp, path)
+                finally:
+                    tmp.unlink(missing_ok=True)
+            meta = {"frames": int(a.shape[0]), "fps": float(fps), "width": int(a.shape[2]),
+                    "height": int(a.shape[1]), "size": path.stat().st_size}  # fmt: skip
+            out.append(ItemRecord(item_id, "video", uri=f"items://{path.name}", meta=meta))
+            bar.update(1)
+    return out
+
+
 def _as_signal(value: Any, where: str) -> np.ndarray:
     """A signal as a contiguous native array: frames, or frames × channels."""
     try:
@@ -1071,6 +1135,8 @@ class ItemReader:
             return self._text(record)
         if record.kind == "audio":
             return self.audio(record)
+        if record.kind == "video":
+            return self.video(record)
         if record.kind == "features":
             return np.array(self._features_row(record))
         self._check_image(record)
@@ -1090,6 +1156,33 @@ class ItemReader:
         call (its waveform pyramid with it; cached on disk under ``items_dir``)."""
         if record.kind != "audio":
             raise ItemReadError(f"item {record.item_id!r} is of kind {record.kind!r}, not audio")
+        source, version = self._media_source(record)
+        uri = record.uri
+        key = (record.item_id, uri, version)
+        hit = self._audio.get(key)
+        if hit is not None:
+            return hit
+        audio = Audio(source, name=f"item {record.item_id!r} ({uri})",
+                      cache_dir=self.items_dir / "peaks", key=version)  # fmt: skip
+        self._audio.put(key, audio, 1)
+        return audio
+
+    def video(self, record: ItemRecord) -> Video:
+        """The video item as a :class:`~workbench.media.Video`, kept for the next call
+        (its frame table and recently decoded frames with it)."""
+        if record.kind != "video":
+            raise ItemReadError(f"item {record.item_id!r} is of kind {record.kind!r}, not video")
+        source, version = self._media_source(record)
+        key = ("video", record.item_id, record.uri, version)
+        hit = self._audio.get(key)
+        if hit is None:
+            hit = Video(source, name=f"item {record.item_id!r} ({record.uri})")
+            self._audio.put(key, hit, 1)
+        return hit
+
+    def _media_source(self, record: ItemRecord) -> tuple[Any, str]:
+        """What a media reader opens (a local path, or a function opening the fsspec
+        file) and the version of the file it is (size, ETag, local change time)."""
         if not record.uri:
             raise ItemReadError(f"item {record.item_id!r} has no URI to read")
         uri = record.uri
@@ -1100,11 +1193,13 @@ class ItemReader:
         elif "::" not in uri and fsspec.utils.get_protocol(uri) in ("file", "local"):
             source = Path(fsspec.core.url_to_fs(uri)[1])
         else:
+
             def source() -> Any:
                 try:
                     return fsspec.open(uri, "rb").open()
                 except FileNotFoundError as exc:
                     raise ItemReadError(f"item {record.item_id!r}: no file at {uri!r}") from exc
+
         if isinstance(source, Path):
             # A local file rewritten in place (same size) is another version: its change
             # time is part of the key, looked up before the cache is.
@@ -1113,14 +1208,7 @@ class ItemReader:
             except OSError as exc:
                 raise ItemReadError(f"item {record.item_id!r}: no file at {uri!r}") from exc
             version += f";{st.st_size};{st.st_mtime_ns}"
-        key = (record.item_id, uri, version)
-        hit = self._audio.get(key)
-        if hit is not None:
-            return hit
-        audio = Audio(source, name=f"item {record.item_id!r} ({uri})",
-                      cache_dir=self.items_dir / "peaks", key=version)  # fmt: skip
-        self._audio.put(key, audio, 1)
-        return audio
+        return source, version
 
     def load_array(self, record: ItemRecord) -> np.ndarray:
         """The image as a numpy array: the original values for array items (not the
@@ -1153,6 +1241,14 @@ class ItemReader:
             return {"kind": "text", "text": self._text(record)}
         if record.kind == "features":  # shown as text: its first values
             return {"kind": "text", "text": _features_text(self._features_row(record))}
+        if record.kind == "video":
+            video = self.video(record)
+            im = Image.fromarray(video.frame(0))
+            full = im.size
+            if max(im.size) > max_size:
+                im.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
+            return {**_encode(im), "full_width": full[0], "full_height": full[1],
+                    "video": video.info.to_dict()}  # fmt: skip
         if record.kind == "audio":
             audio = self.audio(record)
             peaks = audio.peaks(bins=max_size)

@@ -1,5 +1,7 @@
-"""Audio items: the header, samples on demand, and the waveform a widget draws.
+"""Audio and video items: read on demand, never whole.
 
+Audio
+-----
 An audio item (``kind="audio"``) is a file read with ``soundfile`` (libsndfile:
 WAV, FLAC, OGG/Vorbis and Opus, MP3, AIFF ...), local or by fsspec URI.
 :meth:`workbench.items.ItemReader.load` gives an :class:`Audio`: its header is
@@ -19,6 +21,17 @@ coarsest level with at least one block per bin, so a one-hour file at 16 kHz
 (one pass over the file, in blocks of :data:`READ_FRAMES` frames) and kept in
 memory and, when the reader has a folder, as an ``.npz`` file there, named by
 the item and the file's size and change time, so a changed file is read again.
+
+Video
+-----
+A video item (``kind="video"``) is a file read with PyAV (``av``: FFmpeg's
+demuxers and decoders), local or by fsspec URI. :class:`Video` gives its header
+and any frame by its index, exactly: the first time a frame is asked for, the
+file's packets are read (not decoded) once to list every frame's timestamp, so
+a frame index means the same frame whatever the frame rate does (variable
+rates, B-frames); a frame is decoded from the keyframe before it, and the frames
+decoded on the way are kept (:data:`FRAME_CACHE` of them), so stepping forward
+or back near the playhead decodes nothing again.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +50,8 @@ import numpy as np
 
 from .errors import ItemReadError
 
-__all__ = ["Audio", "AudioInfo", "AUDIO_EXTENSIONS", "BLOCK", "FAN", "soundfile", "write_audio"]
+__all__ = ["Audio", "AudioInfo", "AUDIO_EXTENSIONS", "BLOCK", "FAN", "soundfile", "write_audio",
+           "Video", "VideoInfo", "VIDEO_EXTENSIONS", "pyav", "write_video"]  # fmt: skip
 
 #: File extensions treated as audio (lower case): what libsndfile reads.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".au")
@@ -416,3 +431,213 @@ def write_audio(path: Path, samples: np.ndarray, sample_rate: int) -> None:
         samples.dtype, "FLOAT")  # fmt: skip
     data = samples if subtype != "FLOAT" else samples.astype(np.float32, copy=False)
     soundfile().write(path, data, sample_rate, format="WAV", subtype=subtype)
+
+
+# -- video ------------------------------------------------------------------------
+#: File extensions treated as video (lower case).
+VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts")
+#: Decoded frames a :class:`Video` keeps (RGB at full size).
+FRAME_CACHE = 64
+#: Frames decoded past the one asked for, at most, to reach it from a keyframe
+#: before giving up (a file whose index is wrong).
+MAX_DECODE_AHEAD = 10_000
+
+
+def pyav() -> Any:
+    """The ``av`` module, or an :class:`ImportError` naming the extra."""
+    try:
+        import av
+    except ImportError as exc:  # pragma: no cover - installed with the test extras
+        raise ImportError(
+            "video items are read with PyAV: pip install 'label-workbench[video]'"
+        ) from exc
+    return av
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file says of its first video stream (``frames`` counted from its
+    packets, not the header's guess)."""
+
+    frames: int
+    fps: float
+    width: int
+    height: int
+    codec: str = ""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds (``frames / fps``)."""
+        return self.frames / self.fps if self.fps > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frames": self.frames, "fps": self.fps, "width": self.width,
+                "height": self.height, "duration": self.duration, "codec": self.codec}  # fmt: skip
+
+
+class Video:
+    """One video item, read on demand (module docstring).
+
+    Parameters
+    ----------
+    source : str, Path or callable
+        A local path, or a function returning a new binary file object.
+    name : str
+        How errors name the item (its id and URI).
+    """
+
+    def __init__(self, source: str | os.PathLike | Callable[[], Any], *, name: str) -> None:
+        self._source = source
+        self.name = name
+        self._info: VideoInfo | None = None
+        self._pts: np.ndarray | None = None
+        self._frames: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        info = self._info
+        shown = (f"{info.frames} frames, {info.fps:g} fps, {info.width}×{info.height}"
+                 if info else "header not read")  # fmt: skip
+        return f"<Video {self.name}: {shown}>"
+
+    def _open(self) -> Any:
+        av = pyav()
+        if not callable(self._source) and not os.path.exists(self._source):
+            raise ItemReadError(f"{self.name}: no file at {os.fspath(self._source)!r}")
+        try:
+            src = self._source() if callable(self._source) else os.fspath(self._source)
+            container = av.open(src, "r")
+        except ItemReadError:
+            raise
+        except Exception as exc:
+            raise ItemReadError(f"{self.name}: cannot decode the video: {exc}") from exc
+        if not container.streams.video:
+            container.close()
+            raise ItemReadError(f"{self.name}: the file holds no video stream")
+        return container
+
+    def _index(self) -> None:
+        """Read every packet's timestamp once (no decoding): the frame table."""
+        with self._open() as c:
+            vs = c.streams.video[0]
+            try:
+                pts = sorted(p.pts for p in c.demux(vs) if p.pts is not None and p.size)
+            except Exception as exc:
+                raise ItemReadError(f"{self.name}: cannot read the video: {exc}") from exc
+            rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+            fps = float(rate) if rate else 0.0
+            width, height = vs.codec_context.width, vs.codec_context.height
+            codec = vs.codec_context.name
+        if not pts or width <= 0 or height <= 0:
+            raise ItemReadError(f"{self.name}: the video has no frames")
+        self._pts = np.asarray(pts, dtype=np.int64)
+        self._info = VideoInfo(len(pts), fps, int(width), int(height), str(codec))
+
+    @property
+    def info(self) -> VideoInfo:
+        """Frame count, frame rate and size (the packets are listed on first use)."""
+        with self._lock:
+            if self._info is None:
+                self._index()
+            assert self._info is not None
+            return self._info
+
+    @property
+    def frame_count(self) -> int:
+        return self.info.frames
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` (0-based) as an ``H × W × 3`` uint8 RGB array."""
+        info = self.info
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) or not (
+            0 <= index < info.frames
+        ):  # fmt: skip
+            last = info.frames - 1
+            raise ValueError(
+                f"{self.name}: frame must be a whole number from 0 to {last}, got {index!r}"
+            )
+        index = int(index)
+        with self._lock:
+            hit = self._frames.get(index)
+            if hit is not None:
+                return hit
+            self._decode_to(index)
+            return self._frames[index]
+
+    def _decode_to(self, index: int) -> None:
+        """Decode from the keyframe before ``index`` up to it, keeping what passes."""
+        assert self._pts is not None
+        target = int(self._pts[index])
+        at = {int(p): k for k, p in enumerate(self._pts)}
+        with self._open() as c:
+            vs = c.streams.video[0]
+            try:
+                c.seek(target, stream=vs, backward=True, any_frame=False)
+                decoded = 0
+                for frame in c.decode(vs):
+                    if frame.pts is None:
+                        continue
+                    k = at.get(int(frame.pts))
+                    if k is not None and abs(k - index) <= FRAME_CACHE // 2:
+                        self._keep(k, frame.to_ndarray(format="rgb24"))
+                    decoded += 1
+                    if frame.pts >= target and (k is None or k >= index + FRAME_CACHE // 4):
+                        break
+                    if decoded > MAX_DECODE_AHEAD:
+                        break
+            except Exception as exc:
+                raise ItemReadError(f"{self.name}: cannot decode frame {index}: {exc}") from exc
+        if index not in self._frames:
+            raise ItemReadError(f"{self.name}: frame {index} could not be decoded")
+
+    def _keep(self, index: int, rgb: np.ndarray) -> None:
+        self._frames[index] = rgb
+        while len(self._frames) > FRAME_CACHE:
+            self._frames.pop(next(iter(self._frames)))
+
+    def frames(self, start: int = 0, stop: int | None = None, step: int = 1) -> Any:
+        """``(index, rgb)`` of frames ``start`` to ``stop`` (exclusive) every ``step``,
+        decoded in one pass (what a pre-labeler reads)."""
+        info = self.info
+        stop = info.frames if stop is None else min(int(stop), info.frames)
+        if start < 0 or step < 1:
+            raise ValueError(f"{self.name}: start must be >= 0 and step >= 1")
+        assert self._pts is not None
+        at = {int(p): k for k, p in enumerate(self._pts)}
+        with self._open() as c:
+            vs = c.streams.video[0]
+            try:
+                if start > 0:
+                    c.seek(int(self._pts[min(start, info.frames - 1)]), stream=vs, backward=True)
+                for frame in c.decode(vs):
+                    k = at.get(int(frame.pts)) if frame.pts is not None else None
+                    if k is None or k < start:
+                        continue
+                    if k >= stop:
+                        return
+                    if (k - start) % step == 0:
+                        yield k, frame.to_ndarray(format="rgb24")
+            except ItemReadError:
+                raise
+            except Exception as exc:
+                raise ItemReadError(f"{self.name}: cannot decode the video: {exc}") from exc
+
+
+def write_video(path: Path | str, frames: Any, fps: float = 25.0, *, codec: str = "ffv1") -> None:
+    """Write RGB ``frames`` (``T × H × W × 3`` uint8, or an iterable of such frames)
+    as a video file; ``ffv1`` (in ``.mkv``) keeps every pixel, ``libx264`` (``.mp4``)
+    makes a small file that browsers play."""
+    av = pyav()
+    with av.open(os.fspath(path), "w") as c:
+        stream = None
+        for rgb in frames:
+            rgb = np.asarray(rgb, dtype=np.uint8)
+            if stream is None:
+                stream = c.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+                stream.width, stream.height = int(rgb.shape[1]), int(rgb.shape[0])
+                stream.pix_fmt = "bgr0" if codec == "ffv1" else "yuv420p"
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                c.mux(packet)
+        if stream is not None:
+            for packet in stream.encode():
+                c.mux(packet)

@@ -379,6 +379,25 @@ class Project:
             progress,
         )  # fmt: skip
 
+    def add_video(
+        self,
+        video: Any,
+        *,
+        fps: float | None = None,
+        ids: Sequence[str] | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Add video: files by URI (MP4, MKV, WebM, MOV … anything FFmpeg reads through
+        PyAV; local or any fsspec URI, nothing downloaded), or clips as ``T × H × W
+        × 3`` uint8 RGB arrays with their ``fps``, saved once under ``items_dir``
+        without loss. :meth:`read_item` gives a :class:`~workbench.media.Video`, any
+        frame by its index. Returns how many were new.
+        """
+        return self._add(
+            _items.from_video(video, fps=fps, ids=ids, items_dir=self.items_dir, progress=progress),
+            progress,
+        )
+
     def add_folder(
         self, path: str | Path, *, recursive: bool = True, progress: bool | None = None
     ) -> int:
@@ -417,7 +436,8 @@ class Project:
 
     def read_item(self, item_id: str) -> Any:
         """The item itself: a PIL image for images, a string for texts, an
-        :class:`~workbench.media.Audio` for audio (read on demand)."""
+        :class:`~workbench.media.Audio` for audio and a :class:`~workbench.media.Video`
+        for video (both read on demand)."""
         return self._content(_item_id(item_id))
 
     def _content(self, item_id: str) -> Any:

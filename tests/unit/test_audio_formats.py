@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import soundfile as sf
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import workbench as wb
@@ -205,6 +205,12 @@ def region_lists(draw):
 @settings(max_examples=examples(25), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(regions=region_lists())
+@example(
+    regions=[
+        {"start": 0.0, "end": 1e-06, "class": "speech", "text": "\r0"},
+        {"start": 0.5, "end": 1.0, "class": "car", "text": 'a\r\nb\n"c",\td'},
+    ]
+)
 def test_any_regions_survive_every_exact_format(tmp_path_factory, regions):
     if len({(r["start"], r["end"], r["class"]) for r in regions}) < len(regions):
         return  # the same region twice is refused by the task, not by a format

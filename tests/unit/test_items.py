@@ -365,8 +365,8 @@ def test_uri_errors(tmp_path, pngs):
         items.from_uris([root / "sub"])
     with pytest.raises(ItemSourceError, match="not one URI"):
         items.from_uris(str(root / "a.png"))
-    with pytest.raises(ItemSourceError, match="unknown item kind 'video'"):
-        items.from_uris([root / "a.png"], kind="video")
+    with pytest.raises(ItemSourceError, match="unknown item kind 'hologram'"):
+        items.from_uris([root / "a.png"], kind="hologram")
     with pytest.raises(ItemSourceError, match=r"uris\[0\] is int"):
         items.from_uris([3])
 
@@ -625,8 +625,8 @@ def test_render_rejects_bad_arguments_and_kinds(tmp_path):
     (rec,) = items.from_texts(["x"])
     with pytest.raises(ValueError, match="max_size"):
         reader.render(rec, max_size=0)
-    with pytest.raises(ItemReadError, match="of kind 'video'"):
-        reader.load(items.ItemRecord("z", "video", uri="a.mp4"))
+    with pytest.raises(ItemReadError, match="of kind 'hologram'"):
+        reader.load(items.ItemRecord("z", "hologram", uri="a.obj"))
     with pytest.raises(ItemReadError, match="no file at 'a.wav'"):
         reader.load(items.ItemRecord("z", "audio", uri="a.wav"))
     with pytest.raises(ItemReadError, match="neither text nor a URI"):

@@ -28,6 +28,7 @@ and the row, and nothing is stored.
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
@@ -102,7 +103,10 @@ def to_region_table(
         if fmt == "parquet":
             frame.to_parquet(path, index=False)
         else:
-            frame.to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",")
+            # Every string quoted: a lone carriage return in a transcription would
+            # otherwise end the row for a reader (Python's csv quotes only "\n").
+            frame.to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",",
+                         quoting=csv.QUOTE_NONNUMERIC)  # fmt: skip
     return frame
 
 
