@@ -31,6 +31,7 @@ from .kinds.classification import Classification
 from .kinds.shapes import Shapes, Skeleton
 from .kinds.spans import Matcher as SpanMatcher
 from .kinds.spans import Relation, TextSpans
+from .kinds.video import VideoTracks
 from .ml.predictions import Predictions
 from .project import Project
 from .schema import Attribute, LabelClass, Schema, Task
@@ -47,6 +48,7 @@ __all__ = [
     "TextSpans",
     "Relation",
     "AudioRegions",
+    "VideoTracks",
     "SpanMatcher",
     "Attribute",
     "Skeleton",

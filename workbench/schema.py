@@ -382,6 +382,39 @@ def give_ids(rows: list[dict[str, Any]], prefix: str, task: str, what: str) -> N
         raise SchemaError(f"task {task!r}: {what} id {twice[0]!r} is used twice")
 
 
+def value_numbers(
+    values: Any, where: str, *, length: int | None = None, bound: int = 2**24
+) -> list[float]:
+    """A list of finite numbers (coordinates), each at most ``bound`` in magnitude
+    (``length`` of them when given), or a :class:`SchemaError` saying ``where``."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise SchemaError(f"{where} must be a list of numbers, got {describe(values)}")
+    out = []
+    for v in values:
+        f = finite_number(v)
+        if f is None:
+            raise SchemaError(f"{where} must hold finite numbers, got {describe(v)}")
+        if abs(f) > bound:
+            power = math.log2(bound)
+            shown = f" (2**{int(power)})" if power.is_integer() else ""
+            raise SchemaError(
+                f"{where} must hold numbers of at most {bound}{shown} in magnitude, got {f!r}"
+            )
+        out.append(f)
+    if length is not None and len(out) != length:
+        raise SchemaError(f"{where} must hold {length} numbers, got {len(out)}")
+    return out
+
+
+def value_points(values: Any, where: str, *, dims: int, bound: int = 2**24) -> list[list[float]]:
+    """A list of points of ``dims`` numbers each (:func:`value_numbers`)."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise SchemaError(f"{where} must be a list of [x, y] points, got {describe(values)}")
+    return [
+        value_numbers(p, f"{where}[{j}]", length=dims, bound=bound) for j, p in enumerate(values)
+    ]
+
+
 #: The kinds of :class:`Attribute`.
 ATTRIBUTE_KINDS = ("bool", "choice", "text", "number")
 

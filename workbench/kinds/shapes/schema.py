@@ -57,6 +57,8 @@ from ...schema import (
     describe,
     filled_classes,
     register_task_kind,
+    value_numbers,
+    value_points,
 )
 from ...schema import finite_number as _finite
 
@@ -399,25 +401,8 @@ class Shapes(Task):
 
 
 def _numbers(values: Any, where: str, *, length: int | None = None) -> list[float]:
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise SchemaError(f"{where} must be a list of numbers, got {describe(values)}")
-    out = []
-    for v in values:
-        f = _finite(v)
-        if f is None:
-            raise SchemaError(f"{where} must hold finite numbers, got {describe(v)}")
-        if abs(f) > MAX_COORDINATE:
-            raise SchemaError(
-                f"{where} must hold numbers of at most {MAX_COORDINATE} (2**24) in magnitude, "
-                f"got {f!r}"
-            )
-        out.append(f)
-    if length is not None and len(out) != length:
-        raise SchemaError(f"{where} must hold {length} numbers, got {len(out)}")
-    return out
+    return value_numbers(values, where, length=length, bound=MAX_COORDINATE)
 
 
 def _points(values: Any, where: str, *, dims: int) -> list[list[float]]:
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise SchemaError(f"{where} must be a list of [x, y] points, got {describe(values)}")
-    return [_numbers(p, f"{where}[{j}]", length=dims) for j, p in enumerate(values)]
+    return value_points(values, where, dims=dims, bound=MAX_COORDINATE)
