@@ -441,6 +441,9 @@ FRAME_CACHE = 64
 #: Frames decoded past the one asked for, at most, to reach it from a keyframe
 #: before giving up (a file whose index is wrong).
 MAX_DECODE_AHEAD = 10_000
+#: A frame at most this many after the one decoded last is reached by decoding on
+#: (stepping forward, playing), not by seeking back to a keyframe.
+STEP_AHEAD = 120
 
 
 def pyav() -> Any:
@@ -492,7 +495,17 @@ class Video:
         self._info: VideoInfo | None = None
         self._pts: np.ndarray | None = None
         self._frames: dict[int, np.ndarray] = {}
+        self._at: dict[int, int] = {}
+        # The file kept open after a decode, its frame iterator and the last frame it
+        # gave: stepping forward goes on from there instead of seeking again.
+        self._cursor: tuple[Any, Any, int] | None = None
         self._lock = threading.Lock()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
     def __repr__(self) -> str:
         info = self._info
@@ -531,6 +544,7 @@ class Video:
         if not pts or width <= 0 or height <= 0:
             raise ItemReadError(f"{self.name}: the video has no frames")
         self._pts = np.asarray(pts, dtype=np.int64)
+        self._at = {int(p): k for k, p in enumerate(pts)}
         self._info = VideoInfo(len(pts), fps, int(width), int(height), str(codec))
 
     @property
@@ -565,30 +579,49 @@ class Video:
             return self._frames[index]
 
     def _decode_to(self, index: int) -> None:
-        """Decode from the keyframe before ``index`` up to it, keeping what passes."""
+        """Decode up to frame ``index``: on from the frame decoded last when ``index``
+        is a little after it (stepping forward, playing), else from the keyframe
+        before it (a seek). The frames decoded on the way near ``index`` are kept."""
         assert self._pts is not None
-        target = int(self._pts[index])
-        at = {int(p): k for k, p in enumerate(self._pts)}
-        with self._open() as c:
+        cursor = self._cursor
+        if cursor is None or not cursor[2] < index <= cursor[2] + STEP_AHEAD:
+            self.close()
+            c = self._open()
             vs = c.streams.video[0]
             try:
-                c.seek(target, stream=vs, backward=True, any_frame=False)
-                decoded = 0
-                for frame in c.decode(vs):
-                    if frame.pts is None:
-                        continue
-                    k = at.get(int(frame.pts))
-                    if k is not None and abs(k - index) <= FRAME_CACHE // 2:
-                        self._keep(k, frame.to_ndarray(format="rgb24"))
-                    decoded += 1
-                    if frame.pts >= target and (k is None or k >= index + FRAME_CACHE // 4):
-                        break
-                    if decoded > MAX_DECODE_AHEAD:
-                        break
+                c.seek(int(self._pts[index]), stream=vs, backward=True, any_frame=False)
             except Exception as exc:
-                raise ItemReadError(f"{self.name}: cannot decode frame {index}: {exc}") from exc
+                c.close()
+                raise ItemReadError(f"{self.name}: cannot seek to frame {index}: {exc}") from exc
+            cursor = self._cursor = (c, c.decode(vs), -1)
+        c, frames, last = cursor
+        decoded = 0
+        try:
+            for frame in frames:
+                k = self._at.get(int(frame.pts)) if frame.pts is not None else None
+                if k is None:
+                    continue
+                last = k
+                if k >= index - FRAME_CACHE // 2:
+                    self._keep(k, frame.to_ndarray(format="rgb24"))
+                decoded += 1
+                if k >= index or decoded > MAX_DECODE_AHEAD:
+                    break
+        except Exception as exc:
+            self.close()
+            raise ItemReadError(f"{self.name}: cannot decode frame {index}: {exc}") from exc
+        self._cursor = (c, frames, last)
         if index not in self._frames:
+            self.close()
             raise ItemReadError(f"{self.name}: frame {index} could not be decoded")
+
+    def close(self) -> None:
+        """Close the file kept open for stepping (reopened when a frame is asked for)."""
+        if self._cursor is not None:
+            try:
+                self._cursor[0].close()
+            finally:
+                self._cursor = None
 
     def _keep(self, index: int, rgb: np.ndarray) -> None:
         self._frames[index] = rgb
@@ -603,7 +636,7 @@ class Video:
         if start < 0 or step < 1:
             raise ValueError(f"{self.name}: start must be >= 0 and step >= 1")
         assert self._pts is not None
-        at = {int(p): k for k, p in enumerate(self._pts)}
+        at = self._at
         with self._open() as c:
             vs = c.streams.video[0]
             try:
