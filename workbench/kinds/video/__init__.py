@@ -3,6 +3,8 @@ tracks of keyframes, boxes or polygons interpolated between them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..registry import TaskKind, register
 from .schema import VideoTracks
 from .tracks import TrackIndex, merge_tracks, shape_at, shapes_at, split_track
@@ -10,4 +12,23 @@ from .tracks import TrackIndex, merge_tracks, shape_at, shapes_at, split_track
 __all__ = ["VideoTracks", "KIND", "TrackIndex", "shape_at", "shapes_at", "split_track",
            "merge_tracks"]  # fmt: skip
 
-KIND = register(TaskKind("video", VideoTracks, widget="annotate_video"))
+if TYPE_CHECKING:
+    from ...project import Project
+
+
+# The behaviour modules load on first use: `import workbench` stays light.
+def _prelabel(
+    project: Project, model: Any, *, features: Any = None, transform: Any = None,
+    num_workers: int = 0, **options: Any,
+) -> Any:  # fmt: skip
+    from .prelabel import prelabel_video
+
+    if features is not None or transform is not None:
+        raise TypeError("features= and transform= are for classification and shapes tasks; "
+                        "a video detector reads each video's frames")  # fmt: skip
+    if num_workers:
+        raise TypeError("num_workers= is for image tasks; video pre-labeling decodes in order")
+    return prelabel_video(project, model, **options)
+
+
+KIND = register(TaskKind("video", VideoTracks, widget="annotate_video", prelabel=_prelabel))
