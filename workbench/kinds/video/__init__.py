@@ -31,4 +31,22 @@ def _prelabel(
     return prelabel_video(project, model, **options)
 
 
-KIND = register(TaskKind("video", VideoTracks, widget="annotate_video", prelabel=_prelabel))
+def _agreement(project: Project, task: str | None = None) -> Any:
+    from .agreement import project_agreement
+
+    return project_agreement(project, task)
+
+
+def _disagreement(values: Any) -> float:
+    """``1 − mean pairwise`` frame F1 (:mod:`.agreement`)."""
+    from .agreement import track_counts
+
+    scores = [track_counts(values[i], values[j]).frame_f1
+              for i in range(len(values)) for j in range(i + 1, len(values))]  # fmt: skip
+    return 1.0 - (sum(scores) / len(scores) if scores else 1.0)
+
+
+KIND = register(
+    TaskKind("video", VideoTracks, widget="annotate_video", prelabel=_prelabel,
+             agreement=_agreement, disagreement=_disagreement)
+)  # fmt: skip
