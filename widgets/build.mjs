@@ -1,5 +1,5 @@
 // Bundles the widget front ends into workbench/static (ES modules for anywidget).
-//   node widgets/build.mjs            build classify, gallery, review, annotate, annotate_text and annotate_audio .js/.css
+//   node widgets/build.mjs            build classify, gallery, review, annotate, annotate_text, annotate_audio and annotate_video .js/.css
 //   node widgets/build.mjs --watch    rebuild on change
 //   node widgets/build.mjs --tests    also bundle tests/js/*.test.mjs into build/js-tests
 import * as esbuild from "esbuild";
@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
-const widgets = ["classify", "gallery", "review", "annotate", "annotate_text", "annotate_audio"];
+const widgets = ["classify", "gallery", "review", "annotate", "annotate_text", "annotate_audio", "annotate_video"];
 const outdir = join(root, "workbench", "static");
 mkdirSync(outdir, { recursive: true });
 

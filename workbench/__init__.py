@@ -55,6 +55,7 @@ __all__ = [
     "AnnotateWidget",
     "AnnotateTextWidget",
     "AnnotateAudioWidget",
+    "AnnotateVideoWidget",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",
@@ -99,6 +100,7 @@ _MOVED = {
 _WIDGETS = {
     "AnnotateWidget": "annotate", "AnnotateTextWidget": "annotate_text",
     "AnnotateAudioWidget": "annotate_audio",
+    "AnnotateVideoWidget": "annotate_video",
     "ClassifyWidget": "classify", "GalleryWidget": "gallery", "ReviewWidget": "review",
 }  # fmt: skip
 

@@ -1180,6 +1180,18 @@ class ItemReader:
             self._audio.put(key, hit, 1)
         return hit
 
+    def video_frame(self, record: ItemRecord, index: int, *, max_size: int = 960) -> dict[str, Any]:
+        """Frame ``index`` of a video item as a widget shows it: JPEG (PNG when small)
+        with its longest side at most ``max_size`` (never upscaled), as :meth:`render`
+        gives an image (``full_width``/``full_height``: the video's size, the pixels
+        shapes are given in)."""
+        video = self.video(record)
+        im = Image.fromarray(video.frame(index))
+        full = im.size
+        if max(im.size) > max_size:
+            im.thumbnail((max_size, max_size), Image.Resampling.BILINEAR)
+        return {**_encode(im), "full_width": full[0], "full_height": full[1]}
+
     def _media_source(self, record: ItemRecord) -> tuple[Any, str]:
         """What a media reader opens (a local path, or a function opening the fsspec
         file) and the version of the file it is (size, ETag, local change time)."""
@@ -1242,13 +1254,8 @@ class ItemReader:
         if record.kind == "features":  # shown as text: its first values
             return {"kind": "text", "text": _features_text(self._features_row(record))}
         if record.kind == "video":
-            video = self.video(record)
-            im = Image.fromarray(video.frame(0))
-            full = im.size
-            if max(im.size) > max_size:
-                im.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
-            return {**_encode(im), "full_width": full[0], "full_height": full[1],
-                    "video": video.info.to_dict()}  # fmt: skip
+            shown = self.video_frame(record, 0, max_size=max_size)
+            return {**shown, "video": self.video(record).info.to_dict()}
         if record.kind == "audio":
             audio = self.audio(record)
             peaks = audio.peaks(bins=max_size)

@@ -799,6 +799,42 @@ class Project:
             order=order, issues=issues,
         )  # fmt: skip
 
+    def annotate_video(
+        self,
+        task: str | None = None,
+        *,
+        prefetch: int = 2,
+        max_size: int = 960,
+        annotator: str | None = None,
+        order: Iterable[str] | None = None,
+        issues: Any = None,
+    ):
+        """An :class:`~workbench.AnnotateVideoWidget` labeling the tracks of a
+        :class:`~workbench.VideoTracks` task (the schema's first one by default), frame
+        by frame; a task of another kind is a :class:`SchemaError`.
+
+        Parameters
+        ----------
+        task : str, optional
+            The video-tracks task; the schema's first one by default.
+        prefetch : int
+            How many upcoming videos the browser keeps ready (0 to 100).
+        max_size : int
+            Longest side in pixels of the frames sent (64 to 8192).
+        annotator : str, optional
+            Name recorded on the labels; the project's annotator by default.
+        order : iterable of str, optional
+            Item ids to present first (those not yet labeled), then the queue.
+        issues : DataFrame or iterable of str, optional
+            Review these items in this order instead of the unlabeled queue.
+        """
+        from .widgets.annotate_video import AnnotateVideoWidget
+
+        return AnnotateVideoWidget(
+            self, task=task, prefetch=prefetch, max_size=max_size, annotator=annotator,
+            order=order, issues=issues,
+        )  # fmt: skip
+
     def gallery(
         self,
         task: str | None = None,

@@ -226,6 +226,8 @@ EXCERPT_CHARS = 160
 PROGRESS_EVERY_S = 0.5
 #: Longest side of the full-size image the drawing widget asks for when zoomed in.
 MAX_FULL_SIZE = 8192
+#: Most frames one ``frames`` message returns.
+MAX_FRAMES_ASKED = 32
 #: Longest window of audio one ``audio`` message returns, in seconds: playback asks
 #: for the next window as it goes.
 MAX_AUDIO_WINDOW_S = 60.0
@@ -632,7 +634,16 @@ class LabelStream:
                 out.update(kind="error", error=str(exc))
             else:
                 kind = shown.get("kind")
-                if kind == "image":
+                if kind == "image" and "video" in shown and not thumbnail:
+                    info = shown["video"]
+                    out.update(
+                        kind="video", mime=shown.get("mime", "image/jpeg"),
+                        width=int(shown["width"]), height=int(shown["height"]),
+                        full_width=int(shown["full_width"]), full_height=int(shown["full_height"]),
+                        frames=int(info["frames"]), fps=float(info["fps"]), buffer=len(buffers),
+                    )  # fmt: skip
+                    buffers.append(shown["data"])
+                elif kind == "image":
                     out.update(
                         kind="image",
                         mime=shown.get("mime", "image/png"),
@@ -1085,6 +1096,49 @@ class AudioStream(AnnotateStream):
         reply = {**base, "start": sp["start"], "end": sp["end"], "columns": columns, "rows": rows,
                  "max_hz": sp["max_hz"], "buffer": 0}  # fmt: skip
         return [(reply, [sp["data"].tobytes()])]
+
+
+class VideoStream(AnnotateStream):
+    """The label stream of the video widget: :class:`AnnotateStream` over a
+    :class:`~workbench.VideoTracks` task (an item comes with its first frame and
+    ``frames``, ``fps``), plus frames on request.
+
+    ``{type: "frames", client_id, req, item_id, start, count}``
+        Frames ``start`` to ``start + count - 1`` (at most :data:`MAX_FRAMES_ASKED`,
+        clipped to the video) at the widget's ``max_size``. Reply ``{type: "frames",
+        ..., start, count, mime: [...], width, height, buffers: [0, 1, ...]}``, one
+        buffer per frame in order. An error reply for an unknown item, an item that
+        is not a video, or a frame that cannot be decoded.
+    """
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], list[Reply]]]:
+        return {**super().handlers(), "frames": self.frames}
+
+    def frames(self, msg: Mapping[str, Any]) -> list[Reply]:
+        item_id = msg.get("item_id")
+        base = {**_echo(msg), "type": "frames", "item_id": item_id}
+        try:
+            if not isinstance(item_id, str):
+                raise ValueError(f"item_id must be a string, got {item_id!r}")
+            if self.store.missing_items([item_id]):
+                raise ValueError(f"no item {item_id!r} in this project")
+            (record,) = self.store.get_items([item_id])
+            if record.kind != "video":
+                raise ValueError(f"item {item_id!r} is not a video")
+            reader = self.project.reader
+            total = reader.video(record).frame_count
+            start = _int(msg.get("start"), "start", 0, max(0, total - 1))
+            count = min(_int(msg.get("count", 1), "count", 1, MAX_FRAMES_ASKED), total - start)
+            shown = [reader.video_frame(record, k, max_size=self.max_size)
+                     for k in range(start, start + count)]  # fmt: skip
+        except Exception as exc:  # a file gone or corrupt: say so, keep the view going
+            return [({**base, "error": str(exc)}, [])]
+        first = shown[0]
+        reply = {
+            **base, "start": start, "count": count, "mime": [f["mime"] for f in shown],
+            **{k: first[k] for k in ("width", "height", "full_width", "full_height")},
+        }  # fmt: skip
+        return [(reply, [f["data"] for f in shown])]
 
 
 class _ClipError(Exception):

@@ -32,13 +32,16 @@ export interface LabelMessage {
 /** One item as the kernel sends it; image bytes are in buffers[buffer]. */
 export interface WireItem {
   item_id: string;
-  kind: "image" | "text" | "audio" | "error";
+  kind: "image" | "text" | "audio" | "video" | "error";
   text?: string;
   /** Audio: the clip's header and the bins of its whole-clip waveform (float32 min/max pairs in buffers[buffer]). */
   sample_rate?: number;
   channels?: number;
   duration?: number;
   bins?: number;
+  /** Video: the frame count and rate (the first frame in buffers[buffer], full_* its size). */
+  frames?: number;
+  fps?: number;
   mime?: string;
   width?: number;
   height?: number;

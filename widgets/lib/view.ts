@@ -177,7 +177,7 @@ export abstract class StreamView<M extends ViewModel, A extends { type: string }
     ev.stopPropagation();
     if (ev.repeat && this.once(action)) return;
     if (action.type === "help") this.toggleOverlay();
-    else if (action.type === "close") this.toggleOverlay(false);
+    else if (action.type === "close" && this.overlay) this.toggleOverlay(false);
     else this.dispatch(action, keyTime(ev));
   }
 

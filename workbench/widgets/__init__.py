@@ -2,7 +2,8 @@
 
 Each is a thin view over :mod:`workbench.stream`; create them with
 ``project.classify()``, ``project.gallery()``, ``project.review()``,
-``project.annotate()``, ``project.annotate_text()`` and ``project.annotate_audio()``.
+``project.annotate()``, ``project.annotate_text()``, ``project.annotate_audio()`` and
+``project.annotate_video()``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from .annotate import AnnotateWidget
 from .annotate_audio import AnnotateAudioWidget
 from .annotate_text import AnnotateTextWidget
+from .annotate_video import AnnotateVideoWidget
 from .classify import ClassifyWidget
 from .gallery import GalleryWidget
 from .review import ReviewWidget
@@ -18,6 +20,7 @@ __all__ = [
     "AnnotateWidget",
     "AnnotateTextWidget",
     "AnnotateAudioWidget",
+    "AnnotateVideoWidget",
     "ClassifyWidget",
     "GalleryWidget",
     "ReviewWidget",

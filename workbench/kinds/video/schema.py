@@ -174,8 +174,8 @@ class VideoTracks(Task):
             raise SchemaError(f"{where}: unknown field {describe(extra[0])}")
         frame = key.get("frame")
         if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame <= MAX_FRAME:
-            try:
-                ok = not isinstance(frame, bool) and float(frame) == int(frame)  # type: ignore[arg-type]
+            try:  # a whole float (3.0) is a frame; a string or a bool is not
+                ok = not isinstance(frame, bool | str | bytes) and float(frame) == int(frame)  # type: ignore[arg-type]
             except (TypeError, ValueError, OverflowError):
                 ok = False
             if not ok or not 0 <= int(frame) <= MAX_FRAME:  # type: ignore[arg-type]

@@ -167,9 +167,11 @@ def remove_keyframe(value: Mapping[str, Any], track_id: str, frame: int) -> dict
 
 
 def split_track(value: Mapping[str, Any], track_id: str, frame: int) -> dict[str, Any]:
-    """``value`` with track ``track_id`` cut at ``frame``: the first part ends with an
-    ``outside`` keyframe there, the second (a new track, id given on validation)
-    starts there with the shape the track had."""
+    """``value`` with track ``track_id`` cut at ``frame``: the first part keeps every
+    shape it showed before ``frame`` (a keyframe at ``frame - 1`` holds the shape
+    there when it was interpolated) and ends with an ``outside`` keyframe at
+    ``frame``; the second (a new track, id given on validation) starts at ``frame``
+    with the shape the track had there."""
     tracks = _tracks(value)
     t = _find(tracks, track_id)
     shown = shape_at(t, frame)
@@ -178,6 +180,10 @@ def split_track(value: Mapping[str, Any], track_id: str, frame: int) -> dict[str
     if not before or shown is None:
         raise ValueError(f"track {track_id!r} shows nothing before frame {frame} to split off")
     geo = "bbox" if "bbox" in shown else "points"
+    last = shape_at(t, frame - 1)
+    if before[-1]["frame"] < frame - 1 and last is not None:
+        before.append({"frame": frame - 1, geo: last[geo], "outside": False,
+                       "occluded": last["occluded"]})  # fmt: skip
     first = {"frame": frame, geo: shown[geo], "outside": False, "occluded": shown["occluded"]}
     t["keyframes"] = [*before, {"frame": frame, "outside": True, "occluded": False}]
     new = {"class": t["class"], "attributes": dict(t.get("attributes", {})),
@@ -187,20 +193,55 @@ def split_track(value: Mapping[str, Any], track_id: str, frame: int) -> dict[str
 
 def merge_tracks(value: Mapping[str, Any], keep: str, other: str) -> dict[str, Any]:
     """``value`` with track ``other`` folded into ``keep`` (``keep``'s class and
-    attributes; where both have a keyframe at a frame, ``keep``'s). The tracks
-    must not show at the same frames: one object, cut in two by a mistake."""
+    attributes): one object, cut in two by a mistake, the parts not shown at the
+    same frames. Where both have a keyframe at a frame, the one in view wins
+    (``keep``'s when both are); an ``outside`` keyframe of one part where the other
+    shows the object becomes that shape, so the merged track shows what either
+    part showed at every frame."""
     tracks = _tracks(value)
     a, b = _find(tracks, keep), _find(tracks, other)
-    frames = {k["frame"] for k in a["keyframes"]}
-    owner = {id(k): "a" for k in a["keyframes"]}
-    extra = [k for k in b["keyframes"] if k["frame"] not in frames]
-    owner.update({id(k): "b" for k in extra})
-    keys = sorted(a["keyframes"] + extra, key=lambda k: k["frame"])
-    # Where one part ended (an outside keyframe) and the other goes on at its next
-    # keyframe, the cut goes: the object was in view all along.
-    a["keyframes"] = [
-        k for n, k in enumerate(keys)
-        if not (k.get("outside") and n + 1 < len(keys) and not keys[n + 1].get("outside")
-                and owner[id(keys[n + 1])] != owner[id(k)])
-    ]  # fmt: skip
+    keys: dict[int, tuple[str, dict[str, Any]]] = {k["frame"]: ("b", k) for k in b["keyframes"]}
+    for k in a["keyframes"]:
+        there = keys.get(k["frame"])
+        if there is not None and k.get("outside") and not there[1].get("outside"):
+            continue  # the other part is in view here
+        keys[k["frame"]] = ("a", k)
+    cuts = {k["frame"] for t in (a, b) for k in t["keyframes"] if k.get("outside")}
+    merged = []
+    for f in sorted(keys):
+        owner, k = keys[f]
+        if k.get("outside"):
+            shown = shape_at(b if owner == "a" else a, f)
+            if shown is not None:
+                geo = "bbox" if "bbox" in shown else "points"
+                k = {"frame": f, geo: shown[geo], "outside": False, "occluded": shown["occluded"]}
+        merged.append(k)
+    # Around each cut, keyframes the others give back by interpolation go (those a
+    # split adds), so a split then a merge gives back the track it cut.
+    near = {f + d for f in cuts for d in (-1, 0)}
+    kept: list[dict[str, Any]] = []
+    for n, k in enumerate(merged):
+        after = merged[n + 1] if n + 1 < len(merged) else None
+        if not (
+            k["frame"] in near and kept and after is not None and _redundant(kept[-1], k, after)
+        ):
+            kept.append(k)
+    a["keyframes"] = kept
     return {"tracks": [t for t in tracks if t is not b]}
+
+
+def _redundant(a: Mapping[str, Any], k: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether keyframe ``k`` is what interpolation between ``a`` and ``b`` gives there
+    (all in view, ``k`` flagged as ``a`` is, no score): dropping it changes no frame."""
+    if any(x.get("outside") for x in (a, k, b)) or "score" in k:
+        return False
+    if a.get("occluded") != k.get("occluded"):
+        return False
+    track = {"id": "", "class": "", "keyframes": [a, b]}
+    shown = shape_at(track, k["frame"])
+    geo = "bbox" if "bbox" in k else "points"
+    if shown is None or geo not in shown:
+        return False
+    got = np.asarray(shown[geo], dtype=float)
+    want = np.asarray(k[geo], dtype=float)
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=0, atol=1e-9))
