@@ -805,6 +805,7 @@ class Project:
         *,
         prefetch: int = 2,
         max_size: int = 960,
+        frame_prefetch: int = 24,
         annotator: str | None = None,
         order: Iterable[str] | None = None,
         issues: Any = None,
@@ -821,6 +822,8 @@ class Project:
             How many upcoming videos the browser keeps ready (0 to 100).
         max_size : int
             Longest side in pixels of the frames sent (64 to 8192).
+        frame_prefetch : int
+            Frames fetched ahead of the playhead (0 to 240; 0: each when shown).
         annotator : str, optional
             Name recorded on the labels; the project's annotator by default.
         order : iterable of str, optional
@@ -831,8 +834,8 @@ class Project:
         from .widgets.annotate_video import AnnotateVideoWidget
 
         return AnnotateVideoWidget(
-            self, task=task, prefetch=prefetch, max_size=max_size, annotator=annotator,
-            order=order, issues=issues,
+            self, task=task, prefetch=prefetch, max_size=max_size,
+            frame_prefetch=frame_prefetch, annotator=annotator, order=order, issues=issues,
         )  # fmt: skip
 
     def gallery(

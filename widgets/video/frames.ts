@@ -47,7 +47,7 @@ export class FrameCache {
 
   /** Ask for the frames around `frame` not held or asked for yet, in runs; drop far ones. */
   want(frame: number, ahead = AHEAD): void {
-    const lo = Math.max(0, frame - BEHIND);
+    const lo = Math.max(0, frame - (ahead > 0 ? BEHIND : 0));
     const hi = Math.min(this.frames - 1, frame + ahead);
     // The playhead's own run first, then on ahead, then behind.
     const order: number[] = [];
@@ -58,7 +58,7 @@ export class FrameCache {
       if (inFlight >= 3 * RUN) break;
       if (this.pictures.has(f) || this.asked.has(f)) continue;
       let n = 0;
-      while (n < RUN && f + n <= hi && !this.pictures.has(f + n) && !this.asked.has(f + n)) n++;
+      while (n < Math.max(1, Math.min(RUN, ahead)) && f + n <= hi && !this.pictures.has(f + n) && !this.asked.has(f + n)) n++;
       if (n === 0) continue;
       for (let k = 0; k < n; k++) this.asked.add(f + k);
       inFlight += n;

@@ -37,6 +37,7 @@ import { addTrack, keyframesOf, mergeTracks, relabel, removeKeyframe, removeTrac
 interface Model extends ViewModel {
   prefetch: number;
   max_size: number;
+  frame_prefetch: number;
 }
 
 export interface VideoSpec extends TaskSpec {
@@ -193,7 +194,13 @@ export class VideoView extends StreamView<Model, VideoAction> {
   protected poll(): void {
     this.supply.ensure();
     const item = this.supply.shownItem();
-    if (item && this.cache) this.cache.want(this.frame);
+    if (item && this.cache) this.cache.want(this.frame, this.ahead(1));
+  }
+
+  /** Frames to fetch ahead of the playhead (the frame_prefetch setting), times `factor` while playing. */
+  private ahead(factor: number): number {
+    const n = Math.max(0, Math.floor(this.model.get("frame_prefetch") ?? 24));
+    return n * factor;
   }
 
   protected once(action: VideoAction): boolean {
@@ -432,7 +439,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
     if (!item) return;
     this.frame = Math.max(0, Math.min(item.frames - 1, Math.round(to)));
     this.pendingStep = t === null ? null : { frame: this.frame, t };
-    this.cache?.want(this.frame, this.playing ? 48 : undefined);
+    this.cache?.want(this.frame, this.ahead(this.playing ? 2 : 1));
     this.repaint();
   }
 
@@ -451,7 +458,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
       let next = Math.min(want, shown.frames - 1);
       while (next > this.frame && !this.cache?.has(next) && this.cache?.has(this.frame)) next--;
       if (next !== this.frame) this.seek(next, null);
-      else this.cache?.want(this.frame, 48);
+      else this.cache?.want(this.frame, this.ahead(2));
       if (next >= shown.frames - 1) return this.stopPlay();
       this.loop = raf(step);
     };
@@ -733,7 +740,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
         });
       }
     }
-    this.cache!.want(0);
+    this.cache!.want(0, this.ahead(1));
     this.repaint();
     this.markReady();
     this.timings.painted(item.item_id);

@@ -9,7 +9,9 @@ formats (Prodigy-style JSONL, CoNLL IOB2, Label Studio JSON, Hugging Face
 token-classification columns, spaCy DocBin) live with the spans task kind
 (:mod:`workbench.kinds.spans.formats`), and the audio-region formats (region
 tables, Audacity label tracks, Label Studio audio) with the audio kind
-(:mod:`workbench.kinds.audio.formats`); both are re-exported here.
+(:mod:`workbench.kinds.audio.formats`), and the video-track formats (MOT
+Challenge text, CVAT for video XML, COCO video JSON) with the video kind
+(:mod:`workbench.kinds.video.formats`); all are re-exported here.
 
 :func:`to_label_studio`, :func:`from_label_studio` and
 :func:`label_studio_config` serve every kind that has a Label Studio form: they
@@ -43,6 +45,18 @@ from ..kinds.spans.formats.docbin import DocBinFormatError, from_docbin, to_docb
 from ..kinds.spans.formats.hf import HfFormatError, from_hf_tokens, hf_features, to_hf_tokens
 from ..kinds.spans.formats.label_studio import LabelStudioFormatError
 from ..kinds.spans.formats.prodigy import ProdigyFormatError, from_prodigy, to_prodigy
+from ..kinds.video.formats import (
+    CocoVideoFormatError,
+    CvatFormatError,
+    MotFormatError,
+    VideoFormatError,
+    from_coco_video,
+    from_cvat_video,
+    from_mot,
+    to_coco_video,
+    to_cvat_video,
+    to_mot,
+)
 
 __all__ = [
     "to_coco",
@@ -83,6 +97,16 @@ __all__ = [
     "from_label_studio_audio",
     "label_studio_audio_config",
     "LabelStudioAudioError",
+    "VideoFormatError",
+    "to_mot",
+    "from_mot",
+    "MotFormatError",
+    "to_cvat_video",
+    "from_cvat_video",
+    "CvatFormatError",
+    "to_coco_video",
+    "from_coco_video",
+    "CocoVideoFormatError",
 ]
 
 

@@ -75,11 +75,13 @@ class AnnotateWidget(StreamWidget):
     task_kind = "shapes"
     #: The stream class (a subclass of :class:`~workbench.stream.AnnotateStream`).
     stream_class: type[AnnotateStream] = AnnotateStream
+    #: The keyword settings the widget takes.
+    settings_names: tuple[str, ...] = _SETTINGS
     prefetch = Setting(4, 0, 100)
     max_size = Setting(2048, 64, 8192, stream=True)
 
     def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
-        ints = self._check_settings(settings, _SETTINGS)
+        ints = self._check_settings(settings, self.settings_names)
         common = self._setup(project, task, settings.get("annotator"))
         self.stream = self.stream_class(
             project,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AnnotateVideoWidget"]
 
-_SETTINGS = ("prefetch", "max_size", "annotator", "order", "issues")
+_SETTINGS = ("prefetch", "max_size", "frame_prefetch", "annotator", "order", "issues")
 
 
 class AnnotateVideoWidget(AnnotateWidget):
@@ -41,6 +41,10 @@ class AnnotateVideoWidget(AnnotateWidget):
         How many upcoming videos the browser keeps ready (0 to 100, default 2).
     max_size : int
         Longest side in pixels of the frames sent (64 to 8192, default 960).
+    frame_prefetch : int
+        Frames fetched ahead of the playhead (0 to 240, default 24; eight behind
+        it too). ``0`` asks for each frame when it is shown: the benchmarks'
+        baseline.
     annotator : str, optional
         Name recorded on the labels; the project's annotator by default.
     order : iterable of str, optional
@@ -70,8 +74,10 @@ class AnnotateVideoWidget(AnnotateWidget):
 
     task_kind = "video"
     stream_class = VideoStream
+    settings_names = _SETTINGS
     prefetch = Setting(2, 0, 100)
     max_size = Setting(960, 64, 8192, stream=True)
+    frame_prefetch = Setting(24, 0, 240)
 
     def __init__(self, project: Project, task: str | None = None, **settings: Any) -> None:
         check_settings(type(self).__name__, settings, _SETTINGS)
