@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 #: Notebooks whose own test below runs them twice and checks what they print.
-CHECKED = ("active_learning.ipynb", "audio.ipynb", "audit.ipynb", "detection.ipynb",
+CHECKED = ("active_learning.ipynb", "audio_video.ipynb", "audit.ipynb", "detection.ipynb",
            "quickstart.ipynb", "team.ipynb", "text.ipynb")  # fmt: skip
 
 
@@ -213,8 +213,8 @@ def test_text_notebook_finds_the_planted_span_errors_and_round_trips(tmp_path):
         assert "'B-ORG', 'I-ORG', 'B-LOC'" in text
 
 
-def test_audio_notebook_prelabels_every_event_and_round_trips(tmp_path):
-    path, first = _first_run("audio.ipynb", tmp_path)
+def test_audio_video_notebook_prelabels_every_event_and_track_and_round_trips(tmp_path):
+    path, first = _first_run("audio_video.ipynb", tmp_path)
     second = _execute(path, tmp_path)  # a second run over the same database and files
     for text in (first, second):
         assert "clips: 20 (12 files, 8 arrays)" in text
@@ -225,5 +225,12 @@ def test_audio_notebook_prelabels_every_event_and_round_trips(tmp_path):
         assert 0.5 < float(agreement.group(1)) < 1 and 0.3 < float(agreement.group(2)) < 1
         assert "region table round trip exact: True" in text
         assert "Label Studio round trip exact: True" in text
+        # Video: the detector's tracks (three objects, the blue square's two parts).
+        assert re.search(r"VideoPrelabels\('colours@\d+', task='objects', items=1, tracks=4,", text)
+        tracks = re.search(r"TrackAgreement\(task='objects', items=1, frame_f1=([\d.]+), "
+                           r"idf1=([\d.]+), mota=([\d.]+)\)", text)  # fmt: skip
+        assert float(tracks.group(1)) > 0.9 and float(tracks.group(3)) > 0.8, tracks.group(0)
+        for fmt in ("MOT", "CVAT", "COCO"):
+            assert f"{fmt} round trip, same boxes at every frame: True" in text
     assert len(list((tmp_path / "audacity_labels").glob("*.txt"))) == 10  # the clips labeled
 
