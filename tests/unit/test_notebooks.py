@@ -233,4 +233,3 @@ def test_audio_video_notebook_prelabels_every_event_and_track_and_round_trips(tm
         for fmt in ("MOT", "CVAT", "COCO"):
             assert f"{fmt} round trip, same boxes at every frame: True" in text
     assert len(list((tmp_path / "audacity_labels").glob("*.txt"))) == 10  # the clips labeled
-
