@@ -6,9 +6,9 @@
  * their undo history and the suggestions rejected here.
  */
 
-import { History } from "../lib/history";
-import { toBytes, type LabelMessage, type WireItem } from "../lib/protocol";
-import { EMPTY, parseValue, regionKey, type Region, type RegionsValue } from "./regions";
+import type { ItemEdit } from "../lib/snapshots";
+import { toBytes, type WireItem } from "../lib/protocol";
+import { parseValue, regionKey, type Region, type RegionsValue } from "./regions";
 
 /** A waveform: `bins` (min, max) pairs over [start, end) seconds. */
 export interface Peaks {
@@ -66,36 +66,8 @@ export function setPrelabel(item: AudioItem, pre: { value: unknown; score: numbe
   item.suggestions = parseValue(pre?.value).regions.map((r) => (r.score === undefined && score !== undefined ? { ...r, score } : r));
 }
 
-/** What this view holds about one clip. */
-export class ItemEdit {
-  readonly history = new History<RegionsValue>(500);
-  readonly rejected = new Set<string>();
-  changed = false;
-  stored: RegionsValue;
-  storedSeq = 0;
-  constructor(public value: RegionsValue) {
-    this.stored = value;
-  }
-}
-
-/** The value of the newest label for `itemId` still in the outbox, or null. */
-export function pendingValue(entries: Iterable<LabelMessage>, task: string, itemId: string): RegionsValue | null {
-  let best: LabelMessage | null = null;
-  for (const e of entries) {
-    if (e.item_id !== itemId || e.task !== task || e.kind !== "label") continue;
-    if (!best || e.created > best.created || (e.created === best.created && e.seq > best.seq)) best = e;
-  }
-  return best ? parseValue(best.value) : null;
-}
-
-export function startValue(item: AudioItem, pending: RegionsValue | null): RegionsValue {
-  if (pending) return pending;
-  if (item.state === "label" && item.label !== undefined) return parseValue(item.label);
-  return EMPTY;
-}
-
 /** Suggestions still to decide on: not rejected here, and no region of the value has their times. */
-export function openSuggestions(item: AudioItem, edit: ItemEdit): Region[] {
+export function openSuggestions(item: AudioItem, edit: ItemEdit<RegionsValue>): Region[] {
   const have = new Set(edit.value.regions.map((r) => `${r.start}:${r.end}`));
   return item.suggestions.filter((s) => !edit.rejected.has(regionKey(s)) && !have.has(`${s.start}:${s.end}`));
 }

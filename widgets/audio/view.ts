@@ -34,10 +34,11 @@ import { labelToast, progressText, Toast } from "../lib/status";
 import { PaintTimings, pushLast } from "../lib/timings";
 import { ItemSupply } from "../lib/supply";
 import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
-import { ItemEdit, makeItem, openSuggestions, pendingValue, readPeaks, setPrelabel, startValue, type AudioItem } from "./items";
+import { Snapshots } from "../lib/snapshots";
+import { makeItem, openSuggestions, readPeaks, setPrelabel, type AudioItem } from "./items";
 import { audioAction, audioKeysHelp, type AudioAction } from "./keys";
 import { Player } from "./player";
-import { addRegion, regionKey, regionsAt, relabel, removeRegions, roundTime, sameValue, setAttribute, setEdge, setText, toWire, type Region, type RegionsValue } from "./regions";
+import { addRegion, EMPTY, parseValue, regionKey, regionsAt, relabel, removeRegions, roundTime, sameValue, setAttribute, setEdge, setText, toWire, type Region, type RegionsValue } from "./regions";
 import { drawSpectrogram, type Spectrogram } from "./spectrogram";
 import { draw, formatTime, pickPeaks, timeOf, type Scene } from "./wave";
 
@@ -69,8 +70,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
   private readonly audioSpec: AudioSpec;
   private readonly colors = new Map<string, string>();
   private readonly supply: ItemSupply<AudioItem, AudioAction>;
-  private readonly edits = new Map<string, ItemEdit>();
-  private readonly unanswered = new Map<number, { itemId: string; value: RegionsValue }>();
+  private readonly snaps: Snapshots<RegionsValue>;
   private readonly waiting = new Map<number, (msg: KernelMessage, buffers: unknown[]) => void>();
   private readonly player: Player;
   private v0 = 0;
@@ -87,8 +87,6 @@ export class AudioView extends StreamView<Model, AudioAction> {
   private spectrogramsAsked = 0;
   private peaksTimer: ReturnType<typeof setTimeout> | null = null;
   private frame: number | null = null;
-  private shownSince = now();
-  private labelTimes: number[] = [];
   private readonly timings = new PaintTimings();
 
   private readonly canvas: HTMLCanvasElement;
@@ -112,8 +110,8 @@ export class AudioView extends StreamView<Model, AudioAction> {
         keys: (ev, keymap) => audioAction(ev, keymap),
       },
       {
-        acked: (clientId, seq) => this.onAnswer(clientId, seq, true),
-        refused: (_entry, clientId, seq) => this.onAnswer(clientId, seq, false),
+        acked: (clientId, seq) => this.snaps.answer(clientId, seq, true),
+        refused: (_entry, clientId, seq) => this.snaps.answer(clientId, seq, false),
       },
       options,
     );
@@ -129,11 +127,22 @@ export class AudioView extends StreamView<Model, AudioAction> {
         make: (w, buffers) => makeItem(w, buffers),
         drop: () => undefined,
         excluded: () => this.sender.outbox.pendingItemIds(),
-        unwanted: () => (id, back) => this.edits.has(id) && this.supply.hasLeft(id) && !back,
+        unwanted: () => (id, back) => this.snaps.has(id) && this.supply.hasLeft(id) && !back,
         showError: (text) => this.showError(text, true),
       },
       { cacheLimit: CACHE_LIMIT, refuseLeft: true, needsItem: (a) => a.type === "commit" || a.type === "skip" },
     );
+    this.snaps = new Snapshots<RegionsValue>({
+      task: this.task.name,
+      sender: this.sender,
+      clientId: this.clientId,
+      parse: parseValue,
+      same: sameValue,
+      wire: toWire,
+      empty: EMPTY,
+      shownId: () => this.supply.shownId(),
+      repaint: () => this.repaint(),
+    });
     this.player = new Player(
       (start, end) => this.fetchAudio(start, end),
       () => this.supply.shownItem()?.duration ?? 0,
@@ -375,13 +384,9 @@ export class AudioView extends StreamView<Model, AudioAction> {
   }
 
   private undoRedo(item: AudioItem, which: "undo" | "redo"): void {
-    const ed = this.editOf(item);
-    const to = which === "undo" ? ed.history.undo(ed.value) : ed.history.redo(ed.value);
+    const to = this.snaps.undoRedo(item, which);
     if (!to) return this.say(`nothing to ${which}`);
-    ed.value = to;
-    ed.changed = true;
     if (this.picked && !to.regions.some((r) => r.id === this.picked)) this.picked = null;
-    this.post(item, to);
     this.toast.show(which === "undo" ? "↶ undone" : "↷ redone", "undo");
     this.repaint();
   }
@@ -443,81 +448,23 @@ export class AudioView extends StreamView<Model, AudioAction> {
   }
 
   // -- labels -----------------------------------------------------------------
-  private editOf(item: AudioItem): ItemEdit {
-    let ed = this.edits.get(item.item_id);
-    if (!ed) {
-      ed = new ItemEdit(startValue(item, pendingValue(this.sender.outbox.entries(), this.task.name, item.item_id)));
-      this.edits.set(item.item_id, ed);
-    }
-    return ed;
+  private editOf(item: AudioItem) {
+    return this.snaps.editOf(item);
   }
 
   private commit(item: AudioItem, value: RegionsValue): void {
-    const ed = this.editOf(item);
-    if (!sameValue(ed.value, value)) {
-      ed.history.push(ed.value);
-      ed.value = value;
-      ed.changed = true;
-      this.post(item, value);
-      this.toast.show(`✓ ${value.regions.length} region${value.regions.length === 1 ? "" : "s"}`, "label");
-    }
+    if (this.snaps.commit(item, value)) this.toast.show(`✓ ${value.regions.length} region${value.regions.length === 1 ? "" : "s"}`, "label");
     this.repaint();
   }
 
-  private post(item: AudioItem, value: RegionsValue): void {
-    const at = now();
-    const msg = this.sender.post({
-      item_id: item.item_id,
-      task: this.task.name,
-      kind: "label",
-      value: toWire(value),
-      duration_ms: Math.max(0, Math.round(at - this.shownSince)),
-    });
-    this.unanswered.set(msg.seq, { itemId: item.item_id, value });
-    pushLast(this.labelTimes, at, 1000);
-  }
-
-  /** A refused value must not stay the clip's (see the text view's onAnswer). */
-  private onAnswer(clientId: string, seq: number, ok: boolean): void {
-    if (clientId !== this.clientId) return;
-    const sent = this.unanswered.get(seq);
-    if (!sent) return;
-    this.unanswered.delete(seq);
-    const ed = this.edits.get(sent.itemId);
-    if (!ed) return;
-    if (ok) {
-      if (seq > ed.storedSeq) {
-        ed.storedSeq = seq;
-        ed.stored = sent.value;
-      }
-      return;
-    }
-    let back: RegionsValue = ed.stored;
-    let newest = ed.storedSeq;
-    for (const [s, other] of this.unanswered) {
-      if (other.itemId === sent.itemId && s > newest) {
-        newest = s;
-        back = other.value;
-      }
-    }
-    if (sameValue(back, ed.value)) return;
-    ed.history.push(ed.value);
-    ed.value = back;
-    if (this.supply.shownId() === sent.itemId) this.repaint();
-  }
-
   private finish(item: AudioItem, kind: "label" | "skip", t: number): void {
-    const ed = this.editOf(item);
     if (this.pending && this.player.playing) this.onClass(item, this.pending.cls);
     this.player.pause();
     this.pending = null;
     if (kind === "skip") {
-      this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "skip", value: null, duration_ms: Math.round(now() - this.shownSince) });
+      this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "skip", value: null, duration_ms: Math.round(now() - this.snaps.shownSince) });
       this.toast.show(labelToast("skip", null, item.item_id), "skip");
-    } else if (!ed.changed && (item.state !== "label" || (item as { issue?: unknown }).issue)) {
-      this.post(item, ed.value);
-      ed.changed = true;
-    }
+    } else this.snaps.confirm(item);
     this.supply.leave();
     this.show(t);
     this.supply.ensure();
@@ -787,7 +734,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
       if (!x || typeof x.item_id !== "string") continue;
       const item = this.supply.get(x.item_id);
       if (!item || !x.prelabel) continue;
-      if (x.item_id === shown && this.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
+      if (x.item_id === shown && this.snaps.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
       else setPrelabel(item, x.prelabel);
     }
     if (shown && (msg.items as { item_id?: string }[]).some((x) => x?.item_id === shown)) this.repaint();
@@ -839,7 +786,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
       setPrelabel(item, item.laterPrelabel);
       item.laterPrelabel = null;
     }
-    this.shownSince = now();
+    this.snaps.shownSince = now();
     this.placeholder.hidden = true;
     this.wrap.hidden = false;
     if (item.kind !== "audio") {
@@ -968,7 +915,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
 
   protected renderCounts(): string | null {
     this.root.dataset.queue = String(this.supply.queued);
-    this.progressLine.textContent = progressText(this.progress, this.labelTimes);
+    this.progressLine.textContent = progressText(this.progress, this.snaps.labelTimes);
     return null;
   }
 

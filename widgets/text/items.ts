@@ -5,10 +5,10 @@
  * history, and the suggestions rejected here.
  */
 
-import { History } from "../lib/history";
-import type { LabelMessage, WireItem } from "../lib/protocol";
+import type { WireItem } from "../lib/protocol";
+import type { ItemEdit } from "../lib/snapshots";
 import { Offsets } from "./offsets";
-import { EMPTY, parseValue, spanKey, type Span, type SpansValue } from "./spans";
+import { parseValue, spanKey, type Span, type SpansValue } from "./spans";
 import { tokenize, type Token, type Tokenizer } from "./tokens";
 
 export interface TextItem extends WireItem {
@@ -59,39 +59,8 @@ export function tokensOf(item: TextItem, tokenizer: Tokenizer): Token[] {
   return t;
 }
 
-/** What this view holds about one item. */
-export class ItemEdit {
-  readonly history = new History<SpansValue>(500);
-  readonly rejected = new Set<string>();
-  /** The user changed the value in this view. */
-  changed = false;
-  /** The newest value the kernel stored from this view (the item's value when shown, before that), and its seq. */
-  stored: SpansValue;
-  storedSeq = 0;
-  constructor(public value: SpansValue) {
-    this.stored = value;
-  }
-}
-
-/** The value of the newest label for `itemId` still in the outbox (not acknowledged), or null. */
-export function pendingValue(entries: Iterable<LabelMessage>, task: string, itemId: string): SpansValue | null {
-  let best: LabelMessage | null = null;
-  for (const e of entries) {
-    if (e.item_id !== itemId || e.task !== task || e.kind !== "label") continue;
-    if (!best || e.created > best.created || (e.created === best.created && e.seq > best.seq)) best = e;
-  }
-  return best ? parseValue(best.value) : null;
-}
-
-/** The value to start from when an item is first shown. */
-export function startValue(item: TextItem, pending: SpansValue | null): SpansValue {
-  if (pending) return pending;
-  if (item.state === "label" && item.label !== undefined) return parseValue(item.label);
-  return EMPTY;
-}
-
 /** The suggestions still to decide on: not rejected here, and no span of the value has their offsets (accepted, as their class or another). */
-export function openSuggestions(item: TextItem, edit: ItemEdit): Span[] {
+export function openSuggestions(item: TextItem, edit: ItemEdit<SpansValue>): Span[] {
   const have = new Set(edit.value.spans.map((s) => `${s.start}:${s.end}`));
   return item.suggestions.filter((s) => !edit.rejected.has(spanKey(s)) && !have.has(`${s.start}:${s.end}`));
 }

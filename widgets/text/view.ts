@@ -35,9 +35,10 @@ import { classChip } from "../lib/guidelines";
 import { attributeDefaults, attributeRows, type AttributeSpec } from "../lib/attributes";
 import { safeColor } from "../lib/colors";
 import { BlockView, domOffset, type Mark } from "./blocks";
-import { makeItem, offsetsOf, ItemEdit, openSuggestions, pendingValue, setPrelabel, startValue, tokensOf, type TextItem } from "./items";
+import { Snapshots } from "../lib/snapshots";
+import { makeItem, offsetsOf, openSuggestions, setPrelabel, tokensOf, type TextItem } from "./items";
 import { textAction, textKeysHelp, type TextAction } from "./keys";
-import { addRelation, addSpan, removeRelations, removeSpans, relabel, sameValue, setAttribute, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
+import { addRelation, addSpan, EMPTY, parseValue, removeRelations, removeSpans, relabel, sameValue, setAttribute, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
 import { snap, tokenAfter, type Tokenizer } from "./tokens";
 
 interface Model extends ViewModel {
@@ -70,9 +71,7 @@ export class TextView extends StreamView<Model, TextAction> {
   private readonly relationKeys: Map<string, string>;
   private readonly colors = new Map<string, string>();
   private readonly supply: ItemSupply<TextItem, TextAction>;
-  private readonly edits = new Map<string, ItemEdit>();
-  /** This view's labels not answered yet: seq → the item and the value sent. */
-  private readonly unanswered = new Map<number, { itemId: string; value: SpansValue }>();
+  private readonly snaps: Snapshots<SpansValue>;
   /** The text selected (UTF-16 offsets in the shown item's text), or null. */
   private sel: Selection | null = null;
   /** Spans picked (clicked), in the order they were picked: a relation goes from the first to the second. */
@@ -83,8 +82,6 @@ export class TextView extends StreamView<Model, TextAction> {
   /** The suggestion picked (its spanKey), or null. */
   private pickedSuggestion: string | null = null;
   private blocks: BlockView | null = null;
-  private shownSince = now();
-  private labelTimes: number[] = [];
   private readonly timings = new PaintTimings();
   /** Key-to-paint ms of edits of the shown item (select_to_paint). */
   private readonly editPaints: number[] = [];
@@ -116,8 +113,8 @@ export class TextView extends StreamView<Model, TextAction> {
         keys: (ev, keymap) => textAction(ev, keymap, this.relationKeys),
       },
       {
-        acked: (clientId, seq) => this.onAnswer(clientId, seq, true),
-        refused: (_entry, clientId, seq) => this.onAnswer(clientId, seq, false),
+        acked: (clientId, seq) => this.snaps.answer(clientId, seq, true),
+        refused: (_entry, clientId, seq) => this.snaps.answer(clientId, seq, false),
       },
       options,
     );
@@ -136,12 +133,23 @@ export class TextView extends StreamView<Model, TextAction> {
         make: (w) => makeItem(w),
         drop: () => undefined,
         excluded: () => this.sender.outbox.pendingItemIds(),
-        unwanted: () => (id, back) => this.edits.has(id) && this.supply.hasLeft(id) && !back,
+        unwanted: () => (id, back) => this.snaps.has(id) && this.supply.hasLeft(id) && !back,
         showError: (text) => this.showError(text, true),
       },
       { cacheLimit: CACHE_LIMIT, refuseLeft: true, needsItem: (a) => a.type === "commit" || a.type === "skip" },
     );
 
+    this.snaps = new Snapshots<SpansValue>({
+      task: this.task.name,
+      sender: this.sender,
+      clientId: this.clientId,
+      parse: parseValue,
+      same: sameValue,
+      wire: toWire,
+      empty: EMPTY,
+      shownId: () => this.supply.shownId(),
+      repaint: () => this.repaint(null),
+    });
     this.content = h("div", { class: "wb-text-content" });
     this.scroller = h("div", { class: "wb-text-scroll", attrs: { dir: "auto" } }, [this.content]);
     this.placeholder = h("div", { class: "wb-loading", text: "loading…" });
@@ -407,13 +415,9 @@ export class TextView extends StreamView<Model, TextAction> {
   }
 
   private undoRedo(item: TextItem, which: "undo" | "redo", t: number): void {
-    const ed = this.editOf(item);
-    const to = which === "undo" ? ed.history.undo(ed.value) : ed.history.redo(ed.value);
+    const to = this.snaps.undoRedo(item, which);
     if (!to) return this.say(`nothing to ${which}`, t);
-    ed.value = to;
-    ed.changed = true;
     this.picked = this.picked.filter((id) => to.spans.some((s) => s.id === id));
-    this.post(item, to);
     this.toast.show(which === "undo" ? "↶ undone" : "↷ redone", "undo");
     this.repaint(t);
   }
@@ -489,85 +493,24 @@ export class TextView extends StreamView<Model, TextAction> {
   }
 
   // -- labels -----------------------------------------------------------------
-  private editOf(item: TextItem): ItemEdit {
-    let ed = this.edits.get(item.item_id);
-    if (!ed) {
-      ed = new ItemEdit(startValue(item, pendingValue(this.sender.outbox.entries(), this.task.name, item.item_id)));
-      this.edits.set(item.item_id, ed);
-    }
-    return ed;
+  private editOf(item: TextItem) {
+    return this.snaps.editOf(item);
   }
 
   /** The item's value becomes `value`: one label, undoable. */
   private commit(item: TextItem, value: SpansValue, t: number): void {
-    const ed = this.editOf(item);
-    if (!sameValue(ed.value, value)) {
-      ed.history.push(ed.value);
-      ed.value = value;
-      ed.changed = true;
-      this.post(item, value);
+    if (this.snaps.commit(item, value)) {
       this.toast.show(`✓ ${value.spans.length} span${value.spans.length === 1 ? "" : "s"}, ${value.relations.length} relation${value.relations.length === 1 ? "" : "s"}`, "label");
     }
     this.repaint(t);
   }
 
-  private post(item: TextItem, value: SpansValue): void {
-    const at = now();
-    const msg = this.sender.post({
-      item_id: item.item_id,
-      task: this.task.name,
-      kind: "label",
-      value: toWire(value),
-      duration_ms: Math.max(0, Math.round(at - this.shownSince)),
-    });
-    this.unanswered.set(msg.seq, { itemId: item.item_id, value });
-    pushLast(this.labelTimes, at, 1000);
-  }
-
-  /**
-   * The kernel stored (`ok`) or refused this view's label `seq`. A refused value
-   * (a span the kernel will not take) must not stay the item's: each later change
-   * would carry it and be refused too. The item goes back to its newest value
-   * still on its way, else the last one stored; the sender shows the reason.
-   */
-  private onAnswer(clientId: string, seq: number, ok: boolean): void {
-    if (clientId !== this.clientId) return;
-    const sent = this.unanswered.get(seq);
-    if (!sent) return;
-    this.unanswered.delete(seq);
-    const ed = this.edits.get(sent.itemId);
-    if (!ed) return;
-    if (ok) {
-      if (seq > ed.storedSeq) {
-        ed.storedSeq = seq;
-        ed.stored = sent.value;
-      }
-      return;
-    }
-    let back: SpansValue = ed.stored;
-    let newest = ed.storedSeq;
-    for (const [s, other] of this.unanswered) {
-      if (other.itemId === sent.itemId && s > newest) {
-        newest = s;
-        back = other.value;
-      }
-    }
-    if (sameValue(back, ed.value)) return;
-    ed.history.push(ed.value);
-    ed.value = back;
-    if (this.supply.shownId() === sent.itemId) this.repaint(null);
-  }
-
   /** Enter (or skip): store the item as it is unless this view already did, then the next item. */
   private finish(item: TextItem, kind: "label" | "skip", t: number): void {
-    const ed = this.editOf(item);
     if (kind === "skip") {
-      this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "skip", value: null, duration_ms: Math.round(now() - this.shownSince) });
+      this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "skip", value: null, duration_ms: Math.round(now() - this.snaps.shownSince) });
       this.toast.show(labelToast("skip", null, item.item_id), "skip");
-    } else if (!ed.changed && (item.state !== "label" || (item as { issue?: unknown }).issue)) {
-      this.post(item, ed.value); // nothing here, or the suggestions' decisions: confirmed
-      ed.changed = true;
-    }
+    } else this.snaps.confirm(item); // nothing here, or the suggestions' decisions: confirmed
     this.supply.leave();
     this.show(t);
     this.supply.ensure();
@@ -700,7 +643,7 @@ export class TextView extends StreamView<Model, TextAction> {
       if (!x || typeof x.item_id !== "string") continue;
       const item = this.supply.get(x.item_id);
       if (!item || !x.prelabel) continue;
-      if (x.item_id === shown && this.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
+      if (x.item_id === shown && this.snaps.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
       else setPrelabel(item, x.prelabel);
     }
     if (shown && (msg.items as { item_id?: string }[]).some((x) => x?.item_id === shown)) this.repaint(null);
@@ -754,7 +697,7 @@ export class TextView extends StreamView<Model, TextAction> {
       setPrelabel(item, item.laterPrelabel);
       item.laterPrelabel = null;
     }
-    this.shownSince = now();
+    this.snaps.shownSince = now();
     this.placeholder.hidden = true;
     this.scroller.hidden = false;
     this.scroller.scrollTop = 0;
@@ -886,7 +829,7 @@ export class TextView extends StreamView<Model, TextAction> {
 
   protected renderCounts(): string | null {
     this.root.dataset.queue = String(this.supply.queued);
-    this.progressLine.textContent = progressText(this.progress, this.labelTimes);
+    this.progressLine.textContent = progressText(this.progress, this.snaps.labelTimes);
     return null;
   }
 

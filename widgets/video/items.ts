@@ -6,9 +6,9 @@
  * history and the suggestions rejected here.
  */
 
-import { History } from "../lib/history";
-import { toBytes, type LabelMessage, type WireItem } from "../lib/protocol";
-import { EMPTY, parseValue, type Track, type TracksValue } from "./tracks";
+import type { ItemEdit } from "../lib/snapshots";
+import { toBytes, type WireItem } from "../lib/protocol";
+import { parseValue, type Track, type TracksValue } from "./tracks";
 
 export interface VideoItem extends WireItem {
   frames: number;
@@ -42,34 +42,8 @@ export function setPrelabel(item: VideoItem, pre: { value: unknown; score: numbe
   item.suggestions = parseValue(pre?.value).tracks;
 }
 
-export class ItemEdit {
-  readonly history = new History<TracksValue>(500);
-  readonly rejected = new Set<string>();
-  changed = false;
-  stored: TracksValue;
-  storedSeq = 0;
-  constructor(public value: TracksValue) {
-    this.stored = value;
-  }
-}
-
-export function pendingValue(entries: Iterable<LabelMessage>, task: string, itemId: string): TracksValue | null {
-  let best: LabelMessage | null = null;
-  for (const e of entries) {
-    if (e.item_id !== itemId || e.task !== task || e.kind !== "label") continue;
-    if (!best || e.created > best.created || (e.created === best.created && e.seq > best.seq)) best = e;
-  }
-  return best ? parseValue(best.value) : null;
-}
-
-export function startValue(item: VideoItem, pending: TracksValue | null): TracksValue {
-  if (pending) return pending;
-  if (item.state === "label" && item.label !== undefined) return parseValue(item.label);
-  return EMPTY;
-}
-
 /** Suggested tracks still to decide on: not rejected here, not accepted (no track of the value has their first keyframe). */
-export function openSuggestions(item: VideoItem, edit: ItemEdit): Track[] {
+export function openSuggestions(item: VideoItem, edit: ItemEdit<TracksValue>): Track[] {
   const have = new Set(edit.value.tracks.map((t) => JSON.stringify(t.keyframes[0])));
   return item.suggestions.filter((s) => !edit.rejected.has(s.id) && !have.has(JSON.stringify({ ...s.keyframes[0], score: undefined })) && !have.has(JSON.stringify(s.keyframes[0])));
 }

@@ -30,9 +30,10 @@ import { PaintTimings, pushLast } from "../lib/timings";
 import { ItemSupply } from "../lib/supply";
 import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
 import { decode, FrameCache, type Picture } from "./frames";
-import { ItemEdit, makeItem, openSuggestions, pendingValue, setPrelabel, startValue, type VideoItem } from "./items";
+import { Snapshots } from "../lib/snapshots";
+import { makeItem, openSuggestions, setPrelabel, type VideoItem } from "./items";
 import { videoAction, videoKeysHelp, type VideoAction } from "./keys";
-import { addTrack, keyframesOf, mergeTracks, relabel, removeKeyframe, removeTracks, sameValue, setKeyframe, setOutside, shapeAt, shapesAt, splitTrack, toggleOccluded, toWire, type Box, type Point, type Shown, type Track, type TracksValue } from "./tracks";
+import { addTrack, EMPTY, keyframesOf, mergeTracks, parseValue, relabel, removeKeyframe, removeTracks, sameValue, setKeyframe, setOutside, shapeAt, shapesAt, splitTrack, toggleOccluded, toWire, type Box, type Point, type Shown, type Track, type TracksValue } from "./tracks";
 
 interface Model extends ViewModel {
   prefetch: number;
@@ -62,8 +63,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
   private readonly videoSpec: VideoSpec;
   private readonly colors = new Map<string, string>();
   private readonly supply: ItemSupply<VideoItem, VideoAction>;
-  private readonly edits = new Map<string, ItemEdit>();
-  private readonly unanswered = new Map<number, { itemId: string; value: TracksValue }>();
+  private readonly snaps: Snapshots<TracksValue>;
   private cache: FrameCache | null = null;
   private cacheFor = "";
   private frame = 0;
@@ -76,8 +76,6 @@ export class VideoView extends StreamView<Model, VideoAction> {
   private drawClass: string;
   private polygon: Point[] = [];
   private drag: Drag | null = null;
-  private shownSince = now();
-  private labelTimes: number[] = [];
   private readonly timings = new PaintTimings();
   /** Key-to-paint ms of frame steps whose frame was painted (video.seek_ms). */
   private readonly stepPaints: number[] = [];
@@ -104,8 +102,8 @@ export class VideoView extends StreamView<Model, VideoAction> {
         keys: (ev, keymap) => videoAction(ev, keymap),
       },
       {
-        acked: (clientId, seq) => this.onAnswer(clientId, seq, true),
-        refused: (_e, clientId, seq) => this.onAnswer(clientId, seq, false),
+        acked: (clientId, seq) => this.snaps.answer(clientId, seq, true),
+        refused: (_e, clientId, seq) => this.snaps.answer(clientId, seq, false),
       },
       options,
     );
@@ -122,11 +120,22 @@ export class VideoView extends StreamView<Model, VideoAction> {
         make: (w, buffers) => makeItem(w as never, buffers),
         drop: () => undefined,
         excluded: () => this.sender.outbox.pendingItemIds(),
-        unwanted: () => (id, back) => this.edits.has(id) && this.supply.hasLeft(id) && !back,
+        unwanted: () => (id, back) => this.snaps.has(id) && this.supply.hasLeft(id) && !back,
         showError: (text) => this.showError(text, true),
       },
       { cacheLimit: CACHE_LIMIT, refuseLeft: true, needsItem: (a) => a.type === "commit" || a.type === "skip" },
     );
+    this.snaps = new Snapshots<TracksValue>({
+      task: this.task.name,
+      sender: this.sender,
+      clientId: this.clientId,
+      parse: parseValue,
+      same: sameValue,
+      wire: toWire,
+      empty: EMPTY,
+      shownId: () => this.supply.shownId(),
+      repaint: () => this.repaint(),
+    });
     this.canvas = h("canvas", { class: "wb-frame" });
     this.timeline = h("canvas", { class: "wb-timeline" });
     this.wrap = h("div", { class: "wb-frame-wrap" }, [this.canvas, this.timeline]);
@@ -295,11 +304,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
         }
       case "undo":
       case "redo": {
-        const to = action.type === "undo" ? ed.history.undo(ed.value) : ed.history.redo(ed.value);
-        if (!to) return this.say(`nothing to ${action.type}`);
-        ed.value = to;
-        ed.changed = true;
-        this.post(item, to);
+        if (!this.snaps.undoRedo(item, action.type)) return this.say(`nothing to ${action.type}`);
         this.toast.show(action.type === "undo" ? "↶ undone" : "↷ redone", "undo");
         return this.repaint();
       }
@@ -362,72 +367,21 @@ export class VideoView extends StreamView<Model, VideoAction> {
   }
 
   // -- labels -----------------------------------------------------------------
-  private editOf(item: VideoItem): ItemEdit {
-    let ed = this.edits.get(item.item_id);
-    if (!ed) {
-      ed = new ItemEdit(startValue(item, pendingValue(this.sender.outbox.entries(), this.task.name, item.item_id)));
-      this.edits.set(item.item_id, ed);
-    }
-    return ed;
+  private editOf(item: VideoItem) {
+    return this.snaps.editOf(item);
   }
 
   private commit(item: VideoItem, value: TracksValue): void {
-    const ed = this.editOf(item);
-    if (!sameValue(ed.value, value)) {
-      ed.history.push(ed.value);
-      ed.value = value;
-      ed.changed = true;
-      this.post(item, value);
-      this.toast.show(`✓ ${value.tracks.length} track${value.tracks.length === 1 ? "" : "s"}`, "label");
-    }
+    if (this.snaps.commit(item, value)) this.toast.show(`✓ ${value.tracks.length} track${value.tracks.length === 1 ? "" : "s"}`, "label");
     this.repaint();
   }
 
-  private post(item: VideoItem, value: TracksValue): void {
-    const at = now();
-    const msg = this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "label", value: toWire(value), duration_ms: Math.max(0, Math.round(at - this.shownSince)) });
-    this.unanswered.set(msg.seq, { itemId: item.item_id, value });
-    pushLast(this.labelTimes, at, 1000);
-  }
-
-  private onAnswer(clientId: string, seq: number, ok: boolean): void {
-    if (clientId !== this.clientId) return;
-    const sent = this.unanswered.get(seq);
-    if (!sent) return;
-    this.unanswered.delete(seq);
-    const ed = this.edits.get(sent.itemId);
-    if (!ed) return;
-    if (ok) {
-      if (seq > ed.storedSeq) {
-        ed.storedSeq = seq;
-        ed.stored = sent.value;
-      }
-      return;
-    }
-    let back = ed.stored;
-    let newest = ed.storedSeq;
-    for (const [s, other] of this.unanswered) {
-      if (other.itemId === sent.itemId && s > newest) {
-        newest = s;
-        back = other.value;
-      }
-    }
-    if (sameValue(back, ed.value)) return;
-    ed.history.push(ed.value);
-    ed.value = back;
-    if (this.supply.shownId() === sent.itemId) this.repaint();
-  }
-
   private finish(item: VideoItem, kind: "label" | "skip", t: number): void {
-    const ed = this.editOf(item);
     this.stopPlay();
     if (kind === "skip") {
-      this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "skip", value: null, duration_ms: Math.round(now() - this.shownSince) });
+      this.sender.post({ item_id: item.item_id, task: this.task.name, kind: "skip", value: null, duration_ms: Math.round(now() - this.snaps.shownSince) });
       this.toast.show(labelToast("skip", null, item.item_id), "skip");
-    } else if (!ed.changed && (item.state !== "label" || (item as { issue?: unknown }).issue)) {
-      this.post(item, ed.value);
-      ed.changed = true;
-    }
+    } else this.snaps.confirm(item);
     this.supply.leave();
     this.show(t);
     this.supply.ensure();
@@ -675,7 +629,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
       if (!x || typeof x.item_id !== "string" || !x.prelabel) continue;
       const item = this.supply.get(x.item_id);
       if (!item) continue;
-      if (x.item_id === shown && this.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
+      if (x.item_id === shown && this.snaps.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
       else setPrelabel(item, x.prelabel);
     }
     this.repaint();
@@ -723,7 +677,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
       setPrelabel(item, item.laterPrelabel);
       item.laterPrelabel = null;
     }
-    this.shownSince = now();
+    this.snaps.shownSince = now();
     this.placeholder.hidden = true;
     this.wrap.hidden = false;
     if (this.cacheFor !== item.item_id) {
@@ -883,7 +837,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
 
   protected renderCounts(): string | null {
     this.root.dataset.queue = String(this.supply.queued);
-    this.progressLine.textContent = progressText(this.progress, this.labelTimes);
+    this.progressLine.textContent = progressText(this.progress, this.snaps.labelTimes);
     return null;
   }
 
