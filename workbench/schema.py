@@ -382,6 +382,20 @@ def give_ids(rows: list[dict[str, Any]], prefix: str, task: str, what: str) -> N
         raise SchemaError(f"task {task!r}: {what} id {twice[0]!r} is used twice")
 
 
+def check_attributes(known: Mapping[str, Attribute], given: Any, where: str) -> dict[str, Any]:
+    """A part's attributes (``given``, a dict) checked against the task's ``known``
+    ones (name → :class:`Attribute`): every one filled, its default where not
+    given; a :class:`SchemaError` saying ``where`` for a name or value it lacks."""
+    if not isinstance(given, Mapping):
+        raise SchemaError(f"{where}: attributes must be a dict, got {type(given).__name__}")
+    if not given.keys() <= known.keys():
+        unknown = sorted(str(k) for k in set(given) - set(known))
+        raise SchemaError(
+            f"{where}: no attribute {describe(unknown[0])}; attributes: {sorted(known)}"
+        )
+    return {n: a.check(given[n], where) if n in given else a.default for n, a in known.items()}
+
+
 def value_numbers(
     values: Any, where: str, *, length: int | None = None, bound: int = 2**24
 ) -> list[float]:

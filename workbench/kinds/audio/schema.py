@@ -40,6 +40,7 @@ from ...schema import (
     Attribute,
     LabelClass,
     Task,
+    check_attributes,
     describe,
     filled_classes,
     give_ids,
@@ -191,15 +192,7 @@ class AudioRegions(Task):
         return out
 
     def _attributes(self, given: Any, where: str) -> dict[str, Any]:
-        if not isinstance(given, Mapping):
-            raise SchemaError(f"{where}: attributes must be a dict, got {type(given).__name__}")
-        known = self._attribute_of  # type: ignore[attr-defined]
-        if not given.keys() <= known.keys():
-            unknown = sorted(str(k) for k in set(given) - set(known))
-            raise SchemaError(
-                f"{where}: no attribute {describe(unknown[0])}; attributes: {sorted(known)}"
-            )
-        return {n: a.check(given[n], where) if n in given else a.default for n, a in known.items()}
+        return check_attributes(self._attribute_of, given, where)  # type: ignore[attr-defined]
 
     def _check_overlaps(self, regions: list[dict[str, Any]]) -> None:
         """Regions sorted by start: none twice, no overlap unless the task allows it."""
