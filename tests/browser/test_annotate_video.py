@@ -182,3 +182,42 @@ def test_keyframes_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     car = next(t for t in final["tracks"] if t["class"] == "car")
     assert [(k["frame"], k["occluded"]) for k in car["keyframes"]] == [(0, False), (5, True)]
     time.sleep(0.1)
+
+
+def test_a_polygon_track_clicked_then_reshaped_by_one_vertex(open_notebook, workdir):
+    db = workdir / "polygons.db"
+    cells = _cells(db)
+    cells[0] = cells[0].replace(
+        "wb.VideoTracks('objects', classes=[",
+        "wb.VideoTracks('objects', shape='polygon', classes=[",
+    )
+    cells[0] = cells[0].replace(
+        "project.prelabel(detector, task='objects', ids=['v2'], name='det', progress=False)\n", ""
+    )
+    lp = open_notebook(cells)
+    view = VideoView(lp)
+    lp.run_all()
+    view.wait_ready(timeout=90)
+    view.focus()
+    # Three clicks and Enter: a triangle, a new track with a keyframe at frame 0.
+    for x, y in ((20, 20), (60, 20), (40, 60)):
+        lp.page.mouse.click(*view.page_xy(x, y))
+    lp.press_keys(["Enter"], interval=0.05)
+    (track,) = _wait_label(db, "v1", 1, "polygon track")["tracks"]
+    points = track["keyframes"][0]["points"]
+    clicked = [(20, 20), (60, 20), (40, 60)]
+    assert len(points) == 3
+    for p, q in zip(points, clicked, strict=True):
+        assert abs(p[0] - q[0]) <= 1.5 and abs(p[1] - q[1]) <= 1.5, (p, q)
+    # Ten frames on, drag the apex down: a keyframe at 10 with that vertex moved.
+    view.hook("seek", 10)
+    view.hook("pick", track["id"])
+    view.drag((40, 60), (40, 80))
+    keys = _wait_label(db, "v1", 2, "vertex moved")["tracks"][0]["keyframes"]
+    assert [k["frame"] for k in keys] == [0, 10]
+    assert abs(keys[1]["points"][2][1] - 80) <= 1.5 and keys[1]["points"][0] == keys[0]["points"][0]
+    view.hook("seek", 5)
+    (shown,) = view.hook("shapes")
+    assert (
+        abs(shown["points"][2][1] - (keys[0]["points"][2][1] + keys[1]["points"][2][1]) / 2) < 1e-6
+    )

@@ -108,7 +108,7 @@ export function videoKeysHelp(): [string, string][] {
     [". ,", "a frame forward / back (Shift: ten)"],
     ["Home / End", "the first / last frame"],
     ["drag on the frame", "a new track here (of the class chosen)"],
-    ["drag a box, its corner", "move, resize: a keyframe here"],
+    ["drag a shape, a box's corner, a polygon's vertex", "move, resize, reshape: a keyframe here"],
     ["click", "select a track"],
     ["class key", "the class of new tracks; relabel the selected track"],
     ["[ ]", "the selected track's previous / next keyframe"],

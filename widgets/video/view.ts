@@ -57,6 +57,7 @@ type Drag =
   | { mode: "draw"; x0: number; y0: number; x1: number; y1: number }
   | { mode: "move"; id: string; x0: number; y0: number; shape: Shown; dx: number; dy: number }
   | { mode: "resize"; id: string; corner: number; shape: Shown; box: Box }
+  | { mode: "vertex"; id: string; index: number; shape: Shown; points: Point[] }
   | { mode: "scrub" };
 
 export class VideoView extends StreamView<Model, VideoAction> {
@@ -467,6 +468,15 @@ export class VideoView extends StreamView<Model, VideoAction> {
         return;
       }
     }
+    // A vertex of the picked polygon moves alone.
+    const poly = shapes.find((sh) => sh.track === this.picked && sh.points);
+    if (poly?.points) {
+      const index = poly.points.findIndex(([px, py]) => Math.abs(px - x) * s <= HANDLE_PX && Math.abs(py - y) * s <= HANDLE_PX);
+      if (index >= 0) {
+        this.drag = { mode: "vertex", id: poly.track, index, shape: poly, points: poly.points.map((p) => [p[0], p[1]] as Point) };
+        return;
+      }
+    }
     const hit = shapes.filter((sh) => contains(sh, x, y)).sort((a, b) => area(a) - area(b))[0];
     if (hit) {
       if (this.picked !== hit.track) {
@@ -504,6 +514,8 @@ export class VideoView extends StreamView<Model, VideoAction> {
     } else if (d.mode === "move") {
       d.dx = x - d.x0;
       d.dy = y - d.y0;
+    } else if (d.mode === "vertex") {
+      d.points[d.index] = [x, y];
     } else {
       const [bx, by, bw, bh] = d.shape.bbox!;
       let [x0, y0, x1, y1] = [bx, by, bx + bw, by + bh];
@@ -545,6 +557,10 @@ export class VideoView extends StreamView<Model, VideoAction> {
       if (Math.abs(d.dx) * this.scale() < 2 && Math.abs(d.dy) * this.scale() < 2) return this.repaint();
       const shape = d.shape.bbox ? { bbox: clamp([d.shape.bbox[0] + d.dx, d.shape.bbox[1] + d.dy, d.shape.bbox[2], d.shape.bbox[3]]) } : { points: d.shape.points!.map(([px, py]) => [round(px + d.dx), round(py + d.dy)] as Point) };
       return this.commit(item, setKeyframe(ed.value, d.id, this.frame, shape));
+    }
+    if (d.mode === "vertex") {
+      const points = d.points.map(([px, py]) => [round(Math.max(0, Math.min(item.fullWidth, px))), round(Math.max(0, Math.min(item.fullHeight, py)))] as Point);
+      return this.commit(item, setKeyframe(ed.value, d.id, this.frame, { points }));
     }
     const box = clamp(d.box);
     if (box[2] > 0 && box[3] > 0) this.commit(item, setKeyframe(ed.value, d.id, this.frame, { bbox: box }));
@@ -742,6 +758,10 @@ export class VideoView extends StreamView<Model, VideoAction> {
       ctx.font = "12px var(--jp-ui-font-family, system-ui, sans-serif)";
       ctx.fillStyle = color;
       ctx.fillText(label, lx + 2, Math.max(12, ly - 3));
+      if (bold && sh.points) {
+        ctx.fillStyle = color;
+        for (const [px, py] of sh.points) ctx.fillRect(px * s - 3, py * s - 3, 6, 6);
+      }
       if (bold && sh.bbox) {
         ctx.fillStyle = color;
         for (const [cx, cy] of [[sh.bbox[0], sh.bbox[1]], [sh.bbox[0] + sh.bbox[2], sh.bbox[1]], [sh.bbox[0] + sh.bbox[2], sh.bbox[1] + sh.bbox[3]], [sh.bbox[0], sh.bbox[1] + sh.bbox[3]]]) ctx.fillRect(cx * s - 3, cy * s - 3, 6, 6);
@@ -752,6 +772,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
       let shown = sh;
       if (drag && drag.mode === "move" && drag.id === sh.track) shown = sh.bbox ? { ...sh, bbox: [sh.bbox[0] + drag.dx, sh.bbox[1] + drag.dy, sh.bbox[2], sh.bbox[3]] } : { ...sh, points: sh.points!.map(([x, y]) => [x + drag.dx, y + drag.dy] as Point) };
       if (drag && drag.mode === "resize" && drag.id === sh.track) shown = { ...sh, bbox: drag.box };
+      if (drag && drag.mode === "vertex" && drag.id === sh.track) shown = { ...sh, points: drag.points };
       drawShape(shown, this.colors.get(sh.class) ?? FALLBACK_COLOR, false, sh.track === this.picked, `${sh.class} ${sh.track}${sh.keyframe ? " ◆" : ""}${sh.occluded ? " (occluded)" : ""}`);
     }
     for (const t of openSuggestions(item, ed)) {

@@ -59,9 +59,10 @@ class AnnotateVideoWidget(AnnotateWidget):
     click on the timeline seeks; drag on the frame to draw a box (a polygon task:
     click its points, Enter or a double click closes it): a new track of the
     chosen class (class keys choose it, or relabel the selected track), with a
-    keyframe here; drag a box (or its corner) to move (resize) it: a keyframe
-    here; click a shape to select its track; ``o`` marks the selected object
-    outside from this frame on, ``h`` toggles occluded here; Delete removes the
+    keyframe here; drag a shape to move it, a box's corner to resize it or a
+    picked polygon's vertex to reshape it: a keyframe here; click a shape to
+    select its track; ``o`` marks the selected object outside from this frame
+    on, ``h`` toggles occluded here; Delete removes the
     selected track, Shift+Delete its keyframe here; ``x`` splits the track here,
     ``m`` merges the selected track into the one selected before it; ``[`` / ``]``
     go to the selected track's previous / next keyframe; Tab, ``y``, ``n``, ``Y``
