@@ -30,11 +30,10 @@ import { attributeDefaults, attributeRows, type AttributeSpec } from "../lib/att
 import { safeColor } from "../lib/colors";
 import type { KernelMessage, TaskSpec } from "../lib/protocol";
 import { toBytes } from "../lib/protocol";
-import { labelToast, progressText, Toast } from "../lib/status";
-import { PaintTimings, pushLast } from "../lib/timings";
-import { ItemSupply } from "../lib/supply";
-import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
-import { Snapshots } from "../lib/snapshots";
+import { labelToast, Toast } from "../lib/status";
+import { PaintTimings } from "../lib/timings";
+import { SnapshotView } from "../lib/snapshot_view";
+import type { ViewModel, ViewOptions } from "../lib/view";
 import { makeItem, openSuggestions, readPeaks, setPrelabel, type AudioItem } from "./items";
 import { audioAction, audioKeysHelp, type AudioAction } from "./keys";
 import { Player } from "./player";
@@ -66,11 +65,9 @@ const EDGE_PX = 5;
 const SPEC_HEIGHT = 96;
 const SPEC_ROWS = 96;
 
-export class AudioView extends StreamView<Model, AudioAction> {
+export class AudioView extends SnapshotView<Model, AudioAction, AudioItem, RegionsValue> {
   private readonly audioSpec: AudioSpec;
   private readonly colors = new Map<string, string>();
-  private readonly supply: ItemSupply<AudioItem, AudioAction>;
-  private readonly snaps: Snapshots<RegionsValue>;
   private readonly waiting = new Map<number, (msg: KernelMessage, buffers: unknown[]) => void>();
   private readonly player: Player;
   private v0 = 0;
@@ -96,7 +93,6 @@ export class AudioView extends StreamView<Model, AudioAction> {
   private readonly timeLine: HTMLElement;
   private readonly suggestionLine: HTMLElement;
   private readonly regionPanel: HTMLElement;
-  private readonly progressLine: HTMLElement;
   private readonly toast = new Toast();
 
   constructor(model: AnyModel<Model>, el: HTMLElement, options: AudioOptions = {}) {
@@ -109,40 +105,11 @@ export class AudioView extends StreamView<Model, AudioAction> {
         data: { "data-item-id": "", "data-queue": "0", "data-regions": "0", "data-selection": "", "data-playing": "0", "data-view": "" },
         keys: (ev, keymap) => audioAction(ev, keymap),
       },
-      {
-        acked: (clientId, seq) => this.snaps.answer(clientId, seq, true),
-        refused: (_entry, clientId, seq) => this.snaps.answer(clientId, seq, false),
-      },
+      { make: makeItem, setPrelabel, parse: parseValue, same: sameValue, wire: toWire, empty: EMPTY, cacheLimit: CACHE_LIMIT, noun: "clips" },
       options,
     );
     this.audioSpec = this.task as AudioSpec;
     for (const c of this.audioSpec.classes) this.colors.set(c.name, safeColor(c.color, FALLBACK_COLOR));
-    this.supply = new ItemSupply<AudioItem, AudioAction>(
-      {
-        clientId: this.clientId,
-        nextReq: () => ++this.req,
-        send: (msg) => this.sender.send(msg),
-        prefetch: () => Math.max(0, Math.floor(this.model.get("prefetch") ?? 0)),
-        destroyed: () => this.destroyed,
-        make: (w, buffers) => makeItem(w, buffers),
-        drop: () => undefined,
-        excluded: () => this.sender.outbox.pendingItemIds(),
-        unwanted: () => (id, back) => this.snaps.has(id) && this.supply.hasLeft(id) && !back,
-        showError: (text) => this.showError(text, true),
-      },
-      { cacheLimit: CACHE_LIMIT, refuseLeft: true, needsItem: (a) => a.type === "commit" || a.type === "skip" },
-    );
-    this.snaps = new Snapshots<RegionsValue>({
-      task: this.task.name,
-      sender: this.sender,
-      clientId: this.clientId,
-      parse: parseValue,
-      same: sameValue,
-      wire: toWire,
-      empty: EMPTY,
-      shownId: () => this.supply.shownId(),
-      repaint: () => this.repaint(),
-    });
     this.player = new Player(
       (start, end) => this.fetchAudio(start, end),
       () => this.supply.shownItem()?.duration ?? 0,
@@ -157,7 +124,6 @@ export class AudioView extends StreamView<Model, AudioAction> {
     this.timeLine = h("div", { class: "wb-time" });
     this.suggestionLine = h("div", { class: "wb-prelabel" });
     this.regionPanel = h("div", { class: "wb-span-attrs wb-region-panel" });
-    this.progressLine = h("div", { class: "wb-progress" });
     const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
     const hint = h("div", {
       class: "wb-hint",
@@ -253,7 +219,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
     this.apply(action, t);
   }
 
-  private apply(action: AudioAction, t: number): void {
+  protected apply(action: AudioAction, t: number): void {
     if (action.type === "back" || action.type === "forward") {
       if (action.type === "back") this.supply.back();
       else this.supply.forward();
@@ -688,68 +654,20 @@ export class AudioView extends StreamView<Model, AudioAction> {
   }
 
   // -- messages from the kernel ----------------------------------------------------
-  protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
-    switch (msg.type) {
-      case "items":
-        if (mine) {
-          this.setProgress(msg.progress);
-          this.supply.onItems(msg, buffers);
-          this.afterArrival();
-        }
-        break;
-      case "item":
-        if (mine) {
-          this.supply.onItem(msg, buffers);
-          this.afterArrival();
-        }
-        break;
-      case "peaks":
-      case "audio":
-      case "spectrogram":
-        if (mine && typeof msg.req === "number") {
-          const fn = this.waiting.get(msg.req);
-          this.waiting.delete(msg.req);
-          fn?.(msg, buffers);
-        }
-        break;
-      case "requeue":
-        this.supply.requeue();
-        break;
-      case "prelabels":
-        this.onPrelabels(msg);
-        break;
-      case "error":
-        if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
-        if (mine) this.supply.onError(msg.req);
-        break;
-      default:
-        break;
+  protected onOtherMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
+    if ((msg.type === "peaks" || msg.type === "audio" || msg.type === "spectrogram") && mine && typeof msg.req === "number") {
+      const fn = this.waiting.get(msg.req);
+      this.waiting.delete(msg.req);
+      fn?.(msg, buffers);
     }
   }
 
-  private onPrelabels(msg: KernelMessage): void {
-    if (msg.task !== this.task.name || !Array.isArray(msg.items)) return;
-    const shown = this.supply.shownId();
-    for (const x of msg.items as { item_id?: string; prelabel?: { value: unknown; score: number | null } }[]) {
-      if (!x || typeof x.item_id !== "string") continue;
-      const item = this.supply.get(x.item_id);
-      if (!item || !x.prelabel) continue;
-      if (x.item_id === shown && this.snaps.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
-      else setPrelabel(item, x.prelabel);
-    }
-    if (shown && (msg.items as { item_id?: string }[]).some((x) => x?.item_id === shown)) this.repaint();
-  }
-
-  private afterArrival(): void {
-    const applied = this.supply.drain((action, t) => this.apply(action, t));
-    if (!applied) this.show(null);
-    const dropped = this.supply.dropStranded();
-    if (dropped) this.notice = `no clips left: ${dropped} key${dropped === 1 ? "" : "s"} had no clip to apply to`;
-    this.supply.ensure();
+  protected refresh(): void {
+    this.repaint();
   }
 
   // -- painting ---------------------------------------------------------------
-  private show(t: number | null): void {
+  protected show(t: number | null): void {
     if (!this.supply.moved() && this.supply.shownItem() && !this.wrap.hidden) {
       this.repaint();
       return;
@@ -782,10 +700,7 @@ export class AudioView extends StreamView<Model, AudioAction> {
       this.renderStatus();
       return;
     }
-    if (item.laterPrelabel) {
-      setPrelabel(item, item.laterPrelabel);
-      item.laterPrelabel = null;
-    }
+    this.takeLaterPrelabel(item);
     this.snaps.shownSince = now();
     this.placeholder.hidden = true;
     this.wrap.hidden = false;
@@ -911,12 +826,6 @@ export class AudioView extends StreamView<Model, AudioAction> {
   private say(text: string): void {
     this.notice = text;
     this.repaint();
-  }
-
-  protected renderCounts(): string | null {
-    this.root.dataset.queue = String(this.supply.queued);
-    this.progressLine.textContent = progressText(this.progress, this.snaps.labelTimes);
-    return null;
   }
 
   protected keysHelp(): [string, string][] {

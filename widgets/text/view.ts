@@ -26,16 +26,15 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { afterPaint, h, now, raf } from "../lib/dom";
 import { buildKeymap } from "../lib/keys";
-import type { KernelMessage, TaskSpec } from "../lib/protocol";
-import { labelToast, progressText, Toast } from "../lib/status";
+import type { TaskSpec } from "../lib/protocol";
+import { labelToast, Toast } from "../lib/status";
 import { PaintTimings, pushLast } from "../lib/timings";
-import { ItemSupply } from "../lib/supply";
-import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
+import { SnapshotView } from "../lib/snapshot_view";
+import type { ViewModel, ViewOptions } from "../lib/view";
 import { classChip } from "../lib/guidelines";
 import { attributeDefaults, attributeRows, type AttributeSpec } from "../lib/attributes";
 import { safeColor } from "../lib/colors";
 import { BlockView, domOffset, type Mark } from "./blocks";
-import { Snapshots } from "../lib/snapshots";
 import { makeItem, offsetsOf, openSuggestions, setPrelabel, tokensOf, type TextItem } from "./items";
 import { textAction, textKeysHelp, type TextAction } from "./keys";
 import { addRelation, addSpan, EMPTY, parseValue, removeRelations, removeSpans, relabel, sameValue, setAttribute, spanKey, toWire, type RelationSpec, type Span, type SpansValue } from "./spans";
@@ -65,13 +64,11 @@ interface Selection {
   focus: number;
 }
 
-export class TextView extends StreamView<Model, TextAction> {
+export class TextView extends SnapshotView<Model, TextAction, TextItem, SpansValue> {
   private readonly textSpec: TextSpec;
   private readonly relations: RelationSpec[];
   private readonly relationKeys: Map<string, string>;
   private readonly colors = new Map<string, string>();
-  private readonly supply: ItemSupply<TextItem, TextAction>;
-  private readonly snaps: Snapshots<SpansValue>;
   /** The text selected (UTF-16 offsets in the shown item's text), or null. */
   private sel: Selection | null = null;
   /** Spans picked (clicked), in the order they were picked: a relation goes from the first to the second. */
@@ -98,7 +95,6 @@ export class TextView extends StreamView<Model, TextAction> {
   /** The picked span's attributes (one control each), when one span is picked and the task has attributes. */
   private readonly attributePanel: HTMLElement;
   private readonly suggestionLine: HTMLElement;
-  private readonly progressLine: HTMLElement;
   private readonly placeholder: HTMLElement;
   private readonly toast = new Toast();
 
@@ -112,10 +108,7 @@ export class TextView extends StreamView<Model, TextAction> {
         data: { "data-item-id": "", "data-queue": "0", "data-spans": "0", "data-selection": "" },
         keys: (ev, keymap) => textAction(ev, keymap, this.relationKeys),
       },
-      {
-        acked: (clientId, seq) => this.snaps.answer(clientId, seq, true),
-        refused: (_entry, clientId, seq) => this.snaps.answer(clientId, seq, false),
-      },
+      { make: (w) => makeItem(w), setPrelabel, parse: parseValue, same: sameValue, wire: toWire, empty: EMPTY, cacheLimit: CACHE_LIMIT, noun: "items" },
       options,
     );
     this.textSpec = this.task as TextSpec;
@@ -123,40 +116,13 @@ export class TextView extends StreamView<Model, TextAction> {
     this.relationKeys = buildKeymap(this.relations.map((r) => ({ name: r.name, key: r.key, color: r.color })));
     // Only hex and named colours reach a style (lib/colors.ts).
     for (const c of this.textSpec.classes) this.colors.set(c.name, safeColor(c.color, FALLBACK_COLOR));
-    this.supply = new ItemSupply<TextItem, TextAction>(
-      {
-        clientId: this.clientId,
-        nextReq: () => ++this.req,
-        send: (msg) => this.sender.send(msg),
-        prefetch: () => Math.max(0, Math.floor(this.model.get("prefetch") ?? 0)),
-        destroyed: () => this.destroyed,
-        make: (w) => makeItem(w),
-        drop: () => undefined,
-        excluded: () => this.sender.outbox.pendingItemIds(),
-        unwanted: () => (id, back) => this.snaps.has(id) && this.supply.hasLeft(id) && !back,
-        showError: (text) => this.showError(text, true),
-      },
-      { cacheLimit: CACHE_LIMIT, refuseLeft: true, needsItem: (a) => a.type === "commit" || a.type === "skip" },
-    );
 
-    this.snaps = new Snapshots<SpansValue>({
-      task: this.task.name,
-      sender: this.sender,
-      clientId: this.clientId,
-      parse: parseValue,
-      same: sameValue,
-      wire: toWire,
-      empty: EMPTY,
-      shownId: () => this.supply.shownId(),
-      repaint: () => this.repaint(null),
-    });
     this.content = h("div", { class: "wb-text-content" });
     this.scroller = h("div", { class: "wb-text-scroll", attrs: { dir: "auto" } }, [this.content]);
     this.placeholder = h("div", { class: "wb-loading", text: "loading…" });
     this.relationList = h("div", { class: "wb-relations" });
     this.attributePanel = h("div", { class: "wb-span-attrs" });
     this.suggestionLine = h("div", { class: "wb-prelabel" });
-    this.progressLine = h("div", { class: "wb-progress" });
     const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
     const relRow = h("div", { class: "wb-classes wb-relation-types" });
     for (const r of this.relations) {
@@ -259,7 +225,7 @@ export class TextView extends StreamView<Model, TextAction> {
     this.apply(action, t);
   }
 
-  private apply(action: TextAction, t: number): void {
+  protected apply(action: TextAction, t: number): void {
     const item = this.supply.shownItem();
     if (action.type === "back" || action.type === "forward") {
       if (action.type === "back") this.supply.back();
@@ -606,60 +572,13 @@ export class TextView extends StreamView<Model, TextAction> {
   }
 
   // -- messages from the kernel ----------------------------------------------------
-  protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
-    switch (msg.type) {
-      case "items":
-        if (mine) {
-          this.setProgress(msg.progress);
-          this.supply.onItems(msg, buffers);
-          this.afterArrival();
-        }
-        break;
-      case "item":
-        if (mine) {
-          this.supply.onItem(msg, buffers);
-          this.afterArrival();
-        }
-        break;
-      case "requeue":
-        this.supply.requeue();
-        break;
-      case "prelabels":
-        this.onPrelabels(msg);
-        break;
-      case "error":
-        if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
-        if (mine) this.supply.onError(msg.req);
-        break;
-      default:
-        break;
-    }
-  }
-
-  private onPrelabels(msg: KernelMessage): void {
-    if (msg.task !== this.task.name || !Array.isArray(msg.items)) return;
-    const shown = this.supply.shownId();
-    for (const x of msg.items as { item_id?: string; prelabel?: { value: unknown; score: number | null } }[]) {
-      if (!x || typeof x.item_id !== "string") continue;
-      const item = this.supply.get(x.item_id);
-      if (!item || !x.prelabel) continue;
-      if (x.item_id === shown && this.snaps.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
-      else setPrelabel(item, x.prelabel);
-    }
-    if (shown && (msg.items as { item_id?: string }[]).some((x) => x?.item_id === shown)) this.repaint(null);
-  }
-
-  private afterArrival(): void {
-    const applied = this.supply.drain((action, t) => this.apply(action, t));
-    if (!applied) this.show(null);
-    const dropped = this.supply.dropStranded();
-    if (dropped) this.notice = `no items left: ${dropped} key${dropped === 1 ? "" : "s"} had no item to apply to`;
-    this.supply.ensure();
+  protected refresh(): void {
+    this.repaint(null);
   }
 
   // -- painting ---------------------------------------------------------------
   /** Paint the shown item when it changed; `t` is when the key that led here was pressed. */
-  private show(t: number | null): void {
+  protected show(t: number | null): void {
     if (!this.supply.moved() && this.blocks) {
       this.repaint(null);
       return;
@@ -693,10 +612,7 @@ export class TextView extends StreamView<Model, TextAction> {
       this.renderStatus();
       return;
     }
-    if (item.laterPrelabel) {
-      setPrelabel(item, item.laterPrelabel);
-      item.laterPrelabel = null;
-    }
+    this.takeLaterPrelabel(item);
     this.snaps.shownSince = now();
     this.placeholder.hidden = true;
     this.scroller.hidden = false;
@@ -825,12 +741,6 @@ export class TextView extends StreamView<Model, TextAction> {
   private say(text: string, t: number): void {
     this.notice = text;
     this.repaint(t);
-  }
-
-  protected renderCounts(): string | null {
-    this.root.dataset.queue = String(this.supply.queued);
-    this.progressLine.textContent = progressText(this.progress, this.snaps.labelTimes);
-    return null;
   }
 
   protected keysHelp(): [string, string][] {

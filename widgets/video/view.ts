@@ -25,12 +25,11 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { afterPaint, cancelRaf, h, now, raf } from "../lib/dom";
 import { safeColor } from "../lib/colors";
 import type { KernelMessage, TaskSpec } from "../lib/protocol";
-import { labelToast, progressText, Toast } from "../lib/status";
+import { labelToast, Toast } from "../lib/status";
 import { PaintTimings, pushLast } from "../lib/timings";
-import { ItemSupply } from "../lib/supply";
-import { StreamView, type ViewModel, type ViewOptions } from "../lib/view";
+import { SnapshotView } from "../lib/snapshot_view";
+import type { ViewModel, ViewOptions } from "../lib/view";
 import { decode, FrameCache, type Picture } from "./frames";
-import { Snapshots } from "../lib/snapshots";
 import { makeItem, openSuggestions, setPrelabel, type VideoItem } from "./items";
 import { videoAction, videoKeysHelp, type VideoAction } from "./keys";
 import { addTrack, EMPTY, keyframesOf, mergeTracks, parseValue, relabel, removeKeyframe, removeTracks, sameValue, setKeyframe, setOutside, shapeAt, shapesAt, splitTrack, toggleOccluded, toWire, type Box, type Point, type Shown, type Track, type TracksValue } from "./tracks";
@@ -60,11 +59,9 @@ type Drag =
   | { mode: "vertex"; id: string; index: number; shape: Shown; points: Point[] }
   | { mode: "scrub" };
 
-export class VideoView extends StreamView<Model, VideoAction> {
+export class VideoView extends SnapshotView<Model, VideoAction, VideoItem, TracksValue> {
   private readonly videoSpec: VideoSpec;
   private readonly colors = new Map<string, string>();
-  private readonly supply: ItemSupply<VideoItem, VideoAction>;
-  private readonly snaps: Snapshots<TracksValue>;
   private cache: FrameCache | null = null;
   private cacheFor = "";
   private frame = 0;
@@ -89,7 +86,6 @@ export class VideoView extends StreamView<Model, VideoAction> {
   private readonly placeholder: HTMLElement;
   private readonly frameLine: HTMLElement;
   private readonly trackLine: HTMLElement;
-  private readonly progressLine: HTMLElement;
   private readonly toast = new Toast();
 
   constructor(model: AnyModel<Model>, el: HTMLElement, options: VideoOptions = {}) {
@@ -102,48 +98,18 @@ export class VideoView extends StreamView<Model, VideoAction> {
         data: { "data-item-id": "", "data-queue": "0", "data-frame": "0", "data-tracks": "0", "data-picked": "", "data-playing": "0" },
         keys: (ev, keymap) => videoAction(ev, keymap),
       },
-      {
-        acked: (clientId, seq) => this.snaps.answer(clientId, seq, true),
-        refused: (_e, clientId, seq) => this.snaps.answer(clientId, seq, false),
-      },
+      { make: (w, buffers) => makeItem(w as never, buffers), setPrelabel, parse: parseValue, same: sameValue, wire: toWire, empty: EMPTY, cacheLimit: CACHE_LIMIT, noun: "videos" },
       options,
     );
     this.videoSpec = this.task as VideoSpec;
     for (const c of this.videoSpec.classes) this.colors.set(c.name, safeColor(c.color, FALLBACK_COLOR));
     this.drawClass = this.videoSpec.classes[0]?.name ?? "";
-    this.supply = new ItemSupply<VideoItem, VideoAction>(
-      {
-        clientId: this.clientId,
-        nextReq: () => ++this.req,
-        send: (msg) => this.sender.send(msg),
-        prefetch: () => Math.max(0, Math.floor(this.model.get("prefetch") ?? 0)),
-        destroyed: () => this.destroyed,
-        make: (w, buffers) => makeItem(w as never, buffers),
-        drop: () => undefined,
-        excluded: () => this.sender.outbox.pendingItemIds(),
-        unwanted: () => (id, back) => this.snaps.has(id) && this.supply.hasLeft(id) && !back,
-        showError: (text) => this.showError(text, true),
-      },
-      { cacheLimit: CACHE_LIMIT, refuseLeft: true, needsItem: (a) => a.type === "commit" || a.type === "skip" },
-    );
-    this.snaps = new Snapshots<TracksValue>({
-      task: this.task.name,
-      sender: this.sender,
-      clientId: this.clientId,
-      parse: parseValue,
-      same: sameValue,
-      wire: toWire,
-      empty: EMPTY,
-      shownId: () => this.supply.shownId(),
-      repaint: () => this.repaint(),
-    });
     this.canvas = h("canvas", { class: "wb-frame" });
     this.timeline = h("canvas", { class: "wb-timeline" });
     this.wrap = h("div", { class: "wb-frame-wrap" }, [this.canvas, this.timeline]);
     this.placeholder = h("div", { class: "wb-loading", text: "loading…" });
     this.frameLine = h("div", { class: "wb-time" });
     this.trackLine = h("div", { class: "wb-prelabel" });
-    this.progressLine = h("div", { class: "wb-progress" });
     const classes = this.classChips((name) => this.dispatch({ type: "class", name }, now()));
     const hint = h("div", { class: "wb-hint", text: ". , step · Space play · drag: a new track · drag a box: a keyframe · o outside · h occluded · x split · m merge · Delete · Enter next · ? keys" });
     const head = h("div", { class: "wb-head" }, [h("span", { class: "wb-task", text: this.task.name }), this.progressLine]);
@@ -233,7 +199,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
     this.apply(action, t);
   }
 
-  private apply(action: VideoAction, t: number): void {
+  protected apply(action: VideoAction, t: number): void {
     if (action.type === "back" || action.type === "forward") {
       if (action.type === "back") this.supply.back();
       else this.supply.forward();
@@ -591,37 +557,8 @@ export class VideoView extends StreamView<Model, VideoAction> {
   }
 
   // -- messages from the kernel ----------------------------------------------------
-  protected onKernelMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
-    switch (msg.type) {
-      case "items":
-        if (mine) {
-          this.setProgress(msg.progress);
-          this.supply.onItems(msg, buffers);
-          this.afterArrival();
-        }
-        break;
-      case "item":
-        if (mine) {
-          this.supply.onItem(msg, buffers);
-          this.afterArrival();
-        }
-        break;
-      case "frames":
-        if (mine) this.onFrames(msg, buffers);
-        break;
-      case "requeue":
-        this.supply.requeue();
-        break;
-      case "prelabels":
-        this.onPrelabels(msg);
-        break;
-      case "error":
-        if (mine || msg.client_id === undefined) this.showError(String(msg.error ?? "kernel error"), true);
-        if (mine) this.supply.onError(msg.req);
-        break;
-      default:
-        break;
-    }
+  protected onOtherMessage(msg: KernelMessage, buffers: unknown[], mine: boolean): void {
+    if (msg.type === "frames" && mine) this.onFrames(msg, buffers);
   }
 
   private onFrames(msg: KernelMessage, buffers: unknown[]): void {
@@ -638,29 +575,12 @@ export class VideoView extends StreamView<Model, VideoAction> {
     });
   }
 
-  private onPrelabels(msg: KernelMessage): void {
-    if (msg.task !== this.task.name || !Array.isArray(msg.items)) return;
-    const shown = this.supply.shownId();
-    for (const x of msg.items as { item_id?: string; prelabel?: { value: unknown; score: number | null } }[]) {
-      if (!x || typeof x.item_id !== "string" || !x.prelabel) continue;
-      const item = this.supply.get(x.item_id);
-      if (!item) continue;
-      if (x.item_id === shown && this.snaps.edits.get(x.item_id)?.changed) item.laterPrelabel = x.prelabel;
-      else setPrelabel(item, x.prelabel);
-    }
+  protected refresh(): void {
     this.repaint();
   }
 
-  private afterArrival(): void {
-    const applied = this.supply.drain((action, t) => this.apply(action, t));
-    if (!applied) this.show(null);
-    const dropped = this.supply.dropStranded();
-    if (dropped) this.notice = `no videos left: ${dropped} key${dropped === 1 ? "" : "s"} had no video to apply to`;
-    this.supply.ensure();
-  }
-
   // -- painting ---------------------------------------------------------------
-  private show(t: number | null): void {
+  protected show(t: number | null): void {
     if (!this.supply.moved() && this.supply.shownItem() && !this.wrap.hidden) {
       this.repaint();
       return;
@@ -689,10 +609,7 @@ export class VideoView extends StreamView<Model, VideoAction> {
       if (item) this.markReady();
       return;
     }
-    if (item.laterPrelabel) {
-      setPrelabel(item, item.laterPrelabel);
-      item.laterPrelabel = null;
-    }
+    this.takeLaterPrelabel(item);
     this.snaps.shownSince = now();
     this.placeholder.hidden = true;
     this.wrap.hidden = false;
@@ -854,12 +771,6 @@ export class VideoView extends StreamView<Model, VideoAction> {
   private say(text: string): void {
     this.notice = text;
     this.repaint();
-  }
-
-  protected renderCounts(): string | null {
-    this.root.dataset.queue = String(this.supply.queued);
-    this.progressLine.textContent = progressText(this.progress, this.snaps.labelTimes);
-    return null;
   }
 
   protected keysHelp(): [string, string][] {
