@@ -13,17 +13,15 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from ....errors import ItemReadError, SchemaError, StoreError, WorkbenchError
-from ....items import from_uris, progress_bar
-from ....schema import describe
+from ....imports import MediaItems
+from ....items import progress_bar
 from ....store.base import Event, ItemRecord
 from ..schema import AudioRegions
 
@@ -144,35 +142,6 @@ class Incoming:
     regions: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _FileIndex:
-    """The project's audio items by canonical URI and by file name."""
-
-    def __init__(self, project: Any) -> None:
-        self.by_uri: dict[str, list[str]] = {}
-        self.by_name: dict[str, list[str]] = {}
-        ids = project.item_ids()
-        for r in project.store.get_items(ids) if ids else []:
-            if r.kind != "audio" or not r.uri or r.uri.startswith("items://"):
-                continue
-            self.by_uri.setdefault(r.uri, []).append(r.item_id)
-            self.by_name.setdefault(PurePosixPath(r.uri).name, []).append(r.item_id)
-
-    def find(self, file: str) -> list[str]:
-        found = self.by_uri.get(file) or self.by_uri.get(_canonical(file))
-        if found:
-            return found
-        return self.by_name.get(PurePosixPath(file.replace("\\", "/")).name, []) if (
-            "/" not in file and "\\" not in file) else []  # fmt: skip
-
-
-def _canonical(file: str) -> str:
-    """A local path as :func:`~workbench.items.from_uris` keeps it (absolute, normalised)."""
-    if "://" in file and not file.startswith("file://"):
-        return file
-    path = file[len("file://") :] if file.startswith("file://") else file
-    return os.path.normpath(os.path.abspath(os.path.expanduser(path)))
-
-
 def store_clips(
     project: Any,
     task: AudioRegions,
@@ -197,53 +166,16 @@ def store_clips(
     labels (in one transaction) are written once all passed. The same clip twice
     in one import is refused.
     """
-    ids = set(project.item_ids())
-    index: _FileIndex | None = None
+    items = MediaItems(project, "audio", error, base=base, noun="a clip")
+    items.prefetch(c.item_id for c in clips)
     events: list[Event] = []
-    new: dict[str, ItemRecord] = {}
-    seen: dict[str, str] = {}
     version = project.schema.version
     who = annotator or project.annotator
-    known = {}
-    wanted = sorted({c.item_id for c in clips if c.item_id is not None and c.item_id in ids})
-    for r in project.store.get_items(wanted) if wanted else []:
-        known[r.item_id] = r
     with progress_bar(len(clips), desc, progress, unit="clip") as bar:
         for clip in clips:
             bar.update(1)
             where = clip.where
-            record = known.get(clip.item_id) if clip.item_id is not None else None
-            if record is None and clip.item_id is not None and clip.item_id in new:
-                record = new[clip.item_id]
-            if record is None and clip.file is not None:
-                if index is None:
-                    index = _FileIndex(project)
-                file = clip.file
-                if base is not None and "://" not in file and not os.path.isabs(file):
-                    located = os.path.join(base, file)
-                    file = located if os.path.exists(located) else file
-                found = index.find(file)
-                if len(found) > 1:
-                    raise error(
-                        f"{where}: file {describe(clip.file)} matches {len(found)} items "
-                        f"({found[:3]}); give the item id"
-                    )
-                if found:
-                    (record,) = project.store.get_items(found)
-                else:
-                    record = _new_clip(file, clip, where, error)
-                    if record.item_id in ids:
-                        (record,) = project.store.get_items([record.item_id])
-                    else:
-                        record = new.setdefault(record.item_id, record)
-            if record is None:
-                what = f"item {clip.item_id!r}" if clip.item_id is not None else "a clip"
-                raise error(f"{where}: {what} is not in the project and no file names it")
-            if record.kind != "audio":
-                raise error(f"{where}: item {record.item_id!r} is not audio")
-            if record.item_id in seen:
-                raise error(f"{where}: item {record.item_id!r} is also {seen[record.item_id]}")
-            seen[record.item_id] = where
+            record = items.record(clip.item_id, clip.file, where)
             try:
                 valid = task.validate({"regions": clip.regions})
                 if valid["regions"]:
@@ -257,23 +189,7 @@ def store_clips(
                                     annotator=who, schema_version=version))  # fmt: skip
             except StoreError as exc:
                 raise error(f"{where}: {exc}") from None
-    if new:
-        project.add_audio([r.uri for r in new.values()], ids=list(new), progress=False)
+    if items.new:
+        project.add_audio([r.uri for r in items.new.values()], ids=list(items.new), progress=False)
     project.store.append(events)  # one transaction: all or nothing
     return len(events)
-
-
-def _new_clip(
-    file: str, clip: Incoming, where: str, error: Callable[[str], Exception]
-) -> ItemRecord:
-    """The audio item for a file the project lacks (nothing added yet)."""
-    try:
-        (record,) = from_uris([file], kind="audio", progress=False)
-    except (ItemReadError, WorkbenchError) as exc:
-        raise error(
-            f"{where}: file {describe(clip.file)} is not an item of the project and cannot be "
-            f"added ({exc})"
-        ) from None
-    if clip.item_id is not None:
-        record = ItemRecord(clip.item_id, "audio", uri=record.uri, meta=record.meta)
-    return record

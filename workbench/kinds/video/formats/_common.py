@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 import warnings
 from collections import Counter
@@ -28,9 +27,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ....errors import ItemReadError, SchemaError, StoreError, WorkbenchError
-from ....items import from_uris, progress_bar
+from ....imports import MediaItems
+from ....items import progress_bar
 from ....media import VideoInfo
-from ....schema import describe
 from ....store.base import Event, ItemRecord
 from ..schema import VideoTracks
 
@@ -397,34 +396,6 @@ class Incoming:
     implied_end: bool = False
 
 
-class _FileIndex:
-    """The project's video items by canonical URI and by file name."""
-
-    def __init__(self, project: Any) -> None:
-        self.by_uri: dict[str, list[str]] = {}
-        self.by_name: dict[str, list[str]] = {}
-        ids = project.item_ids()
-        for r in project.store.get_items(ids) if ids else []:
-            if r.kind != "video" or not r.uri or r.uri.startswith("items://"):
-                continue
-            self.by_uri.setdefault(r.uri, []).append(r.item_id)
-            self.by_name.setdefault(PurePosixPath(r.uri).name, []).append(r.item_id)
-
-    def find(self, file: str) -> list[str]:
-        found = self.by_uri.get(file) or self.by_uri.get(_canonical(file))
-        if found:
-            return found
-        return self.by_name.get(file, []) if "/" not in file and "\\" not in file else []
-
-
-def _canonical(file: str) -> str:
-    """A local path as :func:`~workbench.items.from_uris` keeps it (absolute, normalised)."""
-    if "://" in file and not file.startswith("file://"):
-        return file
-    path = file[len("file://") :] if file.startswith("file://") else file
-    return os.path.normpath(os.path.abspath(os.path.expanduser(path)))
-
-
 def store_videos(
     project: Any,
     task: VideoTracks,
@@ -449,51 +420,16 @@ def store_videos(
     written; new items and then the labels (in one transaction) are written once
     all passed. The same video twice in one import is refused.
     """
-    ids = set(project.item_ids())
-    index: _FileIndex | None = None
+    items = MediaItems(project, "video", error, base=base, noun="a video", kind_name="a video")
+    items.prefetch(v.item_id for v in incoming)
     events: list[Event] = []
-    new: dict[str, ItemRecord] = {}
-    seen: dict[str, str] = {}
     version = project.schema.version
     who = annotator or project.annotator
-    wanted = sorted({v.item_id for v in incoming if v.item_id is not None and v.item_id in ids})
-    known = {r.item_id: r for r in project.store.get_items(wanted)} if wanted else {}
     with progress_bar(len(incoming), desc, progress, unit="video") as bar:
         for video in incoming:
             bar.update(1)
             where = video.where
-            record = known.get(video.item_id) if video.item_id is not None else None
-            if record is None and video.item_id is not None and video.item_id in new:
-                record = new[video.item_id]
-            if record is None and video.file is not None:
-                if index is None:
-                    index = _FileIndex(project)
-                file = video.file
-                if base is not None and "://" not in file and not os.path.isabs(file):
-                    located = os.path.join(base, file)
-                    file = located if os.path.exists(located) else file
-                found = index.find(file)
-                if len(found) > 1:
-                    raise error(
-                        f"{where}: file {describe(video.file)} matches {len(found)} items "
-                        f"({found[:3]}); give the item id"
-                    )
-                if found:
-                    (record,) = project.store.get_items(found)
-                else:
-                    record = _new_video(file, video, where, error)
-                    if record.item_id in ids:
-                        (record,) = project.store.get_items([record.item_id])
-                    else:
-                        record = new.setdefault(record.item_id, record)
-            if record is None:
-                what = f"item {video.item_id!r}" if video.item_id is not None else "a video"
-                raise error(f"{where}: {what} is not in the project and no file names it")
-            if record.kind != "video":
-                raise error(f"{where}: item {record.item_id!r} is not a video")
-            if record.item_id in seen:
-                raise error(f"{where}: item {record.item_id!r} is also {seen[record.item_id]}")
-            seen[record.item_id] = where
+            record = items.record(video.item_id, video.file, where)
             tracks, frames = video.tracks, 0
             if tracks:
                 frames = video_info(project, record, error, where).frames
@@ -509,8 +445,8 @@ def store_videos(
                                     annotator=who, schema_version=version))  # fmt: skip
             except StoreError as exc:
                 raise error(f"{where}: {exc}") from None
-    if new:
-        project.add_video([r.uri for r in new.values()], ids=list(new), progress=False)
+    if items.new:
+        project.add_video([r.uri for r in items.new.values()], ids=list(items.new), progress=False)
     project.store.append(events)  # one transaction: all or nothing
     return len(events)
 
@@ -535,19 +471,3 @@ def _fit(video: Incoming, frames: int, error: Callable[[str], Exception]) -> lis
                 )
         out.append({**t, "keyframes": keys})
     return out
-
-
-def _new_video(
-    file: str, video: Incoming, where: str, error: Callable[[str], Exception]
-) -> ItemRecord:
-    """The video item for a file the project lacks (nothing added yet)."""
-    try:
-        (record,) = from_uris([file], kind="video", progress=False)
-    except (ItemReadError, WorkbenchError) as exc:
-        raise error(
-            f"{where}: file {describe(video.file)} is not an item of the project and cannot be "
-            f"added ({exc})"
-        ) from None
-    if video.item_id is not None:
-        record = ItemRecord(video.item_id, "video", uri=record.uri, meta=record.meta)
-    return record
