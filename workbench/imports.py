@@ -1,4 +1,9 @@
-"""What importers of media labels share: finding the item a record of a file names.
+"""What the formats of media labels share (audio regions, video tracks).
+
+Exports: :func:`labeled_items`, the labeled items of a task with their records,
+and :func:`media_file`, what a file names an item by.
+
+Imports: finding the item a record of a file names.
 
 A record names its item by id, or by a file (a path, relative to the file
 imported when it is not absolute, or any fsspec URI). :class:`MediaItems` finds
@@ -13,16 +18,43 @@ Used by the audio and video formats (``workbench.kinds.audio.formats``,
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
 from .errors import ItemReadError, WorkbenchError
-from .items import from_uris
+from .items import from_uris, progress_bar
 from .schema import describe
 from .store.base import ItemRecord
 
-__all__ = ["MediaItems", "canonical"]
+__all__ = ["MediaItems", "canonical", "labeled_items", "media_file"]
+
+
+def labeled_items(
+    project: Any, task: str, desc: str = "export", progress: bool | None = None,
+    unit: str = "item",
+) -> Iterator[tuple[str, ItemRecord, dict[str, Any]]]:  # fmt: skip
+    """``(item_id, record, value)`` of every item whose current label of ``task`` is a
+    value (not a skip), in item order, behind a progress bar ``desc`` counting ``unit``."""
+    labels = project.labels(task)
+    values = {
+        str(i): v
+        for i, v in zip(labels["item_id"], labels["label"], strict=True)
+        if isinstance(v, Mapping)
+    }
+    order = [i for i in project.item_ids() if i in values]
+    records = {r.item_id: r for r in project.store.get_items(order)} if order else {}
+    with progress_bar(len(order), desc, progress, unit=unit) as bar:
+        for i in order:
+            yield i, records[i], values[i]
+            bar.update(1)
+
+
+def media_file(record: ItemRecord) -> str:
+    """What a format names an item's file by: its URI for a file added by URI, the
+    item id for one added as an array (its file under ``items_dir`` is internal)."""
+    uri = record.uri or ""
+    return record.item_id if not uri or uri.startswith("items://") else uri
 
 
 def canonical(file: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ....errors import ItemReadError, SchemaError, StoreError, WorkbenchError
-from ....imports import MediaItems
+from ....imports import MediaItems, labeled_items, media_file
 from ....items import progress_bar
 from ....store.base import Event, ItemRecord
 from ..schema import AudioRegions
@@ -44,27 +44,13 @@ def audio_task(project: Any, task: str | None, fmt: str) -> AudioRegions:
 def labeled_clips(
     project: Any, task: AudioRegions, desc: str = "export", progress: bool | None = None
 ) -> Iterator[tuple[str, ItemRecord, dict[str, Any]]]:
-    """``(item_id, record, value)`` of every audio item whose current label of
-    ``task`` is a value (not a skip), in item order, behind a progress bar."""
-    labels = project.labels(task.name)
-    values = {
-        str(i): v
-        for i, v in zip(labels["item_id"], labels["label"], strict=True)
-        if isinstance(v, Mapping)
-    }
-    order = [i for i in project.item_ids() if i in values]
-    records = {r.item_id: r for r in project.store.get_items(order)} if order else {}
-    with progress_bar(len(order), desc, progress, unit="clip") as bar:
-        for i in order:
-            yield i, records[i], values[i]
-            bar.update(1)
+    """``(item_id, record, value)`` of every labeled audio item
+    (:func:`~workbench.imports.labeled_items`)."""
+    return labeled_items(project, task.name, desc, progress, unit="clip")
 
 
-def clip_file(record: ItemRecord) -> str:
-    """What a format names a clip's file: its URI for a file added by URI, the item
-    id for a signal added as an array (its WAV under ``items_dir`` is internal)."""
-    uri = record.uri or ""
-    return record.item_id if not uri or uri.startswith("items://") else uri
+#: What a format names a clip's file by (:func:`~workbench.imports.media_file`).
+clip_file = media_file
 
 
 def plural(n: int, word: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ....errors import ItemReadError, SchemaError, StoreError, WorkbenchError
-from ....imports import MediaItems
+from ....imports import MediaItems, labeled_items, media_file
 from ....items import progress_bar
 from ....media import VideoInfo
 from ....store.base import Event, ItemRecord
@@ -60,28 +60,13 @@ def video_task(project: Any, task: str | None, fmt: str) -> VideoTracks:
 def labeled_videos(
     project: Any, task: VideoTracks, desc: str = "export", progress: bool | None = None
 ) -> Iterator[tuple[str, ItemRecord, dict[str, Any]]]:
-    """``(item_id, record, value)`` of every video item whose current label of
-    ``task`` is a value (not a skip), in item order, behind a progress bar."""
-    labels = project.labels(task.name)
-    values = {
-        str(i): v
-        for i, v in zip(labels["item_id"], labels["label"], strict=True)
-        if isinstance(v, Mapping)
-    }
-    order = [i for i in project.item_ids() if i in values]
-    records = {r.item_id: r for r in project.store.get_items(order)} if order else {}
-    with progress_bar(len(order), desc, progress, unit="video") as bar:
-        for i in order:
-            yield i, records[i], values[i]
-            bar.update(1)
+    """``(item_id, record, value)`` of every labeled video item
+    (:func:`~workbench.imports.labeled_items`)."""
+    return labeled_items(project, task.name, desc, progress, unit="video")
 
 
-def video_file(record: ItemRecord) -> str:
-    """What a format names a video's file: its URI for a file added by URI, the
-    item id for a clip added as an array (its FFV1 file under ``items_dir`` is
-    internal)."""
-    uri = record.uri or ""
-    return record.item_id if not uri or uri.startswith("items://") else uri
+#: What a format names a video's file by (:func:`~workbench.imports.media_file`).
+video_file = media_file
 
 
 def video_names(records: Sequence[ItemRecord]) -> dict[str, str]:
