@@ -133,7 +133,7 @@ PNG_COMPRESS_LEVEL = 3
 SLOW_RENDER_S = 1.0
 #: Audio and video items whose header, waveform pyramid or decoded frames a reader
 #: keeps in memory.
-AUDIO_CACHE_SIZE = 64
+MEDIA_CACHE_SIZE = 64
 
 _ETAG_KEYS = ("ETag", "etag", "md5Hash", "Content-MD5", "crc32c")
 _FORMAT_EXT = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "BMP": "bmp", "TIFF": "tif",
@@ -1125,7 +1125,7 @@ class ItemReader:
         self._ranges: dict[str, tuple[float, float]] = {}
         self._bytes = _LRU(max_items=100_000, max_bytes=byte_cache_bytes)
         self._thumbnails = _LRU(max_items=thumbnail_cache_size, max_bytes=256 << 20)
-        self._audio = _LRU(max_items=AUDIO_CACHE_SIZE, max_bytes=AUDIO_CACHE_SIZE)
+        self._media = _LRU(max_items=MEDIA_CACHE_SIZE, max_bytes=MEDIA_CACHE_SIZE)
 
     # -- public -----------------------------------------------------------------
     def load(self, record: ItemRecord) -> Image.Image | str | Audio:
@@ -1158,13 +1158,13 @@ class ItemReader:
             raise ItemReadError(f"item {record.item_id!r} is of kind {record.kind!r}, not audio")
         source, version = self._media_source(record)
         uri = record.uri
-        key = (record.item_id, uri, version)
-        hit = self._audio.get(key)
+        key = ("audio", record.item_id, uri, version)
+        hit = self._media.get(key)
         if hit is not None:
             return hit
         audio = Audio(source, name=f"item {record.item_id!r} ({uri})",
                       cache_dir=self.items_dir / "peaks", key=version)  # fmt: skip
-        self._audio.put(key, audio, 1)
+        self._media.put(key, audio, 1)
         return audio
 
     def video(self, record: ItemRecord) -> Video:
@@ -1174,10 +1174,10 @@ class ItemReader:
             raise ItemReadError(f"item {record.item_id!r} is of kind {record.kind!r}, not video")
         source, version = self._media_source(record)
         key = ("video", record.item_id, record.uri, version)
-        hit = self._audio.get(key)
+        hit = self._media.get(key)
         if hit is None:
             hit = Video(source, name=f"item {record.item_id!r} ({record.uri})")
-            self._audio.put(key, hit, 1)
+            self._media.put(key, hit, 1)
         return hit
 
     def video_frame(self, record: ItemRecord, index: int, *, max_size: int = 960) -> dict[str, Any]:
@@ -1292,7 +1292,7 @@ class ItemReader:
         """Forget cached bytes, thumbnails and memory maps."""
         self._bytes.clear()
         self._thumbnails.clear()
-        self._audio.clear()
+        self._media.clear()
         with self._lock:
             self._memmaps.clear()
             self._ranges.clear()

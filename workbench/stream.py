@@ -1034,68 +1034,68 @@ class AudioStream(AnnotateStream):
         return {**super().handlers(), "peaks": self.peaks, "audio": self.audio,
                 "spectrogram": self.spectrogram}  # fmt: skip
 
-    def _clip(self, msg: Mapping[str, Any], kind: str) -> tuple[dict[str, Any], Any, float, float]:
-        """The reply's base, the item's Audio and the window asked for, or ValueError."""
+    def _clip(self, msg: Mapping[str, Any]) -> tuple[Any, float, float]:
+        """The item's Audio and the window asked for, or a ValueError saying what is wrong."""
         item_id = msg.get("item_id")
-        base = {**_echo(msg), "type": kind, "item_id": item_id}
         if not isinstance(item_id, str):
-            raise _ClipError(base, f"item_id must be a string, got {item_id!r}")
+            raise ValueError(f"item_id must be a string, got {item_id!r}")
         if self.store.missing_items([item_id]):
-            raise _ClipError(base, f"no item {item_id!r} in this project")
+            raise ValueError(f"no item {item_id!r} in this project")
         (record,) = self.store.get_items([item_id])
         if record.kind != "audio":
-            raise _ClipError(base, f"item {item_id!r} is not audio")
+            raise ValueError(f"item {item_id!r} is not audio")
         times = []
         for name in ("start", "end"):
             v = msg.get(name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                raise _ClipError(base, f"{name} must be a number of seconds, got {v!r}")
+                raise ValueError(f"{name} must be a number of seconds, got {v!r}")
             times.append(float(v))
-        return base, self.project.reader.audio(record), times[0], times[1]
+        return self.project.reader.audio(record), times[0], times[1]
 
+    # Each request answers with an error reply, never an exception: a bad request,
+    # or a file gone or corrupt since the clip was shown, and the view goes on.
     def peaks(self, msg: Mapping[str, Any]) -> list[Reply]:
+        base = _request_base(msg, "peaks")
         try:
-            base, audio, start, end = self._clip(msg, "peaks")
+            audio, start, end = self._clip(msg)
             bins = _int(msg.get("bins", 1000), "bins", 1, 65_536)
             p = audio.peaks(max(0.0, start), min(end, audio.duration), bins)
-        except _ClipError as exc:
-            return [({**exc.base, "error": exc.error}, [])]
-        except Exception as exc:  # a file gone or corrupt: say so, keep the view going
-            return [({**_echo(msg), "type": "peaks", "item_id": msg.get("item_id"),
-                      "error": str(exc)}, [])]  # fmt: skip
+        except Exception as exc:
+            return [({**base, "error": str(exc)}, [])]
         pairs = np.stack([p["min"], p["max"]], axis=1).astype("<f4")
         reply = {**base, "start": p["start"], "end": p["end"], "bins": int(p["bins"]), "buffer": 0}
         return [(reply, [pairs.tobytes()])]
 
     def audio(self, msg: Mapping[str, Any]) -> list[Reply]:
+        base = _request_base(msg, "audio")
         try:
-            base, audio, start, end = self._clip(msg, "audio")
+            audio, start, end = self._clip(msg)
             start = min(max(0.0, start), audio.duration)
             end = min(max(start, end), audio.duration, start + MAX_AUDIO_WINDOW_S)
             data = audio.wav(start, end)
-        except _ClipError as exc:
-            return [({**exc.base, "error": exc.error}, [])]
         except Exception as exc:
-            return [({**_echo(msg), "type": "audio", "item_id": msg.get("item_id"),
-                      "error": str(exc)}, [])]  # fmt: skip
+            return [({**base, "error": str(exc)}, [])]
         reply = {**base, "start": start, "end": end, "sample_rate": audio.sample_rate,
                  "buffer": 0}  # fmt: skip
         return [(reply, [data])]
 
     def spectrogram(self, msg: Mapping[str, Any]) -> list[Reply]:
+        base = _request_base(msg, "spectrogram")
         try:
-            base, audio, start, end = self._clip(msg, "spectrogram")
+            audio, start, end = self._clip(msg)
             columns = _int(msg.get("columns", 512), "columns", 1, 8192)
             rows = _int(msg.get("rows", 128), "rows", 1, 512)
             sp = audio.spectrogram(max(0.0, start), min(end, audio.duration), columns, rows)
-        except _ClipError as exc:
-            return [({**exc.base, "error": exc.error}, [])]
         except Exception as exc:
-            return [({**_echo(msg), "type": "spectrogram", "item_id": msg.get("item_id"),
-                      "error": str(exc)}, [])]  # fmt: skip
+            return [({**base, "error": str(exc)}, [])]
         reply = {**base, "start": sp["start"], "end": sp["end"], "columns": columns, "rows": rows,
                  "max_hz": sp["max_hz"], "buffer": 0}  # fmt: skip
         return [(reply, [sp["data"].tobytes()])]
+
+
+def _request_base(msg: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """What every reply to a media request carries: the request's ids, its type and item."""
+    return {**_echo(msg), "type": kind, "item_id": msg.get("item_id")}
 
 
 class VideoStream(AnnotateStream):
@@ -1116,7 +1116,7 @@ class VideoStream(AnnotateStream):
 
     def frames(self, msg: Mapping[str, Any]) -> list[Reply]:
         item_id = msg.get("item_id")
-        base = {**_echo(msg), "type": "frames", "item_id": item_id}
+        base = _request_base(msg, "frames")
         try:
             if not isinstance(item_id, str):
                 raise ValueError(f"item_id must be a string, got {item_id!r}")
@@ -1139,12 +1139,6 @@ class VideoStream(AnnotateStream):
             **{k: first[k] for k in ("width", "height", "full_width", "full_height")},
         }  # fmt: skip
         return [(reply, [f["data"] for f in shown])]
-
-
-class _ClipError(Exception):
-    def __init__(self, base: dict[str, Any], error: str) -> None:
-        super().__init__(error)
-        self.base, self.error = base, error
 
 
 class ReviewStream(LabelStream):
