@@ -7,7 +7,7 @@
  * (reject), `s` (skip) and `?` give way to a class bound to the same key.
  */
 
-import { classForKey, HELP_KEY, SKIP_KEY, type KeyLike } from "../lib/keys";
+import { classForKey, editKey, HELP_KEY, SKIP_KEY, type KeyLike } from "../lib/keys";
 
 export const ACCEPT_KEY = "y";
 export const ACCEPT_ALL_KEY = "Y";
@@ -38,19 +38,8 @@ export type AudioAction =
   | { type: "close" };
 
 export function audioAction(ev: KeyLike, classKeys: Map<string, string>): AudioAction | null {
-  const cmd = Boolean(ev.ctrlKey || ev.metaKey);
-  if (cmd && !ev.altKey) {
-    const k = ev.key.toLowerCase();
-    if (k === "z") return ev.shiftKey ? { type: "redo" } : { type: "undo" };
-    if (k === "y" && !ev.shiftKey) return { type: "redo" };
-    return null;
-  }
-  if (ev.altKey && !cmd) {
-    if (ev.key === "ArrowLeft") return { type: "back" };
-    if (ev.key === "ArrowRight") return { type: "forward" };
-    return null;
-  }
-  if (cmd || ev.altKey) return null;
+  const edit = editKey(ev);
+  if (edit !== undefined) return edit;
   if (ev.key === " ") return { type: "play" };
   const cls = classForKey(ev.key, classKeys);
   if (cls !== undefined) return { type: "class", name: cls };

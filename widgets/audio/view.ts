@@ -208,24 +208,7 @@ export class AudioView extends SnapshotView<Model, AudioAction, AudioItem, Regio
   }
 
   // -- keys -------------------------------------------------------------------
-  dispatch(action: AudioAction, t: number): void {
-    if (this.supply.mustWait(action)) {
-      if (!this.supply.wait(action, t)) this.notice = "too many keys waiting for clips; key ignored";
-      this.supply.ensure();
-      this.renderStatus();
-      return;
-    }
-    this.notice = "";
-    this.apply(action, t);
-  }
-
   protected apply(action: AudioAction, t: number): void {
-    if (action.type === "back" || action.type === "forward") {
-      if (action.type === "back") this.supply.back();
-      else this.supply.forward();
-      this.show(t);
-      return;
-    }
     if (action.type === "close") {
       if (this.overlay) this.toggleOverlay(false);
       else {

@@ -189,3 +189,25 @@ export function keyLabel(key: string | null | undefined): string {
   if (key === " ") return "Space";
   return key;
 }
+
+/**
+ * The keys with a modifier that the views storing an item's whole value share
+ * (text, audio, video): Ctrl/Cmd+Z undo, Ctrl/Cmd+Shift+Z and Ctrl/Cmd+Y redo,
+ * Alt+← → the items back and forward. `null` for any other key with Ctrl,
+ * Cmd or Alt (the browser's and JupyterLab's), `undefined` for a key without.
+ */
+export function editKey(ev: KeyLike): { type: "undo" | "redo" | "back" | "forward" } | null | undefined {
+  const cmd = Boolean(ev.ctrlKey || ev.metaKey);
+  if (cmd && !ev.altKey) {
+    const k = ev.key.toLowerCase();
+    if (k === "z") return ev.shiftKey ? { type: "redo" } : { type: "undo" };
+    if (k === "y" && !ev.shiftKey) return { type: "redo" };
+    return null;
+  }
+  if (ev.altKey && !cmd) {
+    if (ev.key === "ArrowLeft") return { type: "back" };
+    if (ev.key === "ArrowRight") return { type: "forward" };
+    return null;
+  }
+  return cmd || ev.altKey ? null : undefined;
+}

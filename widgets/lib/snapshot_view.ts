@@ -82,12 +82,35 @@ export abstract class SnapshotView<M extends ViewModel & { prefetch: number }, A
     );
   }
 
-  /** Apply a key's action to the shown item (the keys that waited for an item come here too). */
+  /** Apply a key's action to the shown item (going back and forward is the base's). */
   protected abstract apply(action: A, t: number): void;
   /** Show the item the supply says is shown; `t` is when the key that led here was pressed. */
   protected abstract show(t: number | null): void;
   /** Repaint the shown item (its value or its suggestions changed). */
   protected abstract refresh(): void;
+
+  /** A key's action; one that needs an item and finds none waits for the next (in order). */
+  dispatch(action: A, t: number): void {
+    if (this.supply.mustWait(action)) {
+      if (!this.supply.wait(action, t)) this.notice = `too many keys waiting for ${this.values.noun}; key ignored`;
+      this.supply.ensure();
+      this.renderStatus();
+      return;
+    }
+    this.notice = "";
+    this.act(action, t);
+  }
+
+  /** Walk the items left (Alt+← →), else apply the action to the item shown. */
+  private act(action: A, t: number): void {
+    if (action.type === "back" || action.type === "forward") {
+      if (action.type === "back") this.supply.back();
+      else this.supply.forward();
+      this.show(t);
+      return;
+    }
+    this.apply(action, t);
+  }
 
   /** A message this base does not take (a view's own requests' answers). */
   protected onOtherMessage(_msg: KernelMessage, _buffers: unknown[], _mine: boolean): void {}
@@ -146,7 +169,7 @@ export abstract class SnapshotView<M extends ViewModel & { prefetch: number }, A
   }
 
   private afterArrival(): void {
-    const applied = this.supply.drain((action, t) => this.apply(action, t));
+    const applied = this.supply.drain((action, t) => this.act(action, t));
     if (!applied) this.show(null);
     const dropped = this.supply.dropStranded();
     if (dropped) this.notice = `no ${this.values.noun} left: ${dropped} key${dropped === 1 ? "" : "s"} had no item to apply to`;

@@ -8,7 +8,7 @@
  * `?` give way to a class or relation bound to the same key.
  */
 
-import { classForKey, HELP_KEY, SKIP_KEY, type KeyLike } from "../lib/keys";
+import { classForKey, editKey, HELP_KEY, SKIP_KEY, type KeyLike } from "../lib/keys";
 
 export const ACCEPT_KEY = "y";
 export const ACCEPT_ALL_KEY = "Y";
@@ -34,19 +34,8 @@ export type TextAction =
   | { type: "close" };
 
 export function textAction(ev: KeyLike, classKeys: Map<string, string>, relationKeys: Map<string, string>): TextAction | null {
-  const cmd = Boolean(ev.ctrlKey || ev.metaKey);
-  if (cmd && !ev.altKey) {
-    const k = ev.key.toLowerCase();
-    if (k === "z") return ev.shiftKey ? { type: "redo" } : { type: "undo" };
-    if (k === "y" && !ev.shiftKey) return { type: "redo" };
-    return null;
-  }
-  if (ev.altKey && !cmd) {
-    if (ev.key === "ArrowLeft") return { type: "back" };
-    if (ev.key === "ArrowRight") return { type: "forward" };
-    return null;
-  }
-  if (cmd || ev.altKey) return null;
+  const edit = editKey(ev);
+  if (edit !== undefined) return edit;
   const cls = classForKey(ev.key, classKeys);
   if (cls !== undefined) return { type: "class", name: cls };
   const rel = classForKey(ev.key, relationKeys);

@@ -214,25 +214,8 @@ export class TextView extends SnapshotView<Model, TextAction, TextItem, SpansVal
   }
 
   // -- keys -------------------------------------------------------------------
-  dispatch(action: TextAction, t: number): void {
-    if (this.supply.mustWait(action)) {
-      if (!this.supply.wait(action, t)) this.notice = "too many keys waiting for items; key ignored";
-      this.supply.ensure();
-      this.renderStatus();
-      return;
-    }
-    this.notice = "";
-    this.apply(action, t);
-  }
-
   protected apply(action: TextAction, t: number): void {
     const item = this.supply.shownItem();
-    if (action.type === "back" || action.type === "forward") {
-      if (action.type === "back") this.supply.back();
-      else this.supply.forward();
-      this.show(t);
-      return;
-    }
     if (action.type === "close") {
       if (this.overlay) this.toggleOverlay(false);
       else this.clearSelection(t);

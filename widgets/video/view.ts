@@ -188,24 +188,7 @@ export class VideoView extends SnapshotView<Model, VideoAction, VideoItem, Track
   }
 
   // -- keys -------------------------------------------------------------------
-  dispatch(action: VideoAction, t: number): void {
-    if (this.supply.mustWait(action)) {
-      if (!this.supply.wait(action, t)) this.notice = "too many keys waiting for videos; key ignored";
-      this.supply.ensure();
-      this.renderStatus();
-      return;
-    }
-    this.notice = "";
-    this.apply(action, t);
-  }
-
   protected apply(action: VideoAction, t: number): void {
-    if (action.type === "back" || action.type === "forward") {
-      if (action.type === "back") this.supply.back();
-      else this.supply.forward();
-      this.show(t);
-      return;
-    }
     if (action.type === "close") {
       if (this.overlay) this.toggleOverlay(false);
       this.picked = null;
