@@ -142,17 +142,7 @@ class Audio:
 
     # -- the file ---------------------------------------------------------------
     def _open(self) -> Any:
-        sf = soundfile()
-        if not callable(self._source) and not os.path.exists(self._source):
-            raise ItemReadError(f"{self.name}: no file at {os.fspath(self._source)!r}")
-        try:
-            if callable(self._source):
-                return sf.SoundFile(self._source())
-            return sf.SoundFile(os.fspath(self._source))
-        except FileNotFoundError as exc:
-            raise ItemReadError(f"{self.name}: no file at {self._source!r}") from exc
-        except Exception as exc:
-            raise ItemReadError(f"{self.name}: cannot decode the audio: {exc}") from exc
+        return _opened(self._source, self.name, soundfile().SoundFile, "audio")
 
     def _fail(self, exc: BaseException) -> ItemReadError:
         return ItemReadError(f"{self.name}: cannot decode the audio: {exc}")
@@ -220,8 +210,6 @@ class Audio:
                     if not len(block):
                         return
                     yield block
-            except ItemReadError:
-                raise
             except Exception as exc:
                 raise self._fail(exc) from exc
 
@@ -413,6 +401,20 @@ _INTEGER_READ = {"PCM_16": ("int16", 32768.0), "PCM_S8": ("int16", 32768.0),
                  "PCM_32": ("int32", 2.0**31)}  # fmt: skip
 
 
+def _opened(source: Any, name: str, open_: Callable[[Any], Any], what: str) -> Any:
+    """``open_`` of a local path (refused, naming it, when there is no file there) or of
+    the file object ``source()`` gives; any failure an :class:`ItemReadError` naming
+    the item (the opener's own, saying the file is missing, as it is)."""
+    if not callable(source) and not os.path.exists(source):
+        raise ItemReadError(f"{name}: no file at {os.fspath(source)!r}")
+    try:
+        return open_(source() if callable(source) else os.fspath(source))
+    except ItemReadError:
+        raise
+    except Exception as exc:
+        raise ItemReadError(f"{name}: cannot decode the {what}: {exc}") from exc
+
+
 def _reduce(lo: np.ndarray, hi: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """``lo``/``hi`` (one entry per frame or block) grouped into ``bins`` bins of
     (nearly) equal size: each bin's minimum and maximum."""
@@ -515,15 +517,7 @@ class Video:
 
     def _open(self) -> Any:
         av = pyav()
-        if not callable(self._source) and not os.path.exists(self._source):
-            raise ItemReadError(f"{self.name}: no file at {os.fspath(self._source)!r}")
-        try:
-            src = self._source() if callable(self._source) else os.fspath(self._source)
-            container = av.open(src, "r")
-        except ItemReadError:
-            raise
-        except Exception as exc:
-            raise ItemReadError(f"{self.name}: cannot decode the video: {exc}") from exc
+        container = _opened(self._source, self.name, lambda src: av.open(src, "r"), "video")
         if not container.streams.video:
             container.close()
             raise ItemReadError(f"{self.name}: the file holds no video stream")
@@ -650,8 +644,6 @@ class Video:
                         return
                     if (k - start) % step == 0:
                         yield k, frame.to_ndarray(format="rgb24")
-            except ItemReadError:
-                raise
             except Exception as exc:
                 raise ItemReadError(f"{self.name}: cannot decode the video: {exc}") from exc
 
