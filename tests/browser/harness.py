@@ -920,6 +920,17 @@ def wait_events(
     return box["events"]
 
 
+def item_labels(db: Path, item: str) -> list[dict[str, Any]]:
+    """The values of ``item``'s label events, oldest first."""
+    return [e["value"] for e in read_events(db, kinds=("label",)) if e["item_id"] == item]
+
+
+def wait_item_label(db: Path, item: str, n: int, what: str) -> Any:
+    """The value of ``item``'s ``n``-th label event (1-based), once it is stored."""
+    wait_events(db, lambda ev: sum(e["item_id"] == item for e in ev) >= n, timeout=30, what=what)
+    return item_labels(db, item)[n - 1]
+
+
 def settle_events(
     db: Path, *, kinds: Sequence[str] | None = ("label",), quiet: float = 1.5, timeout: float = 60.0
 ) -> list[dict[str, Any]]:

@@ -18,11 +18,11 @@ from typing import Any
 from .harness import (
     LabPage,
     ensure_restarted,
+    item_labels,
     kill_kernel,
     process_state,
-    read_events,
-    wait_events,
     wait_for,
+    wait_item_label,
 )
 from .views import WidgetView
 
@@ -100,15 +100,6 @@ def _open(open_notebook, db: Path) -> tuple[LabPage, AudioView]:
     return lp, view
 
 
-def _labels(db: Path, item: str) -> list[dict[str, Any]]:
-    return [e["value"] for e in read_events(db, kinds=("label",)) if e["item_id"] == item]
-
-
-def _wait_label(db: Path, item: str, n: int, what: str) -> dict[str, Any]:
-    wait_events(db, lambda ev: sum(e["item_id"] == item for e in ev) >= n, timeout=30, what=what)
-    return _labels(db, item)[n - 1]
-
-
 def _spans(value: dict[str, Any]) -> list[tuple[float, float, str]]:
     return [(r["start"], r["end"], r["class"]) for r in value["regions"]]
 
@@ -121,18 +112,18 @@ def test_drag_keys_while_playing_relabel_undo_suggestion_zoom_and_enter(open_not
     # Drag over the tone (1 s to 2 s), label it "tone".
     view.drag(1.0, 2.0)
     lp.press_keys(["1"], interval=0.05)
-    (region,) = _spans(_wait_label(db, "a-short", 1, "dragged region"))
+    (region,) = _spans(wait_item_label(db, "a-short", 1, "dragged region"))
     assert abs(region[0] - 1.0) <= 2 * px and abs(region[1] - 2.0) <= 2 * px, region
     assert region[2] == "tone"
     # Click it, relabel it, remove it, undo the removal.
     view.click(1.5)
     assert view.state()["picked"] == "r1"
     lp.press_keys(["2"], interval=0.05)
-    assert _spans(_wait_label(db, "a-short", 2, "relabeled"))[0][2] == "noise"
+    assert _spans(wait_item_label(db, "a-short", 2, "relabeled"))[0][2] == "noise"
     lp.press_keys(["Delete"], interval=0.05)
-    assert _wait_label(db, "a-short", 3, "removed")["regions"] == []
+    assert wait_item_label(db, "a-short", 3, "removed")["regions"] == []
     lp.press_keys(["Control+z"], interval=0.05)
-    assert _spans(_wait_label(db, "a-short", 4, "undone"))[0][2] == "noise"
+    assert _spans(wait_item_label(db, "a-short", 4, "undone"))[0][2] == "noise"
 
     # Play, press "1" to start a region and "1" again to end it, pause.
     lp.press_keys(["Escape", "Home", " "], interval=0.05)
@@ -144,7 +135,7 @@ def test_drag_keys_while_playing_relabel_undo_suggestion_zoom_and_enter(open_not
     lp.press_keys(["1"], interval=0.05)
     ended = view.hook("playhead")
     lp.press_keys([" "], interval=0.05)
-    value = _wait_label(db, "a-short", 5, "region made while playing")
+    value = wait_item_label(db, "a-short", 5, "region made while playing")
     played = [r for r in value["regions"] if r["class"] == "tone"]
     assert len(played) == 1, value
     assert abs(played[0]["start"] - started) < 0.15 and abs(played[0]["end"] - ended) < 0.15
@@ -157,7 +148,7 @@ def test_drag_keys_while_playing_relabel_undo_suggestion_zoom_and_enter(open_not
     box = lp.page.locator(f"{view.selector} input.wb-transcript")
     box.fill("beep")
     box.press("Enter")
-    text = _wait_label(db, "a-short", 6, "transcription")
+    text = wait_item_label(db, "a-short", 6, "transcription")
     assert [r["text"] for r in text["regions"] if r["id"] == played[0]["id"]] == ["beep"]
     view.focus()
 
@@ -166,7 +157,7 @@ def test_drag_keys_while_playing_relabel_undo_suggestion_zoom_and_enter(open_not
     wait_for(lambda: view.state()["itemId"] == "b-long", timeout=20, what="next clip")
     assert view.hook("source") == "overview"
     lp.press_keys(["Tab", "y"], interval=0.05)
-    accepted = _wait_label(db, "b-long", 1, "suggestion accepted")
+    accepted = wait_item_label(db, "b-long", 1, "suggestion accepted")
     assert _spans(accepted) == [(1.0, 2.0, "tone")]
     # Zoom into one second with the wheel: the kernel sends that window's waveform.
     asked = view.hook("peaksAsked")
@@ -188,7 +179,7 @@ def test_drag_keys_while_playing_relabel_undo_suggestion_zoom_and_enter(open_not
     assert view.state()["spectrogram"] == "1"
     view.drag(60.0, 61.0)
     lp.press_keys(["2", "Enter"], interval=0.05)
-    final = _wait_label(db, "b-long", 2, "zoomed region")
+    final = wait_item_label(db, "b-long", 2, "zoomed region")
     zoomed = [r for r in _spans(final) if r[2] == "noise"]
     assert len(zoomed) == 1 and abs(zoomed[0][0] - 60.0) < 0.1 and abs(zoomed[0][1] - 61.0) < 0.1
     wait_for(lambda: view.state()["itemId"] == "c-quiet", timeout=20, what="third clip")
@@ -202,7 +193,7 @@ def test_regions_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     kid = lab_server.kernel_id(lp.notebook)
     view.drag(1.0, 2.0)
     lp.press_keys(["1"], interval=0.05)
-    _wait_label(db, "a-short", 1, "first region")
+    wait_item_label(db, "a-short", 1, "first region")
     view.wait_outbox_empty()
 
     pid = kill_kernel(lab_server, lp.notebook, signal.SIGSTOP)
@@ -213,7 +204,7 @@ def test_regions_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
         view.drag(0.2, 0.6)
         lp.press_keys(["2"], interval=0.05)
         wait_for(lambda: view.state()["outbox"] == "2", timeout=10, what="2 unacknowledged")
-        assert len(_labels(db, "a-short")) == 1
+        assert len(item_labels(db, "a-short")) == 1
         lp.page.reload(wait_until="domcontentloaded")
         lp.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
         assert len(view.outbox_entries()) == 2
@@ -225,6 +216,6 @@ def test_regions_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     lp.run_all()
     view.wait_ready(timeout=90)
     view.wait_outbox_empty(timeout=60)
-    final = _wait_label(db, "a-short", 3, "both snapshots stored")
+    final = wait_item_label(db, "a-short", 3, "both snapshots stored")
     assert [c for _, _, c in _spans(final)] == ["noise", "tone", "noise"]
-    assert _spans(_labels(db, "a-short")[-1]) == _spans(final)
+    assert _spans(item_labels(db, "a-short")[-1]) == _spans(final)

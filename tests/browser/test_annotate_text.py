@@ -17,11 +17,11 @@ from typing import Any
 from .harness import (
     LabPage,
     ensure_restarted,
+    item_labels,
     kill_kernel,
     process_state,
-    read_events,
-    wait_events,
     wait_for,
+    wait_item_label,
 )
 from .views import WidgetView
 
@@ -163,15 +163,6 @@ def _open(open_notebook, db: Path) -> tuple[LabPage, TextView]:
     return lp, view
 
 
-def _labels(db: Path, item: str) -> list[dict[str, Any]]:
-    return [e["value"] for e in read_events(db, kinds=("label",)) if e["item_id"] == item]
-
-
-def _wait_label(db: Path, item: str, n: int, what: str) -> dict[str, Any]:
-    wait_events(db, lambda ev: sum(e["item_id"] == item for e in ev) >= n, timeout=30, what=what)
-    return _labels(db, item)[n - 1]
-
-
 def _words(value: dict[str, Any], text: str) -> list[tuple[str, str]]:
     return [(text[s["start"] : s["end"]], s["class"]) for s in value["spans"]]
 
@@ -184,19 +175,19 @@ def test_select_label_relation_undo_and_enter(open_notebook, workdir):
     # A drag over "nn Le" (cut words) snaps to the tokens: "Ann Lee", PER.
     view.drag_over("nn Le")
     lp.press_keys(["1"], interval=0.05)
-    assert _words(_wait_label(db, "doc-0", 1, "first span"), text) == [("Ann Lee", "PER")]
+    assert _words(wait_item_label(db, "doc-0", 1, "first span"), text) == [("Ann Lee", "PER")]
 
     # A double-click selects a word: "Paris", LOC.
     view.dblclick("Paris")
     lp.press_keys(["2"], interval=0.05)
-    second = _wait_label(db, "doc-0", 2, "second span")
+    second = wait_item_label(db, "doc-0", 2, "second span")
     assert _words(second, text) == [("Ann Lee", "PER"), ("Paris", "LOC")]
 
     # Click one span, Ctrl-click the other, the relation key: Ann Lee lives_in Paris.
     view.click("Lee")
     view.click("Paris", modifiers=("Control",))
     lp.press_keys(["3"], interval=0.05)
-    third = _wait_label(db, "doc-0", 3, "relation")
+    third = wait_item_label(db, "doc-0", 3, "relation")
     ids = {s["id"]: text[s["start"] : s["end"]] for s in third["spans"]}
     assert [(ids[r["from"]], r["class"], ids[r["to"]]) for r in third["relations"]] == [
         ("Ann Lee", "lives_in", "Paris")
@@ -210,19 +201,19 @@ def test_select_label_relation_undo_and_enter(open_notebook, workdir):
     assert view.state()["selection"] == "25:33"  # "with Bob"
     # Undo the relation, then Enter stores nothing more and moves on.
     lp.press_keys(["Escape", "Control+z"], interval=0.05)
-    undone = _wait_label(db, "doc-0", 4, "undo")
+    undone = wait_item_label(db, "doc-0", 4, "undo")
     assert undone["relations"] == [] and len(undone["spans"]) == 2
     lp.press_keys(["Enter"], interval=0.05)
     wait_for(lambda: view.state().get("itemId") == "doc-1", timeout=10, what="next item")
     view.wait_outbox_empty()
-    assert len(_labels(db, "doc-0")) == 4
+    assert len(item_labels(db, "doc-0")) == 4
 
     # Right-to-left words and a combining accent before the span keep its offsets.
     view.dblclick("לכולם")
     lp.press_keys(["1"], interval=0.05)
     view.dblclick("Oslo")
     lp.press_keys(["2"], interval=0.05)
-    rtl = _wait_label(db, "doc-1", 2, "spans after right-to-left text")
+    rtl = wait_item_label(db, "doc-1", 2, "spans after right-to-left text")
     assert _words(rtl, TEXTS[1]) == [("לכולם", "PER"), ("Oslo", "LOC")]
     paints = view.page.evaluate(
         "(s) => [...document.querySelectorAll(s)].pop().wbText.editPaints()", view.selector
@@ -288,7 +279,7 @@ def test_a_million_character_document_opens_scrolls_and_labels_at_its_end(open_n
     assert info["chars"] < 100_000, "only the blocks near the view hold text"
     view.dblclick("Zurich")
     lp.press_keys(["2"], interval=0.05)
-    (span,) = _wait_label(db, "long", 1, "span at the end")["spans"]
+    (span,) = wait_item_label(db, "long", 1, "span at the end")["spans"]
     assert (span["start"], span["end"], span["class"]) == (999_993, 999_999, "LOC")
 
 
@@ -301,7 +292,7 @@ def test_spans_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     text = TEXTS[0]
     view.dblclick("Paris")
     lp.press_keys(["2"], interval=0.05)
-    _wait_label(db, "doc-0", 1, "first span")
+    wait_item_label(db, "doc-0", 1, "first span")
     view.wait_outbox_empty()
 
     pid = kill_kernel(lab_server, lp.notebook, signal.SIGSTOP)
@@ -313,7 +304,7 @@ def test_spans_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
         view.dblclick("Ann")
         lp.press_keys(["1"], interval=0.05)
         wait_for(lambda: view.state()["outbox"] == "2", timeout=10, what="2 unacknowledged")
-        assert len(_labels(db, "doc-0")) == 1
+        assert len(item_labels(db, "doc-0")) == 1
         lp.page.reload(wait_until="domcontentloaded")
         lp.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
         assert len(view.outbox_entries()) == 2
@@ -325,7 +316,7 @@ def test_spans_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     lp.run_all()
     view.wait_ready(timeout=90)
     view.wait_outbox_empty(timeout=60)
-    final = _wait_label(db, "doc-0", 3, "both snapshots stored")
+    final = wait_item_label(db, "doc-0", 3, "both snapshots stored")
     assert sorted(_words(final, text)) == [("Ann", "PER"), ("Paris", "LOC"), ("with Bob", "PER")]
     # The newest snapshot decides the item.
-    assert sorted(_words(_labels(db, "doc-0")[-1], text)) == sorted(_words(final, text))
+    assert sorted(_words(item_labels(db, "doc-0")[-1], text)) == sorted(_words(final, text))

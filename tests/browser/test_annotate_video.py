@@ -17,11 +17,11 @@ from typing import Any
 from .harness import (
     LabPage,
     ensure_restarted,
+    item_labels,
     kill_kernel,
     process_state,
-    read_events,
-    wait_events,
     wait_for,
+    wait_item_label,
 )
 from .views import WidgetView
 
@@ -90,21 +90,12 @@ def _open(open_notebook, db: Path) -> tuple[LabPage, VideoView]:
     return lp, view
 
 
-def _labels(db: Path, item: str) -> list[dict[str, Any]]:
-    return [e["value"] for e in read_events(db, kinds=("label",)) if e["item_id"] == item]
-
-
-def _wait_label(db: Path, item: str, n: int, what: str) -> dict[str, Any]:
-    wait_events(db, lambda ev: sum(e["item_id"] == item for e in ev) >= n, timeout=30, what=what)
-    return _labels(db, item)[n - 1]
-
-
 def test_draw_move_interpolate_outside_play_and_accept_a_suggested_track(open_notebook, workdir):
     db = workdir / "video.db"
     lp, view = _open(open_notebook, db)
     # A box over the square at frame 0 (x 10-30, y 20-40).
     view.drag((10, 20), (30, 40))
-    (track,) = _wait_label(db, "v1", 1, "new track")["tracks"]
+    (track,) = wait_item_label(db, "v1", 1, "new track")["tracks"]
     box = track["keyframes"][0]["bbox"]
     assert track["class"] == "car" and track["keyframes"][0]["frame"] == 0
     assert all(abs(a - b) <= 1.5 for a, b in zip(box, [10, 20, 20, 20], strict=True)), box
@@ -113,7 +104,7 @@ def test_draw_move_interpolate_outside_play_and_accept_a_suggested_track(open_no
     wait_for(lambda: view.state()["frame"] == "10", timeout=10, what="frame 10")
     wait_for(lambda: 10 in view.hook("held"), timeout=20, what="frame 10 decoded")
     view.drag((20, 30), (30, 30))
-    value = _wait_label(db, "v1", 2, "keyframe at 10")
+    value = wait_item_label(db, "v1", 2, "keyframe at 10")
     keys = value["tracks"][0]["keyframes"]
     assert [k["frame"] for k in keys] == [0, 10]
     assert abs(keys[1]["bbox"][0] - 20) <= 1.5 and keys[1]["bbox"][2] == keys[0]["bbox"][2]
@@ -125,13 +116,11 @@ def test_draw_move_interpolate_outside_play_and_accept_a_suggested_track(open_no
     view.hook("seek", 20)
     view.hook("pick", value["tracks"][0]["id"])
     lp.press_keys(["o"], interval=0.05)
-    out = _wait_label(db, "v1", 3, "outside")["tracks"][0]["keyframes"]
+    out = wait_item_label(db, "v1", 3, "outside")["tracks"][0]["keyframes"]
     assert out[-1] == {"frame": 20, "outside": True, "occluded": False}
     lp.press_keys(["Control+z"], interval=0.05)
-    assert [k["frame"] for k in _wait_label(db, "v1", 4, "undone")["tracks"][0]["keyframes"]] == [
-        0,
-        10,
-    ]
+    undone = wait_item_label(db, "v1", 4, "undone")["tracks"][0]["keyframes"]
+    assert [k["frame"] for k in undone] == [0, 10]
     # Play from the start: the frame moves on by itself, with frames fetched ahead.
     lp.press_keys(["Home", " "], interval=0.05)
     wait_for(lambda: int(view.state()["frame"]) >= 8, timeout=20, what="playing on")
@@ -140,7 +129,7 @@ def test_draw_move_interpolate_outside_play_and_accept_a_suggested_track(open_no
     lp.press_keys(["Enter"], interval=0.05)
     wait_for(lambda: view.state()["itemId"] == "v2", timeout=20, what="next video")
     lp.press_keys(["Tab", "y"], interval=0.05)
-    (accepted,) = _wait_label(db, "v2", 1, "suggestion accepted")["tracks"]
+    (accepted,) = wait_item_label(db, "v2", 1, "suggestion accepted")["tracks"]
     assert accepted["class"] == "car" and accepted["keyframes"][0]["frame"] == 0
     assert abs(accepted["keyframes"][0]["bbox"][1] - 50) < 1e-6
 
@@ -152,7 +141,7 @@ def test_keyframes_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     lp, view = _open(open_notebook, db)
     kid = lab_server.kernel_id(lp.notebook)
     view.drag((10, 20), (30, 40))
-    _wait_label(db, "v1", 1, "first track")
+    wait_item_label(db, "v1", 1, "first track")
     view.wait_outbox_empty()
     pid = kill_kernel(lab_server, lp.notebook, signal.SIGSTOP)
     wait_for(lambda: process_state(pid) == "T", timeout=5, what="kernel stopped")
@@ -164,7 +153,7 @@ def test_keyframes_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
         lp.press_keys(["h"], interval=0.05)  # occluded at frame 5
         wait_for(lambda: view.state()["outbox"] == "2", timeout=10,
                  what=f"2 unacknowledged ({view.state()}, {view.hook('value')})")  # fmt: skip
-        assert len(_labels(db, "v1")) == 1
+        assert len(item_labels(db, "v1")) == 1
         lp.page.reload(wait_until="domcontentloaded")
         lp.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
         assert len(view.outbox_entries()) == 2
@@ -176,7 +165,7 @@ def test_keyframes_left_in_the_outbox_survive_a_reload_and_a_kernel_restart(
     lp.run_all()
     view.wait_ready(timeout=90)
     view.wait_outbox_empty(timeout=60)
-    final = _wait_label(db, "v1", 3, "both snapshots stored")
+    final = wait_item_label(db, "v1", 3, "both snapshots stored")
     classes = sorted(t["class"] for t in final["tracks"])
     assert classes == ["car", "person"]
     car = next(t for t in final["tracks"] if t["class"] == "car")
@@ -203,7 +192,7 @@ def test_a_polygon_track_clicked_then_reshaped_by_one_vertex(open_notebook, work
     for x, y in ((20, 20), (60, 20), (40, 60)):
         lp.page.mouse.click(*view.page_xy(x, y))
     lp.press_keys(["Enter"], interval=0.05)
-    (track,) = _wait_label(db, "v1", 1, "polygon track")["tracks"]
+    (track,) = wait_item_label(db, "v1", 1, "polygon track")["tracks"]
     points = track["keyframes"][0]["points"]
     clicked = [(20, 20), (60, 20), (40, 60)]
     assert len(points) == 3
@@ -213,7 +202,7 @@ def test_a_polygon_track_clicked_then_reshaped_by_one_vertex(open_notebook, work
     view.hook("seek", 10)
     view.hook("pick", track["id"])
     view.drag((40, 60), (40, 80))
-    keys = _wait_label(db, "v1", 2, "vertex moved")["tracks"][0]["keyframes"]
+    keys = wait_item_label(db, "v1", 2, "vertex moved")["tracks"][0]["keyframes"]
     assert [k["frame"] for k in keys] == [0, 10]
     assert abs(keys[1]["points"][2][1] - 80) <= 1.5 and keys[1]["points"][0] == keys[0]["points"][0]
     view.hook("seek", 5)
